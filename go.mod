@@ -1,0 +1,3 @@
+module github.com/rampart-go/rampart
+
+go 1.25.0
