@@ -1,0 +1,49 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// RevocationStore records which tokens must no longer verify. It holds two kinds of state:
+//
+//   - A generation counter per subject. Every token carries the generation its subject had when
+//     it was signed, and a token whose generation is lower than the subject's current one is
+//     revoked, so "log out everywhere" is a single [RevocationStore.IncrementGeneration].
+//   - A denylist of token IDs, each entry kept until the expiry it was revoked with; after that
+//     the token is dead anyway and the store may forget the entry.
+//
+// A [Keyring] configured with a store consults it (one [RevocationStore.Lookup]) on every
+// verification and reads the generation when signing. Implementations must be safe for
+// concurrent use. Every method takes the caller's context first and must return promptly with
+// an error wrapping ctx.Err() once it is done. An error from the store never makes a token
+// valid: verification fails with that error (not [ErrInvalidToken]), so callers can answer 503
+// rather than log users out during an outage.
+//
+// [github.com/rampart-go/rampart/auth/authtest.TestRevocationStore] is the conformance test every
+// implementation must pass. [MemoryRevocationStore] is the in-process implementation; the
+// redisstore module provides a shared one.
+type RevocationStore interface {
+	// Generation returns subject's current generation: 0 for a subject never incremented.
+	Generation(ctx context.Context, subject string) (uint64, error)
+
+	// IncrementGeneration atomically adds one to subject's generation and returns the new
+	// value. Concurrent increments are all counted. Counters must not expire or be evicted:
+	// a counter that fell back to an earlier value would bring revoked tokens back to life.
+	IncrementGeneration(ctx context.Context, subject string) (uint64, error)
+
+	// Revoke puts id on the denylist until expiry. Revoking an ID again keeps the later of the
+	// two expiries. An expiry that is not in the future is a successful no-op.
+	Revoke(ctx context.Context, id TokenID, expiry time.Time) error
+
+	// Lookup returns, in one round trip where the backend allows, subject's current generation
+	// (as [RevocationStore.Generation] would) and whether id is on the denylist with an expiry
+	// still in the future.
+	Lookup(ctx context.Context, subject string, id TokenID) (generation uint64, revoked bool, err error)
+}
+
+// ErrRevocationStoreFull is returned by [MemoryRevocationStore] when recording a revocation would
+// exceed its configured bounds even after expired entries were dropped. Revocation then fails
+// loudly rather than silently forgetting an entry.
+var ErrRevocationStoreFull = errors.New("auth: revocation store full")

@@ -1,0 +1,203 @@
+package auth
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"time"
+)
+
+// Default bounds of a [MemoryRevocationStore].
+const (
+	DefaultMaxRevokedSubjects = 1 << 20
+	DefaultMaxRevokedTokens   = 1 << 20
+)
+
+// MemoryRevocationConfig tunes a [MemoryRevocationStore]. The zero value is ready to use.
+type MemoryRevocationConfig struct {
+	// MaxSubjects bounds the number of generation counters (subjects that were ever logged out
+	// everywhere). Counters are never evicted, because an evicted counter would revive revoked
+	// tokens; once the bound is reached IncrementGeneration for a new subject fails with
+	// [ErrRevocationStoreFull]. Zero means [DefaultMaxRevokedSubjects].
+	MaxSubjects int
+
+	// MaxTokens bounds the number of denylisted token IDs not yet expired. Expired entries
+	// are dropped as new ones arrive; if the bound is still reached, Revoke fails with
+	// [ErrRevocationStoreFull]. Zero means [DefaultMaxRevokedTokens].
+	MaxTokens int
+
+	// Now returns the current time; nil means time.Now. Tests inject a synthetic clock.
+	Now func() time.Time
+}
+
+// MemoryRevocationStore is a [RevocationStore] held in the memory of one process: right for a
+// single instance and for tests, wrong for a service with several replicas (each would keep its
+// own denylist) or one that must remember revocations across restarts. Its memory is bounded
+// (see [MemoryRevocationConfig]); denylist entries expire with their tokens without any
+// background goroutine. It is safe for concurrent use.
+type MemoryRevocationStore struct {
+	maxSubjects int
+	maxTokens   int
+	now         func() time.Time
+
+	mu      sync.RWMutex
+	gens    map[string]uint64
+	deny    map[TokenID]int64 // expiry in Unix nanoseconds
+	expires expiryHeap
+}
+
+var _ RevocationStore = (*MemoryRevocationStore)(nil)
+
+// NewMemoryRevocationStore returns an empty store. It fails only for negative bounds.
+func NewMemoryRevocationStore(cfg MemoryRevocationConfig) (*MemoryRevocationStore, error) {
+	if cfg.MaxSubjects < 0 || cfg.MaxTokens < 0 {
+		return nil, errors.New("auth: MemoryRevocationConfig bounds must not be negative")
+	}
+	s := &MemoryRevocationStore{
+		maxSubjects: cfg.MaxSubjects,
+		maxTokens:   cfg.MaxTokens,
+		now:         cfg.Now,
+		gens:        make(map[string]uint64),
+		deny:        make(map[TokenID]int64),
+	}
+	if s.maxSubjects == 0 {
+		s.maxSubjects = DefaultMaxRevokedSubjects
+	}
+	if s.maxTokens == 0 {
+		s.maxTokens = DefaultMaxRevokedTokens
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// Generation implements [RevocationStore].
+func (s *MemoryRevocationStore) Generation(ctx context.Context, subject string) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gens[subject], nil
+}
+
+// IncrementGeneration implements [RevocationStore]. It fails with [ErrRevocationStoreFull] for
+// a new subject once MaxSubjects counters exist.
+func (s *MemoryRevocationStore) IncrementGeneration(ctx context.Context, subject string) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.gens[subject]
+	if !ok && len(s.gens) >= s.maxSubjects {
+		return 0, ErrRevocationStoreFull
+	}
+	if g == math.MaxUint64 {
+		return 0, errors.New("auth: generation counter overflow")
+	}
+	g++
+	s.gens[subject] = g
+	return g, nil
+}
+
+// Revoke implements [RevocationStore]. It fails with [ErrRevocationStoreFull] when MaxTokens
+// unexpired entries exist.
+func (s *MemoryRevocationStore) Revoke(ctx context.Context, id TokenID, expiry time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := unixNanos(s.now())
+	exp := unixNanos(expiry)
+	if exp <= now {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropExpired(now)
+	if old, ok := s.deny[id]; ok {
+		if old >= exp {
+			return nil
+		}
+	} else if len(s.deny) >= s.maxTokens {
+		return ErrRevocationStoreFull
+	}
+	s.deny[id] = exp
+	if len(s.expires) >= 2*s.maxTokens {
+		s.rebuildHeap()
+	}
+	heap.Push(&s.expires, expiryEntry{exp: exp, id: id})
+	return nil
+}
+
+// Lookup implements [RevocationStore].
+func (s *MemoryRevocationStore) Lookup(ctx context.Context, subject string, id TokenID) (uint64, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	now := unixNanos(s.now())
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	exp, ok := s.deny[id]
+	return s.gens[subject], ok && exp > now, nil
+}
+
+// Len returns the number of generation counters and of denylist entries currently held
+// (expired entries not yet dropped included), for monitoring.
+func (s *MemoryRevocationStore) Len() (subjects, tokens int) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.gens), len(s.deny)
+}
+
+// dropExpired removes every denylist entry whose expiry is not after now. s.mu must be held.
+func (s *MemoryRevocationStore) dropExpired(now int64) {
+	for len(s.expires) > 0 && s.expires[0].exp <= now {
+		e := heap.Pop(&s.expires).(expiryEntry)
+		if cur, ok := s.deny[e.id]; ok && cur == e.exp {
+			delete(s.deny, e.id)
+		}
+	}
+}
+
+// rebuildHeap drops superseded heap entries (IDs revoked again with a later expiry).
+func (s *MemoryRevocationStore) rebuildHeap() {
+	s.expires = s.expires[:0]
+	for id, exp := range s.deny {
+		s.expires = append(s.expires, expiryEntry{exp: exp, id: id})
+	}
+	heap.Init(&s.expires)
+}
+
+// unixNanos converts t to Unix nanoseconds, saturating outside the int64 range.
+func unixNanos(t time.Time) int64 {
+	switch sec := t.Unix(); {
+	case sec >= math.MaxInt64/int64(time.Second):
+		return math.MaxInt64
+	case sec <= math.MinInt64/int64(time.Second):
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+type expiryEntry struct {
+	exp int64
+	id  TokenID
+}
+
+// expiryHeap is a min-heap of denylist entries ordered by expiry.
+type expiryHeap []expiryEntry
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].exp < h[j].exp }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiryEntry)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
