@@ -1,0 +1,47 @@
+package tlsutil
+
+import (
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// RedirectHTTPS returns a handler for the plain-HTTP port that redirects every request to the
+// same path and query over HTTPS with 308 Permanent Redirect, but only when the request's Host
+// (without port, case-insensitive) is one of hosts; any other Host gets 400 Bad Request, so
+// the handler cannot be used to send visitors to an attacker's domain. httpsPort is the
+// public HTTPS port; 0 or 443 leaves it out of the URL.
+//
+// Mount your ACME http-01 handler (/.well-known/acme-challenge/) before it if you use one.
+func RedirectHTTPS(hosts []string, httpsPort int) http.Handler {
+	allowed := make(map[string]bool, len(hosts))
+	for _, h := range hosts {
+		allowed[strings.ToLower(strings.TrimSuffix(h, "."))] = true
+	}
+	suffix := ""
+	if httpsPort != 0 && httpsPort != 443 {
+		suffix = ":" + strconv.Itoa(httpsPort)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.ToLower(strings.TrimSuffix(host, "."))
+		if !allowed[host] {
+			http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
+			return
+		}
+		if strings.Contains(host, ":") { // an IPv6 literal
+			host = "[" + host + "]"
+		}
+		target := "https://" + host + suffix + r.URL.EscapedPath()
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		w.Header().Set("Location", target)
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusPermanentRedirect)
+	})
+}

@@ -1,0 +1,319 @@
+package tlsutil
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrInvalidCertificate is wrapped by the errors of [NewReloader], [Reloader.Reload] and
+// [Reloader.ReloadIfChanged] when a file cannot be read or parsed, the key does not match the
+// certificate, the certificate is outside its validity period, or the client CA file holds no
+// certificate.
+var ErrInvalidCertificate = errors.New("tlsutil: invalid certificate")
+
+// maxPEMFile bounds every certificate, key and CA file read by a Reloader.
+const maxPEMFile = 1 << 20
+
+// DefaultReloadInterval is how often [Reloader.Run] looks at the files when
+// ReloadOptions.Interval is zero.
+const DefaultReloadInterval = 30 * time.Second
+
+// ReloadOptions configures a [Reloader]. The zero value polls every [DefaultReloadInterval]
+// and has no client CA pool.
+type ReloadOptions struct {
+	// ClientCAFile, when set, names a PEM bundle of CA certificates for verifying client
+	// certificates (mTLS), reloaded with the key pair.
+	ClientCAFile string
+	// Interval is the polling period of [Reloader.Run].
+	Interval time.Duration
+	// Now returns the current time for validity checks and [Reloader.DaysToExpiry]; nil
+	// means time.Now.
+	Now func() time.Time
+	// OnReload, when set, is called by [Reloader.Run] after every reload attempt triggered
+	// by a change: with nil after a swap, with the error when the new files were rejected
+	// and the old pair kept. The library itself logs nothing.
+	OnReload func(error)
+}
+
+// Reloader serves a certificate and key (and optionally a client CA pool) from files and
+// reloads them when they change. A change is noticed by polling the files' size, modification
+// time and identity (inode), so both in-place rewrites and atomic renames (including the
+// symlink swaps of Kubernetes secret volumes) are seen. A new pair is validated before it
+// replaces the old one; when it is bad, the old pair keeps serving.
+//
+// All methods are safe for concurrent use; handshakes never wait on a reload.
+type Reloader struct {
+	certFile, keyFile string
+	opts              ReloadOptions
+
+	mu   sync.Mutex // serializes reloads
+	cur  atomic.Pointer[loaded]
+	done chan struct{}
+	once sync.Once
+}
+
+// loaded is one validated generation of files.
+type loaded struct {
+	cert   *tls.Certificate
+	pool   *x509.CertPool
+	roots  map[[sha256.Size]byte]bool // hashes of the client CAs, for resumed sessions
+	stamps []os.FileInfo
+}
+
+// NewReloader loads certFile and keyFile (PEM; the certificate file may hold the chain after
+// the leaf) and, if set, o.ClientCAFile. It fails with an error wrapping
+// [ErrInvalidCertificate] if they do not form a valid pair. Call [Reloader.Run] (or reload
+// explicitly) to pick up changes.
+func NewReloader(certFile, keyFile string, o ReloadOptions) (*Reloader, error) {
+	r := &Reloader{certFile: certFile, keyFile: keyFile, opts: o, done: make(chan struct{})}
+	if err := r.Reload(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Reloader) now() time.Time {
+	if r.opts.Now != nil {
+		return r.opts.Now()
+	}
+	return time.Now()
+}
+
+func (r *Reloader) files() []string {
+	if r.opts.ClientCAFile != "" {
+		return []string{r.certFile, r.keyFile, r.opts.ClientCAFile}
+	}
+	return []string{r.certFile, r.keyFile}
+}
+
+// Reload reads and validates the files now, whether or not they changed, and swaps them in
+// on success. On failure it returns an error wrapping [ErrInvalidCertificate] and the
+// previous pair stays in service. Use it from a SIGHUP handler, for example.
+func (r *Reloader) Reload() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.load()
+}
+
+// ReloadIfChanged reloads like [Reloader.Reload] if any file's size, modification time or
+// identity changed since the last successful load, and reports whether it looked at new
+// files. [Reloader.Run] calls it on every tick.
+func (r *Reloader) ReloadIfChanged() (changed bool, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cur := r.cur.Load(); cur != nil && !r.changed(cur.stamps) {
+		return false, nil
+	}
+	return true, r.load()
+}
+
+func (r *Reloader) changed(old []os.FileInfo) bool {
+	for i, name := range r.files() {
+		fi, err := os.Stat(name)
+		if err != nil {
+			return true // a vanished file is a change; load reports the error
+		}
+		o := old[i]
+		if !os.SameFile(o, fi) || !o.ModTime().Equal(fi.ModTime()) || o.Size() != fi.Size() {
+			return true
+		}
+	}
+	return false
+}
+
+// load reads, validates and swaps; r.mu is held.
+func (r *Reloader) load() error {
+	var stamps []os.FileInfo
+	for _, name := range r.files() {
+		fi, err := os.Stat(name)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidCertificate, err)
+		}
+		stamps = append(stamps, fi)
+	}
+	certPEM, err := readBounded(r.certFile)
+	if err != nil {
+		return err
+	}
+	keyPEM, err := readBounded(r.keyFile)
+	if err != nil {
+		return err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return fmt.Errorf("%w: %s and %s: %v", ErrInvalidCertificate, r.certFile, r.keyFile, err)
+	}
+	leaf := cert.Leaf
+	if leaf == nil { // x509keypairleaf=0
+		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrInvalidCertificate, r.certFile, err)
+		}
+		cert.Leaf = leaf
+	}
+	now := r.now()
+	if now.Before(leaf.NotBefore) {
+		return fmt.Errorf("%w: %s is not valid before %s", ErrInvalidCertificate, r.certFile, leaf.NotBefore.UTC().Format(time.RFC3339))
+	}
+	if now.After(leaf.NotAfter) {
+		return fmt.Errorf("%w: %s expired at %s", ErrInvalidCertificate, r.certFile, leaf.NotAfter.UTC().Format(time.RFC3339))
+	}
+	l := &loaded{cert: &cert, stamps: stamps}
+	if r.opts.ClientCAFile != "" {
+		if l.pool, l.roots, err = readPool(r.opts.ClientCAFile); err != nil {
+			return err
+		}
+	}
+	r.cur.Store(l)
+	return nil
+}
+
+func readBounded(name string) ([]byte, error) {
+	f, err := os.Open(name) // #nosec G304 -- the operator-configured certificate path
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidCertificate, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxPEMFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidCertificate, name, err)
+	}
+	if len(b) > maxPEMFile {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidCertificate, name, maxPEMFile)
+	}
+	return b, nil
+}
+
+func readPool(name string) (*x509.CertPool, map[[sha256.Size]byte]bool, error) {
+	b, err := readBounded(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	pool := x509.NewCertPool()
+	roots := map[[sha256.Size]byte]bool{}
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %s: %v", ErrInvalidCertificate, name, err)
+		}
+		pool.AddCert(c)
+		roots[sha256.Sum256(c.Raw)] = true
+	}
+	if len(roots) == 0 {
+		return nil, nil, fmt.Errorf("%w: %s holds no PEM certificate", ErrInvalidCertificate, name)
+	}
+	return pool, roots, nil
+}
+
+// GetCertificate returns the current certificate; use it as tls.Config.GetCertificate.
+func (r *Reloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return r.cur.Load().cert, nil
+}
+
+// GetClientCertificate returns the current certificate; use it as
+// tls.Config.GetClientCertificate (or TLSClientOptions.GetClientCertificate) for a client
+// whose mTLS certificate rotates on disk.
+func (r *Reloader) GetClientCertificate(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	return r.cur.Load().cert, nil
+}
+
+// Certificate returns the certificate in service, with Leaf set.
+func (r *Reloader) Certificate() *tls.Certificate { return r.cur.Load().cert }
+
+// ClientCAs returns the current client CA pool, or nil without ReloadOptions.ClientCAFile.
+func (r *Reloader) ClientCAs() *x509.CertPool { return r.cur.Load().pool }
+
+// DaysToExpiry returns the whole days left before the certificate in service expires
+// (0 during its last day, negative once expired), for monitoring and alerts.
+func (r *Reloader) DaysToExpiry() int {
+	return int(r.cur.Load().cert.Leaf.NotAfter.Sub(r.now()) / (24 * time.Hour))
+}
+
+// ServerConfig returns [ServerConfig](p) serving the reloaded certificate. With
+// ReloadOptions.ClientCAFile it also requires client certificates verified against the
+// current CA pool (like [MutualServerConfig]); a new pool applies to new handshakes, and a
+// resumed session is refused once its client's CA has left the pool. Do not modify the
+// returned configuration after the first handshake.
+func (r *Reloader) ServerConfig(p Profile) *tls.Config {
+	c := ServerConfig(p)
+	c.GetCertificate = r.GetCertificate
+	if r.opts.ClientCAFile == "" {
+		return c
+	}
+	c.ClientAuth = tls.RequireAndVerifyClientCert
+	c.ClientCAs = r.ClientCAs()
+	type gen struct {
+		l   *loaded
+		cfg *tls.Config
+	}
+	var cache atomic.Pointer[gen]
+	c.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		l := r.cur.Load()
+		if g := cache.Load(); g != nil && g.l == l {
+			return g.cfg, nil
+		}
+		cfg := c.Clone()
+		cfg.GetConfigForClient = nil
+		cfg.ClientCAs = l.pool
+		roots := l.roots
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			for _, chain := range cs.VerifiedChains {
+				if len(chain) > 0 && roots[sha256.Sum256(chain[len(chain)-1].Raw)] {
+					return nil
+				}
+			}
+			return errors.New("tlsutil: client certificate does not chain to a current client CA")
+		}
+		cache.Store(&gen{l: l, cfg: cfg})
+		return cfg, nil
+	}
+	return c
+}
+
+// Run polls the files every ReloadOptions.Interval with [Reloader.ReloadIfChanged] until ctx
+// is done or [Reloader.Close] is called, then returns nil. It starts no goroutine; run it in
+// one of yours.
+func (r *Reloader) Run(ctx context.Context) error {
+	iv := r.opts.Interval
+	if iv <= 0 {
+		iv = DefaultReloadInterval
+	}
+	t := time.NewTicker(iv)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.done:
+			return nil
+		case <-t.C:
+			if changed, err := r.ReloadIfChanged(); changed && r.opts.OnReload != nil {
+				r.opts.OnReload(err)
+			}
+		}
+	}
+}
+
+// Close stops every [Reloader.Run] loop. The last good certificate keeps serving. Close is
+// idempotent and always returns nil.
+func (r *Reloader) Close() error {
+	r.once.Do(func() { close(r.done) })
+	return nil
+}
