@@ -1,0 +1,220 @@
+package ratelimit
+
+import (
+	"math"
+	"time"
+)
+
+// prepared is a validated Policy with the constants its algorithm needs, computed once.
+type prepared struct {
+	Policy
+	w     int64  // window, ns
+	l     int64  // limit
+	c     int64  // capacity
+	ival  int64  // token bucket: emission interval T = W/L, ns
+	tau   int64  // token bucket: capacity·T, ns
+	salt  uint64 // memory store: mixes the policy into the key's tag
+	index int
+}
+
+func prepare(p Policy, i int, salt uint64) prepared {
+	pp := prepared{Policy: p, w: int64(p.Window), l: int64(p.Limit), c: int64(p.Capacity()), salt: salt, index: i}
+	if p.Algorithm == TokenBucket {
+		pp.ival = pp.w / pp.l
+		pp.tau = pp.c * pp.ival
+	}
+	return pp
+}
+
+// slot is one (key, policy) entry of the memory store: 24 bytes, no pointers.
+//
+// tag is the keyed hash of (key, policy) with bit 1 set (so a used slot is never 0) and bit 0
+// the CLOCK reference bit. exp is the instant from which the state equals a fresh key's: the
+// token bucket's TAT, the counter's window start + 2W, the log's newest instant + W. cur and prev
+// are the counter's counts.
+type slot struct {
+	tag  uint64
+	exp  int64
+	cur  uint32
+	prev uint32
+}
+
+const fresh = math.MinInt64
+
+// eval decides cost at t under p from state st (never nil; exp == fresh for a new key) without
+// changing it. ring is the sliding log's instants (nil for a new key or another algorithm).
+func (p *prepared) eval(st *slot, ring *logRing, t, cost int64) Decision {
+	d := Decision{Limit: p.Limit, Policy: p.index}
+	switch p.Algorithm {
+	case TokenBucket:
+		tat := max(st.exp, t)
+		next := tat + cost*p.ival
+		if next-t <= p.tau {
+			d.Allowed = true
+			d.Remaining = int((p.tau - (next - t)) / p.ival)
+			d.Reset = time.Duration(next - t)
+		} else {
+			d.RetryAfter = time.Duration(next - p.tau - t)
+			d.Remaining = int((p.tau - (tat - t)) / p.ival)
+			d.Reset = time.Duration(tat - t)
+		}
+	case SlidingWindow:
+		s, t, cur, prev := p.window(st, t)
+		e := t - s
+		w := p.w
+		if counterAdmits(prev, cur, e, w, p.l, cost) {
+			d.Allowed = true
+			cur += cost
+		} else {
+			d.RetryAfter = time.Duration(p.counterRetry(s, e, cur, prev, cost))
+		}
+		pw := float64(prev) * float64(w-e) / float64(w)
+		if r := math.Floor(float64(p.l) - pw - float64(cur)); r > 0 {
+			d.Remaining = int(r)
+		}
+		switch {
+		case cur > 0:
+			d.Reset = time.Duration(s + 2*w - t)
+		case prev > 0:
+			d.Reset = time.Duration(s + w - t)
+		}
+	case SlidingLog:
+		n := int64(0)
+		var newest int64
+		if ring != nil {
+			ring.expire(t - p.w)
+			n = int64(ring.n)
+			if n > 0 {
+				newest = ring.at(ring.n - 1)
+			}
+		}
+		if n+cost <= p.l {
+			d.Allowed = true
+			n += cost
+			newest = max(newest, t)
+		} else {
+			i := ring.at(int(n + cost - p.l - 1))
+			d.RetryAfter = time.Duration(max(i+p.w-t, 1))
+		}
+		d.Remaining = int(p.l - n)
+		if n > 0 {
+			d.Reset = time.Duration(max(newest+p.w-t, 0))
+		}
+	}
+	if d.Allowed {
+		d.RetryAfter = 0
+	}
+	return d
+}
+
+// apply charges cost at t to st (and ring for the sliding log). The caller has checked with
+// eval that every policy admits it.
+func (p *prepared) apply(st *slot, ring *logRing, t, cost int64) {
+	switch p.Algorithm {
+	case TokenBucket:
+		st.exp = max(st.exp, t) + cost*p.ival
+	case SlidingWindow:
+		s, _, cur, prev := p.window(st, t)
+		st.exp = s + 2*p.w
+		st.cur = uint32(cur + cost) // #nosec G115 -- cur+cost <= Limit <= 2^31, checked by eval
+		st.prev = uint32(prev)      // #nosec G115 -- prev <= Limit <= 2^31
+	case SlidingLog:
+		ring.expire(t - p.w)
+		if ring.n > 0 {
+			t = max(t, ring.at(ring.n-1)) // instants stay sorted even if the clock steps back
+		}
+		for range cost {
+			ring.push(t)
+		}
+		st.exp = t + p.w
+	}
+}
+
+// window returns the current fixed window start s, the (possibly clamped) time t, and the
+// counts of the current and previous windows.
+func (p *prepared) window(st *slot, t int64) (s, tt, cur, prev int64) {
+	w := p.w
+	s = t - floorMod(t, w)
+	if st.exp <= t {
+		return s, t, 0, 0
+	}
+	start := st.exp - 2*w
+	switch s {
+	case start:
+		return s, t, int64(st.cur), int64(st.prev)
+	case start + w:
+		return s, t, 0, int64(st.cur)
+	default: // s < start: the clock went back; keep the stored window
+		return start, start, int64(st.cur), int64(st.prev)
+	}
+}
+
+func floorMod(a, b int64) int64 {
+	m := a % b
+	if m < 0 {
+		m += b
+	}
+	return m
+}
+
+// counterAdmits is the sliding-window counter's test, in exactly the documented arithmetic.
+func counterAdmits(prev, cur, e, w, l, cost int64) bool {
+	pw := float64(prev) * float64(w-e) / float64(w)
+	return pw+float64(cur+cost) <= float64(l)
+}
+
+// counterRetry returns the wait, from t = s+e, until counterAdmits holds, assuming no other
+// traffic. Cost ≤ L is guaranteed by the caller, so the wait is finite.
+func (p *prepared) counterRetry(s, e, cur, prev, cost int64) int64 {
+	w, l := p.w, p.l
+	if cur+cost <= l && prev > 0 {
+		if x, ok := firstAdmit(prev, cur, e, w, l, cost); ok {
+			return x - e
+		}
+	}
+	// Next window: the current count becomes the previous one.
+	x, _ := firstAdmit(cur, 0, 0, w, l, cost)
+	return w - e + x
+}
+
+// firstAdmit returns the smallest elapsed time x in [from, w) at which counterAdmits holds
+// with the given counts, or false if there is none.
+func firstAdmit(prev, cur, from, w, l, cost int64) (int64, bool) {
+	if counterAdmits(prev, cur, from, w, l, cost) {
+		return from, true
+	}
+	if prev == 0 || cur+cost > l {
+		return 0, false
+	}
+	// prev·(w−x)/w ≤ l−cur−cost  ⇔  x ≥ w − (l−cur−cost)·w/prev; then correct float rounding.
+	x := w - int64(math.Floor(float64(l-cur-cost)*float64(w)/float64(prev)))
+	x = min(max(x, from), w)
+	for x > from && counterAdmits(prev, cur, x-1, w, l, cost) {
+		x--
+	}
+	for x < w && !counterAdmits(prev, cur, x, w, l, cost) {
+		x++
+	}
+	return x, x < w
+}
+
+// logRing holds a sliding log's instants, oldest first, in a ring of capacity Limit.
+type logRing struct {
+	buf  []int64
+	head int
+	n    int
+}
+
+func (r *logRing) at(i int) int64 { return r.buf[(r.head+i)%len(r.buf)] }
+
+func (r *logRing) expire(cutoff int64) {
+	for r.n > 0 && r.buf[r.head] <= cutoff {
+		r.head = (r.head + 1) % len(r.buf)
+		r.n--
+	}
+}
+
+func (r *logRing) push(t int64) {
+	r.buf[(r.head+r.n)%len(r.buf)] = t
+	r.n++
+}

@@ -1,0 +1,402 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"math/bits"
+	"sync"
+	"time"
+)
+
+// DefaultMaxKeys is the key cap of a [Memory] store whose MaxKeys is zero.
+const DefaultMaxKeys = 1 << 20
+
+// setWays is the number of slots per set of the memory store's hash table.
+const setWays = 8
+
+// MemoryConfig configures a [Memory] store. The zero value is ready to use.
+type MemoryConfig struct {
+	// MaxKeys is the hard cap on the number of (key, policy) entries held; when it is reached,
+	// idle entries are reused first and then the least recently used one (by the CLOCK
+	// algorithm) is evicted, which resets that client's quota. Zero means [DefaultMaxKeys]. The
+	// table grows with use up to about 30 bytes per entry at the cap.
+	MaxKeys int
+	// Now is the store's clock, used when a request carries no instant. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Memory is the in-memory [Store]: a sharded, fixed-cap hash table of 24-byte entries with no
+// pointers (so the garbage collector never scans it), no background goroutine, and lazy expiry
+// of idle keys. Keys are hashed with [hash/maphash] under a per-store random seed to a 64-bit
+// fingerprint and never stored, so memory does not depend on key length; two keys whose
+// fingerprints collide (probability about n²/2⁶³ for n keys, and not steerable by clients, who do
+// not know the seed) share a quota.
+//
+// A Memory is safe for concurrent use. Use it through a [Limiter]; a Limiter whose store is a
+// *Memory calls it directly, without allocating.
+type Memory struct {
+	seed     maphash.Seed
+	shards   []shard
+	mask     uint64
+	now      func() time.Time
+	mu       sync.Mutex // guards salts
+	salts    map[string]uint64
+	perShard int
+}
+
+type shard struct {
+	mu      sync.Mutex
+	slots   []slot
+	nsets   uint64
+	maxSets uint64
+	count   int
+	cap     int
+	hand    int
+	logs    map[uint64]*logRing
+	_       [64]byte // keep shards on separate cache lines
+}
+
+// ErrConfig is wrapped by the errors constructors return for an invalid configuration.
+var ErrConfig = errors.New("ratelimit: invalid configuration")
+
+// NewMemory returns an empty in-memory store. It fails only for a negative MaxKeys.
+func NewMemory(cfg MemoryConfig) (*Memory, error) {
+	maxKeys := cfg.MaxKeys
+	if maxKeys < 0 {
+		return nil, errors.Join(ErrConfig, errors.New("ratelimit: MaxKeys is negative"))
+	}
+	if maxKeys == 0 {
+		maxKeys = DefaultMaxKeys
+	}
+	n := 1
+	for n < 64 && n*512 <= maxKeys {
+		n *= 2
+	}
+	m := &Memory{
+		seed:   maphash.MakeSeed(),
+		shards: make([]shard, n),
+		mask:   uint64(n - 1), // #nosec G115 -- n is a power of two in [1, 64]
+		now:    cfg.Now,
+		salts:  make(map[string]uint64),
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	m.perShard = (maxKeys + n - 1) / n
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.cap = m.perShard
+		// 25% headroom over the cap keeps two-choice placement from overflowing a set.
+		sh.maxSets = uint64((sh.cap*5/4 + setWays - 1) / setWays) // #nosec G115 -- positive: cap >= 1
+		sh.maxSets = max(sh.maxSets, 1)
+		sh.nsets = min(sh.maxSets, 4)
+	}
+	return m, nil
+}
+
+// Cap returns the store's key cap (MaxKeys rounded up to a multiple of the shard count).
+func (m *Memory) Cap() int { return m.perShard * len(m.shards) }
+
+// Len returns the number of (key, policy) entries currently held, idle ones included until
+// they are reused or evicted.
+func (m *Memory) Len() int {
+	n := 0
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.Lock()
+		n += sh.count
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+func (m *Memory) salt(p Policy) uint64 {
+	id := p.ID()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.salts[id]
+	if !ok {
+		s = maphash.String(m.seed, id)
+		if len(m.salts) < 1024 {
+			m.salts[id] = s
+		}
+	}
+	return s
+}
+
+func (m *Memory) instant(t time.Time) int64 {
+	if t.IsZero() {
+		t = m.now()
+	}
+	return t.UnixNano()
+}
+
+// Take implements [Store]. It never fails except for a request that breaks the Store contract
+// (an invalid policy or cost), which returns an error wrapping [ErrInvalidPolicy] or
+// [ErrCost].
+func (m *Memory) Take(_ context.Context, req *Request, out []Decision) error {
+	if len(out) != len(req.Policies) || len(req.Policies) == 0 {
+		return errors.Join(ErrConfig, errors.New("ratelimit: Take needs one output per policy"))
+	}
+	ps := make([]prepared, len(req.Policies))
+	for i, p := range req.Policies {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		if req.Cost < 0 || req.Cost > p.Capacity() {
+			return ErrCost
+		}
+		ps[i] = prepare(p, i, m.salt(p))
+	}
+	m.decide(maphash.String(m.seed, req.Key), ps, m.instant(req.Now), int64(req.Cost), req.Peek, out)
+	return nil
+}
+
+// Reset implements [Store]; it never fails.
+func (m *Memory) Reset(_ context.Context, key string, policies []Policy) error {
+	h := maphash.String(m.seed, key)
+	sh := &m.shards[h&m.mask]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for _, p := range policies {
+		if s := sh.find(tagOf(h, m.salt(p))); s != nil {
+			sh.remove(s)
+		}
+	}
+	return nil
+}
+
+func (m *Memory) hash(key string) uint64 { return maphash.String(m.seed, key) }
+
+// tagOf mixes a key hash with a policy salt into a slot tag with bit 1 set and bit 0 clear.
+func tagOf(h, salt uint64) uint64 {
+	x := h ^ salt
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	return x&^3 | 2
+}
+
+// decide is the whole decision for one key under policies ps, under one shard lock. If out is
+// not nil it receives the per-policy decisions.
+func (m *Memory) decide(h uint64, ps []prepared, t, cost int64, peek bool, out []Decision) Decision {
+	sh := &m.shards[h&m.mask]
+	sh.mu.Lock()
+	var best, bestDenied Decision
+	allowed := true
+	for i := range ps {
+		p := &ps[i]
+		st := slot{exp: fresh}
+		var ring *logRing
+		if s := sh.find(tagOf(h, p.salt)); s != nil && s.exp > t {
+			st = *s
+			if p.Algorithm == SlidingLog {
+				ring = sh.logs[s.tag&^1]
+			}
+		}
+		d := p.eval(&st, ring, t, cost)
+		if out != nil {
+			out[i] = d
+		}
+		if !d.Allowed {
+			if allowed || d.RetryAfter > bestDenied.RetryAfter {
+				bestDenied = d
+			}
+			allowed = false
+		} else if i == 0 || d.Remaining < best.Remaining || (d.Remaining == best.Remaining && d.Reset > best.Reset) {
+			best = d
+		}
+	}
+	if allowed && !peek && cost > 0 {
+		for i := range ps {
+			p := &ps[i]
+			s := sh.findOrInsert(tagOf(h, p.salt), t)
+			var ring *logRing
+			if p.Algorithm == SlidingLog {
+				ring = sh.ring(s.tag&^1, p.Limit)
+			}
+			p.apply(s, ring, t, cost)
+		}
+	}
+	sh.mu.Unlock()
+	if !allowed {
+		return bestDenied
+	}
+	return best
+}
+
+// sets returns the two candidate sets of a tag.
+func (sh *shard) sets(tag uint64) (uint64, uint64) {
+	hi, _ := bits.Mul64(tag, sh.nsets)
+	s2 := ((tag >> 32) * sh.nsets) >> 32
+	return hi, s2
+}
+
+func (sh *shard) find(tag uint64) *slot {
+	if sh.slots == nil {
+		return nil
+	}
+	s1, s2 := sh.sets(tag)
+	set := sh.slots[s1*setWays : s1*setWays+setWays]
+	for i := range set {
+		if set[i].tag&^1 == tag {
+			set[i].tag |= 1
+			return &set[i]
+		}
+	}
+	if s2 == s1 {
+		return nil
+	}
+	set = sh.slots[s2*setWays : s2*setWays+setWays]
+	for i := range set {
+		if set[i].tag&^1 == tag {
+			set[i].tag |= 1
+			return &set[i]
+		}
+	}
+	return nil
+}
+
+// findOrInsert returns the slot of tag, resetting it if it has expired, or a new fresh slot.
+func (sh *shard) findOrInsert(tag uint64, t int64) *slot {
+	if s := sh.find(tag); s != nil {
+		if s.exp <= t {
+			sh.clear(s)
+		}
+		return s
+	}
+	if sh.slots == nil {
+		sh.slots = make([]slot, sh.nsets*setWays)
+	}
+	if sh.nsets < sh.maxSets && uint64(sh.count) >= sh.nsets*setWays*3/4 { // #nosec G115 -- count >= 0
+		sh.grow(t)
+	}
+	s := sh.place(tag, t)
+	s.tag = tag | 1
+	s.exp, s.cur, s.prev = fresh, 0, 0
+	return s
+}
+
+// place picks the slot for a new tag: an expired entry in a candidate set, else an empty slot
+// (evicting elsewhere first if the shard is at its cap), else a CLOCK victim of the set.
+func (sh *shard) place(tag uint64, t int64) *slot {
+	s1, s2 := sh.sets(tag)
+	var empty *slot
+	for _, si := range [2]uint64{s1, s2} {
+		set := sh.slots[si*setWays : si*setWays+setWays]
+		for i := range set {
+			switch {
+			case set[i].tag == 0:
+				if empty == nil {
+					empty = &set[i]
+				}
+			case set[i].exp <= t:
+				sh.dropLog(&set[i])
+				return &set[i]
+			}
+		}
+	}
+	if empty != nil {
+		if sh.count >= sh.cap {
+			sh.evict(t)
+		}
+		sh.count++
+		return empty
+	}
+	set := sh.slots[s1*setWays : s1*setWays+setWays]
+	for pass := 0; pass < 2; pass++ {
+		for i := range set {
+			if set[i].tag&1 == 0 {
+				sh.dropLog(&set[i])
+				return &set[i]
+			}
+			set[i].tag &^= 1
+		}
+	}
+	return &set[0] // unreachable: the second pass finds a cleared bit
+}
+
+// evict removes one entry chosen by the CLOCK hand: the first expired or unreferenced one.
+func (sh *shard) evict(t int64) {
+	for range 2*len(sh.slots) + 1 {
+		s := &sh.slots[sh.hand]
+		sh.hand = (sh.hand + 1) % len(sh.slots)
+		if s.tag == 0 {
+			continue
+		}
+		if s.exp <= t || s.tag&1 == 0 {
+			sh.remove(s)
+			return
+		}
+		s.tag &^= 1
+	}
+}
+
+func (sh *shard) remove(s *slot) {
+	sh.dropLog(s)
+	*s = slot{}
+	sh.count--
+}
+
+func (sh *shard) clear(s *slot) {
+	sh.dropLog(s)
+	s.exp, s.cur, s.prev = fresh, 0, 0
+}
+
+func (sh *shard) dropLog(s *slot) {
+	if len(sh.logs) > 0 {
+		delete(sh.logs, s.tag&^1)
+	}
+}
+
+func (sh *shard) ring(tag uint64, limit int) *logRing {
+	if sh.logs == nil {
+		sh.logs = make(map[uint64]*logRing)
+	}
+	r := sh.logs[tag]
+	if r == nil {
+		r = &logRing{buf: make([]int64, limit)}
+		sh.logs[tag] = r
+	}
+	return r
+}
+
+// grow doubles the table (up to maxSets), dropping expired entries.
+func (sh *shard) grow(t int64) {
+	old := sh.slots
+	sh.nsets = min(sh.nsets*2, sh.maxSets)
+	sh.slots = make([]slot, sh.nsets*setWays)
+	sh.hand = 0
+	sh.count = 0
+	for i := range old {
+		o := &old[i]
+		if o.tag == 0 {
+			continue
+		}
+		if o.exp <= t {
+			sh.dropLog(o)
+			continue
+		}
+		s1, s2 := sh.sets(o.tag &^ 1)
+		placed := false
+		for _, si := range [2]uint64{s1, s2} {
+			set := sh.slots[si*setWays : si*setWays+setWays]
+			for j := range set {
+				if set[j].tag == 0 {
+					set[j] = *o
+					placed = true
+					break
+				}
+			}
+			if placed {
+				break
+			}
+		}
+		if placed {
+			sh.count++
+		} else {
+			sh.dropLog(o)
+		}
+	}
+}
