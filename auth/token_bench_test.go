@@ -1,0 +1,71 @@
+package auth_test
+
+import (
+	"crypto/rand"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/rampart-go/rampart/auth"
+)
+
+// benchKeyring returns a keyring of n keys whose primary is the last one, so verification finds
+// the key by ID among n.
+func benchKeyring(b *testing.B, n int) *auth.Keyring {
+	b.Helper()
+	keys := make([]auth.Key, n)
+	for i := range keys {
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			b.Fatal(err)
+		}
+		k, err := auth.NewKey(fmt.Sprintf("key-%03d", i), secret)
+		if err != nil {
+			b.Fatal(err)
+		}
+		keys[i] = k
+	}
+	kr, err := auth.NewKeyring(auth.TokenConfig{}, keys[n-1], keys[:n-1]...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return kr
+}
+
+var benchClaims = auth.Claims{Subject: "user-8c1f4e2a", Roles: []string{"admin", "billing"}}
+
+func BenchmarkSign(b *testing.B) {
+	for _, n := range []int{1, 100} {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			kr := benchKeyring(b, n)
+			ctx := b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := kr.Sign(ctx, "session", benchClaims); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	for _, n := range []int{1, 100} {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			kr := benchKeyring(b, n)
+			ctx := b.Context()
+			tok, err := kr.Sign(ctx, "session", benchClaims)
+			if err != nil {
+				b.Fatal(err)
+			}
+			now := time.Now()
+			b.SetBytes(int64(len(tok)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := kr.VerifyAt(ctx, now, "session", tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
