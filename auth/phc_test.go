@@ -1,0 +1,225 @@
+package auth
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+	"testing/synctest"
+)
+
+// argon2Vectors are the known-answer tests of the Argon2 reference implementation,
+// phc-winner-argon2, src/test.c (https://github.com/P-H-C/phc-winner-argon2/blob/master/src/test.c,
+// CC0 1.0 / Apache 2.0): password, salt "somesalt" or "diffsalt", 32-byte output, version 0x13.
+// The 1 GiB case (TEST_LARGE_RAM) is left out.
+var argon2Vectors = []struct {
+	password, salt string
+	hex, phc       string
+}{
+	// Argon2i, version 0x13.
+	{"password", "somesalt", "c1628832147d9720c5bd1cfd61367078729f6dfb6f8fea9ff98158e0d7816ed0", "$argon2i$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$wWKIMhR9lyDFvRz9YTZweHKfbftvj+qf+YFY4NeBbtA"},
+	{"password", "somesalt", "296dbae80b807cdceaad44ae741b506f14db0959267b183b118f9b24229bc7cb", "$argon2i$v=19$m=262144,t=2,p=1$c29tZXNhbHQ$KW266AuAfNzqrUSudBtQbxTbCVkmexg7EY+bJCKbx8s"},
+	{"password", "somesalt", "89e9029f4637b295beb027056a7336c414fadd43f6b208645281cb214a56452f", "$argon2i$v=19$m=256,t=2,p=1$c29tZXNhbHQ$iekCn0Y3spW+sCcFanM2xBT63UP2sghkUoHLIUpWRS8"},
+	{"password", "somesalt", "4ff5ce2769a1d7f4c8a491df09d41a9fbe90e5eb02155a13e4c01e20cd4eab61", "$argon2i$v=19$m=256,t=2,p=2$c29tZXNhbHQ$T/XOJ2mh1/TIpJHfCdQan76Q5esCFVoT5MAeIM1Oq2E"},
+	{"password", "somesalt", "d168075c4d985e13ebeae560cf8b94c3b5d8a16c51916b6f4ac2da3ac11bbecf", "$argon2i$v=19$m=65536,t=1,p=1$c29tZXNhbHQ$0WgHXE2YXhPr6uVgz4uUw7XYoWxRkWtvSsLaOsEbvs8"},
+	{"password", "somesalt", "aaa953d58af3706ce3df1aefd4a64a84e31d7f54175231f1285259f88174ce5b", "$argon2i$v=19$m=65536,t=4,p=1$c29tZXNhbHQ$qqlT1YrzcGzj3xrv1KZKhOMdf1QXUjHxKFJZ+IF0zls"},
+	{"differentpassword", "somesalt", "14ae8da01afea8700c2358dcef7c5358d9021282bd88663a4562f59fb74d22ee", "$argon2i$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$FK6NoBr+qHAMI1jc73xTWNkCEoK9iGY6RWL1n7dNIu4"},
+	{"password", "diffsalt", "b0357cccfbef91f3860b0dba447b2348cbefecadaf990abfe9cc40726c521271", "$argon2i$v=19$m=65536,t=2,p=1$ZGlmZnNhbHQ$sDV8zPvvkfOGCw26RHsjSMvv7K2vmQq/6cxAcmxSEnE"},
+	// Argon2id, version 0x13.
+	{"password", "somesalt", "09316115d5cf24ed5a15a31a3ba326e5cf32edc24702987c02b6566f61913cf7", "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc"},
+	{"password", "somesalt", "78fe1ec91fb3aa5657d72e710854e4c3d9b9198c742f9616c2f085bed95b2e8c", "$argon2id$v=19$m=262144,t=2,p=1$c29tZXNhbHQ$eP4eyR+zqlZX1y5xCFTkw9m5GYx0L5YWwvCFvtlbLow"},
+	{"password", "somesalt", "9dfeb910e80bad0311fee20f9c0e2b12c17987b4cac90c2ef54d5b3021c68bfe", "$argon2id$v=19$m=256,t=2,p=1$c29tZXNhbHQ$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4"},
+	{"password", "somesalt", "6d093c501fd5999645e0ea3bf620d7b8be7fd2db59c20d9fff9539da2bf57037", "$argon2id$v=19$m=256,t=2,p=2$c29tZXNhbHQ$bQk8UB/VmZZF4Oo79iDXuL5/0ttZwg2f/5U52iv1cDc"},
+	{"password", "somesalt", "f6a5adc1ba723dddef9b5ac1d464e180fcd9dffc9d1cbf76cca2fed795d9ca98", "$argon2id$v=19$m=65536,t=1,p=1$c29tZXNhbHQ$9qWtwbpyPd3vm1rB1GThgPzZ3/ydHL92zKL+15XZypg"},
+	{"password", "somesalt", "9025d48e68ef7395cca9079da4c4ec3affb3c8911fe4f86d1a2520856f63172c", "$argon2id$v=19$m=65536,t=4,p=1$c29tZXNhbHQ$kCXUjmjvc5XMqQedpMTsOv+zyJEf5PhtGiUghW9jFyw"},
+	{"differentpassword", "somesalt", "0b84d652cf6b0c4beaef0dfe278ba6a80df6696281d7e0d2891b817d8c458fde", "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$C4TWUs9rDEvq7w3+J4umqA32aWKB1+DSiRuBfYxFj94"},
+	{"password", "diffsalt", "bdf32b05ccc42eb15d58fd19b1f856b113da1e9a5874fdcc544308565aa8141c", "$argon2id$v=19$m=65536,t=2,p=1$ZGlmZnNhbHQ$vfMrBczELrFdWP0ZsfhWsRPaHppYdP3MVEMIVlqoFBw"},
+}
+
+// TestArgon2ReferenceVectors checks the parser, the derivation and the encoder against the
+// reference implementation: each PHC string parses to the reference parameters, derives the
+// reference digest, re-encodes byte for byte, and verifies (and only for its own password).
+func TestArgon2ReferenceVectors(t *testing.T) {
+	h, err := NewHasher(HasherConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, v := range argon2Vectors {
+		t.Run(v.phc[:30], func(t *testing.T) {
+			if testing.Short() && len(v.phc) > 25 && v.phc[16:24] == "m=262144" {
+				t.Skip("256 MiB vector skipped in -short mode")
+			}
+			ph, err := parsePHC(v.phc, &h.limits)
+			if err != nil {
+				t.Fatalf("parsePHC(%q) = %v", v.phc, err)
+			}
+			if string(ph.salt) != v.salt {
+				t.Errorf("salt = %q, want %q", ph.salt, v.salt)
+			}
+			sum, err := derive(ph, []byte(v.password), 32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := hex.EncodeToString(sum); got != v.hex {
+				t.Errorf("derive(%q) = %s, want %s", v.phc, got, v.hex)
+			}
+			if got := ph.String(); got != v.phc {
+				t.Errorf("String() = %q, want %q", got, v.phc)
+			}
+			if _, err := h.Verify(ctx, v.password, v.phc); err != nil {
+				t.Errorf("Verify(%q, %q) = %v", v.password, v.phc, err)
+			}
+			if _, err := h.Verify(ctx, v.password+"x", v.phc); !errors.Is(err, ErrPasswordMismatch) {
+				t.Errorf("Verify(wrong, %q) = %v, want ErrPasswordMismatch", v.phc, err)
+			}
+		})
+	}
+}
+
+// TestHostileParamsAllocateNothing shows that refusing a hostile hash costs a few hundred
+// bytes at most (the error), never what its parameters ask for.
+func TestHostileParamsAllocateNothing(t *testing.T) {
+	h, err := NewHasher(HasherConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := []string{
+		"$argon2id$v=19$m=4194304,t=100,p=255$c29tZXNhbHRzb21lc2FsdA$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+		"$argon2id$v=19$m=19456,t=2,p=0$c29tZXNhbHRzb21lc2FsdA$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+		"$scrypt$ln=30,r=8,p=1$c29tZXNhbHRzb21lc2FsdA$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+		"$2b$31$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+	}
+	ctx := context.Background()
+	for _, enc := range hostile {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		const runs = 50
+		for range runs {
+			if _, err := h.Verify(ctx, "password", enc); !errors.Is(err, ErrHashParams) {
+				t.Fatalf("Verify(%q) = %v, want ErrHashParams", enc, err)
+			}
+		}
+		runtime.ReadMemStats(&after)
+		if perRun := (after.TotalAlloc - before.TotalAlloc) / runs; perRun > 1024 {
+			t.Errorf("Verify(%q) allocated %d bytes per call, want under 1 KiB", enc, perRun)
+		}
+	}
+}
+
+func TestPHCRoundTripAllAlgorithms(t *testing.T) {
+	h, err := NewHasher(HasherConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, enc := range []string{
+		"$argon2id$v=19$m=19456,t=2,p=1,keyid=k-1.a$c29tZXNhbHRzb21lc2FsdA$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+		"$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E",
+		"$scrypt$ln=4,r=8,p=1,keyid=k2$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E",
+		"$pbkdf2-sha256$29000$N2YuJ.D7n3M.hj8OIRPf.w$qLrQ7aP8KAO34KjR.2dN1Q7xAqzfDiNrpwlrJTM2Wrw",
+		"$pbkdf2-sha256$i=1000,keyid=k3$N2YuJ+D7n3M+hj8OIRPf+w$qLrQ7aP8KAO34KjR+2dN1Q7xAqzfDiNrpwlrJTM2Wrw",
+		"$2y$10$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+	} {
+		ph, err := parsePHC(enc, &h.limits)
+		if err != nil {
+			t.Errorf("parsePHC(%q) = %v", enc, err)
+			continue
+		}
+		if got := ph.String(); got != enc {
+			t.Errorf("parsePHC(%q).String() = %q", enc, got)
+		}
+	}
+}
+
+func TestLimiterCancelWhileWaiting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newMemoryLimiter(10)
+		if err := l.acquire(context.Background(), 6); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		go func() { errc <- l.acquire(ctx, 6) }()
+		synctest.Wait() // the second acquire is now blocked
+		select {
+		case err := <-errc:
+			t.Fatalf("acquire(6) over budget returned %v before release", err)
+		default:
+		}
+		cancel()
+		if err := <-errc; !errors.Is(err, context.Canceled) {
+			t.Errorf("acquire after cancel = %v, want context.Canceled", err)
+		}
+		if cur, _ := l.stats(); cur != 6 {
+			t.Errorf("in use after a cancelled wait = %d, want 6", cur)
+		}
+		l.release(6)
+		if cur, peak := l.stats(); cur != 0 || peak != 6 {
+			t.Errorf("stats = %d, %d; want 0, 6", cur, peak)
+		}
+	})
+}
+
+func TestLimiterFIFOAndCancelledHead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newMemoryLimiter(10)
+		if err := l.acquire(context.Background(), 8); err != nil {
+			t.Fatal(err)
+		}
+		// A large request waits at the head; a small one that would fit waits behind it.
+		bigCtx, cancelBig := context.WithCancel(context.Background())
+		bigErr := make(chan error, 1)
+		go func() { bigErr <- l.acquire(bigCtx, 9) }()
+		synctest.Wait()
+		smallErr := make(chan error, 1)
+		go func() { smallErr <- l.acquire(context.Background(), 2) }()
+		synctest.Wait()
+		select {
+		case <-smallErr:
+			t.Fatal("a small request overtook the large one at the head of the queue")
+		default:
+		}
+		// When the head gives up, the small request behind it is granted.
+		cancelBig()
+		if err := <-bigErr; !errors.Is(err, context.Canceled) {
+			t.Errorf("big acquire = %v, want context.Canceled", err)
+		}
+		if err := <-smallErr; err != nil {
+			t.Errorf("small acquire = %v, want nil", err)
+		}
+		if cur, _ := l.stats(); cur != 10 {
+			t.Errorf("in use = %d, want 10", cur)
+		}
+	})
+}
+
+// TestHasherStaysWithinBudget runs many concurrent logins against a budget of three hashes
+// and checks that the memory held never exceeded it.
+func TestHasherStaysWithinBudget(t *testing.T) {
+	const m = 1024 // KiB
+	h, err := NewHasher(HasherConfig{Argon2: Argon2Params{Memory: m, Time: 1, Threads: 1}, MemoryBudget: 3 * m * 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := h.Hash(context.Background(), "budget-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 24 {
+		wg.Go(func() {
+			stored := enc
+			if i%2 == 0 {
+				stored = "" // unknown user
+			}
+			_, _ = h.Login(context.Background(), "budget-password", stored)
+		})
+	}
+	wg.Wait()
+	cur, peak := h.lim.stats()
+	if cur != 0 || peak > 3*m*1024 || peak < m*1024 {
+		t.Errorf("limiter cur=%d peak=%d, want cur 0 and peak between 1 and 3 hashes (%d bytes each)", cur, peak, m*1024)
+	}
+}
