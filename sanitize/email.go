@@ -3,6 +3,8 @@ package sanitize
 import (
 	"errors"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -25,7 +27,8 @@ const (
 // receiving server may interpret its case.
 //
 // It refuses display names ("Alice <a@example.com>"), comments, quoted local parts,
-// address-literal domains ("a@[192.0.2.1]"), whitespace and control characters anywhere,
+// address-literal domains ("a@[192.0.2.1]"), whitespace, control and invisible (format)
+// characters anywhere, invalid UTF-8,
 // non-ASCII local parts, a local part longer than 64 octets, a normalized address longer
 // than 254 octets, and domains without a dot, with an empty, over-long (63) or malformed
 // label, or with an all-numeric top-level label.
@@ -37,12 +40,20 @@ func Email(s string) (string, error) {
 	if len(s) > 4*maxEmailLen {
 		return "", emailError("is too long")
 	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '<' || c == '>' || c == '"' || c == '(' || c == ')':
-			return "", emailError("must be a bare address such as name@example.com, without a display name")
-		case c <= ' ' || c == 0x7f:
+	if strings.ContainsAny(s, `<>"()`) {
+		return "", emailError("must be a bare address such as name@example.com, without a display name")
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || r >= 0x80 && r <= 0xa0 {
 			return "", emailError("must not contain spaces or control characters")
+		}
+		if r == utf8.RuneError {
+			return "", emailError("must be valid UTF-8")
+		}
+		if unicode.Is(unicode.Cf, r) || unicode.IsSpace(r) {
+			// IDNA would silently drop invisible characters such as U+200B and U+00AD;
+			// refuse them rather than normalize a disguised address.
+			return "", emailError("must not contain invisible characters")
 		}
 	}
 	at := strings.LastIndexByte(s, '@')
