@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -47,3 +48,37 @@ type RevocationStore interface {
 // exceed its configured bounds even after expired entries were dropped. Revocation then fails
 // loudly rather than silently forgetting an entry.
 var ErrRevocationStoreFull = errors.New("auth: revocation store full")
+
+// ErrNoRevocationStore is returned by [Keyring.Revoke], [Keyring.RevokeSubject] and the
+// corresponding [Sessions] methods when the keyring has no [TokenConfig.Revocation] store.
+var ErrNoRevocationStore = errors.New("auth: no revocation store configured")
+
+// Revoke puts the token with claims c (as returned by [Keyring.Verify]) on the denylist of the
+// keyring's [RevocationStore] until c.Expiry plus the leeway, after which it would fail anyway.
+// Tokens of other IDs are unaffected.
+func (kr *Keyring) Revoke(ctx context.Context, c Claims) error {
+	return kr.s.revoke(ctx, c.ID, c.Expiry)
+}
+
+func (kr *keyringState) revoke(ctx context.Context, id TokenID, expiry time.Time) error {
+	if kr.store == nil {
+		return ErrNoRevocationStore
+	}
+	if err := kr.store.Revoke(ctx, id, expiry.Add(kr.leeway)); err != nil {
+		return fmt.Errorf("auth: revoking token %v: %w", id, err)
+	}
+	return nil
+}
+
+// RevokeSubject revokes every token of subject signed so far ("log out everywhere"): one
+// increment of the subject's generation in the keyring's [RevocationStore]. Tokens signed
+// afterwards carry the new generation and verify.
+func (kr *Keyring) RevokeSubject(ctx context.Context, subject string) error {
+	if kr.s.store == nil {
+		return ErrNoRevocationStore
+	}
+	if _, err := kr.s.store.IncrementGeneration(ctx, subject); err != nil {
+		return fmt.Errorf("auth: revoking the tokens of %q: %w", subject, err)
+	}
+	return nil
+}

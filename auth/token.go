@@ -182,12 +182,13 @@ func getTime(b []byte) time.Time {
 // Sign fails with [ErrInvalidPurpose], [ErrInvalidClaims], [ErrNoSigningKey], or an error of
 // the revocation store or the random source.
 func (kr *Keyring) Sign(ctx context.Context, purpose string, c Claims) (string, error) {
-	tok, _, err := kr.s.sign(ctx, purpose, c)
+	tok, _, err := kr.s.sign(ctx, purpose, c, false)
 	return tok, err
 }
 
-// sign is Sign returning the claims as signed.
-func (kr *keyringState) sign(ctx context.Context, purpose string, c Claims) (string, Claims, error) {
+// sign is Sign returning the claims as signed. keepGeneration keeps c.Generation even with a
+// revocation store (for renewing a session, which must not outlive a "log out everywhere").
+func (kr *keyringState) sign(ctx context.Context, purpose string, c Claims, keepGeneration bool) (string, Claims, error) {
 	if err := checkPurpose(purpose); err != nil {
 		return "", Claims{}, err
 	}
@@ -227,7 +228,7 @@ func (kr *keyringState) sign(ctx context.Context, purpose string, c Claims) (str
 	if !c.Expiry.After(c.IssuedAt) || (!c.NotBefore.IsZero() && !c.Expiry.After(c.NotBefore)) {
 		return "", Claims{}, errClaimsTimes
 	}
-	if kr.store != nil {
+	if kr.store != nil && !keepGeneration {
 		g, err := kr.store.Generation(ctx, c.Subject)
 		if err != nil {
 			return "", Claims{}, fmt.Errorf("auth: reading the revocation generation: %w", err)

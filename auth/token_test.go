@@ -509,3 +509,99 @@ func TestKeysNeverPrintSecrets(t *testing.T) {
 		}
 	}
 }
+
+// failingStore is a RevocationStore whose every call fails.
+type failingStore struct{ err error }
+
+func (s failingStore) Generation(context.Context, string) (uint64, error) { return 0, s.err }
+func (s failingStore) IncrementGeneration(context.Context, string) (uint64, error) {
+	return 0, s.err
+}
+func (s failingStore) Revoke(context.Context, auth.TokenID, time.Time) error { return s.err }
+func (s failingStore) Lookup(context.Context, string, auth.TokenID) (uint64, bool, error) {
+	return 0, false, s.err
+}
+
+func TestRevocation(t *testing.T) {
+	type step struct {
+		revokeID      bool   // revoke the first token by ID
+		revokeSubject string // log this subject out everywhere
+	}
+	tests := []struct {
+		name    string
+		steps   []step
+		at      time.Duration // verification time
+		wantOld error         // the token signed before the steps
+		wantNew error         // a token signed after the steps
+	}{
+		{"nothing revoked", nil, 0, nil, nil},
+		{"by ID", []step{{revokeID: true}}, 0, auth.ErrRevoked, nil},
+		{"by ID, past expiry", []step{{revokeID: true}}, 2 * time.Hour, auth.ErrExpired, auth.ErrExpired},
+		{"by generation", []step{{revokeSubject: "alice"}}, 0, auth.ErrRevoked, nil},
+		{"other subject's generation", []step{{revokeSubject: "bob"}}, 0, nil, nil},
+		{"generation twice", []step{{revokeSubject: "alice"}, {revokeSubject: "alice"}}, 0, auth.ErrRevoked, nil},
+		{"both", []step{{revokeID: true}, {revokeSubject: "alice"}}, 0, auth.ErrRevoked, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			now := t0
+			clk := func() time.Time { return now }
+			store, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{Now: clk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			kr := newKeyring(t, auth.TokenConfig{Revocation: store, Now: clk})
+			old := sign(t, kr, "p", auth.Claims{Subject: "alice"})
+			oldClaims, err := kr.Verify(t.Context(), "p", old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range tc.steps {
+				if s.revokeID {
+					if err := kr.Revoke(t.Context(), oldClaims); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if s.revokeSubject != "" {
+					if err := kr.RevokeSubject(t.Context(), s.revokeSubject); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			fresh := sign(t, kr, "p", auth.Claims{Subject: "alice"})
+			now = t0.Add(tc.at)
+			_, err = kr.Verify(t.Context(), "p", old)
+			checkTokenErr(t, err, tc.wantOld)
+			_, err = kr.Verify(t.Context(), "p", fresh)
+			checkTokenErr(t, err, tc.wantNew)
+		})
+	}
+}
+
+func TestRevocationStoreErrors(t *testing.T) {
+	boom := errors.New("store down")
+	good := newKeyring(t, auth.TokenConfig{})
+	tok := sign(t, good, "p", auth.Claims{Subject: "u"})
+	kr := newKeyring(t, auth.TokenConfig{Revocation: failingStore{boom}})
+	if _, err := kr.Verify(t.Context(), "p", tok); !errors.Is(err, boom) || errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("Verify with a failing store error = %v, want the store error and not ErrInvalidToken", err)
+	}
+	if _, err := kr.Verify(t.Context(), "p", tok+"x"); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("Verify(bad token) with a failing store error = %v, want ErrInvalidToken", err)
+	}
+	if _, err := kr.Sign(t.Context(), "p", auth.Claims{Subject: "u"}); !errors.Is(err, boom) {
+		t.Errorf("Sign with a failing store error = %v, want the store error", err)
+	}
+	if err := kr.Revoke(t.Context(), auth.Claims{Expiry: t0.Add(time.Hour)}); !errors.Is(err, boom) {
+		t.Errorf("Revoke with a failing store error = %v, want the store error", err)
+	}
+	if err := kr.RevokeSubject(t.Context(), "u"); !errors.Is(err, boom) {
+		t.Errorf("RevokeSubject with a failing store error = %v, want the store error", err)
+	}
+	if err := good.Revoke(t.Context(), auth.Claims{}); !errors.Is(err, auth.ErrNoRevocationStore) {
+		t.Errorf("Revoke without a store error = %v, want ErrNoRevocationStore", err)
+	}
+	if err := good.RevokeSubject(t.Context(), "u"); !errors.Is(err, auth.ErrNoRevocationStore) {
+		t.Errorf("RevokeSubject without a store error = %v, want ErrNoRevocationStore", err)
+	}
+}

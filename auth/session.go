@@ -1,0 +1,226 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Defaults of [SessionConfig].
+const (
+	DefaultSessionIdleTimeout     = 30 * time.Minute
+	DefaultSessionAbsoluteTimeout = 12 * time.Hour
+	DefaultSessionPurpose         = "session"
+)
+
+// SessionConfig holds the optional settings of [Sessions]. The zero value gives 30-minute idle
+// and 12-hour absolute timeouts, renewal after half the idle window, and the purpose "session".
+type SessionConfig struct {
+	// IdleTimeout ends a session that has not been renewed for this long: each token expires
+	// IdleTimeout after it was issued. Zero means [DefaultSessionIdleTimeout].
+	IdleTimeout time.Duration
+
+	// AbsoluteTimeout ends a session this long after the login, however active it is; renewal
+	// never extends it. At least IdleTimeout. Zero means [DefaultSessionAbsoluteTimeout].
+	AbsoluteTimeout time.Duration
+
+	// RenewAfter is how old a token must be before [Sessions.Renew] re-issues it, so that busy
+	// clients do not get a new token (and cookie) on every request. Less than IdleTimeout. Zero
+	// means half of IdleTimeout.
+	RenewAfter time.Duration
+
+	// Purpose is the token purpose of session tokens. Zero means [DefaultSessionPurpose].
+	// Services that run several kinds of session (say, users and admins) give each its own.
+	Purpose string
+}
+
+// Sessions manages login sessions carried entirely in tokens signed by a [Keyring]: no
+// server-side session table, only the keyring's [RevocationStore] (if any) for logouts.
+//
+// A session starts with [Sessions.Login], which mints a new random session ID (so a session
+// identifier planted before login is worthless). [Sessions.Verify] enforces the idle and
+// absolute timeouts; [Sessions.Renew] slides the idle window; [Sessions.ChangeRoles] and
+// [Sessions.Reauthenticate] replace the token (and its ID) on privilege changes;
+// [Sessions.Fresh] tells whether the user proved their identity recently enough for a sensitive
+// operation. The session ID survives renewals, so [Sessions.Logout] ends the session for good.
+//
+// Sessions is safe for concurrent use.
+type Sessions struct {
+	kr         *Keyring
+	idle       time.Duration
+	absolute   time.Duration
+	renewAfter time.Duration
+	purpose    string
+}
+
+// NewSessions returns a session manager signing with kr. It fails for inconsistent settings.
+func NewSessions(kr *Keyring, cfg SessionConfig) (*Sessions, error) {
+	if kr == nil {
+		return nil, errors.New("auth: NewSessions needs a Keyring")
+	}
+	s := &Sessions{kr: kr, idle: cfg.IdleTimeout, absolute: cfg.AbsoluteTimeout, renewAfter: cfg.RenewAfter, purpose: cfg.Purpose}
+	if s.idle == 0 {
+		s.idle = DefaultSessionIdleTimeout
+	}
+	if s.absolute == 0 {
+		s.absolute = DefaultSessionAbsoluteTimeout
+	}
+	if s.renewAfter == 0 {
+		s.renewAfter = s.idle / 2
+	}
+	if s.purpose == "" {
+		s.purpose = DefaultSessionPurpose
+	}
+	switch {
+	case s.idle < time.Second:
+		return nil, errors.New("auth: SessionConfig.IdleTimeout must be at least one second")
+	case s.absolute < s.idle:
+		return nil, errors.New("auth: SessionConfig.AbsoluteTimeout must be at least IdleTimeout")
+	case s.renewAfter < 0 || s.renewAfter >= s.idle:
+		return nil, errors.New("auth: SessionConfig.RenewAfter must be between 0 and IdleTimeout")
+	}
+	if err := checkPurpose(s.purpose); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Deadline returns the absolute end of the session c: its login time plus the absolute timeout.
+func (s *Sessions) Deadline(c Claims) time.Time { return c.AuthTime.Add(s.absolute) }
+
+// issue signs a session token issued at now for a session that started (authenticated) at
+// authTime.
+func (s *Sessions) issue(ctx context.Context, c Claims, now time.Time, keepGeneration bool) (string, Claims, error) {
+	c.IssuedAt = now
+	c.NotBefore = time.Time{}
+	c.Expiry = now.Add(s.idle)
+	if d := s.Deadline(c); d.Before(c.Expiry) {
+		c.Expiry = d
+	}
+	return s.kr.s.sign(ctx, s.purpose, c, keepGeneration)
+}
+
+// Login starts a new session for c.Subject with c.Roles and c.Extra, after the caller has
+// authenticated the user. It draws a new session ID and stamps the login time as
+// [Claims.AuthTime]; other fields of c are ignored. It returns the token to hand to the client
+// (see [SessionCookie.Set]) and the claims it carries.
+//
+// If the request carried a previous session, end it with [Sessions.Logout].
+func (s *Sessions) Login(ctx context.Context, c Claims) (string, Claims, error) {
+	now := s.kr.s.now()
+	return s.issue(ctx, Claims{Subject: c.Subject, Roles: c.Roles, Extra: c.Extra, AuthTime: now}, now, false)
+}
+
+// Verify checks a session token at the current time. See [Sessions.VerifyAt].
+func (s *Sessions) Verify(ctx context.Context, token string) (Claims, error) {
+	return s.VerifyAt(ctx, s.kr.s.now(), token)
+}
+
+// VerifyAt checks a session token as of t, with the errors of [Keyring.VerifyAt]: the idle
+// timeout shows as [ErrExpired], and so does the absolute timeout (which is checked against the
+// current configuration, so shortening it takes effect at once).
+func (s *Sessions) VerifyAt(ctx context.Context, t time.Time, token string) (Claims, error) {
+	c, err := s.kr.s.verify(ctx, t, s.purpose, token)
+	if err != nil {
+		return Claims{}, err
+	}
+	if c.AuthTime.IsZero() {
+		return Claims{}, ErrInvalidToken
+	}
+	if !t.Before(s.Deadline(c).Add(s.kr.s.leeway)) {
+		return Claims{}, errTokenExpired
+	}
+	return c, nil
+}
+
+// Renew re-issues the session c (claims from [Sessions.Verify]) with a fresh idle window if
+// at least RenewAfter has passed since its token was issued. It returns "" when no renewal is
+// due, or when a new token would not expire later than the current one because the absolute
+// deadline is near. The new token keeps the session ID, login time, roles, extra data and
+// revocation generation.
+func (s *Sessions) Renew(ctx context.Context, c Claims) (string, error) {
+	return s.RenewAt(ctx, s.kr.s.now(), c)
+}
+
+// RenewAt is [Sessions.Renew] as of t.
+func (s *Sessions) RenewAt(ctx context.Context, t time.Time, c Claims) (string, error) {
+	if t.Sub(c.IssuedAt) < s.renewAfter || c.AuthTime.IsZero() {
+		return "", nil
+	}
+	exp := t.Add(s.idle)
+	if d := s.Deadline(c); d.Before(exp) {
+		exp = d
+	}
+	if exp.Unix() <= c.Expiry.Unix() {
+		return "", nil
+	}
+	tok, _, err := s.issue(ctx, c, t, true)
+	return tok, err
+}
+
+// ChangeRoles replaces the session c by one with the given roles, as required whenever a
+// user's privileges change: the new token has a new session ID, the old one is revoked. The
+// login time, and so the absolute deadline and freshness, are kept.
+//
+// Without a [RevocationStore] the old token cannot be revoked and stays valid until its idle
+// expiry; configure a store wherever privileges can be reduced.
+func (s *Sessions) ChangeRoles(ctx context.Context, c Claims, roles []string) (string, Claims, error) {
+	next := Claims{Subject: c.Subject, Roles: roles, Extra: c.Extra, AuthTime: c.AuthTime}
+	tok, nc, err := s.issue(ctx, next, s.kr.s.now(), false)
+	if err != nil {
+		return "", Claims{}, err
+	}
+	if err := s.endOld(ctx, c); err != nil {
+		return "", Claims{}, err
+	}
+	return tok, nc, nil
+}
+
+// Reauthenticate replaces the session c after the user proved their identity again (entered
+// their password for a sensitive operation): a new session ID, a new login time (so
+// [Sessions.Fresh] holds and the absolute deadline restarts), the same roles and extra data.
+// The old token is revoked as by [Sessions.ChangeRoles].
+func (s *Sessions) Reauthenticate(ctx context.Context, c Claims) (string, Claims, error) {
+	now := s.kr.s.now()
+	tok, nc, err := s.issue(ctx, Claims{Subject: c.Subject, Roles: c.Roles, Extra: c.Extra, AuthTime: now}, now, false)
+	if err != nil {
+		return "", Claims{}, err
+	}
+	if err := s.endOld(ctx, c); err != nil {
+		return "", Claims{}, err
+	}
+	return tok, nc, nil
+}
+
+func (s *Sessions) endOld(ctx context.Context, c Claims) error {
+	if s.kr.s.store == nil {
+		return nil
+	}
+	return s.kr.s.revoke(ctx, c.ID, s.Deadline(c))
+}
+
+// Logout ends the session c: its ID goes on the denylist until the session's absolute
+// deadline, so no renewed token of it verifies again. It fails with [ErrNoRevocationStore]
+// without a store; then the best a service can do is clear the cookie ([SessionCookie.Clear]).
+func (s *Sessions) Logout(ctx context.Context, c Claims) error {
+	return s.kr.s.revoke(ctx, c.ID, s.Deadline(c))
+}
+
+// LogoutEverywhere ends every session of subject started so far, as [Keyring.RevokeSubject].
+func (s *Sessions) LogoutEverywhere(ctx context.Context, subject string) error {
+	return s.kr.RevokeSubject(ctx, subject)
+}
+
+// Fresh reports whether the user of session c authenticated within the last d, for operations
+// (changing a password or e-mail address, deleting an account) that demand a recent proof of
+// identity. When it is false, ask for the password again and call [Sessions.Reauthenticate].
+func (s *Sessions) Fresh(c Claims, d time.Duration) bool { return s.FreshAt(s.kr.s.now(), c, d) }
+
+// FreshAt is [Sessions.Fresh] as of t: whether c.AuthTime lies within d before t.
+func (s *Sessions) FreshAt(t time.Time, c Claims, d time.Duration) bool {
+	if c.AuthTime.IsZero() || d <= 0 {
+		return false
+	}
+	age := t.Sub(c.AuthTime)
+	return age <= d && age > -time.Second
+}

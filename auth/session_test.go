@@ -1,0 +1,288 @@
+package auth_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/rampart-go/rampart/auth"
+)
+
+// sessionEnv is a Sessions with a memory revocation store on one synthetic clock.
+type sessionEnv struct {
+	clk   *clock
+	store *auth.MemoryRevocationStore
+	kr    *auth.Keyring
+	s     *auth.Sessions
+}
+
+func newSessionEnv(t *testing.T, cfg auth.SessionConfig, withStore bool) *sessionEnv {
+	t.Helper()
+	e := &sessionEnv{clk: newClock()}
+	tc := auth.TokenConfig{Now: e.clk.Now}
+	if withStore {
+		store, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{Now: e.clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.store, tc.Revocation = store, store
+	}
+	e.kr = newKeyring(t, tc)
+	s, err := auth.NewSessions(e.kr, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.s = s
+	return e
+}
+
+func (e *sessionEnv) login(t *testing.T, roles ...string) (string, auth.Claims) {
+	t.Helper()
+	tok, c, err := e.s.Login(t.Context(), auth.Claims{Subject: "alice", Roles: roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok, c
+}
+
+func TestSessionTimeouts(t *testing.T) {
+	cfg := auth.SessionConfig{IdleTimeout: 10 * time.Minute, AbsoluteTimeout: time.Hour, RenewAfter: 2 * time.Minute}
+	type step struct {
+		advance   time.Duration // then:
+		wantValid bool          // whether the current token verifies
+		wantRenew bool          // whether Renew re-issues it (only if valid); the new token becomes current
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"fresh token, too young to renew", []step{{0, true, false}, {time.Minute, true, false}}},
+		{"renewal after RenewAfter", []step{{2 * time.Minute, true, true}, {time.Minute, true, false}}},
+		{"idle timeout", []step{{10*time.Minute - time.Second, true, true}, {10 * time.Minute, false, false}}},
+		{"idle exactly at expiry", []step{{10 * time.Minute, false, false}}},
+		{"activity keeps the session alive until the absolute timeout", []step{
+			{9 * time.Minute, true, true}, {9 * time.Minute, true, true}, {9 * time.Minute, true, true},
+			{9 * time.Minute, true, true}, {9 * time.Minute, true, true}, {9 * time.Minute, true, true}, // t = 54m
+			{5 * time.Minute, true, false}, // t = 59m: the token already expires at the deadline
+			{time.Minute, false, false},    // t = 60m: absolute timeout
+		}},
+		{"renewal never extends the absolute deadline", []step{
+			{9 * time.Minute, true, true}, {9 * time.Minute, true, true}, {9 * time.Minute, true, true},
+			{9 * time.Minute, true, true}, {9 * time.Minute, true, true}, {4 * time.Minute, true, true}, // t = 49m, expires 59m
+			{9 * time.Minute, true, true}, // t = 58m: renewed, but expires at 60m, not 68m
+			{2*time.Minute - time.Second, true, false},
+			{time.Second, false, false},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newSessionEnv(t, cfg, true)
+			tok, first := e.login(t, "user")
+			for i, st := range tc.steps {
+				e.clk.Advance(st.advance)
+				c, err := e.s.Verify(t.Context(), tok)
+				if st.wantValid != (err == nil) {
+					t.Fatalf("step %d (t0+%v): Verify error = %v, want valid=%v", i, e.clk.Now().Sub(t0), err, st.wantValid)
+				}
+				if err != nil {
+					checkTokenErr(t, err, auth.ErrExpired)
+					continue
+				}
+				if c.ID != first.ID || !c.AuthTime.Equal(first.AuthTime) {
+					t.Fatalf("step %d: session ID or login time changed by renewal", i)
+				}
+				if d := e.s.Deadline(c); c.Expiry.After(d) {
+					t.Fatalf("step %d: token expires at %v, after the absolute deadline %v", i, c.Expiry, d)
+				}
+				next, err := e.s.Renew(t.Context(), c)
+				if err != nil {
+					t.Fatalf("step %d: Renew error: %v", i, err)
+				}
+				if (next != "") != st.wantRenew {
+					t.Fatalf("step %d (t0+%v): Renew re-issued = %v, want %v", i, e.clk.Now().Sub(t0), next != "", st.wantRenew)
+				}
+				if next != "" {
+					tok = next
+				}
+			}
+		})
+	}
+}
+
+func TestSessionLoginDrawsNewIDs(t *testing.T) {
+	e := newSessionEnv(t, auth.SessionConfig{}, false)
+	_, a := e.login(t)
+	_, b := e.login(t)
+	if a.ID == b.ID {
+		t.Error("two logins share a session ID")
+	}
+	if !a.AuthTime.Equal(t0) || !a.Expiry.Equal(t0.Add(auth.DefaultSessionIdleTimeout)) {
+		t.Errorf("Login claims AuthTime %v, Expiry %v; want %v, %v", a.AuthTime, a.Expiry, t0, t0.Add(auth.DefaultSessionIdleTimeout))
+	}
+	// Caller-supplied IDs and times are ignored: a planted session ID cannot survive login.
+	_, c, err := e.s.Login(t.Context(), auth.Claims{Subject: "alice", ID: auth.TokenID{1}, AuthTime: t0.Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ID == (auth.TokenID{1}) || !c.AuthTime.Equal(t0) {
+		t.Errorf("Login kept caller-supplied ID %v or AuthTime %v", c.ID, c.AuthTime)
+	}
+}
+
+func TestSessionPrivilegeChange(t *testing.T) {
+	e := newSessionEnv(t, auth.SessionConfig{}, true)
+	oldTok, old := e.login(t, "user", "admin")
+	e.clk.Advance(5 * time.Minute)
+	newTok, nc, err := e.s.ChangeRoles(t.Context(), old, []string{"user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nc.ID == old.ID || !nc.AuthTime.Equal(old.AuthTime) || nc.HasRole("admin") || !nc.HasRole("user") {
+		t.Errorf("ChangeRoles claims = %+v; want a new ID, the old login time, roles [user]", nc)
+	}
+	_, err = e.s.Verify(t.Context(), oldTok)
+	checkTokenErr(t, err, auth.ErrRevoked)
+	if got, err := e.s.Verify(t.Context(), newTok); err != nil || got.HasRole("admin") {
+		t.Errorf("Verify(new token) = %+v, %v; want roles [user]", got, err)
+	}
+
+	// Reauthenticate: new ID, new login time, old token revoked.
+	e.clk.Advance(11 * time.Minute)
+	if e.s.Fresh(nc, 10*time.Minute) {
+		t.Error("session is fresh within 10 minutes, 16 minutes after login")
+	}
+	reTok, rc, err := e.s.Reauthenticate(t.Context(), nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.ID == nc.ID || !rc.AuthTime.Equal(e.clk.Now()) || !e.s.Fresh(rc, 10*time.Minute) {
+		t.Errorf("Reauthenticate claims = %+v; want a new ID and login time now", rc)
+	}
+	_, err = e.s.Verify(t.Context(), newTok)
+	checkTokenErr(t, err, auth.ErrRevoked)
+	if _, err := e.s.Verify(t.Context(), reTok); err != nil {
+		t.Errorf("Verify(reauthenticated token): %v", err)
+	}
+}
+
+func TestSessionFresh(t *testing.T) {
+	e := newSessionEnv(t, auth.SessionConfig{}, false)
+	_, c := e.login(t)
+	tests := []struct {
+		at     time.Duration
+		within time.Duration
+		want   bool
+	}{
+		{0, 5 * time.Minute, true},
+		{5 * time.Minute, 5 * time.Minute, true},
+		{5*time.Minute + time.Second, 5 * time.Minute, false},
+		{time.Minute, 0, false},
+		{-time.Hour, 5 * time.Minute, false}, // login time in the future: not fresh
+	}
+	for _, tc := range tests {
+		if got := e.s.FreshAt(t0.Add(tc.at), c, tc.within); got != tc.want {
+			t.Errorf("FreshAt(t0%+v, within %v) = %v, want %v", tc.at, tc.within, got, tc.want)
+		}
+	}
+	if e.s.FreshAt(t0, auth.Claims{}, time.Hour) {
+		t.Error("claims without a login time are fresh")
+	}
+}
+
+func TestSessionLogout(t *testing.T) {
+	e := newSessionEnv(t, auth.SessionConfig{IdleTimeout: 10 * time.Minute, AbsoluteTimeout: time.Hour}, true)
+	tok, c := e.login(t)
+	e.clk.Advance(6 * time.Minute)
+	renewed, err := e.s.Renew(t.Context(), c)
+	if err != nil || renewed == "" {
+		t.Fatalf("Renew = %q, %v", renewed, err)
+	}
+	if err := e.s.Logout(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range []string{tok, renewed} {
+		_, err := e.s.Verify(t.Context(), tk)
+		checkTokenErr(t, err, auth.ErrRevoked)
+	}
+	// The denylist entry lasts until the absolute deadline, so the renewed token stays dead.
+	e.clk.Advance(9 * time.Minute)
+	_, err = e.s.Verify(t.Context(), renewed)
+	checkTokenErr(t, err, auth.ErrRevoked)
+
+	// Log out everywhere: every session so far ends, a renewal of an old one does not revive it,
+	// and new logins work.
+	e2 := newSessionEnv(t, auth.SessionConfig{IdleTimeout: 10 * time.Minute}, true)
+	tokA, a := e2.login(t)
+	tokB, _ := e2.login(t)
+	e2.clk.Advance(6 * time.Minute)
+	if err := e2.s.LogoutEverywhere(t.Context(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	renewedA, err := e2.s.Renew(t.Context(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range []string{tokA, tokB, renewedA} {
+		_, err := e2.s.Verify(t.Context(), tk)
+		checkTokenErr(t, err, auth.ErrRevoked)
+	}
+	tokC, _ := e2.login(t)
+	if _, err := e2.s.Verify(t.Context(), tokC); err != nil {
+		t.Errorf("login after LogoutEverywhere: %v", err)
+	}
+
+	// Without a store, Logout says so.
+	e3 := newSessionEnv(t, auth.SessionConfig{}, false)
+	_, c3 := e3.login(t)
+	if err := e3.s.Logout(t.Context(), c3); !errors.Is(err, auth.ErrNoRevocationStore) {
+		t.Errorf("Logout without store error = %v, want ErrNoRevocationStore", err)
+	}
+}
+
+func TestSessionPurposeIsolation(t *testing.T) {
+	e := newSessionEnv(t, auth.SessionConfig{}, false)
+	tok, _ := e.login(t)
+	admin, err := auth.NewSessions(e.kr, auth.SessionConfig{Purpose: "admin-session"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = admin.Verify(t.Context(), tok)
+	checkTokenErr(t, err, auth.ErrInvalidToken)
+	// A plain token of the session purpose but without a login time is not a session.
+	plain := sign(t, e.kr, auth.DefaultSessionPurpose, auth.Claims{Subject: "alice"})
+	_, err = e.s.Verify(t.Context(), plain)
+	checkTokenErr(t, err, auth.ErrInvalidToken)
+}
+
+func TestSessionAbsoluteTimeoutShortened(t *testing.T) {
+	e := newSessionEnv(t, auth.SessionConfig{IdleTimeout: time.Hour, AbsoluteTimeout: 24 * time.Hour}, false)
+	tok, _ := e.login(t)
+	shorter, err := auth.NewSessions(e.kr, auth.SessionConfig{IdleTimeout: 10 * time.Minute, AbsoluteTimeout: 20 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := shorter.VerifyAt(t.Context(), t0.Add(19*time.Minute), tok); err != nil {
+		t.Errorf("before the new deadline: %v", err)
+	}
+	_, err = shorter.VerifyAt(t.Context(), t0.Add(20*time.Minute), tok)
+	checkTokenErr(t, err, auth.ErrExpired)
+}
+
+func TestNewSessionsValidation(t *testing.T) {
+	kr := newKeyring(t, auth.TokenConfig{})
+	for name, cfg := range map[string]auth.SessionConfig{
+		"tiny idle":                 {IdleTimeout: time.Millisecond},
+		"absolute below idle":       {IdleTimeout: time.Hour, AbsoluteTimeout: time.Minute},
+		"renew after idle":          {IdleTimeout: time.Hour, RenewAfter: time.Hour},
+		"negative renew":            {RenewAfter: -time.Second},
+		"purpose too long":          {Purpose: string(make([]byte, auth.MaxPurposeLen+1))},
+		"negative absolute timeout": {AbsoluteTimeout: -time.Hour},
+	} {
+		if _, err := auth.NewSessions(kr, cfg); err == nil {
+			t.Errorf("NewSessions(%s) succeeded, want error", name)
+		}
+	}
+	if _, err := auth.NewSessions(nil, auth.SessionConfig{}); err == nil {
+		t.Error("NewSessions(nil keyring) succeeded")
+	}
+}
