@@ -1,0 +1,200 @@
+package logredact_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"testing/slogtest"
+	"time"
+
+	"github.com/rampart-go/rampart/logredact"
+	"github.com/rampart-go/rampart/logredact/redacttest"
+)
+
+func TestHandlerSlogtest(t *testing.T) {
+	var buf bytes.Buffer
+	r := logredact.MustNew(logredact.Config{})
+	h := r.Handler(slog.NewJSONHandler(&buf, nil))
+	results := func() []map[string]any {
+		var ms []map[string]any
+		for _, line := range bytes.Split(buf.Bytes(), []byte{'\n'}) {
+			if len(line) == 0 {
+				continue
+			}
+			var m map[string]any
+			if err := json.Unmarshal(line, &m); err != nil {
+				t.Fatalf("unmarshal %q: %v", line, err)
+			}
+			ms = append(ms, m)
+		}
+		return ms
+	}
+	if err := slogtest.TestHandler(h, results); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHandlerSlogtestRun(t *testing.T) {
+	var buf bytes.Buffer
+	r := logredact.MustNew(logredact.Config{})
+	slogtest.Run(t, func(*testing.T) slog.Handler {
+		buf.Reset()
+		return r.Handler(slog.NewJSONHandler(&buf, nil))
+	}, func(t *testing.T) map[string]any {
+		var m map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+			t.Fatalf("unmarshal %q: %v", buf.Bytes(), err)
+		}
+		return m
+	})
+}
+
+// logOne logs with a JSON handler behind the redacting handler and returns the decoded record.
+func logOne(t *testing.T, cfg logredact.Config, f func(l *slog.Logger)) (string, map[string]any) {
+	t.Helper()
+	var buf bytes.Buffer
+	r := logredact.MustNew(cfg)
+	l := slog.New(r.Handler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})))
+	f(l)
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatalf("unmarshal %q: %v", buf.Bytes(), err)
+	}
+	return strings.TrimSpace(buf.String()), m
+}
+
+type lv struct{ v string }
+
+func (l lv) LogValue() slog.Value { return slog.GroupValue(slog.String("token", l.v), slog.String("note", l.v)) }
+
+type user struct {
+	Name     string            `json:"name"`
+	Email    string            `json:"email"`
+	Password string            `json:"password"`
+	APIKey   logredact.Secret  `json:"api_key"`
+	Ref      string            `json:"ref" redact:"true"`
+	Token    string            `json:"token" redact:"false"`
+	Meta     map[string]string `json:"meta"`
+	Tags     []string          `json:"tags"`
+	note     string
+}
+
+type stringerErr struct{ msg string }
+
+func (e stringerErr) Error() string { return "failed: " + e.msg }
+
+func TestHandlerRedacts(t *testing.T) {
+	gh := redacttest.FakeGitHubToken()
+	tests := []struct {
+		name string
+		log  func(l *slog.Logger)
+		want string
+	}{
+		{"message", func(l *slog.Logger) { l.Info("token " + gh + " used") },
+			`{"level":"INFO","msg":"token [REDACTED:github] used"}`},
+		{"by key", func(l *slog.Logger) { l.Info("m", "password", "hunter2", "apiKey", "x", "X-Api-Key", "y", "refresh_token", 42) },
+			`{"level":"INFO","msg":"m","password":"[REDACTED]","apiKey":"[REDACTED]","X-Api-Key":"[REDACTED]","refresh_token":"[REDACTED]"}`},
+		{"by value", func(l *slog.Logger) { l.Info("m", "note", "card 4111 1111 1111 1111 ok") },
+			`{"level":"INFO","msg":"m","note":"card [REDACTED:card] ok"}`},
+		{"int card", func(l *slog.Logger) { l.Info("m", "n", int64(4111111111111111), "ts", int64(1732713600000)) },
+			`{"level":"INFO","msg":"m","n":"[REDACTED:card]","ts":1732713600000}`},
+		{"with", func(l *slog.Logger) { l.With("session", "abc", "u", "a@b.example").Info("m") },
+			`{"level":"INFO","msg":"m","session":"[REDACTED]","u":"[REDACTED:email]"}`},
+		{"groups", func(l *slog.Logger) {
+			l.WithGroup("req").With("cookie", "c=1").Info("m", slog.Group("h", slog.String("Authorization", "Bearer abc"), slog.String("ok", "fine")))
+		}, `{"level":"INFO","msg":"m","req":{"cookie":"[REDACTED]","h":{"Authorization":"[REDACTED]","ok":"fine"}}}`},
+		{"sensitive group", func(l *slog.Logger) { l.Info("m", slog.Group("credentials", slog.String("user", "u"))) },
+			`{"level":"INFO","msg":"m","credentials":"[REDACTED]"}`},
+		{"logvaluer", func(l *slog.Logger) { l.Info("m", "v", lv{gh}) },
+			`{"level":"INFO","msg":"m","v":{"token":"[REDACTED]","note":"[REDACTED:github]"}}`},
+		{"error", func(l *slog.Logger) { l.Info("m", "err", stringerErr{"key " + gh}) },
+			`{"level":"INFO","msg":"m","err":"failed: key [REDACTED:github]"}`},
+		{"wrapped error", func(l *slog.Logger) { l.Info("m", "err", fmt.Errorf("x: %w", errors.New("a@b.example"))) },
+			`{"level":"INFO","msg":"m","err":"x: [REDACTED:email]"}`},
+		{"clean error untouched", func(l *slog.Logger) { l.Info("m", "err", errors.New("boom")) },
+			`{"level":"INFO","msg":"m","err":"boom"}`},
+		{"bytes", func(l *slog.Logger) { l.Info("m", "b", []byte("auth=Bearer "+gh)) },
+			`{"level":"INFO","msg":"m","b":"auth=Bearer [REDACTED:bearer]"}`},
+		{"map", func(l *slog.Logger) { l.Info("m", "m", map[string]any{"pwd": "x", "n": 1, "e": "a@b.example"}) },
+			`{"level":"INFO","msg":"m","m":{"e":"[REDACTED:email]","n":1,"pwd":"[REDACTED]"}}`},
+		{"slice", func(l *slog.Logger) { l.Info("m", "s", []string{"ok", gh}) },
+			`{"level":"INFO","msg":"m","s":["ok","[REDACTED:github]"]}`},
+		{"struct", func(l *slog.Logger) {
+			l.Info("m", "u", &user{Name: "n", Email: "a@b.example", Password: "p", APIKey: logredact.NewSecret("k"), Ref: "r", Token: "t",
+				Meta: map[string]string{"client_secret": "s"}, Tags: []string{"x"}, note: "hidden"})
+		}, `{"level":"INFO","msg":"m","u":{"api_key":"[REDACTED]","email":"[REDACTED:email]","meta":{"client_secret":"[REDACTED]"},"name":"n","password":"[REDACTED]","ref":"[REDACTED]","tags":["x"],"token":"t"}}`},
+		{"clean struct untouched", func(l *slog.Logger) { l.Info("m", "u", struct{ A, B string }{"a", "b"}) },
+			`{"level":"INFO","msg":"m","u":{"A":"a","B":"b"}}`},
+		{"secret", func(l *slog.Logger) { l.Info("m", "s", logredact.NewSecret(gh)) },
+			`{"level":"INFO","msg":"m","s":"[REDACTED]"}`},
+		{"time and numbers", func(l *slog.Logger) {
+			l.Info("m", "d", time.Second, "f", 0.4285714285714286, "b", true, "t", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+		}, `{"level":"INFO","msg":"m","d":1000000000,"f":0.4285714285714286,"b":true,"t":"2026-01-02T03:04:05Z"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := logOne(t, logredact.Config{}, tt.log)
+			if got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHandlerUnexportedSecretField(t *testing.T) {
+	type inner struct {
+		name string
+		pw   logredact.Secret
+	}
+	var buf bytes.Buffer
+	l := slog.New(logredact.MustNew(logredact.Config{}).Handler(slog.NewTextHandler(&buf, nil)))
+	l.Info("m", "v", inner{name: "n", pw: logredact.NewSecret("hunter2-unexported")})
+	if strings.Contains(buf.String(), "hunter2") {
+		t.Errorf("unexported Secret field leaked through the text handler: %s", buf.String())
+	}
+}
+
+func TestHandlerModes(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, 32)
+	tests := []struct {
+		cfg  logredact.Config
+		want string
+	}{
+		{logredact.Config{Mode: logredact.Fixed}, `"c":"[REDACTED]","pw":"[REDACTED]"`},
+		{logredact.Config{Mode: logredact.Typed}, `"c":"[REDACTED:card]","pw":"[REDACTED]"`},
+		{logredact.Config{Mode: logredact.Partial}, `"c":"[REDACTED:card:****1111]","pw":"[REDACTED]"`},
+		{logredact.Config{Mode: logredact.Pseudonym, PseudonymKey: key}, `"c":"[REDACTED:card:`},
+	}
+	for _, tt := range tests {
+		got, _ := logOne(t, tt.cfg, func(l *slog.Logger) { l.Info("m", "c", "4111-1111-1111-1111", "pw", "short") })
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("mode %d: got %s, want it to contain %s", tt.cfg.Mode, got, tt.want)
+		}
+	}
+}
+
+func TestHandlerRedacttest(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	for _, name := range []string{"json", "text"} {
+		t.Run(name, func(t *testing.T) {
+			redacttest.Check(t, func(w io.Writer) *slog.Logger {
+				if name == "json" {
+					return slog.New(r.Handler(slog.NewJSONHandler(w, nil)))
+				}
+				return slog.New(r.Handler(slog.NewTextHandler(w, nil)))
+			})
+		})
+	}
+}

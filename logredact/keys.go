@@ -1,0 +1,304 @@
+package logredact
+
+// Key matching. A key is normalized by lower-casing ASCII letters and dropping '-', '_', '.' and
+// spaces, so "api_key", "api-key", "apiKey", "API_KEY" and "ApiKey" all become "apikey". A
+// normalized key is sensitive when it
+//   - contains password, passwd, passphrase, secret, privatekey, apikey, accesskey, credential,
+//     authorization or cookie;
+//   - ends with token, session, sessionid, sessid, pwd, sig, signature, cvv, cvv2 or cvc;
+//   - is exactly pass or pw;
+//   - in a URL query, is also exactly code (an OAuth authorization code), key or auth;
+//   - equals or ends with one of the caller's [Config.Keys], normalized the same way.
+
+// maxKey bounds how much of a key is examined; longer keys are matched on their first maxKey
+// normalized bytes.
+const maxKey = 128
+
+// normalizeKey writes the normalized form of k[i:j] into buf and returns it.
+func normalizeKey[T text](buf *[maxKey]byte, k T, i, j int) []byte {
+	n := 0
+	for p := i; p < j && n < maxKey; p++ {
+		c := k[p]
+		switch {
+		case c == '-' || c == '_' || c == '.' || c == ' ':
+			continue
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		buf[n] = c
+		n++
+	}
+	return buf[:n]
+}
+
+func hasSuffixB(b []byte, s string) bool {
+	return len(b) >= len(s) && string(b[len(b)-len(s):]) == s
+}
+
+func hasPrefixB(b []byte, s string) bool {
+	return len(b) >= len(s) && string(b[:len(s)]) == s
+}
+
+// builtinSensitive reports whether the normalized key k is sensitive by the built-in rules.
+func builtinSensitive(k []byte, query bool) bool {
+	n := len(k)
+	if n < 2 {
+		return false
+	}
+	for i := 0; i+6 <= n; i++ {
+		t := k[i:]
+		switch k[i] {
+		case 'p':
+			if hasPrefixB(t, "passw") || hasPrefixB(t, "passphrase") || hasPrefixB(t, "privatekey") {
+				return true
+			}
+		case 's':
+			if hasPrefixB(t, "secret") {
+				return true
+			}
+		case 'a':
+			if hasPrefixB(t, "apikey") || hasPrefixB(t, "accesskey") || hasPrefixB(t, "authorization") {
+				return true
+			}
+		case 'c':
+			if hasPrefixB(t, "credential") || hasPrefixB(t, "cookie") {
+				return true
+			}
+		}
+	}
+	switch k[n-1] {
+	case 'n':
+		if hasSuffixB(k, "token") || hasSuffixB(k, "session") {
+			return true
+		}
+	case 'd':
+		if hasSuffixB(k, "pwd") || hasSuffixB(k, "sessionid") || hasSuffixB(k, "sessid") {
+			return true
+		}
+	case 'e':
+		if hasSuffixB(k, "signature") || query && string(k) == "code" {
+			return true
+		}
+	case 'g':
+		if hasSuffixB(k, "sig") {
+			return true
+		}
+	case 'v', 'c', '2':
+		if hasSuffixB(k, "cvv") || hasSuffixB(k, "cvc") || hasSuffixB(k, "cvv2") {
+			return true
+		}
+	case 's':
+		if string(k) == "pass" {
+			return true
+		}
+	case 'w':
+		if string(k) == "pw" {
+			return true
+		}
+	case 'y':
+		if query && string(k) == "key" {
+			return true
+		}
+	case 'h':
+		if query && string(k) == "auth" {
+			return true
+		}
+	}
+	return false
+}
+
+// sensitive reports whether the key k[i:j] names a secret.
+func sensitive[T text](r *Redactor, k T, i, j int, query bool) bool {
+	var buf [maxKey]byte
+	nk := normalizeKey(&buf, k, i, j)
+	if builtinSensitive(nk, query) {
+		return true
+	}
+	for _, extra := range r.keys {
+		if hasSuffixB(nk, string(extra)) {
+			return true
+		}
+	}
+	return false
+}
+
+// SensitiveKey reports whether an attribute, field or parameter named key is redacted whole by
+// this Redactor's key rules (see the package documentation, "Keys").
+func (r *Redactor) SensitiveKey(key string) bool {
+	return sensitive(r, key, 0, len(key), false)
+}
+
+// isKeyBoundary reports whether a key that starts at s[ks] stands on its own, so "password=" is a
+// key but "xpassword=" inside a longer token is judged as the whole token.
+func keyBoundary[T text](s T, ks, last int) (ok, query bool) {
+	if ks == 0 || ks == last {
+		return true, false
+	}
+	c := s[ks-1]
+	switch c {
+	case '?', '&':
+		return true, true
+	}
+	return class[c]&clKey == 0, false
+}
+
+// fieldAt checks for a sensitive key followed by its value in free text, with the ':' or '=' at
+// s[i]: key=value (logfmt, URL queries), key: value, "key":"value" (JSON), 'key': 'value', and
+// \"key\":\"value\" (JSON inside a JSON string). Only the value is replaced.
+func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
+	n := len(s)
+	sep := s[i]
+	ke := i
+	var ks int
+	quote := byte(0)
+	escaped := false
+	if ke > last && (s[ke-1] == '"' || s[ke-1] == '\'') {
+		quote = s[ke-1]
+		ke--
+		if ke > last && s[ke-1] == '\\' {
+			escaped = true
+			ke--
+		}
+		ks = ke
+		for ks > last && ke-ks < 64 && s[ks-1] != quote && s[ks-1] != '\\' && s[ks-1] >= 0x20 {
+			ks--
+		}
+		if ks == last || s[ks-1] != quote || escaped && (ks < 2 || s[ks-2] != '\\') {
+			return match{}, false, tailNone
+		}
+	} else {
+		ks = ke
+		for ks > last && ke-ks < 64 && class[s[ks-1]]&clKey != 0 {
+			ks--
+		}
+		if ke-ks >= 64 {
+			return match{}, false, tailNone
+		}
+	}
+	if ke-ks < 2 {
+		return match{}, false, tailNone
+	}
+	bstart := ks
+	if quote != 0 {
+		bstart = ks - 1
+		if escaped {
+			bstart--
+		}
+	}
+	okB, query := keyBoundary(s, bstart, last)
+	if !okB || !sensitive(r, s, ks, ke, query) {
+		return match{}, false, tailNone
+	}
+	kind := kindField
+	if query {
+		kind = kindQuery
+	}
+	v := i + 1
+	for v < n && v-i <= 3 && (s[v] == ' ' || s[v] == '\t') {
+		v++
+	}
+	if v >= n {
+		return match{}, false, tailNone
+	}
+	// Quoted value.
+	switch {
+	case s[v] == '"' || s[v] == '\'':
+		q := s[v]
+		a := v + 1
+		e := a
+		for e < n && s[e] != q && s[e] != '\n' {
+			if s[e] == '\\' {
+				e++
+			}
+			e++
+		}
+		if e > n {
+			e = n
+		}
+		if e == a || markerEnd(s, a) == e {
+			return match{}, false, tailNone
+		}
+		tail := tailNone
+		if e >= n {
+			tail = tailQuote
+			if q == '\'' {
+				tail = tailSQuote
+			}
+		}
+		return match{a, e, kind}, true, tail
+	case s[v] == '\\' && v+1 < n && s[v+1] == '"':
+		a := v + 2
+		e := a
+		for e < n && !(s[e] == '\\' && e+1 < n && s[e+1] == '"') && s[e] != '\n' {
+			if s[e] == '\\' && e+1 < n && s[e+1] == '\\' {
+				e++
+			}
+			e++
+		}
+		if e > n {
+			e = n
+		}
+		if e == a || markerEnd(s, a) == e {
+			return match{}, false, tailNone
+		}
+		tail := tailNone
+		if e >= n {
+			tail = tailEQuote
+		}
+		return match{a, e, kind}, true, tail
+	case s[v] == '{' || s[v] == '[' && markerEnd(s, v) == 0:
+		// A structured value: its own keys are judged one by one.
+		return match{}, false, tailNone
+	}
+	// An Authorization-like key: keep the scheme, replace the credentials.
+	var nb [maxKey]byte
+	nk := normalizeKey(&nb, s, ks, ke)
+	if hasSuffixB(nk, "authorization") {
+		w := v
+		for w < n && isAlpha(s[w]) {
+			w++
+		}
+		if w < n && w > v && s[w] == ' ' {
+			if m, ok := authSchemeAt(s, v, w, true); ok {
+				return m, true, tailNone
+			}
+			// Another scheme (Digest, AWS4-HMAC-SHA256, Negotiate, ...): its parameters run to the
+			// end of the line.
+			a := w + 1
+			e := a
+			for e < n && s[e] != '\n' && s[e] != '\r' && s[e] != '"' {
+				e++
+			}
+			if e > a && markerEnd(s, a) != e {
+				return match{a, e, kind}, true, tailNone
+			}
+			return match{}, false, tailNone
+		}
+	}
+	e := v
+	for e < n {
+		c := s[e]
+		if isSpace(c) || c == '"' || c == '\'' || c == '&' && query || c == '#' && query {
+			break
+		}
+		if sep == ':' && (c == ',' || c == '}' || c == ']') {
+			break
+		}
+		if c == '[' && e == v {
+			if me := markerEnd(s, e); me > 0 {
+				return match{}, false, tailNone
+			}
+		}
+		e++
+	}
+	if e == v {
+		return match{}, false, tailNone
+	}
+	if sep == ':' && quote != 0 && (equalFold(s, v, e, "null") || equalFold(s, v, e, "true") || equalFold(s, v, e, "false")) {
+		return match{}, false, tailNone
+	}
+	if markerEnd(s, v) == e {
+		return match{}, false, tailNone
+	}
+	return match{v, e, kind}, true, tailNone
+}

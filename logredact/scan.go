@@ -1,0 +1,775 @@
+package logredact
+
+import (
+	"encoding/base64"
+	"hash/crc32"
+)
+
+// text is the type set the scanner works on, so one implementation serves strings (the slog
+// handler) and byte slices (the writer) without copying either.
+type text interface{ ~string | ~[]byte }
+
+// Detector names, as they appear in typed replacements such as "[REDACTED:card]".
+const (
+	kindCard       = "card"
+	kindJWT        = "jwt"
+	kindBearer     = "bearer"
+	kindBasic      = "basic"
+	kindAWS        = "aws"
+	kindGitHub     = "github"
+	kindSlack      = "slack"
+	kindStripe     = "stripe"
+	kindPrivateKey = "private-key"
+	kindURL        = "url-password"
+	kindQuery      = "query"
+	kindField      = "field"
+	kindEmail      = "email"
+	kindAPIKey     = "apikey"
+	kindOverlong   = "overlong"
+)
+
+// Character classes for the scanner's one table lookup per byte.
+const (
+	clWord    = 1 << iota // [A-Za-z0-9_]
+	clDigit               // [0-9]
+	clLower               // [a-z]
+	clTrigger             // a punctuation byte that may start or anchor a detection: @ : = - [
+	clB64URL              // [A-Za-z0-9_-]
+	clToken68             // [A-Za-z0-9-._~+/] (RFC 9110 token68, without the trailing '=')
+	clLocal               // e-mail local part: [A-Za-z0-9._%+-]
+	clKey                 // key names in free text: [A-Za-z0-9_.-]
+)
+
+var class = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		alnum := b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+		var v uint8
+		if alnum || b == '_' {
+			v |= clWord
+		}
+		if b >= '0' && b <= '9' {
+			v |= clDigit
+		}
+		if b >= 'a' && b <= 'z' {
+			v |= clLower
+		}
+		switch b {
+		case '@', ':', '=', '-', '[':
+			v |= clTrigger
+		}
+		if alnum || b == '_' || b == '-' {
+			v |= clB64URL
+		}
+		if alnum || b == '-' || b == '.' || b == '_' || b == '~' || b == '+' || b == '/' {
+			v |= clToken68
+		}
+		if alnum || b == '.' || b == '_' || b == '%' || b == '+' || b == '-' {
+			v |= clLocal
+		}
+		if alnum || b == '_' || b == '.' || b == '-' {
+			v |= clKey
+		}
+		t[c] = v
+	}
+	return t
+}()
+
+func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
+func isAlpha(c byte) bool  { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isAlnum(c byte) bool  { return isDigit(c) || isAlpha(c) }
+func isUpper(c byte) bool  { return c >= 'A' && c <= 'Z' }
+func isSpace(c byte) bool  { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func lower(c byte) byte    { return c | 0x20 }
+func isBase32(c byte) bool { return isUpper(c) || c >= '2' && c <= '7' }
+
+func hasPrefix[T text](s T, i int, p string) bool {
+	if len(s)-i < len(p) {
+		return false
+	}
+	for k := 0; k < len(p); k++ {
+		if s[i+k] != p[k] {
+			return false
+		}
+	}
+	return true
+}
+
+func equalFold[T text](s T, i, j int, p string) bool {
+	if j-i != len(p) {
+		return false
+	}
+	for k := 0; k < len(p); k++ {
+		if lower(s[i+k]) != p[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// index returns the first index >= from of p in s, or -1.
+func index[T text](s T, from int, p string) int {
+	for i := from; i+len(p) <= len(s); i++ {
+		if s[i] == p[0] && hasPrefix(s, i, p) {
+			return i
+		}
+	}
+	return -1
+}
+
+// match is one detection: the bytes s[start:end] are replaced.
+type match struct {
+	start, end int
+	kind       string
+}
+
+// tailState says how a scan ended, for the writer, which scans long lines in pieces.
+type tailState uint8
+
+const (
+	tailNone   tailState = iota
+	tailPEM              // inside a private-key block whose END line has not been seen
+	tailQuote            // inside a sensitive value quoted with '"'
+	tailSQuote           // inside a sensitive value quoted with '\''
+	tailEQuote           // inside a sensitive value quoted with `\"` (JSON inside JSON)
+)
+
+// scan appends to dst the redacted form of s, if anything in s is redacted. It reports whether
+// it changed anything; when it did not, dst is returned unchanged (no copy of s is made).
+func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail tailState) {
+	n := len(s)
+	last := 0
+	i := 0
+	for i < n {
+		c := s[i]
+		cl := class[c]
+		if cl&(clWord|clTrigger) == 0 {
+			i++
+			continue
+		}
+		var m match
+		ok := false
+		next := i + 1
+		if cl&clWord != 0 {
+			j := i + 1
+			for j < n && class[s[j]]&clWord != 0 {
+				j++
+			}
+			next = j
+			if cl&clDigit != 0 {
+				var skip int
+				m, ok, skip = cardAt(s, i)
+				if !ok && skip > next {
+					next = skip
+				}
+			} else {
+				m, ok = wordAt(s, i, j)
+			}
+		} else {
+			switch c {
+			case '@':
+				if r.emails {
+					m, ok = emailAt(s, i, last)
+				}
+			case ':':
+				if i+2 < n && s[i+1] == '/' && s[i+2] == '/' {
+					m, ok = urlAt(s, i, last)
+				} else {
+					m, ok, tail = fieldAt(r, s, i, last)
+				}
+			case '=':
+				m, ok, tail = fieldAt(r, s, i, last)
+			case '-':
+				if i+10 < n && s[i+1] == '-' && hasPrefix(s, i, "-----BEGIN ") {
+					m, ok = pemAt(s, i)
+					if ok && m.end == n {
+						tail = tailPEM
+					}
+				}
+			case '[':
+				if e := markerEnd(s, i); e > 0 {
+					next = e
+				}
+			}
+		}
+		if !ok {
+			if tail != tailPEM {
+				tail = tailNone
+			}
+			i = next
+			continue
+		}
+		if m.end < n {
+			tail = tailNone
+		}
+		if !changed {
+			changed = true
+			if cap(dst)-len(dst) < n+32 {
+				grown := make([]byte, len(dst), len(dst)+n+64)
+				copy(grown, dst)
+				dst = grown
+			}
+		}
+		dst = append(dst, s[last:m.start]...)
+		dst = appendReplacement(r, dst, m.kind, s[m.start:m.end])
+		last = m.end
+		i = m.end
+	}
+	if !changed {
+		return dst, false, tailNone
+	}
+	dst = append(dst, s[last:]...)
+	return dst, true, tail
+}
+
+// markerEnd returns the end of a well-formed replacement marker starting at s[i] ("[REDACTED]",
+// "[REDACTED:kind]", "[REDACTED:kind:detail]"), or 0. Markers are skipped whole, which is what
+// makes redaction idempotent.
+func markerEnd[T text](s T, i int) int {
+	const p = "[REDACTED"
+	if !hasPrefix(s, i, p) {
+		return 0
+	}
+	j := i + len(p)
+	if j < len(s) && s[j] == ']' {
+		return j + 1
+	}
+	for part := 0; part < 3 && j < len(s) && s[j] == ':'; part++ {
+		k := j + 1
+		for k < len(s) && k-j <= 48 && (isAlnum(s[k]) || s[k] == '-' || s[k] == '*') {
+			k++
+		}
+		if k == j+1 {
+			return 0
+		}
+		j = k
+		if j < len(s) && s[j] == ']' {
+			return j + 1
+		}
+	}
+	return 0
+}
+
+// cardAt looks for a payment card number in the run of digit groups starting at s[i]. Groups may
+// be separated by one space or dash. Any run of consecutive groups holding 13 to 19 digits, with a
+// plausible issuer prefix (2221-2720, 3, 4, 5, 6) and a valid Luhn check digit, is a card. skip is
+// where scanning resumes when no card is found.
+func cardAt[T text](s T, i int) (m match, ok bool, skip int) {
+	n := len(s)
+	// A fraction ("0.4111...") or a phone number ("+4111...") is not a card.
+	if i > 0 && (s[i-1] == '+' || s[i-1] == '.' && i > 1 && isDigit(s[i-2])) {
+		j := i
+		for j < n && isDigit(s[j]) {
+			j++
+		}
+		return m, false, j
+	}
+	const maxGroups = 12
+	var gs, ge [maxGroups]int
+	ng := 0
+	j := i
+	for {
+		k := j
+		for k < n && isDigit(s[k]) {
+			k++
+		}
+		gs[ng], ge[ng] = j, k
+		ng++
+		if ng < maxGroups && k+1 < n && (s[k] == ' ' || s[k] == '-') && isDigit(s[k+1]) {
+			j = k + 1
+			continue
+		}
+		j = k
+		break
+	}
+	// The run must end on a boundary: not inside a word, not the integer part of a decimal.
+	endOK := j >= n || class[s[j]]&clWord == 0 && !(s[j] == '.' && j+1 < n && isDigit(s[j+1]))
+	if ng == 1 && (ge[0]-gs[0] < 13 || ge[0]-gs[0] > 19) {
+		return m, false, j
+	}
+	for g0 := 0; g0 < ng; g0++ {
+		digits := 0
+		best := -1
+		for g1 := g0; g1 < ng; g1++ {
+			digits += ge[g1] - gs[g1]
+			if digits > 19 {
+				break
+			}
+			if digits < 13 || g1 == ng-1 && !endOK {
+				continue
+			}
+			if cardPrefixOK(s, gs[g0]) && luhn(s, gs[g0], ge[g1]) {
+				best = g1
+			}
+		}
+		if best >= 0 {
+			return match{start: gs[g0], end: ge[best], kind: kindCard}, true, 0
+		}
+	}
+	return m, false, j
+}
+
+// cardPrefixOK accepts the issuer ranges of the card networks: Mastercard 2221-2720, and the
+// major industry identifiers 3 (Amex, Diners, JCB), 4 (Visa), 5 (Mastercard, Maestro), 6
+// (Discover, UnionPay, Maestro). Excluding 1, 7, 8, 9 and 0 keeps Unix timestamps in
+// milliseconds and nanoseconds, which are 13 and 19 digits long, from ever looking like cards.
+func cardPrefixOK[T text](s T, i int) bool {
+	switch s[i] {
+	case '3', '4', '5', '6':
+		return true
+	case '2':
+		v := 0
+		got := 0
+		for k := i; k < len(s) && got < 4; k++ {
+			if isDigit(s[k]) {
+				v = v*10 + int(s[k]-'0')
+				got++
+			}
+		}
+		return got == 4 && v >= 2221 && v <= 2720
+	}
+	return false
+}
+
+// luhn reports whether the digits in s[i:j] (separators skipped) pass the Luhn check.
+func luhn[T text](s T, i, j int) bool {
+	sum := 0
+	double := false
+	for k := j - 1; k >= i; k-- {
+		c := s[k]
+		if !isDigit(c) {
+			continue
+		}
+		d := int(c - '0')
+		if double {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return sum%10 == 0
+}
+
+// wordAt runs the detectors that start at a word beginning with a letter or '_': s[i:j] is the
+// word ([A-Za-z0-9_]+).
+func wordAt[T text](s T, i, j int) (match, bool) {
+	n := len(s)
+	w := j - i
+	switch s[i] {
+	case 'A':
+		// AWS access key IDs, after gitleaks' aws-access-token rule (MIT):
+		// \b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b
+		if w == 20 && (hasPrefix(s, i, "AKIA") || hasPrefix(s, i, "ASIA") || hasPrefix(s, i, "ABIA") ||
+			hasPrefix(s, i, "ACCA") || hasPrefix(s, i, "A3T") && (isUpper(s[i+3]) || isDigit(s[i+3]))) {
+			okAll := true
+			for k := i + 4; k < j; k++ {
+				if !isBase32(s[k]) {
+					okAll = false
+					break
+				}
+			}
+			if okAll {
+				return match{i, j, kindAWS}, true
+			}
+		}
+	case 'e':
+		if w >= 3 && hasPrefix(s, i, "eyJ") {
+			if end, ok := jwtAt(s, i); ok {
+				return match{i, end, kindJWT}, true
+			}
+		}
+	case 'g':
+		// GitHub tokens, after gitleaks' github-pat, github-oauth, github-app-token,
+		// github-refresh-token and github-fine-grained-pat rules (MIT):
+		// gh[pousr]_[0-9a-zA-Z]{36} and github_pat_\w{82}.
+		if w >= 40 && s[i+1] == 'h' && s[i+3] == '_' {
+			switch s[i+2] {
+			case 'p', 'o', 'u', 's', 'r':
+				if allAlnum(s, i+4, j) {
+					return match{i, j, kindGitHub}, true
+				}
+			}
+		}
+		if w >= 11+82 && hasPrefix(s, i, "github_pat_") {
+			return match{i, j, kindGitHub}, true
+		}
+	case 'x':
+		// Slack tokens, after gitleaks' slack-bot-token, slack-user-token, slack-app-token,
+		// slack-config-access-token and slack-legacy-token rules (MIT): xox[abeoprs]-..., xapp-...,
+		// xoxe.xox[bp]-....
+		if end, ok := slackAt(s, i, j); ok {
+			return match{i, end, kindSlack}, true
+		}
+	case 'h':
+		// Slack webhook URLs, after gitleaks' slack-webhook-url rule (MIT):
+		// hooks.slack.com/(services|workflows|triggers)/...
+		if hasPrefix(s, i, "hooks.slack.com/") {
+			k := i + len("hooks.slack.com/")
+			for _, p := range [...]string{"services/", "workflows/", "triggers/"} {
+				if hasPrefix(s, k, p) {
+					a := k + len(p)
+					e := a
+					for e < n && (class[s[e]]&clB64URL != 0 || s[e] == '/') {
+						e++
+					}
+					if e-a >= 8 {
+						return match{a, e, kindSlack}, true
+					}
+				}
+			}
+		}
+	case 's', 'r':
+		// Stripe secret and restricted keys, after gitleaks' stripe-access-token rule (MIT):
+		// (?:sk|rk)_(?:test|live|prod)_[a-zA-Z0-9]{10,99}. Publishable keys (pk_) are public.
+		if w >= 18 && s[i+1] == 'k' && s[i+2] == '_' &&
+			(hasPrefix(s, i+3, "live_") || hasPrefix(s, i+3, "test_") || hasPrefix(s, i+3, "prod_")) &&
+			allAlnum(s, i+8, j) {
+			return match{i, j, kindStripe}, true
+		}
+	case 'w':
+		// Stripe webhook signing secrets: whsec_ followed by at least 24 alphanumerics.
+		if w >= 30 && hasPrefix(s, i, "whsec_") && allAlnum(s, i+6, j) {
+			return match{i, j, kindStripe}, true
+		}
+	case 'B', 'b':
+		if m, ok := authSchemeAt(s, i, j, false); ok {
+			return m, true
+		}
+	}
+	if class[s[i]]&clLower != 0 && w >= 42 && w <= 56 && apiKeyOK(s, i, j) {
+		return match{i, j, kindAPIKey}, true
+	}
+	return match{}, false
+}
+
+func allAlnum[T text](s T, i, j int) bool {
+	for k := i; k < j; k++ {
+		if !isAlnum(s[k]) {
+			return false
+		}
+	}
+	return i < j
+}
+
+func isBase62(c byte) bool { return isAlnum(c) }
+
+// base62 is the checksum alphabet of the rampart API-key format: '0'..'9', 'A'..'Z', 'a'..'z'.
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// apiKeyOK checks s[i:j] against the rampart API-key format: prefix "_" random "_" checksum, where
+// prefix is [a-z][a-z0-9]{1,15}, random is 32 base62 characters and checksum is the CRC-32 (IEEE)
+// of `prefix "_" random` written as 6 base62 digits, most significant first.
+func apiKeyOK[T text](s T, i, j int) bool {
+	cs := j - 6    // checksum start
+	rs := cs - 33  // random start
+	if rs-1-i < 2 || rs-1-i > 16 || s[cs-1] != '_' || s[rs-1] != '_' {
+		return false
+	}
+	for k := i + 1; k < rs-1; k++ {
+		if class[s[k]]&clLower == 0 && !isDigit(s[k]) {
+			return false
+		}
+	}
+	for k := rs; k < cs-1; k++ {
+		if !isBase62(s[k]) {
+			return false
+		}
+	}
+	var buf [64]byte
+	nb := copy(buf[:], s[i:cs-1])
+	sum := crc32.ChecksumIEEE(buf[:nb])
+	for k := j - 1; k >= cs; k-- {
+		if s[k] != base62[sum%62] {
+			return false
+		}
+		sum /= 62
+	}
+	return sum == 0
+}
+
+// jwtAt checks for a JSON Web Token (RFC 7519) in compact form starting at s[i] ("eyJ"): three
+// base64url segments (JWS, RFC 7515) or five (JWE, RFC 7516), the first decoding to a JSON object
+// with an "alg" member. It returns the end of the token.
+func jwtAt[T text](s T, i int) (int, bool) {
+	n := len(s)
+	var segEnd [5]int
+	parts := 0
+	j := i
+	for parts < 5 {
+		k := j
+		for k < n && class[s[k]]&clB64URL != 0 {
+			k++
+		}
+		segEnd[parts] = k
+		parts++
+		if k+1 < n && s[k] == '.' && parts < 5 && class[s[k+1]]&clB64URL != 0 {
+			j = k + 1
+			continue
+		}
+		if k < n && s[k] == '.' && parts == 2 {
+			// An unsecured JWT ("alg":"none") has an empty signature: header.payload.
+			segEnd[parts] = k + 1
+			parts++
+		}
+		break
+	}
+	if parts < 3 {
+		return 0, false
+	}
+	hdrEnd := segEnd[0]
+	if hdrEnd-i > 2048 || (hdrEnd-i)%4 == 1 {
+		return 0, false
+	}
+	var enc [2048]byte
+	var dec [1536]byte
+	ne := copy(enc[:], s[i:hdrEnd])
+	nd, err := base64.RawURLEncoding.Decode(dec[:], enc[:ne])
+	if err != nil || nd < 8 || dec[0] != '{' || dec[nd-1] != '}' || index(dec[:nd], 0, `"alg"`) < 0 {
+		return 0, false
+	}
+	if segEnd[1]-(hdrEnd+1) < 2 {
+		return 0, false
+	}
+	end := segEnd[2]
+	if parts == 5 {
+		end = segEnd[4]
+	}
+	return end, true
+}
+
+// slackAt checks for a Slack token at the word s[i:j] ("xoxb", "xapp", ...).
+func slackAt[T text](s T, i, j int) (int, bool) {
+	n := len(s)
+	if j >= n {
+		return 0, false
+	}
+	switch {
+	case j-i == 4 && hasPrefix(s, i, "xox") && (s[j] == '-' || s[j] == '.' && s[i+3] == 'e'):
+		switch s[i+3] {
+		case 'a', 'b', 'e', 'o', 'p', 'r', 's':
+		default:
+			return 0, false
+		}
+	case j-i == 4 && hasPrefix(s, i, "xapp") && s[j] == '-':
+	default:
+		return 0, false
+	}
+	k := j
+	digits := 0
+	for k < n && (isAlnum(s[k]) || s[k] == '-' || s[k] == '.') {
+		if isDigit(s[k]) {
+			digits++
+		}
+		k++
+	}
+	for k > j && (s[k-1] == '.' || s[k-1] == '-') {
+		k--
+	}
+	if k-i < 15 || digits < 1 {
+		return 0, false
+	}
+	return k, true
+}
+
+// authSchemeAt checks for "Bearer <token>" or "Basic <credentials>" with the scheme word at
+// s[i:j]. In free text (ctx false) a Bearer token must look like one: at least 8 token68
+// characters with a digit or punctuation, or at least 20; Basic credentials must decode to
+// "user:password". After an Authorization key (ctx true) any token is taken. Only the token is
+// replaced.
+func authSchemeAt[T text](s T, i, j int, ctx bool) (match, bool) {
+	bearer := equalFold(s, i, j, "bearer")
+	if !bearer && !equalFold(s, i, j, "basic") {
+		return match{}, false
+	}
+	n := len(s)
+	a := j
+	for a < n && a-j < 4 && (s[a] == ' ' || s[a] == '\t') {
+		a++
+	}
+	if a == j {
+		return match{}, false
+	}
+	e := a
+	marks := 0
+	for e < n && class[s[e]]&clToken68 != 0 {
+		if !isAlpha(s[e]) {
+			marks++
+		}
+		e++
+	}
+	if e == a {
+		return match{}, false
+	}
+	for e < n && s[e] == '=' && e-a < 4096 {
+		e++
+		marks++
+	}
+	if markerEnd(s, a) > 0 {
+		return match{}, false
+	}
+	if bearer {
+		if ctx || e-a >= 20 || e-a >= 8 && marks > 0 {
+			return match{a, e, kindBearer}, true
+		}
+		return match{}, false
+	}
+	if ctx || basicOK(s, a, e) {
+		return match{a, e, kindBasic}, true
+	}
+	return match{}, false
+}
+
+// basicOK reports whether s[a:e] is standard base64 of printable "user:password".
+func basicOK[T text](s T, a, e int) bool {
+	if e-a < 4 || e-a > 1024 || (e-a)%4 == 1 {
+		return false
+	}
+	var enc [1024]byte
+	var dec [768]byte
+	ne := copy(enc[:], s[a:e])
+	src := enc[:ne]
+	for len(src) > 0 && src[len(src)-1] == '=' {
+		src = src[:len(src)-1]
+	}
+	nd, err := base64.RawStdEncoding.Decode(dec[:], src)
+	if err != nil || nd < 2 {
+		return false
+	}
+	colon := false
+	for _, c := range dec[:nd] {
+		if c < 0x20 || c == 0x7f {
+			return false
+		}
+		if c == ':' {
+			colon = true
+		}
+	}
+	return colon
+}
+
+// emailAt checks for an e-mail address around the '@' at s[at]; the local part may not reach
+// back before last (the end of the previous replacement).
+func emailAt[T text](s T, at, last int) (match, bool) {
+	n := len(s)
+	a := at
+	for a > last && at-a < 64 && class[s[a-1]]&clLocal != 0 {
+		a--
+	}
+	for a < at && (s[a] == '.' || s[a] == '-' || s[a] == '+') {
+		a++
+	}
+	if a == at || s[at-1] == '.' {
+		return match{}, false
+	}
+	k := at + 1
+	labels := 0
+	tldAlpha := false
+	for k < n && k-at <= 254 {
+		ls := k
+		alpha := true
+		for k < n && (isAlnum(s[k]) || s[k] == '-') {
+			if !isAlpha(s[k]) {
+				alpha = false
+			}
+			k++
+		}
+		if k == ls || k-ls > 63 {
+			return match{}, false
+		}
+		labels++
+		tldAlpha = alpha && k-ls >= 2
+		if k+1 < n && s[k] == '.' && isAlnum(s[k+1]) {
+			k++
+			continue
+		}
+		break
+	}
+	if labels < 2 || !tldAlpha {
+		return match{}, false
+	}
+	// "git@github.com:org/repo.git" is an SSH remote, not an address.
+	if k+1 < n && s[k] == ':' && !isSpace(s[k+1]) {
+		return match{}, false
+	}
+	return match{a, k, kindEmail}, true
+}
+
+// urlAt checks for credentials in a URL whose scheme ends at the ':' of "://" at s[i]. Only the
+// password is replaced: "postgres://app:[REDACTED:url-password]@db:5432".
+func urlAt[T text](s T, i, last int) (match, bool) {
+	n := len(s)
+	b := i
+	for b > last && i-b < 32 && (isAlnum(s[b-1]) || s[b-1] == '+' || s[b-1] == '-' || s[b-1] == '.') {
+		b--
+	}
+	if i-b < 2 || !isAlpha(s[b]) {
+		return match{}, false
+	}
+	a := i + 3
+	at := -1
+	k := a
+	for k < n && k-a < 1024 {
+		c := s[k]
+		if c == '/' || c == '?' || c == '#' || isSpace(c) || c == '"' || c == '\'' || c == '<' || c == '>' || c == '\\' || c == '`' {
+			break
+		}
+		if c == '@' {
+			at = k
+		}
+		k++
+	}
+	if at < 0 {
+		return match{}, false
+	}
+	colon := -1
+	for p := a; p < at; p++ {
+		if s[p] == ':' {
+			colon = p
+			break
+		}
+	}
+	if colon < 0 || colon+1 == at || markerEnd(s, colon+1) == at {
+		return match{}, false
+	}
+	return match{colon + 1, at, kindURL}, true
+}
+
+// pemAt checks for a PEM private-key block ("-----BEGIN ... PRIVATE KEY-----", RFC 7468, which
+// also covers "OPENSSH PRIVATE KEY" and "PGP PRIVATE KEY BLOCK") at s[i] and returns it whole. A
+// block without its END line runs to the end of s: nothing after a BEGIN line is trusted.
+func pemAt[T text](s T, i int) (match, bool) {
+	a := i + len("-----BEGIN ")
+	k := a
+	for k < len(s) && k-a < 64 && (isUpper(s[k]) || isDigit(s[k]) || s[k] == ' ') {
+		k++
+	}
+	if !hasPrefix(s, k, "-----") || index(s[a:k], 0, "PRIVATE KEY") < 0 {
+		return match{}, false
+	}
+	e := pemEnd(s, k+5)
+	if e < 0 {
+		return match{i, len(s), kindPrivateKey}, true
+	}
+	return match{i, e, kindPrivateKey}, true
+}
+
+// pemEnd returns the index just after the first "-----END ...-----" at or after from, or -1.
+func pemEnd[T text](s T, from int) int {
+	for {
+		e := index(s, from, "-----END ")
+		if e < 0 {
+			return -1
+		}
+		k := e + len("-----END ")
+		for k < len(s) && k-e < 80 && (isUpper(s[k]) || isDigit(s[k]) || s[k] == ' ') {
+			k++
+		}
+		if hasPrefix(s, k, "-----") {
+			return k + 5
+		}
+		from = e + 1
+	}
+}
