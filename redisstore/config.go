@@ -1,0 +1,125 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Defaults of [Config].
+const (
+	// DefaultPrefix starts every key the stores write.
+	DefaultPrefix = "rampart:"
+
+	// DefaultTimeout bounds each call to Redis. A decision is one round trip, well under a
+	// millisecond on a local network; a quarter of a second means Redis is in trouble, and the
+	// request should be decided by the fail-open or fail-closed choice instead of waiting.
+	DefaultTimeout = 250 * time.Millisecond
+
+	// MinKeySecret is the shortest [Config.KeySecret] accepted.
+	MinKeySecret = 32
+)
+
+// Config holds the optional settings shared by [LimitStore] and [RevocationStore]. The zero
+// value is ready to use.
+type Config struct {
+	// Prefix starts every Redis key the store writes, so that several applications (or a
+	// staging and a production deployment) can share one Redis. Empty means [DefaultPrefix].
+	// Every instance that must share limits or revocations must use the same prefix.
+	Prefix string
+
+	// Timeout bounds each call, that is each round trip to Redis, on top of the caller's
+	// context. Zero means [DefaultTimeout]; it must not be negative. A call that times out
+	// returns an error wrapping [ErrUnavailable] and is never retried.
+	Timeout time.Duration
+
+	// KeySecret, when set, makes the store replace every client key and subject by its
+	// HMAC-SHA256 under this secret before it reaches Redis, so Redis (its keys, its backups,
+	// MONITOR, SLOWLOG) never holds an IP address or a user name. It must be at least
+	// [MinKeySecret] bytes of random data, the same on every instance, and kept secret;
+	// changing it starts every client over with a full quota and forgets every generation
+	// counter, so never change it while revocations must hold. Nil keeps readable keys.
+	KeySecret []byte
+}
+
+// ErrUnavailable is wrapped by the errors returned when Redis could not be reached or did not
+// answer within the timeout. The error also wraps the underlying cause (a net.Error,
+// context.DeadlineExceeded, ...).
+var ErrUnavailable = errors.New("redisstore: redis unavailable")
+
+// settings is a validated Config.
+type settings struct {
+	prefix  string
+	timeout time.Duration
+	keys    keyEncoder
+}
+
+func (c Config) settings(client redis.UniversalClient) (settings, error) {
+	if client == nil {
+		return settings{}, errors.New("redisstore: nil client")
+	}
+	if err := checkClient(client); err != nil {
+		return settings{}, err
+	}
+	s := settings{prefix: c.Prefix, timeout: c.Timeout}
+	if s.prefix == "" {
+		s.prefix = DefaultPrefix
+	}
+	if s.timeout < 0 {
+		return settings{}, fmt.Errorf("redisstore: negative Timeout %v", c.Timeout)
+	}
+	if s.timeout == 0 {
+		s.timeout = DefaultTimeout
+	}
+	if c.KeySecret != nil && len(c.KeySecret) < MinKeySecret {
+		return settings{}, fmt.Errorf("redisstore: KeySecret has %d bytes, want at least %d", len(c.KeySecret), MinKeySecret)
+	}
+	s.keys = newKeyEncoder(c.KeySecret)
+	return s, nil
+}
+
+// checkClient refuses clients that would not honour the per-call timeout: go-redis ignores
+// context deadlines on its sockets unless ContextTimeoutEnabled is set, and would then wait for
+// its own ReadTimeout (3 s by default) while Redis hangs.
+func checkClient(client redis.UniversalClient) error {
+	var enabled bool
+	switch c := client.(type) {
+	case *redis.Client:
+		enabled = c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		enabled = c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		enabled = c.Options().ContextTimeoutEnabled
+	default:
+		return nil // a wrapper: its documentation is all we have
+	}
+	if !enabled {
+		return ErrContextTimeout
+	}
+	return nil
+}
+
+// ErrContextTimeout is returned by [NewLimitStore] and [NewRevocationStore] for a go-redis
+// client whose options do not set ContextTimeoutEnabled: such a client ignores the per-call
+// timeout, so an unresponsive Redis would stall every request for the client's ReadTimeout.
+var ErrContextTimeout = errors.New("redisstore: the go-redis client must set ContextTimeoutEnabled: true")
+
+// call bounds ctx by the store's timeout.
+func (s *settings) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+// wrap turns an error of go-redis into the store's error. An error reply from Redis (a
+// WRONGTYPE because something else wrote the key, a script error) and the caller's own
+// cancellation are wrapped as they are; anything else (a refused connection, a broken one, the
+// per-call timeout) also wraps ErrUnavailable.
+func wrap(op string, err error) error {
+	var re redis.Error
+	if errors.As(err, &re) || errors.Is(err, context.Canceled) {
+		return fmt.Errorf("redisstore: %s: %w", op, err)
+	}
+	return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
+}

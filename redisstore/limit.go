@@ -1,0 +1,177 @@
+package redisstore
+
+import (
+	"context"
+	_ "embed" // the Lua scripts
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rampart-go/rampart/ratelimit"
+)
+
+//go:embed lua/limit.lua
+var limitLua string
+
+var limitScript = newScript(limitLua)
+
+// MaxPolicies is the largest number of policies one [LimitStore.Take] decides at once.
+const MaxPolicies = 64
+
+// syntheticTTL is added to the TTL of state written at a caller-supplied instant: Redis expires
+// keys by its own clock, which does not follow the caller's, so state written at a synthetic
+// instant lives a minute longer than it needs to rather than vanish while still in use.
+const syntheticTTL = time.Minute
+
+// maxMicros bounds caller-supplied instants so that they stay exact in Lua's doubles (2^52 µs
+// from the Unix epoch is about 142 years either side).
+const maxMicros = 1 << 52
+
+// LimitStore is a [ratelimit.Store] kept in Redis, so that every instance of a service shares
+// one view of each client's quota. Each decision is one EVALSHA of a Lua script that reads and
+// writes all of the request's policies atomically with Redis's clock; see the package
+// documentation. It is safe for concurrent use.
+type LimitStore struct {
+	client redis.UniversalClient
+	cfg    settings
+}
+
+var _ ratelimit.Store = (*LimitStore)(nil)
+
+// NewLimitStore returns a store that keeps rate-limit state in the Redis that client talks
+// to. The client must set ContextTimeoutEnabled (otherwise [ErrContextTimeout]); the store
+// does not close it. cfg is validated here.
+func NewLimitStore(client redis.UniversalClient, cfg Config) (*LimitStore, error) {
+	s, err := cfg.settings(client)
+	if err != nil {
+		return nil, err
+	}
+	return &LimitStore{client: client, cfg: s}, nil
+}
+
+// Take implements [ratelimit.Store]: one round trip that decides every policy of req at once
+// and charges them all or none. When req.Now is zero the decision uses Redis's TIME, so
+// instances whose clocks disagree still decide alike. It supports [ratelimit.TokenBucket] and
+// [ratelimit.SlidingWindow] (with a Window of whole microseconds); for [ratelimit.SlidingLog]
+// it returns an error wrapping [ratelimit.ErrUnsupported]. Errors from Redis wrap
+// [ErrUnavailable] as described there; out is then left unchanged.
+func (s *LimitStore) Take(ctx context.Context, req *ratelimit.Request, out []ratelimit.Decision) error {
+	n := len(req.Policies)
+	switch {
+	case n == 0:
+		return errors.New("redisstore: Take with no policies")
+	case n > MaxPolicies:
+		return fmt.Errorf("redisstore: %d policies in one Take, at most %d", n, MaxPolicies)
+	case len(out) != n:
+		return fmt.Errorf("redisstore: %d decisions for %d policies", len(out), n)
+	case req.Cost < 0:
+		return fmt.Errorf("redisstore: negative cost %d", req.Cost)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redisstore: take: %w", err)
+	}
+	keys := make([]string, n)
+	args := make([]any, 5, 5+4*n)
+	args[0] = req.Cost
+	args[1] = "0"
+	if req.Peek {
+		args[1] = "1"
+	}
+	args[2], args[3], args[4] = "", 0, 0
+	if !req.Now.IsZero() {
+		sec := req.Now.Unix()
+		if sec > maxMicros/1_000_000 || sec < -maxMicros/1_000_000 {
+			return fmt.Errorf("redisstore: instant %v out of range", req.Now)
+		}
+		us := sec*1_000_000 + int64(req.Now.Nanosecond()/1_000)
+		args[2] = us
+		args[3] = req.Now.Nanosecond() % 1_000
+		args[4] = syntheticTTL.Milliseconds()
+	}
+	tag := s.tag(req.Key)
+	for i, p := range req.Policies {
+		keys[i] = tag + p.ID()
+		switch p.Algorithm {
+		case ratelimit.TokenBucket:
+			t := int64(p.Window) / int64(p.Limit)
+			if t < 1 {
+				return fmt.Errorf("redisstore: policy %s: %w", p.HeaderName(), ratelimit.ErrInvalidPolicy)
+			}
+			args = append(args, "g", p.Limit, t, int64(p.Capacity())*t)
+		case ratelimit.SlidingWindow:
+			if p.Window%time.Microsecond != 0 || p.Window <= 0 {
+				return fmt.Errorf("redisstore: policy %s: window %v is not a whole number of microseconds: %w",
+					p.HeaderName(), p.Window, ratelimit.ErrUnsupported)
+			}
+			args = append(args, "w", p.Limit, p.Window.Microseconds(), 0)
+		default:
+			return fmt.Errorf("redisstore: policy %s: algorithm %v: %w", p.HeaderName(), p.Algorithm, ratelimit.ErrUnsupported)
+		}
+	}
+
+	cctx, cancel := s.cfg.call(ctx)
+	defer cancel()
+	v, err := limitScript.run(cctx, s.client, keys, args)
+	if err != nil {
+		return wrap("take", err)
+	}
+	res, ok := v.([]any)
+	if !ok || len(res) != 1+4*n {
+		return fmt.Errorf("redisstore: take: unexpected reply %T of length %d", v, len(res))
+	}
+	for i := range n {
+		var f [4]int64
+		for j := range f {
+			x, ok := res[1+4*i+j].(int64)
+			if !ok {
+				return fmt.Errorf("redisstore: take: unexpected reply element %T", res[1+4*i+j])
+			}
+			f[j] = x
+		}
+		out[i] = ratelimit.Decision{
+			Allowed:    f[0] == 1,
+			Limit:      req.Policies[i].Limit,
+			Remaining:  int(max(f[1], 0)),
+			RetryAfter: time.Duration(max(f[2], 0)),
+			Reset:      time.Duration(max(f[3], 0)),
+			Policy:     i,
+		}
+	}
+	return nil
+}
+
+// Reset implements [ratelimit.Store]: it deletes key's state under every policy in one
+// round trip.
+func (s *LimitStore) Reset(ctx context.Context, key string, policies []ratelimit.Policy) error {
+	if len(policies) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redisstore: reset: %w", err)
+	}
+	tag := s.tag(key)
+	keys := make([]string, len(policies))
+	for i, p := range policies {
+		keys[i] = tag + p.ID()
+	}
+	cctx, cancel := s.cfg.call(ctx)
+	defer cancel()
+	if err := s.client.Del(cctx, keys...).Err(); err != nil {
+		return wrap("reset", err)
+	}
+	return nil
+}
+
+// tag returns the common start of the Redis keys of a client: the prefix, "rl:" and the
+// encoded client key as a hash tag, followed by ":" and then the policy ID.
+func (s *LimitStore) tag(key string) string {
+	b := make([]byte, 0, len(s.cfg.prefix)+8+len(key)+44)
+	b = append(b, s.cfg.prefix...)
+	b = append(b, "rl:{"...)
+	b = s.cfg.keys.encode(b, key)
+	b = append(b, "}:"...)
+	return string(b)
+}
+

@@ -1,0 +1,156 @@
+-- rampart redisstore: one rate-limit decision for one client under several policies.
+--
+-- Everything about one decision happens here, in one round trip and atomically: read the
+-- state of every policy, decide each with one clock, and write new state only if every policy
+-- admits the cost (all-or-nothing), so a refused request consumes nothing. The formulas are
+-- those of the ratelimit.Store contract, computed in nanoseconds relative to the decision
+-- instant t so that Lua's doubles hold them exactly (up to about 104 days).
+--
+-- KEYS[i]  the state of policy i; all keys share one {hash tag}, so one hash slot.
+-- ARGV[1]  cost (integer >= 0)
+-- ARGV[2]  "1" to peek (decide and report as a take would, but never write), "0" to take
+-- ARGV[3]  t in whole microseconds since the Unix epoch, or "" to use Redis's TIME
+-- ARGV[4]  the nanoseconds of t below the microsecond (0..999)
+-- ARGV[5]  extra milliseconds of TTL (used when t comes from the caller, not from TIME)
+-- then four arguments per policy:
+--   "g" (token bucket / GCRA), limit, T = window/limit in ns, tau = capacity*T in ns
+--   "w" (sliding-window counter), limit, W in microseconds, unused
+--
+-- State: "g" keeps TAT as "<us>:<ns below the us>"; "w" keeps "<S in us>:<cur>:<prev>".
+-- Returns {allowed, then per policy: allowed, remaining, retry_ns, reset_ns}.
+local cost = tonumber(ARGV[1])
+local peek = ARGV[2] == '1'
+local tus, trem
+if ARGV[3] == '' then
+  if redis.replicate_commands then
+    redis.replicate_commands() -- Redis < 5 needs it to write after TIME; a no-op since
+  end
+  local now = redis.call('TIME')
+  tus, trem = tonumber(now[1]) * 1000000 + tonumber(now[2]), 0
+else
+  tus, trem = tonumber(ARGV[3]), tonumber(ARGV[4])
+end
+local extra = tonumber(ARGV[5])
+
+local floor, ceil, max = math.floor, math.ceil, math.max
+local vals = redis.call('MGET', unpack(KEYS))
+local out = {1}
+local states, lives = {}, {}
+local all = true
+
+-- admits reports whether the sliding-window test passes e ns into a window.
+local function admits(prev, cur, W, e, limit)
+  return prev * (W - e) / W + (cur + cost) <= limit
+end
+
+-- smallest returns the smallest w >= lo (ns) such that admits(prev, cur, W, e0 + w, limit),
+-- starting from the estimate w: the closed form can be off by a rounding step either way.
+local function smallest(prev, cur, W, e0, limit, w, lo)
+  if w < lo then w = lo end
+  for _ = 1, 64 do
+    if admits(prev, cur, W, e0 + w, limit) then break end
+    w = w + 1
+  end
+  for _ = 1, 64 do
+    if w <= lo or not admits(prev, cur, W, e0 + w - 1, limit) then break end
+    w = w - 1
+  end
+  return w
+end
+
+for i = 1, #KEYS do
+  local b = 5 + (i - 1) * 4
+  local kind, limit = ARGV[b + 1], tonumber(ARGV[b + 2])
+  local v = vals[i]
+  local ok, remaining, retry, reset
+  if kind == 'g' then
+    local T, tau = tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4])
+    local tat = 0 -- max(TAT, t) - t
+    if v then
+      local us, ns = string.match(v, '^(%-?%d+):(%d+)$')
+      if us then
+        tat = (tonumber(us) - tus) * 1000 + (tonumber(ns) - trem)
+        if tat < 0 then tat = 0 end
+      end
+    end
+    local nxt = tat + cost * T
+    if nxt <= tau then
+      ok, retry = true, 0
+      remaining, reset = floor((tau - nxt) / T), nxt
+      if cost > 0 then
+        local abs = trem + nxt
+        local carry = floor(abs / 1000)
+        states[i] = string.format('%.0f:%d', tus + carry, abs - carry * 1000)
+        lives[i] = nxt
+      end
+    else
+      ok, retry = false, nxt - tau
+      remaining, reset = max(0, floor((tau - tat) / T)), tat
+    end
+  else
+    local Wus = tonumber(ARGV[b + 3])
+    local W = Wus * 1000
+    local s = tus - tus % Wus
+    local S, cur, prev = s, 0, 0
+    if v then
+      local vs, vc, vp = string.match(v, '^(%-?%d+):(%d+):(%d+)$')
+      if vs then
+        local old = tonumber(vs)
+        if s == old or s < old then
+          S, cur, prev = old, tonumber(vc), tonumber(vp)
+        elseif s == old + Wus then
+          prev = tonumber(vc)
+        end
+      end
+    end
+    local back = 0 -- how far t lies before S when the clock went back
+    local e = (tus - S) * 1000 + trem
+    if e < 0 then
+      back, e = -e, 0
+    end
+    if admits(prev, cur, W, e, limit) then
+      ok, retry = true, 0
+      cur = cur + cost
+      if cost > 0 then
+        states[i] = string.format('%.0f:%.0f:%.0f', S, cur, prev)
+        lives[i] = back + 2 * W - e
+      end
+    else
+      ok = false
+      if cur + cost <= limit and prev > 0 then
+        -- within this window, once the previous window weighs little enough
+        local est = ceil(W - (limit - cur - cost) * W / prev - e)
+        retry = back + smallest(prev, cur, W, e, limit, est, 1)
+      else
+        -- in the next window, where this window's count becomes the weighted one
+        local est = 0
+        if cur > 0 then est = ceil(W - (limit - cost) * W / cur) end
+        retry = back + (W - e) + smallest(cur, 0, W, 0, limit, est, 0)
+      end
+    end
+    remaining = max(0, floor(limit - prev * (W - e) / W - cur))
+    if cur > 0 then
+      reset = back + 2 * W - e
+    elseif prev > 0 then
+      reset = back + W - e
+    else
+      reset = 0
+    end
+  end
+  if not ok then all = false end
+  out[#out + 1] = ok and 1 or 0
+  out[#out + 1] = remaining
+  out[#out + 1] = retry
+  out[#out + 1] = reset
+end
+
+if not all then
+  out[1] = 0
+elseif not peek then
+  for i = 1, #KEYS do
+    if states[i] then
+      redis.call('SET', KEYS[i], states[i], 'PX', ceil(lives[i] / 1000000) + extra)
+    end
+  end
+end
+return out
