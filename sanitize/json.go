@@ -137,7 +137,8 @@ func checkContentType(ct string) error {
 	if err != nil {
 		return fail
 	}
-	if mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+	suffixed := strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
+	if mt != "application/json" && !suffixed {
 		return fail
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {

@@ -132,7 +132,7 @@ func TestDecodeJSONRefuses(t *testing.T) {
 			if re.Message == "" {
 				t.Errorf("DecodeJSON(%q): empty message", tt.body)
 			}
-			if tt.err == sanitize.ErrDuplicateKey && got.Role != "" {
+			if errors.Is(tt.err, sanitize.ErrDuplicateKey) && got.Role != "" {
 				t.Errorf("DecodeJSON(%q) stored Role = %q before refusing", tt.body, got.Role)
 			}
 		})

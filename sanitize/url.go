@@ -183,7 +183,7 @@ func normalizeHost(h string) (string, error) {
 		last = label
 		for i := 0; i < len(label); i++ {
 			c := label[i]
-			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			if !isLDH(c) {
 				return "", errInvalidDomain
 			}
 		}
@@ -203,7 +203,7 @@ func endsInNumber(label string) bool {
 		digits = label[2:]
 		for i := 0; i < len(digits); i++ {
 			c := digits[i]
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			if !isHexLower(c) {
 				return false
 			}
 		}
@@ -216,3 +216,6 @@ func endsInNumber(label string) bool {
 	}
 	return true
 }
+
+func isLDH(c byte) bool      { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' }
+func isHexLower(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }

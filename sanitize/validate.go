@@ -156,10 +156,8 @@ func (r Rule) scan(s string, limit int) (ascii bool, err error) {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
-				if !(r.Multiline && (c == '\t' || c == '\n' || c == '\r')) {
-					return false, &FieldError{Message: "must not contain control characters", Err: ErrControl}
-				}
+			if (c < 0x20 || c == 0x7f) && (!r.Multiline || !isNewlineOrTab(c)) {
+				return false, &FieldError{Message: "must not contain control characters", Err: ErrControl}
 			}
 			i++
 			n++
@@ -176,11 +174,10 @@ func (r Rule) scan(s string, limit int) (ascii bool, err error) {
 		if isBidiControl(ru) {
 			return false, &FieldError{Message: "must not contain bidirectional control characters", Err: ErrBidi}
 		}
-		if ru >= 0x80 && ru <= 0x9f || ru == 0x2028 || ru == 0x2029 {
-			// C1 controls, and the line and paragraph separators, which act as newlines.
-			if !(r.Multiline && (ru == 0x2028 || ru == 0x2029)) {
-				return false, &FieldError{Message: "must not contain control characters", Err: ErrControl}
-			}
+		// C1 controls, and the line and paragraph separators, which act as newlines.
+		separator := ru == 0x2028 || ru == 0x2029
+		if ru >= 0x80 && ru <= 0x9f || separator && !r.Multiline {
+			return false, &FieldError{Message: "must not contain control characters", Err: ErrControl}
 		}
 		i += size
 		n++
@@ -190,6 +187,8 @@ func (r Rule) scan(s string, limit int) (ascii bool, err error) {
 	}
 	return ascii, nil
 }
+
+func isNewlineOrTab(c byte) bool { return c == '\t' || c == '\n' || c == '\r' }
 
 // isBidiControl reports whether r is one of the explicit directional embedding, override or
 // isolate controls of Unicode's bidirectional algorithm, the characters used by "Trojan
