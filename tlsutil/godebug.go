@@ -33,14 +33,15 @@ type weakRule struct {
 func equals(want string) func(string) bool { return func(v string) bool { return v == want } }
 
 // weakRules lists the settings known to Go 1.25 and 1.26 (plus x509sha1, removed in Go 1.24)
-// whose non-default values weaken security. Sources: https://go.dev/doc/godebug and the
+// whose non-default values weaken security. tlssecpmlkem=0 is deliberately absent: it is the
+// default of every module declaring go 1.25 or older and only removes the NIST-curve hybrids,
+// leaving X25519MLKEM768 (which tlsmlkem=0 would remove, and is reported). Sources: https://go.dev/doc/godebug and the
 // crypto/tls, crypto/x509, crypto/rsa and net/http sources of Go 1.26.
 var weakRules = []weakRule{
 	{"tls10server", equals("1"), "servers whose tls.Config leaves MinVersion unset accept TLS 1.0 and 1.1"},
 	{"tlsrsakex", equals("1"), "tls.Configs without explicit CipherSuites offer RSA key exchange (no forward secrecy)"},
 	{"tls3des", equals("1"), "tls.Configs without explicit CipherSuites offer 3DES (Sweet32)"},
 	{"tlsmlkem", equals("0"), "the X25519MLKEM768 post-quantum key exchange is disabled, even where CurvePreferences lists it"},
-	{"tlssecpmlkem", equals("0"), "the SecP256r1MLKEM768 and SecP384r1MLKEM1024 post-quantum key exchanges are disabled"},
 	{"tlssha1", equals("1"), "SHA-1 signature algorithms are accepted in TLS 1.2 handshakes (RFC 9155 forbids them)"},
 	{"tlsunsafeekm", equals("1"), "ExportKeyingMaterial works on connections without Extended Master Secret"},
 	{"tlsmaxrsasize", func(v string) bool {

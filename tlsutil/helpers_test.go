@@ -65,24 +65,35 @@ func rsaCert(t testing.TB) tls.Certificate {
 	return rsaVal
 }
 
-// handshake runs a TLS handshake between client and server over an in-memory pipe and returns
-// the client's connection state and error.
+// handshake runs a TLS handshake between client and server over a loopback TCP connection
+// (buffered, unlike net.Pipe, so a failing side can send its alert) and returns the client's
+// connection state and error, or the server's error when only the server failed.
 func handshake(t *testing.T, client, server *tls.Config) (tls.ConnectionState, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c1, c2 := net.Pipe()
-	defer c1.Close()
-	defer c2.Close()
-	srv := tls.Server(c2, server)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
 	done := make(chan error, 1)
 	go func() {
-		done <- srv.HandshakeContext(ctx)
-		_ = c2.Close()
+		c, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		done <- tls.Server(c, server).HandshakeContext(ctx)
 	}()
-	cli := tls.Client(c1, client)
-	err := cli.HandshakeContext(ctx)
-	_ = c1.Close()
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := tls.Client(raw, client)
+	err = cli.HandshakeContext(ctx)
+	_ = raw.Close()
 	serr := <-done
 	if err == nil && serr != nil {
 		err = serr
@@ -115,3 +126,5 @@ func serveTLS(t *testing.T, cfg *tls.Config) string {
 	})
 	return ln.Addr().String()
 }
+
+type x509UnknownAuthority = x509.UnknownAuthorityError

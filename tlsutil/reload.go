@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -46,9 +47,12 @@ type ReloadOptions struct {
 }
 
 // Reloader serves a certificate and key (and optionally a client CA pool) from files and
-// reloads them when they change. A change is noticed by polling the files' size, modification
-// time and identity (inode), so both in-place rewrites and atomic renames (including the
-// symlink swaps of Kubernetes secret volumes) are seen. A new pair is validated before it
+// reloads them when they change. A change is noticed by reading the files on every poll and
+// comparing a SHA-256 digest of their contents with the last one: in-place rewrites, atomic
+// renames and the symlink swaps of Kubernetes secret volumes are all seen, even when they
+// keep the size and fall within the file system's timestamp granularity (which a stat of
+// size, modification time and inode would miss). Each poll reads the two or three small
+// files, bounded at 1 MiB each. A new pair is validated before it
 // replaces the old one; when it is bad, the old pair keeps serving.
 //
 // All methods are safe for concurrent use; handshakes never wait on a reload.
@@ -56,7 +60,8 @@ type Reloader struct {
 	certFile, keyFile string
 	opts              ReloadOptions
 
-	mu   sync.Mutex // serializes reloads
+	mu   sync.Mutex        // serializes reloads
+	seen [sha256.Size]byte // digest of the contents last read; guarded by mu
 	cur  atomic.Pointer[loaded]
 	done chan struct{}
 	once sync.Once
@@ -64,10 +69,8 @@ type Reloader struct {
 
 // loaded is one validated generation of files.
 type loaded struct {
-	cert   *tls.Certificate
-	pool   *x509.CertPool
-	roots  map[[sha256.Size]byte]bool // hashes of the client CAs, for resumed sessions
-	stamps []os.FileInfo
+	cert *tls.Certificate
+	pool *x509.CertPool
 }
 
 // NewReloader loads certFile and keyFile (PEM; the certificate file may hold the chain after
@@ -105,51 +108,56 @@ func (r *Reloader) Reload() error {
 	return r.load()
 }
 
-// ReloadIfChanged reloads like [Reloader.Reload] if any file's size, modification time or
-// identity changed since the last successful load, and reports whether it looked at new
-// files. [Reloader.Run] calls it on every tick.
+// ReloadIfChanged reloads like [Reloader.Reload] if the content of any file differs from what
+// the last attempt (successful or not) read, and reports whether it looked at new content.
+// [Reloader.Run] calls it on every tick. A bad new pair is therefore reported once, not on
+// every tick, and the old pair keeps serving until the files change again.
 func (r *Reloader) ReloadIfChanged() (changed bool, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if cur := r.cur.Load(); cur != nil && !r.changed(cur.stamps) {
+	contents, sum, err := r.read()
+	if err != nil {
+		r.seen = [sha256.Size]byte{}
+		return true, err
+	}
+	if sum == r.seen {
 		return false, nil
 	}
-	return true, r.load()
-}
-
-func (r *Reloader) changed(old []os.FileInfo) bool {
-	for i, name := range r.files() {
-		fi, err := os.Stat(name)
-		if err != nil {
-			return true // a vanished file is a change; load reports the error
-		}
-		o := old[i]
-		if !os.SameFile(o, fi) || !o.ModTime().Equal(fi.ModTime()) || o.Size() != fi.Size() {
-			return true
-		}
-	}
-	return false
+	r.seen = sum
+	return true, r.install(contents)
 }
 
 // load reads, validates and swaps; r.mu is held.
 func (r *Reloader) load() error {
-	var stamps []os.FileInfo
+	contents, sum, err := r.read()
+	if err != nil {
+		return err
+	}
+	r.seen = sum
+	return r.install(contents)
+}
+
+// read reads every file, bounded, and digests their contents together.
+func (r *Reloader) read() ([][]byte, [sha256.Size]byte, error) {
+	h := sha256.New()
+	var contents [][]byte
 	for _, name := range r.files() {
-		fi, err := os.Stat(name)
+		b, err := readBounded(name)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrInvalidCertificate, err)
+			return nil, [sha256.Size]byte{}, err
 		}
-		stamps = append(stamps, fi)
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+		contents = append(contents, b)
 	}
-	certPEM, err := readBounded(r.certFile)
-	if err != nil {
-		return err
-	}
-	keyPEM, err := readBounded(r.keyFile)
-	if err != nil {
-		return err
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	return contents, [sha256.Size]byte(h.Sum(nil)), nil
+}
+
+// install validates the contents of the files and swaps them in; r.mu is held.
+func (r *Reloader) install(contents [][]byte) error {
+	cert, err := tls.X509KeyPair(contents[0], contents[1])
 	if err != nil {
 		return fmt.Errorf("%w: %s and %s: %v", ErrInvalidCertificate, r.certFile, r.keyFile, err)
 	}
@@ -167,9 +175,9 @@ func (r *Reloader) load() error {
 	if now.After(leaf.NotAfter) {
 		return fmt.Errorf("%w: %s expired at %s", ErrInvalidCertificate, r.certFile, leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
-	l := &loaded{cert: &cert, stamps: stamps}
+	l := &loaded{cert: &cert}
 	if r.opts.ClientCAFile != "" {
-		if l.pool, l.roots, err = readPool(r.opts.ClientCAFile); err != nil {
+		if l.pool, err = parsePool(r.opts.ClientCAFile, contents[2]); err != nil {
 			return err
 		}
 	}
@@ -193,13 +201,9 @@ func readBounded(name string) ([]byte, error) {
 	return b, nil
 }
 
-func readPool(name string) (*x509.CertPool, map[[sha256.Size]byte]bool, error) {
-	b, err := readBounded(name)
-	if err != nil {
-		return nil, nil, err
-	}
+func parsePool(name string, b []byte) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()
-	roots := map[[sha256.Size]byte]bool{}
+	n := 0
 	for {
 		var block *pem.Block
 		block, b = pem.Decode(b)
@@ -211,15 +215,15 @@ func readPool(name string) (*x509.CertPool, map[[sha256.Size]byte]bool, error) {
 		}
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %s: %v", ErrInvalidCertificate, name, err)
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalidCertificate, name, err)
 		}
 		pool.AddCert(c)
-		roots[sha256.Sum256(c.Raw)] = true
+		n++
 	}
-	if len(roots) == 0 {
-		return nil, nil, fmt.Errorf("%w: %s holds no PEM certificate", ErrInvalidCertificate, name)
+	if n == 0 {
+		return nil, fmt.Errorf("%w: %s holds no PEM certificate", ErrInvalidCertificate, name)
 	}
-	return pool, roots, nil
+	return pool, nil
 }
 
 // GetCertificate returns the current certificate; use it as tls.Config.GetCertificate.
@@ -248,8 +252,9 @@ func (r *Reloader) DaysToExpiry() int {
 
 // ServerConfig returns [ServerConfig](p) serving the reloaded certificate. With
 // ReloadOptions.ClientCAFile it also requires client certificates verified against the
-// current CA pool (like [MutualServerConfig]); a new pool applies to new handshakes, and a
-// resumed session is refused once its client's CA has left the pool. Do not modify the
+// current CA pool (like [MutualServerConfig]); a new pool applies to new handshakes, and
+// crypto/tls re-verifies a resumed session's chain against it, so a client whose CA left the
+// pool cannot resume either. Do not modify the
 // returned configuration after the first handshake.
 func (r *Reloader) ServerConfig(p Profile) *tls.Config {
 	c := ServerConfig(p)
@@ -272,15 +277,6 @@ func (r *Reloader) ServerConfig(p Profile) *tls.Config {
 		cfg := c.Clone()
 		cfg.GetConfigForClient = nil
 		cfg.ClientCAs = l.pool
-		roots := l.roots
-		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-			for _, chain := range cs.VerifiedChains {
-				if len(chain) > 0 && roots[sha256.Sum256(chain[len(chain)-1].Raw)] {
-					return nil
-				}
-			}
-			return errors.New("tlsutil: client certificate does not chain to a current client CA")
-		}
 		cache.Store(&gen{l: l, cfg: cfg})
 		return cfg, nil
 	}
