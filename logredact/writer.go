@@ -1,0 +1,282 @@
+package logredact
+
+import (
+	"bytes"
+	"io"
+	"sync"
+)
+
+// Writer is an io.Writer that redacts text line by line before passing it on: use it under the
+// standard log package (log.New(r.Writer(os.Stderr), "", log.LstdFlags)), or around the output of
+// third-party code you cannot give a slog handler.
+//
+// Writer buffers the current line until its '\n' arrives, so a secret split across two Write calls
+// is still found; each complete line is redacted and written with one Write call to the underlying
+// writer. A PEM private-key block is suppressed from its BEGIN line to its END line, however many
+// lines and writes it spans.
+//
+// # Long lines
+//
+// A line longer than [Config.MaxLine] bytes (64 KiB by default) is never buffered whole and never
+// passed through raw. Writer cuts it after a space, tab or comma in the last three quarters of the
+// buffer (avoiding cuts that would separate a key from its value, a Bearer or Basic scheme from its
+// token, or the digit groups of a card), redacts and writes the part before the cut without
+// inserting a newline, and keeps the rest. A sensitive quoted value cut in two is suppressed up to
+// its closing quote. When the buffer holds a run of more than a quarter of MaxLine bytes without
+// such a separator, the run is replaced by "[REDACTED:overlong]" and dropped up to the next
+// separator: a secret inside it cannot be told from its surroundings, so the whole run goes.
+//
+// [Writer.Flush] writes a pending partial line (redacted); [Writer.Close] flushes and makes further
+// writes fail with [ErrClosed]; neither closes the underlying writer. A Writer is safe for
+// concurrent use; each Write is atomic with respect to the others.
+type Writer struct {
+	mu      sync.Mutex
+	r       *Redactor
+	w       io.Writer
+	buf     []byte    // the pending part of the current line
+	out     []byte    // redacted output waiting for the underlying writer
+	tail    tailState // a quoted value or PEM block left open by the previous piece
+	skipRun bool      // dropping an over-long run up to the next separator
+	err     error     // the first error of the underlying writer; sticky
+	closed  bool
+}
+
+// Writer returns a redacting Writer that writes to w.
+func (r *Redactor) Writer(w io.Writer) *Writer {
+	return &Writer{r: r, w: w}
+}
+
+// Write redacts and writes every complete line in p and buffers the rest. It returns len(p) and
+// the underlying writer's error, if any; after an error or [Writer.Close] it writes nothing more.
+func (w *Writer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return 0, ErrClosed
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	n := len(p)
+	for len(p) > 0 {
+		nl := bytes.IndexByte(p, '\n')
+		if nl < 0 {
+			w.add(p)
+			break
+		}
+		if len(w.buf) == 0 && nl <= w.r.maxLine {
+			w.piece(p[:nl], true)
+		} else {
+			w.add(p[:nl])
+			w.piece(w.buf, true)
+			w.buf = w.buf[:0]
+		}
+		p = p[nl+1:]
+	}
+	if err := w.emit(); err != nil {
+		return n, err
+	}
+	return n, nil
+}
+
+// add appends seg to the pending line, cutting the line whenever it grows past MaxLine. It
+// appends at most MaxLine bytes at a time, so a huge write costs linear time.
+func (w *Writer) add(seg []byte) {
+	for len(seg) > 0 {
+		if w.skipRun {
+			k := indexSep(seg)
+			if k < 0 {
+				return
+			}
+			seg = seg[k:]
+			w.skipRun = false
+		}
+		take := min(len(seg), w.r.maxLine+1-len(w.buf))
+		w.buf = append(w.buf, seg[:take]...)
+		seg = seg[take:]
+		for len(w.buf) > w.r.maxLine {
+			w.cut()
+		}
+	}
+}
+
+// Flush redacts and writes the pending partial line, if any.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.flush()
+}
+
+func (w *Writer) flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.buf) > 0 {
+		w.piece(w.buf, false)
+		w.buf = w.buf[:0]
+	}
+	return w.emit()
+}
+
+// Close flushes the pending partial line and makes later writes fail with [ErrClosed]. It does not
+// close the underlying writer. Closing twice is harmless.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	err := w.flush()
+	w.closed = true
+	w.buf = nil
+	return err
+}
+
+func (w *Writer) emit() error {
+	if len(w.out) == 0 {
+		return nil
+	}
+	_, err := w.w.Write(w.out)
+	w.out = w.out[:0]
+	if err != nil {
+		w.err = err
+	}
+	return err
+}
+
+func isSep(c byte) bool { return c == ' ' || c == '\t' || c == ',' }
+
+// piece redacts b, a whole line without its '\n' (eol) or a part of one, into w.out.
+func (w *Writer) piece(b []byte, eol bool) {
+	if w.skipRun {
+		k := 0
+		for k < len(b) && !isSep(b[k]) {
+			k++
+		}
+		if k < len(b) || eol {
+			w.skipRun = false
+		}
+		b = b[k:]
+	}
+	switch w.tail {
+	case tailPEM:
+		e := pemEnd(b, 0)
+		if e < 0 {
+			return // the whole line is inside the key block
+		}
+		w.tail = tailNone
+		b = b[e:]
+	case tailQuote, tailSQuote, tailEQuote:
+		e := closingQuote(b, w.tail)
+		if e < 0 {
+			if eol {
+				w.tail = tailNone
+				w.out = append(w.out, '\n')
+			}
+			return
+		}
+		w.tail = tailNone
+		b = b[e:]
+	}
+	out, changed, tail := scan(w.r, b, w.out)
+	if !changed {
+		out = append(out, b...)
+	}
+	w.out = out
+	w.tail = tail
+	if eol {
+		if w.tail != tailPEM {
+			w.tail = tailNone
+		}
+		if w.tail != tailPEM {
+			w.out = append(w.out, '\n')
+		}
+	}
+}
+
+// closingQuote returns the index of the quote that closes a value left open by a previous piece.
+func closingQuote(b []byte, t tailState) int {
+	for i := 0; i < len(b); i++ {
+		switch {
+		case t == tailEQuote && b[i] == '\\' && i+1 < len(b) && b[i+1] == '"':
+			return i
+		case b[i] == '\\':
+			i++
+		case t == tailQuote && b[i] == '"', t == tailSQuote && b[i] == '\'':
+			return i
+		}
+	}
+	return -1
+}
+
+// cut redacts and emits the front of an over-long buffered line (see [Writer], "Long lines").
+func (w *Writer) cut() {
+	b := w.buf
+	limit := w.r.maxLine
+	if p := safeCut(b, limit/4, limit); p > 0 {
+		w.piece(b[:p], false)
+		w.buf = b[:copy(b, b[p:])]
+		return
+	}
+	// No usable separator in the last three quarters: the run after the last separator is too
+	// long to judge, so it is replaced.
+	p := lastSep(b[:limit])
+	if p >= 0 {
+		w.piece(b[:p+1], false)
+	}
+	w.out = append(w.out, "[REDACTED:"+kindOverlong+"]"...)
+	rest := b[p+1:]
+	if k := indexSep(rest); k >= 0 {
+		w.buf = b[:copy(b, rest[k:])]
+		return
+	}
+	w.skipRun = true
+	w.buf = w.buf[:0]
+}
+
+func lastSep(b []byte) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if isSep(b[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+func indexSep(b []byte) int {
+	for i, c := range b {
+		if isSep(c) {
+			return i
+		}
+	}
+	return -1
+}
+
+// safeCut returns the position just after the last separator in b[lo:hi] at which the line can be
+// cut without separating a secret from its context, or 0.
+func safeCut(b []byte, lo, hi int) int {
+	for p := hi - 1; p >= lo; p-- {
+		if !isSep(b[p]) {
+			continue
+		}
+		if p == 0 {
+			break
+		}
+		prev := b[p-1]
+		if prev == ':' || prev == '=' || isSep(prev) {
+			continue
+		}
+		if isDigit(prev) && p+1 < len(b) && isDigit(b[p+1]) {
+			continue // perhaps the digit groups of a card
+		}
+		ws := p
+		for ws > 0 && isAlpha(b[ws-1]) {
+			ws--
+		}
+		if equalFold(b, ws, p, "bearer") || equalFold(b, ws, p, "basic") {
+			continue
+		}
+		return p + 1
+	}
+	return 0
+}

@@ -1,0 +1,223 @@
+package logredact_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"log"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rampart-go/rampart/logredact"
+	"github.com/rampart-go/rampart/logredact/redacttest"
+)
+
+// TestWriterSplitWrites writes each planted secret in a line split at every possible position into
+// two Write calls and requires the same output as one Write.
+func TestWriterSplitWrites(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	for _, p := range redacttest.Plants() {
+		line := "ts=2026-01-02T03:04:05Z detail=" + p.Value + " end\n"
+		want := r.Redact(line)
+		for cut := 0; cut <= len(line); cut++ {
+			var buf bytes.Buffer
+			w := r.Writer(&buf)
+			if _, err := io.WriteString(w, line[:cut]); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.WriteString(w, line[cut:]); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if buf.String() != want {
+				t.Fatalf("%s split at %d: got %q, want %q", p.Kind, cut, buf.String(), want)
+			}
+			for _, leak := range p.Leaks {
+				if strings.Contains(buf.String(), leak) {
+					t.Fatalf("%s split at %d leaked %q: %q", p.Kind, cut, leak, buf.String())
+				}
+			}
+		}
+	}
+}
+
+func TestWriterByteAtATime(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	in := "a=1 token=abc\nsecond " + redacttest.FakeStripeKey() + " x\nno newline a@b.example"
+	var buf bytes.Buffer
+	w := r.Writer(&buf)
+	for i := 0; i < len(in); i++ {
+		if _, err := w.Write([]byte{in[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if buf.Len() == 0 || strings.Contains(buf.String(), "no newline") {
+		t.Fatalf("complete lines must be written at once and the partial line held: %q", buf.String())
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := "a=1 token=[REDACTED:field]\nsecond [REDACTED:stripe] x\nno newline [REDACTED:email]"
+	if buf.String() != want {
+		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}
+
+func TestWriterPEMAcrossLines(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	key := redacttest.FakePrivateKey()
+	in := "loading key\nkey=" + key + " loaded\nnext line\n"
+	for _, chunk := range []int{1, 3, 7, 64, len(in)} {
+		var buf bytes.Buffer
+		w := r.Writer(&buf)
+		for i := 0; i < len(in); i += chunk {
+			if _, err := io.WriteString(w, in[i:min(len(in), i+chunk)]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		want := "loading key\nkey=[REDACTED:private-key] loaded\nnext line\n"
+		if buf.String() != want {
+			t.Errorf("chunk %d: got %q, want %q", chunk, buf.String(), want)
+		}
+	}
+}
+
+func TestWriterUnterminatedPEM(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	var buf bytes.Buffer
+	w := r.Writer(&buf)
+	key := redacttest.FakePrivateKey()
+	body := key[:strings.Index(key, "-----END")]
+	_, _ = io.WriteString(w, body+"more body\nand more\n")
+	_ = w.Close()
+	if strings.Contains(buf.String(), "MIIB") || strings.Contains(buf.String(), "more") {
+		t.Errorf("a key block without END leaked: %q", buf.String())
+	}
+}
+
+func TestWriterLongLines(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{MaxLine: 1024})
+	gh := redacttest.FakeGitHubToken()
+	var sb strings.Builder
+	for sb.Len() < 5000 {
+		sb.WriteString("word ")
+		sb.WriteString(gh)
+		sb.WriteString(" password=hunter2hunter2 card 4111 1111 1111 1111, Bearer abcdefgh12345678 ")
+	}
+	line := sb.String()
+	for _, chunk := range []int{1, 100, 1000, len(line)} {
+		var buf bytes.Buffer
+		w := r.Writer(&buf)
+		for i := 0; i < len(line); i += chunk {
+			_, _ = io.WriteString(w, line[i:min(len(line), i+chunk)])
+		}
+		_, _ = io.WriteString(w, "\n")
+		_ = w.Close()
+		out := buf.String()
+		for _, leak := range []string{gh[4:20], "hunter2", "4111 1111", "abcdefgh1234"} {
+			if strings.Contains(out, leak) {
+				t.Errorf("chunk %d: over-long line leaked %q", chunk, leak)
+			}
+		}
+		if strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "\n") {
+			t.Errorf("chunk %d: an over-long line must stay one line, got %d newlines", chunk, strings.Count(out, "\n"))
+		}
+		if n := strings.Count(out, "[REDACTED:github]"); n != strings.Count(line, gh) {
+			t.Errorf("chunk %d: %d github markers, want %d", chunk, n, strings.Count(line, gh))
+		}
+	}
+}
+
+func TestWriterOverlongRun(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{MaxLine: 1024})
+	run := strings.Repeat("A", 3000) + redacttest.FakeGitHubToken() + strings.Repeat("B", 3000)
+	var buf bytes.Buffer
+	w := r.Writer(&buf)
+	_, _ = io.WriteString(w, "start "+run+" tail\n")
+	_ = w.Close()
+	want := "start [REDACTED:overlong] tail\n"
+	if buf.String() != want {
+		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}
+
+func TestWriterLongQuotedValue(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{MaxLine: 1024})
+	val := strings.Repeat("secret words ", 300)
+	var buf bytes.Buffer
+	w := r.Writer(&buf)
+	_, _ = io.WriteString(w, `{"msg":"x","password":"`+val+`","ok":true}`+"\n")
+	_ = w.Close()
+	if strings.Contains(buf.String(), "secret words") {
+		t.Errorf("a long sensitive quoted value leaked: %q", buf.String())
+	}
+	if !strings.HasSuffix(buf.String(), `","ok":true}`+"\n") {
+		t.Errorf("text after the value was lost: %q", buf.String())
+	}
+}
+
+type failWriter struct{ n int }
+
+var errDisk = errors.New("disk full")
+
+func (f *failWriter) Write(p []byte) (int, error) {
+	f.n++
+	return 0, errDisk
+}
+
+func TestWriterErrors(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	fw := &failWriter{}
+	w := r.Writer(fw)
+	if _, err := io.WriteString(w, "line\n"); !errors.Is(err, errDisk) {
+		t.Errorf("Write error = %v, want %v", err, errDisk)
+	}
+	if _, err := io.WriteString(w, "line\n"); !errors.Is(err, errDisk) {
+		t.Errorf("second Write error = %v, want the sticky %v", err, errDisk)
+	}
+	if fw.n != 1 {
+		t.Errorf("underlying writer called %d times after an error, want 1", fw.n)
+	}
+	var buf bytes.Buffer
+	w = r.Writer(&buf)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Errorf("second Close = %v, want nil", err)
+	}
+	if _, err := io.WriteString(w, "x\n"); !errors.Is(err, logredact.ErrClosed) {
+		t.Errorf("Write after Close = %v, want ErrClosed", err)
+	}
+}
+
+func TestWriterConcurrent(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	var buf bytes.Buffer
+	w := r.Writer(&buf)
+	l := log.New(w, "", 0)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Go(func() {
+			for i := 0; i < 100; i++ {
+				l.Printf("worker token=%s n=%d", "abc123", i)
+			}
+		})
+	}
+	wg.Wait()
+	_ = w.Close()
+	if got := strings.Count(buf.String(), "token=[REDACTED:field] n="); got != 800 {
+		t.Errorf("got %d redacted lines, want 800", got)
+	}
+}
+
+func TestWriterRedacttest(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	redacttest.CheckWriter(t, func(w io.Writer) io.Writer { return r.Writer(w) })
+}
