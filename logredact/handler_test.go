@@ -77,7 +77,9 @@ func logOne(t *testing.T, cfg logredact.Config, f func(l *slog.Logger)) (string,
 
 type lv struct{ v string }
 
-func (l lv) LogValue() slog.Value { return slog.GroupValue(slog.String("token", l.v), slog.String("note", l.v)) }
+func (l lv) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("token", l.v), slog.String("note", l.v))
+}
 
 type user struct {
 	Name     string            `json:"name"`
@@ -104,7 +106,9 @@ func TestHandlerRedacts(t *testing.T) {
 	}{
 		{"message", func(l *slog.Logger) { l.Info("token " + gh + " used") },
 			`{"level":"INFO","msg":"token [REDACTED:github] used"}`},
-		{"by key", func(l *slog.Logger) { l.Info("m", "password", "hunter2", "apiKey", "x", "X-Api-Key", "y", "refresh_token", 42) },
+		{"by key", func(l *slog.Logger) {
+			l.Info("m", "password", "hunter2", "apiKey", "x", "X-Api-Key", "y", "refresh_token", 42)
+		},
 			`{"level":"INFO","msg":"m","password":"[REDACTED]","apiKey":"[REDACTED]","X-Api-Key":"[REDACTED]","refresh_token":"[REDACTED]"}`},
 		{"by value", func(l *slog.Logger) { l.Info("m", "note", "card 4111 1111 1111 1111 ok") },
 			`{"level":"INFO","msg":"m","note":"card [REDACTED:card] ok"}`},

@@ -75,11 +75,13 @@ var class = func() (t [256]uint8) {
 	return t
 }()
 
-func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
-func isAlpha(c byte) bool  { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-func isAlnum(c byte) bool  { return isDigit(c) || isAlpha(c) }
-func isUpper(c byte) bool  { return c >= 'A' && c <= 'Z' }
-func isSpace(c byte) bool  { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isAlnum(c byte) bool { return isDigit(c) || isAlpha(c) }
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 func lower(c byte) byte    { return c | 0x20 }
 func isBase32(c byte) bool { return isUpper(c) || c >= '2' && c <= '7' }
 
@@ -463,8 +465,8 @@ const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 // prefix is [a-z][a-z0-9]{1,15}, random is 32 base62 characters and checksum is the CRC-32 (IEEE)
 // of `prefix "_" random` written as 6 base62 digits, most significant first.
 func apiKeyOK[T text](s T, i, j int) bool {
-	cs := j - 6    // checksum start
-	rs := cs - 33  // random start
+	cs := j - 6   // checksum start
+	rs := cs - 33 // random start
 	if rs-1-i < 2 || rs-1-i > 16 || s[cs-1] != '_' || s[rs-1] != '_' {
 		return false
 	}

@@ -106,7 +106,9 @@ func FakeGitHubFineGrained() string {
 }
 
 // FakeSlackToken returns a fake Slack bot token.
-func FakeSlackToken() string { return "xo" + "xb-" + "1234567890-1234567890123-" + fill("RampartFake", 24) }
+func FakeSlackToken() string {
+	return "xo" + "xb-" + "1234567890-1234567890123-" + fill("RampartFake", 24)
+}
 
 // FakeStripeKey returns a fake Stripe live secret key.
 func FakeStripeKey() string { return "sk" + "_live_" + fill("RampartFakeStripe", 24) }
