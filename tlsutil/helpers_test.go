@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"math/big"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -128,3 +129,5 @@ func serveTLS(t *testing.T, cfg *tls.Config) string {
 }
 
 type x509UnknownAuthority = x509.UnknownAuthorityError
+
+func runtimeGosched() { runtime.Gosched() }
