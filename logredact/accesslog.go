@@ -1,0 +1,205 @@
+package logredact
+
+import (
+	"bufio"
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// AccessLogConfig holds the optional settings of [Redactor.AccessLog]. The zero value logs at
+// slog.LevelInfo with the message "http request", the client IP taken from RemoteAddr, and time
+// from time.Now.
+type AccessLogConfig struct {
+	// ClientIP returns the client address to log. Nil means the host part of
+	// http.Request.RemoteAddr, the TCP peer, which behind a reverse proxy is the proxy. To log the
+	// real client behind trusted proxies, pass the extractor of rampart's ratelimit package (or
+	// any function that trusts forwarding headers only from your proxies); never read
+	// X-Forwarded-For unconditionally, since any client can send it.
+	ClientIP func(*http.Request) string
+	// Level is the level of the access-log records.
+	Level slog.Level
+	// Message is the record message; empty means "http request".
+	Message string
+	// Now returns the current time, for measuring durations; nil means time.Now.
+	Now func() time.Time
+}
+
+// AccessLog returns middleware that logs one record per request through logger, after the
+// handler returns (or panics): method, path and query (both redacted: sensitive query parameters
+// are replaced whole and every value is scanned), status, bytes written, duration and client IP,
+// under the keys "method", "path", "query", "status", "bytes", "duration" and "client_ip". It
+// never logs request or response headers, so Authorization, Cookie and Set-Cookie values cannot
+// appear. The logger's own handler may redact again; that is harmless, since redaction is
+// idempotent.
+//
+// The ResponseWriter passed to next keeps http.Flusher and http.Hijacker working and unwraps for
+// http.ResponseController.
+func (r *Redactor) AccessLog(logger *slog.Logger, cfg AccessLogConfig) func(http.Handler) http.Handler {
+	msg := cfg.Message
+	if msg == "" {
+		msg = "http request"
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			ctx := req.Context()
+			if !logger.Enabled(ctx, cfg.Level) {
+				next.ServeHTTP(w, req)
+				return
+			}
+			start := now()
+			rec := &recorder{ResponseWriter: w}
+			done := false
+			defer func() {
+				status := rec.status
+				if !done && !rec.wrote {
+					status = http.StatusInternalServerError // the handler panicked
+				} else if status == 0 {
+					status = http.StatusOK
+				}
+				r.logRequest(ctx, logger, cfg, msg, req, status, rec.bytes, now().Sub(start))
+			}()
+			next.ServeHTTP(rec, req)
+			done = true
+		})
+	}
+}
+
+func (r *Redactor) logRequest(ctx context.Context, logger *slog.Logger, cfg AccessLogConfig, msg string, req *http.Request, status int, n int64, d time.Duration) {
+	ip := ""
+	if cfg.ClientIP != nil {
+		ip = cfg.ClientIP(req)
+	} else if host, _, err := net.SplitHostPort(req.RemoteAddr); err == nil {
+		ip = host
+	} else {
+		ip = req.RemoteAddr
+	}
+	path := ""
+	if req.URL != nil {
+		path = r.Redact(req.URL.EscapedPath())
+	}
+	query := ""
+	if req.URL != nil && req.URL.RawQuery != "" {
+		query = r.redactQuery(req.URL.RawQuery)
+	}
+	logger.LogAttrs(ctx, cfg.Level, msg,
+		slog.String("method", r.Redact(truncate(req.Method, 64))),
+		slog.String("path", path),
+		slog.String("query", query),
+		slog.Int("status", status),
+		slog.Int64("bytes", n),
+		slog.Duration("duration", d),
+		slog.String("client_ip", r.Redact(truncate(ip, 128))),
+	)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// maxQueryLog bounds the query string the access log inspects and writes.
+const maxQueryLog = 8 << 10
+
+// redactQuery returns the raw query with sensitive parameters replaced whole and every other
+// value scanned by the detectors, both as sent and percent-decoded.
+func (r *Redactor) redactQuery(raw string) string {
+	cut := false
+	if len(raw) > maxQueryLog {
+		raw, cut = raw[:maxQueryLog], true
+	}
+	var b strings.Builder
+	b.Grow(len(raw))
+	for i, part := range strings.Split(raw, "&") {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		k, v, hasV := strings.Cut(part, "=")
+		dk, err := url.QueryUnescape(k)
+		if err != nil {
+			dk = k
+		}
+		rk := r.Redact(k)
+		b.WriteString(rk)
+		if !hasV {
+			continue
+		}
+		b.WriteByte('=')
+		switch {
+		case v == "":
+		case rk != k || sensitive(r, dk, 0, len(dk), true):
+			b.Write(appendReplacement(r, nil, kindQuery, v))
+		default:
+			if rv := r.Redact(v); rv != v {
+				b.WriteString(rv)
+				break
+			}
+			if dv, err := url.QueryUnescape(v); err == nil && dv != v {
+				if rdv := r.Redact(dv); rdv != dv {
+					b.WriteString(rdv)
+					break
+				}
+			}
+			b.WriteString(v)
+		}
+	}
+	if cut {
+		b.WriteString("[REDACTED:" + kindOverlong + "]")
+	}
+	return b.String()
+}
+
+// recorder captures the status and size of a response.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	wrote  bool
+}
+
+func (w *recorder) WriteHeader(code int) {
+	if !w.wrote && (code >= 200 || code == http.StatusSwitchingProtocols) {
+		w.status = code
+		w.wrote = true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *recorder) Write(p []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying ResponseWriter.
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush implements http.Flusher when the underlying writer supports flushing.
+func (w *recorder) Flush() {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack implements http.Hijacker when the underlying writer does.
+func (w *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil && !w.wrote {
+		w.status, w.wrote = http.StatusSwitchingProtocols, true
+	}
+	return c, rw, err
+}

@@ -1,0 +1,119 @@
+package logredact_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-go/rampart/logredact"
+	"github.com/rampart-go/rampart/logredact/redacttest"
+)
+
+func TestAccessLog(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	gh := redacttest.FakeGitHubToken()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name    string
+		target  string
+		handler http.HandlerFunc
+		ip      func(*http.Request) string
+		want    map[string]any
+	}{
+		{
+			name:   "query redacted",
+			target: "/v1/orders?page=2&access_token=" + gh + "&q=a%40b.example&sig=abc&code=xyz",
+			handler: func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Set-Cookie", "session=topsecret-cookie")
+				w.WriteHeader(http.StatusCreated)
+				_, _ = io.WriteString(w, "hello")
+			},
+			want: map[string]any{"method": "GET", "path": "/v1/orders", "status": 201.0, "bytes": 5.0,
+				"query": "page=2&access_token=[REDACTED:query]&q=[REDACTED:email]&sig=[REDACTED:query]&code=[REDACTED:query]",
+				"client_ip": "192.0.2.1", "duration": float64(125 * time.Millisecond)},
+		},
+		{
+			name:    "path token and default status",
+			target:  "/reset/" + gh,
+			handler: func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) },
+			ip:      func(*http.Request) string { return "203.0.113.9" },
+			want: map[string]any{"path": "/reset/[REDACTED:github]", "status": 200.0, "bytes": 2.0, "query": "",
+				"client_ip": "203.0.113.9"},
+		},
+		{
+			name:    "no write",
+			target:  "/empty",
+			handler: func(http.ResponseWriter, *http.Request) {},
+			want:    map[string]any{"status": 200.0, "bytes": 0.0},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			logger := slog.New(slog.NewJSONHandler(&buf, nil))
+			tick := t0
+			now := func() time.Time { tick = tick.Add(125 * time.Millisecond); return tick }
+			mw := r.AccessLog(logger, logredact.AccessLogConfig{ClientIP: tt.ip, Now: now})
+			req := httptest.NewRequest(http.MethodGet, tt.target, nil)
+			req.Header.Set("Authorization", "Bearer topsecret-authorization-header")
+			req.Header.Set("Cookie", "session=topsecret-cookie")
+			rw := httptest.NewRecorder()
+			mw(tt.handler).ServeHTTP(rw, req)
+			out := buf.String()
+			for _, leak := range []string{"topsecret", gh[4:]} {
+				if strings.Contains(out, leak) {
+					t.Errorf("access log leaked %q: %s", leak, out)
+				}
+			}
+			var m map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+				t.Fatalf("unmarshal %q: %v", out, err)
+			}
+			for k, v := range tt.want {
+				if m[k] != v {
+					t.Errorf("%s = %v, want %v (record %s)", k, m[k], v, out)
+				}
+			}
+		})
+	}
+}
+
+func TestAccessLogPanic(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	h := r.AccessLog(logger, logredact.AccessLogConfig{})(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		panic(http.ErrAbortHandler)
+	}))
+	func() {
+		defer func() { _ = recover() }()
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/x", nil))
+	}()
+	if !strings.Contains(buf.String(), `"status":500`) {
+		t.Errorf("a panicking handler must be logged with status 500: %s", buf.String())
+	}
+}
+
+func TestAccessLogFlusher(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	h := r.AccessLog(logger, logredact.AccessLogConfig{})(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if _, ok := w.(http.Flusher); !ok {
+			t.Error("ResponseWriter lost http.Flusher")
+		}
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			t.Errorf("ResponseController.Flush: %v", err)
+		}
+	}))
+	rw := httptest.NewRecorder()
+	h.ServeHTTP(rw, httptest.NewRequest(http.MethodGet, "/", nil))
+	if !rw.Flushed {
+		t.Error("Flush did not reach the underlying writer")
+	}
+}
