@@ -44,12 +44,3 @@ func appendRateLimit(b []byte, name string, d Decision) []byte {
 	b = strconv.AppendInt(b, ceilSeconds(d.Reset), 10)
 	return b
 }
-
-// RetryAfterSeconds is the Retry-After value for d: RetryAfter in whole seconds, rounded up,
-// at least 1 for a refusal (so that a client that waits that long is admitted), 0 when allowed.
-func RetryAfterSeconds(d Decision) int64 {
-	if d.Allowed {
-		return 0
-	}
-	return max(ceilSeconds(d.RetryAfter), 1)
-}

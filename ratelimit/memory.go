@@ -229,7 +229,7 @@ func (m *Memory) decide(h uint64, ps []prepared, t, cost int64, peek bool, out [
 // sets returns the two candidate sets of a tag.
 func (sh *shard) sets(tag uint64) (uint64, uint64) {
 	hi, _ := bits.Mul64(tag, sh.nsets)
-	s2 := ((tag >> 32) * sh.nsets) >> 32
+	s2 := ((tag >> 2 & 0xffffffff) * sh.nsets) >> 32
 	return hi, s2
 }
 
@@ -273,48 +273,82 @@ func (sh *shard) findOrInsert(tag uint64, t int64) *slot {
 		sh.grow(t)
 	}
 	s := sh.place(tag, t)
-	s.tag = tag | 1
+	s.tag = tag // reference bit clear: a key seen once is the first to go (scan resistance)
 	s.exp, s.cur, s.prev = fresh, 0, 0
 	return s
 }
 
 // place picks the slot for a new tag: an expired entry in a candidate set, else an empty slot
-// (evicting elsewhere first if the shard is at its cap), else a CLOCK victim of the set.
+// in the less loaded candidate set (evicting elsewhere first if the shard is at its cap), else,
+// after growing the table if it may still grow, an unreferenced entry of the candidate sets.
 func (sh *shard) place(tag uint64, t int64) *slot {
-	s1, s2 := sh.sets(tag)
-	var empty *slot
-	for _, si := range [2]uint64{s1, s2} {
-		set := sh.slots[si*setWays : si*setWays+setWays]
-		for i := range set {
-			switch {
-			case set[i].tag == 0:
-				if empty == nil {
-					empty = &set[i]
+	for {
+		s1, s2 := sh.sets(tag)
+		set1 := sh.slots[s1*setWays : s1*setWays+setWays]
+		set2 := sh.slots[s2*setWays : s2*setWays+setWays]
+		if s := expiredIn(set1, t); s != nil {
+			sh.dropLog(s)
+			return s
+		}
+		if s := expiredIn(set2, t); s != nil {
+			sh.dropLog(s)
+			return s
+		}
+		e1, n1 := emptyIn(set1)
+		e2, n2 := emptyIn(set2)
+		if n2 > n1 {
+			e1 = e2
+		}
+		if e1 != nil {
+			if sh.count >= sh.cap {
+				sh.evict(t)
+			}
+			sh.count++
+			return e1
+		}
+		if sh.nsets < sh.maxSets {
+			sh.grow(t)
+			continue
+		}
+		for _, set := range [2][]slot{set1, set2} {
+			for i := range set {
+				if set[i].tag&1 == 0 {
+					sh.dropLog(&set[i])
+					return &set[i]
 				}
-			case set[i].exp <= t:
-				sh.dropLog(&set[i])
-				return &set[i]
 			}
 		}
-	}
-	if empty != nil {
-		if sh.count >= sh.cap {
-			sh.evict(t)
+		for i := range set1 {
+			set1[i].tag &^= 1
+			set2[i].tag &^= 1
 		}
-		sh.count++
-		return empty
+		sh.dropLog(&set1[0])
+		return &set1[0]
 	}
-	set := sh.slots[s1*setWays : s1*setWays+setWays]
-	for pass := 0; pass < 2; pass++ {
-		for i := range set {
-			if set[i].tag&1 == 0 {
-				sh.dropLog(&set[i])
-				return &set[i]
+}
+
+func expiredIn(set []slot, t int64) *slot {
+	for i := range set {
+		if set[i].tag != 0 && set[i].exp <= t {
+			return &set[i]
+		}
+	}
+	return nil
+}
+
+// emptyIn returns the first empty slot of set and the number of empty slots.
+func emptyIn(set []slot) (*slot, int) {
+	var first *slot
+	n := 0
+	for i := range set {
+		if set[i].tag == 0 {
+			if first == nil {
+				first = &set[i]
 			}
-			set[i].tag &^= 1
+			n++
 		}
 	}
-	return &set[0] // unreachable: the second pass finds a cleared bit
+	return first, n
 }
 
 // evict removes one entry chosen by the CLOCK hand: the first expired or unreferenced one.
@@ -362,15 +396,12 @@ func (sh *shard) ring(tag uint64, limit int) *logRing {
 	return r
 }
 
-// grow doubles the table (up to maxSets), dropping expired entries.
+// grow doubles the table (up to maxSets), dropping expired entries. An entry that finds both
+// its sets full (rare at half load) makes the table grow again, while it may.
 func (sh *shard) grow(t int64) {
-	old := sh.slots
-	sh.nsets = min(sh.nsets*2, sh.maxSets)
-	sh.slots = make([]slot, sh.nsets*setWays)
-	sh.hand = 0
-	sh.count = 0
-	for i := range old {
-		o := &old[i]
+	live := make([]slot, 0, sh.count)
+	for i := range sh.slots {
+		o := &sh.slots[i]
 		if o.tag == 0 {
 			continue
 		}
@@ -378,25 +409,33 @@ func (sh *shard) grow(t int64) {
 			sh.dropLog(o)
 			continue
 		}
-		s1, s2 := sh.sets(o.tag &^ 1)
-		placed := false
-		for _, si := range [2]uint64{s1, s2} {
-			set := sh.slots[si*setWays : si*setWays+setWays]
-			for j := range set {
-				if set[j].tag == 0 {
-					set[j] = *o
-					placed = true
+		live = append(live, *o)
+	}
+	for {
+		sh.nsets = min(sh.nsets*2, sh.maxSets)
+		sh.slots = make([]slot, sh.nsets*setWays)
+		sh.hand, sh.count = 0, 0
+		failed := false
+		for i := range live {
+			s1, s2 := sh.sets(live[i].tag &^ 1)
+			e1, n1 := emptyIn(sh.slots[s1*setWays : s1*setWays+setWays])
+			e2, n2 := emptyIn(sh.slots[s2*setWays : s2*setWays+setWays])
+			if n2 > n1 {
+				e1 = e2
+			}
+			if e1 == nil {
+				failed = true
+				if sh.nsets < sh.maxSets {
 					break
 				}
+				sh.dropLog(&live[i])
+				continue
 			}
-			if placed {
-				break
-			}
-		}
-		if placed {
+			*e1 = live[i]
 			sh.count++
-		} else {
-			sh.dropLog(o)
+		}
+		if !failed || sh.nsets == sh.maxSets {
+			return
 		}
 	}
 }

@@ -1,0 +1,262 @@
+package ratelimit
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// ErrClientIP is wrapped by the error [ClientIP.Addr] and [ClientIP.Key] return when the request
+// carries no usable client address: a malformed RemoteAddr, or a malformed entry where a
+// trusted proxy should have written the address it saw.
+var ErrClientIP = errors.New("ratelimit: no valid client address")
+
+// maxHops bounds how many forwarding entries are examined, right to left.
+const maxHops = 64
+
+// ClientIP finds the address of the client that sent a request, in a way a client cannot
+// spoof. The zero value trusts no proxy and uses the connection's address (RemoteAddr) only:
+// X-Forwarded-For and Forwarded are ignored, since anyone can send them.
+//
+// Behind reverse proxies or a load balancer, list them in TrustedProxies (or count them in
+// TrustedHops). Then, if the connection comes from a trusted proxy, the forwarding header is
+// read from right to left, each proxy having appended the address it saw, and the first address
+// that is not a trusted proxy is the client: entries further left were written by the client and
+// are never believed. If every address is trusted, the leftmost one is used.
+//
+// Addresses are parsed with [net/netip]; IPv4-mapped IPv6 addresses are unmapped and zones
+// dropped. [ClientIP.Key] groups IPv6 clients by prefix (default /64), since one host
+// typically controls a whole /64 and could otherwise rotate addresses to escape its limit.
+//
+// A ClientIP is read-only after configuration and safe for concurrent use.
+type ClientIP struct {
+	// TrustedProxies are the networks of proxies whose forwarding headers are believed.
+	TrustedProxies []netip.Prefix
+	// TrustedHops is the number of proxies in front of the server that are always trusted,
+	// whatever their address: the connection's peer is hop 1. Use it only if the server cannot
+	// be reached except through those proxies: with TrustedHops = 1, a client that reaches the
+	// server directly can claim any address.
+	TrustedHops int
+	// Header is the forwarding header the proxies write: "X-Forwarded-For" (the default) or
+	// "Forwarded" (RFC 7239). Only this header is read, so that a client cannot inject the other.
+	Header string
+	// IPv6Prefix is the prefix length by which [ClientIP.Key] groups IPv6 addresses, from 32 to
+	// 128. Zero means 64.
+	IPv6Prefix int
+	// IPv4Prefix is the prefix length by which [ClientIP.Key] groups IPv4 addresses, from 8 to
+	// 32. Zero means 32 (one key per address).
+	IPv4Prefix int
+}
+
+// Key returns the rate-limit key of r's client: its address masked to the configured prefix,
+// in CIDR notation ("203.0.113.7/32", "2001:db8:1:2::/64"). Its signature fits [KeyFunc].
+func (c *ClientIP) Key(r *http.Request) (string, error) {
+	a, err := c.Addr(r)
+	if err != nil {
+		return "", err
+	}
+	bits := c.IPv4Prefix
+	if bits == 0 {
+		bits = 32
+	}
+	if a.Is6() {
+		bits = c.IPv6Prefix
+		if bits == 0 {
+			bits = 64
+		}
+	}
+	p, err := a.Prefix(bits)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	var buf [64]byte
+	b := p.Addr().AppendTo(buf[:0])
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(bits), 10)
+	return string(b), nil
+}
+
+// Addr returns the client's address. Its errors wrap [ErrClientIP], or [ErrConfig] for an
+// invalid configuration.
+func (c *ClientIP) Addr(r *http.Request) (netip.Addr, error) {
+	if err := c.check(); err != nil {
+		return netip.Addr{}, err
+	}
+	remote, ok := parseHop(r.RemoteAddr)
+	if !ok {
+		return netip.Addr{}, fmt.Errorf("%w: RemoteAddr %.64q", ErrClientIP, r.RemoteAddr)
+	}
+	if !c.trusted(remote, 1) {
+		return remote, nil
+	}
+	var hops [maxHops]string
+	var n int
+	if c.Header == "Forwarded" {
+		n = forwardedFor(r.Header.Values("Forwarded"), &hops)
+	} else {
+		n = forwardedList(r.Header.Values("X-Forwarded-For"), &hops)
+	}
+	last := remote
+	for i := range n {
+		a, ok := parseHop(hops[i])
+		if !ok {
+			return netip.Addr{}, fmt.Errorf("%w: forwarding entry %.64q", ErrClientIP, hops[i])
+		}
+		if !c.trusted(a, i+2) {
+			return a, nil
+		}
+		last = a
+	}
+	return last, nil
+}
+
+func (c *ClientIP) check() error {
+	switch {
+	case c.Header != "" && c.Header != "X-Forwarded-For" && c.Header != "Forwarded":
+		return fmt.Errorf("%w: ClientIP.Header %q is neither X-Forwarded-For nor Forwarded", ErrConfig, c.Header)
+	case c.TrustedHops < 0 || c.TrustedHops > maxHops:
+		return fmt.Errorf("%w: ClientIP.TrustedHops %d out of range [0, %d]", ErrConfig, c.TrustedHops, maxHops)
+	case c.IPv6Prefix != 0 && (c.IPv6Prefix < 32 || c.IPv6Prefix > 128):
+		return fmt.Errorf("%w: ClientIP.IPv6Prefix %d out of range [32, 128]", ErrConfig, c.IPv6Prefix)
+	case c.IPv4Prefix != 0 && (c.IPv4Prefix < 8 || c.IPv4Prefix > 32):
+		return fmt.Errorf("%w: ClientIP.IPv4Prefix %d out of range [8, 32]", ErrConfig, c.IPv4Prefix)
+	}
+	return nil
+}
+
+// trusted reports whether the address at hop (1 = the connection's peer) is a trusted proxy.
+func (c *ClientIP) trusted(a netip.Addr, hop int) bool {
+	if hop <= c.TrustedHops {
+		return true
+	}
+	for _, p := range c.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseHop parses one address as found in RemoteAddr or a forwarding header: "192.0.2.1",
+// "192.0.2.1:80", "2001:db8::1", "[2001:db8::1]:80", optionally with a zone, which is dropped.
+func parseHop(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) == 0 || len(s) > 64 {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		if s[0] == '[' && s[len(s)-1] == ']' {
+			a, err = netip.ParseAddr(s[1 : len(s)-1])
+		} else {
+			var ap netip.AddrPort
+			ap, err = netip.ParseAddrPort(s)
+			a = ap.Addr()
+		}
+		if err != nil {
+			return netip.Addr{}, false
+		}
+	}
+	return a.WithZone("").Unmap(), true
+}
+
+// forwardedList fills hops with the comma-separated entries of the X-Forwarded-For field lines,
+// rightmost first, and returns how many it stored (at most maxHops).
+func forwardedList(lines []string, hops *[maxHops]string) int {
+	n := 0
+	for i := len(lines) - 1; i >= 0; i-- {
+		s := lines[i]
+		for n < maxHops {
+			j := strings.LastIndexByte(s, ',')
+			hops[n] = s[j+1:]
+			n++
+			if j < 0 {
+				break
+			}
+			s = s[:j]
+		}
+	}
+	return n
+}
+
+// forwardedFor fills hops with the for= values of the RFC 7239 Forwarded field lines,
+// rightmost first (an element without for= gives an empty, hence invalid, entry), and returns
+// how many it stored (at most maxHops, the rightmost ones).
+func forwardedFor(lines []string, hops *[maxHops]string) int {
+	var ring [maxHops]string
+	total := 0
+	for _, line := range lines {
+		for elem := range forwardedElements(line) {
+			ring[total%maxHops] = forParam(elem)
+			total++
+		}
+	}
+	n := min(total, maxHops)
+	for i := range n {
+		hops[i] = ring[(total-1-i)%maxHops]
+	}
+	return n
+}
+
+// forwardedElements yields the comma-separated elements of a Forwarded field line, honouring
+// quoted strings (which may contain commas and escaped quotes).
+func forwardedElements(line string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		start, quoted := 0, false
+		for i := 0; i < len(line); i++ {
+			switch c := line[i]; {
+			case quoted && c == '\\':
+				i++
+			case c == '"':
+				quoted = !quoted
+			case c == ',' && !quoted:
+				if !yield(line[start:i]) {
+					return
+				}
+				start = i + 1
+			}
+		}
+		yield(line[start:])
+	}
+}
+
+// forParam returns the unquoted value of the for parameter of one Forwarded element, or "".
+func forParam(elem string) string {
+	for len(elem) > 0 {
+		var pair string
+		// Split on ';' outside quotes.
+		quoted, end := false, len(elem)
+		for i := 0; i < len(elem); i++ {
+			if c := elem[i]; c == '"' {
+				quoted = !quoted
+			} else if c == '\\' && quoted {
+				i++
+			} else if c == ';' && !quoted {
+				end = i
+				break
+			}
+		}
+		pair = strings.TrimSpace(elem[:end])
+		if end < len(elem) {
+			elem = elem[end+1:]
+		} else {
+			elem = ""
+		}
+		name, value, ok := strings.Cut(pair, "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(name), "for") {
+			continue
+		}
+		value = strings.TrimSpace(value)
+		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
+			value = value[1 : len(value)-1]
+			if strings.IndexByte(value, '\\') >= 0 {
+				value = strings.ReplaceAll(value, `\`, "") // quoted-pair: drop the escapes
+			}
+		}
+		return value
+	}
+	return ""
+}
