@@ -20,8 +20,8 @@ const (
 	// MinKeySize is the smallest secret [NewKey] accepts: 32 bytes, the HMAC-SHA256 output size.
 	MinKeySize = 32
 	// MaxKeyIDLen is the longest key ID; IDs use only [A-Za-z0-9._-].
-	MaxKeyIDLen = 32
-	maxKeySize  = 1024
+	MaxKeyIDLen      = 32
+	maxKeySecretSize = 1024
 )
 
 // Defaults of [TokenConfig].
@@ -65,8 +65,8 @@ func NewKey(id string, secret []byte) (Key, error) {
 	if err := checkKeyID(id); err != nil {
 		return Key{}, err
 	}
-	if len(secret) < MinKeySize || len(secret) > maxKeySize {
-		return Key{}, fmt.Errorf("auth: key %q: secret must be %d to %d bytes, got %d", id, MinKeySize, maxKeySize, len(secret))
+	if len(secret) < MinKeySize || len(secret) > maxKeySecretSize {
+		return Key{}, fmt.Errorf("auth: key %q: secret must be %d to %d bytes, got %d", id, MinKeySize, maxKeySecretSize, len(secret))
 	}
 	return Key{ID: id, secret: append([]byte(nil), secret...)}, nil
 }
@@ -140,13 +140,13 @@ func (k Key) MarshalJSON() ([]byte, error) {
 }
 
 // TokenConfig holds the optional settings of a [Keyring]. The zero value is a secure default:
-// one-hour tokens, no clock-skew leeway, no revocation store.
+// one-hour tokens, no tokClock-skew leeway, no revocation store.
 type TokenConfig struct {
 	// TTL is the lifetime given to tokens signed without an expiry. Zero means
 	// [DefaultTokenTTL].
 	TTL time.Duration
 
-	// Leeway tolerates clock skew between the signing and the verifying machines: a token is
+	// Leeway tolerates tokClock skew between the signing and the verifying machines: a token is
 	// accepted until Leeway after its expiry and from Leeway before its not-before and
 	// issued-at times. Zero means none; at most [MaxTokenLeeway].
 	Leeway time.Duration
@@ -175,8 +175,8 @@ type Keyring struct {
 }
 
 type keyringState struct {
-	primary *keyState
-	keys    map[string]*keyState
+	primary *tokenKeyState
+	keys    map[string]*tokenKeyState
 	ids     []string // in the order given, primary first, for String
 
 	ttl    time.Duration
@@ -188,23 +188,23 @@ type keyringState struct {
 	bufs sync.Pool // *tokenBuf
 }
 
-// keyState is a key with a pool of HMAC states keyed with it.
-type keyState struct {
+// tokenKeyState is a key with a pool of HMAC states keyed with it.
+type tokenKeyState struct {
 	key  Key
-	macs sync.Pool // *macState
+	macs sync.Pool // *tokenMACState
 }
 
-type macState struct {
+type tokenMACState struct {
 	h   hash.Hash
 	sum [sha256.Size]byte
 }
 
-func (ks *keyState) getMAC() *macState {
-	if m, ok := ks.macs.Get().(*macState); ok {
+func (ks *tokenKeyState) getMAC() *tokenMACState {
+	if m, ok := ks.macs.Get().(*tokenMACState); ok {
 		m.h.Reset()
 		return m
 	}
-	return &macState{h: hmac.New(sha256.New, ks.key.secret)}
+	return &tokenMACState{h: hmac.New(sha256.New, ks.key.secret)}
 }
 
 // NewKeyring returns a keyring that signs with primary and verifies with primary and others.
@@ -217,7 +217,7 @@ func NewKeyring(cfg TokenConfig, primary Key, others ...Key) (*Keyring, error) {
 		return nil, fmt.Errorf("auth: TokenConfig.Leeway must be between 0 and %v", MaxTokenLeeway)
 	}
 	kr := &keyringState{
-		keys:   make(map[string]*keyState, 1+len(others)),
+		keys:   make(map[string]*tokenKeyState, 1+len(others)),
 		ttl:    cfg.TTL,
 		leeway: cfg.Leeway,
 		store:  cfg.Revocation,
@@ -243,7 +243,7 @@ func NewKeyring(cfg TokenConfig, primary Key, others ...Key) (*Keyring, error) {
 		if _, dup := kr.keys[k.ID]; dup {
 			return nil, fmt.Errorf("auth: duplicate key ID %q", k.ID)
 		}
-		ks := &keyState{key: k}
+		ks := &tokenKeyState{key: k}
 		kr.keys[k.ID] = ks
 		kr.ids = append(kr.ids, k.ID)
 		if kr.primary == nil {

@@ -28,7 +28,7 @@ type MemoryRevocationConfig struct {
 	// [ErrRevocationStoreFull]. Zero means [DefaultMaxRevokedTokens].
 	MaxTokens int
 
-	// Now returns the current time; nil means time.Now. Tests inject a synthetic clock.
+	// Now returns the current time; nil means time.Now. Tests inject a synthetic tokClock.
 	Now func() time.Time
 }
 
@@ -110,8 +110,8 @@ func (s *MemoryRevocationStore) Revoke(ctx context.Context, id TokenID, expiry t
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	now := unixNanos(s.now())
-	exp := unixNanos(expiry)
+	now := revocationUnixNanos(s.now())
+	exp := revocationUnixNanos(expiry)
 	if exp <= now {
 		return nil
 	}
@@ -138,7 +138,7 @@ func (s *MemoryRevocationStore) Lookup(ctx context.Context, subject string, id T
 	if err := ctx.Err(); err != nil {
 		return 0, false, err
 	}
-	now := unixNanos(s.now())
+	now := revocationUnixNanos(s.now())
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	exp, ok := s.deny[id]
@@ -172,8 +172,8 @@ func (s *MemoryRevocationStore) rebuildHeap() {
 	heap.Init(&s.expires)
 }
 
-// unixNanos converts t to Unix nanoseconds, saturating outside the int64 range.
-func unixNanos(t time.Time) int64 {
+// revocationUnixNanos converts t to Unix nanoseconds, saturating outside the int64 range.
+func revocationUnixNanos(t time.Time) int64 {
 	switch sec := t.Unix(); {
 	case sec >= math.MaxInt64/int64(time.Second):
 		return math.MaxInt64

@@ -19,23 +19,23 @@ func TestMemoryRevocationStoreConformance(t *testing.T) {
 	})
 }
 
-// clock is a synthetic clock for tests.
-type clock struct{ t time.Time }
+// tokClock is a synthetic tokClock for tests.
+type tokClock struct{ t time.Time }
 
-func newClock() *clock                   { return &clock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)} }
-func (c *clock) Now() time.Time          { return c.t }
-func (c *clock) Advance(d time.Duration) { c.t = c.t.Add(d) }
+func newTokClock() *tokClock                { return &tokClock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)} }
+func (c *tokClock) Now() time.Time          { return c.t }
+func (c *tokClock) Advance(d time.Duration) { c.t = c.t.Add(d) }
 
 func TestMemoryRevocationStoreExpiry(t *testing.T) {
-	clk := newClock()
+	clk := newTokClock()
 	s, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
 	id := auth.TokenID{1}
-	t0 := clk.Now()
-	if err := s.Revoke(ctx, id, t0.Add(time.Minute)); err != nil {
+	tokT0 := clk.Now()
+	if err := s.Revoke(ctx, id, tokT0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -49,16 +49,16 @@ func TestMemoryRevocationStoreExpiry(t *testing.T) {
 		{time.Hour, false},
 	}
 	for _, tc := range tests {
-		clk.t = t0.Add(tc.at)
+		clk.t = tokT0.Add(tc.at)
 		_, revoked, err := s.Lookup(ctx, "alice", id)
 		if err != nil || revoked != tc.want {
-			t.Errorf("Lookup at t0+%v = %v, %v, want %v, nil", tc.at, revoked, err, tc.want)
+			t.Errorf("Lookup at tokT0+%v = %v, %v, want %v, nil", tc.at, revoked, err, tc.want)
 		}
 	}
 }
 
 func TestMemoryRevocationStoreBounded(t *testing.T) {
-	clk := newClock()
+	clk := newTokClock()
 	s, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{MaxSubjects: 2, MaxTokens: 3, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestMemoryRevocationStoreBounded(t *testing.T) {
 }
 
 func TestMemoryRevocationStoreHeapStaysBounded(t *testing.T) {
-	clk := newClock()
+	clk := newTokClock()
 	s, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{MaxTokens: 4, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -79,7 +79,7 @@ func NewSessions(kr *Keyring, cfg SessionConfig) (*Sessions, error) {
 	case s.renewAfter < 0 || s.renewAfter >= s.idle:
 		return nil, errors.New("auth: SessionConfig.RenewAfter must be between 0 and IdleTimeout")
 	}
-	if err := checkPurpose(s.purpose); err != nil {
+	if err := checkTokenPurpose(s.purpose); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -8,9 +8,9 @@ import (
 	"github.com/rampart-go/rampart/auth"
 )
 
-// sessionEnv is a Sessions with a memory revocation store on one synthetic clock.
+// sessionEnv is a Sessions with a memory revocation store on one synthetic tokClock.
 type sessionEnv struct {
-	clk   *clock
+	clk   *tokClock
 	store *auth.MemoryRevocationStore
 	kr    *auth.Keyring
 	s     *auth.Sessions
@@ -18,7 +18,7 @@ type sessionEnv struct {
 
 func newSessionEnv(t *testing.T, cfg auth.SessionConfig, withStore bool) *sessionEnv {
 	t.Helper()
-	e := &sessionEnv{clk: newClock()}
+	e := &sessionEnv{clk: newTokClock()}
 	tc := auth.TokenConfig{Now: e.clk.Now}
 	if withStore {
 		store, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{Now: e.clk.Now})
@@ -27,7 +27,7 @@ func newSessionEnv(t *testing.T, cfg auth.SessionConfig, withStore bool) *sessio
 		}
 		e.store, tc.Revocation = store, store
 	}
-	e.kr = newKeyring(t, tc)
+	e.kr = newTokKeyring(t, tc)
 	s, err := auth.NewSessions(e.kr, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func TestSessionTimeouts(t *testing.T) {
 				e.clk.Advance(st.advance)
 				c, err := e.s.Verify(t.Context(), tok)
 				if st.wantValid != (err == nil) {
-					t.Fatalf("step %d (t0+%v): Verify error = %v, want valid=%v", i, e.clk.Now().Sub(t0), err, st.wantValid)
+					t.Fatalf("step %d (tokT0+%v): Verify error = %v, want valid=%v", i, e.clk.Now().Sub(tokT0), err, st.wantValid)
 				}
 				if err != nil {
 					checkTokenErr(t, err, auth.ErrExpired)
@@ -99,7 +99,7 @@ func TestSessionTimeouts(t *testing.T) {
 					t.Fatalf("step %d: Renew error: %v", i, err)
 				}
 				if (next != "") != st.wantRenew {
-					t.Fatalf("step %d (t0+%v): Renew re-issued = %v, want %v", i, e.clk.Now().Sub(t0), next != "", st.wantRenew)
+					t.Fatalf("step %d (tokT0+%v): Renew re-issued = %v, want %v", i, e.clk.Now().Sub(tokT0), next != "", st.wantRenew)
 				}
 				if next != "" {
 					tok = next
@@ -116,15 +116,15 @@ func TestSessionLoginDrawsNewIDs(t *testing.T) {
 	if a.ID == b.ID {
 		t.Error("two logins share a session ID")
 	}
-	if !a.AuthTime.Equal(t0) || !a.Expiry.Equal(t0.Add(auth.DefaultSessionIdleTimeout)) {
-		t.Errorf("Login claims AuthTime %v, Expiry %v; want %v, %v", a.AuthTime, a.Expiry, t0, t0.Add(auth.DefaultSessionIdleTimeout))
+	if !a.AuthTime.Equal(tokT0) || !a.Expiry.Equal(tokT0.Add(auth.DefaultSessionIdleTimeout)) {
+		t.Errorf("Login claims AuthTime %v, Expiry %v; want %v, %v", a.AuthTime, a.Expiry, tokT0, tokT0.Add(auth.DefaultSessionIdleTimeout))
 	}
 	// Caller-supplied IDs and times are ignored: a planted session ID cannot survive login.
-	_, c, err := e.s.Login(t.Context(), auth.Claims{Subject: "alice", ID: auth.TokenID{1}, AuthTime: t0.Add(-time.Hour)})
+	_, c, err := e.s.Login(t.Context(), auth.Claims{Subject: "alice", ID: auth.TokenID{1}, AuthTime: tokT0.Add(-time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ID == (auth.TokenID{1}) || !c.AuthTime.Equal(t0) {
+	if c.ID == (auth.TokenID{1}) || !c.AuthTime.Equal(tokT0) {
 		t.Errorf("Login kept caller-supplied ID %v or AuthTime %v", c.ID, c.AuthTime)
 	}
 }
@@ -180,11 +180,11 @@ func TestSessionFresh(t *testing.T) {
 		{-time.Hour, 5 * time.Minute, false}, // login time in the future: not fresh
 	}
 	for _, tc := range tests {
-		if got := e.s.FreshAt(t0.Add(tc.at), c, tc.within); got != tc.want {
-			t.Errorf("FreshAt(t0%+v, within %v) = %v, want %v", tc.at, tc.within, got, tc.want)
+		if got := e.s.FreshAt(tokT0.Add(tc.at), c, tc.within); got != tc.want {
+			t.Errorf("FreshAt(tokT0%+v, within %v) = %v, want %v", tc.at, tc.within, got, tc.want)
 		}
 	}
-	if e.s.FreshAt(t0, auth.Claims{}, time.Hour) {
+	if e.s.FreshAt(tokT0, auth.Claims{}, time.Hour) {
 		t.Error("claims without a login time are fresh")
 	}
 }
@@ -249,7 +249,7 @@ func TestSessionPurposeIsolation(t *testing.T) {
 	_, err = admin.Verify(t.Context(), tok)
 	checkTokenErr(t, err, auth.ErrInvalidToken)
 	// A plain token of the session purpose but without a login time is not a session.
-	plain := sign(t, e.kr, auth.DefaultSessionPurpose, auth.Claims{Subject: "alice"})
+	plain := tokSign(t, e.kr, auth.DefaultSessionPurpose, auth.Claims{Subject: "alice"})
 	_, err = e.s.Verify(t.Context(), plain)
 	checkTokenErr(t, err, auth.ErrInvalidToken)
 }
@@ -261,15 +261,15 @@ func TestSessionAbsoluteTimeoutShortened(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := shorter.VerifyAt(t.Context(), t0.Add(19*time.Minute), tok); err != nil {
+	if _, err := shorter.VerifyAt(t.Context(), tokT0.Add(19*time.Minute), tok); err != nil {
 		t.Errorf("before the new deadline: %v", err)
 	}
-	_, err = shorter.VerifyAt(t.Context(), t0.Add(20*time.Minute), tok)
+	_, err = shorter.VerifyAt(t.Context(), tokT0.Add(20*time.Minute), tok)
 	checkTokenErr(t, err, auth.ErrExpired)
 }
 
 func TestNewSessionsValidation(t *testing.T) {
-	kr := newKeyring(t, auth.TokenConfig{})
+	kr := newTokKeyring(t, auth.TokenConfig{})
 	for name, cfg := range map[string]auth.SessionConfig{
 		"tiny idle":                 {IdleTimeout: time.Millisecond},
 		"absolute below idle":       {IdleTimeout: time.Hour, AbsoluteTimeout: time.Minute},

@@ -31,14 +31,14 @@ const (
 
 const (
 	tokenVersion = 1
-	tagSize      = 32
-	// fixedClaims is ID (16) + issued-at, not-before, expiry, auth time (8 each) + generation (8).
-	fixedClaims = 16 + 5*8
-	// minBody is the smallest token: version, key ID length, 1-byte key ID, fixed claims,
+	tokenTagSize = 32
+	// tokenFixedClaims is ID (16) + issued-at, not-before, expiry, auth time (8 each) + generation (8).
+	tokenFixedClaims = 16 + 5*8
+	// tokenMinBody is the smallest token: version, key ID length, 1-byte key ID, fixed claims,
 	// 1-byte subject with its length, role count, extra length, tag.
-	minBody      = 2 + 1 + fixedClaims + 2 + 1 + 2 + tagSize
-	maxBodyBuild = 2 + MaxKeyIDLen + fixedClaims + 1 + MaxSubjectLen + 1 + MaxRoles*(1+MaxRoleLen) + 2 + MaxExtraLen + tagSize
-	macPrefixMax = 1 + MaxPurposeLen
+	tokenMinBody      = 2 + 1 + tokenFixedClaims + 2 + 1 + 2 + tokenTagSize
+	tokenMaxBody      = 2 + MaxKeyIDLen + tokenFixedClaims + 1 + MaxSubjectLen + 1 + MaxRoles*(1+MaxRoleLen) + 2 + MaxExtraLen + tokenTagSize
+	tokenMACPrefixMax = 1 + MaxPurposeLen
 )
 
 // Errors of token signing and verification.
@@ -82,7 +82,7 @@ var (
 	errTokenExpired  error = &tokenError{ErrExpired}
 	errTokenEarly    error = &tokenError{ErrNotYetValid}
 	errTokenRevoked  error = &tokenError{ErrRevoked}
-	strictBase64URL        = base64.RawURLEncoding
+	tokenBase64            = base64.RawURLEncoding
 	errClaimsSubject       = fmt.Errorf("%w: subject must be 1 to %d bytes", ErrInvalidClaims, MaxSubjectLen)
 	errClaimsRoles         = fmt.Errorf("%w: at most %d roles of 1 to %d bytes each", ErrInvalidClaims, MaxRoles, MaxRoleLen)
 	errClaimsExtra         = fmt.Errorf("%w: extra data longer than %d bytes", ErrInvalidClaims, MaxExtraLen)
@@ -134,8 +134,8 @@ func (c *Claims) HasRole(role string) bool { return slices.Contains(c.Roles, rol
 
 // tokenBuf is the scratch space of one Sign or Verify call, pooled per keyring.
 type tokenBuf struct {
-	mac  [macPrefixMax + maxBodyBuild]byte // purpose prefix, then the binary token
-	text [MaxTokenLen]byte                 // the text form, or the strings of a verified token
+	mac  [tokenMACPrefixMax + tokenMaxBody]byte // purpose prefix, then the binary token
+	text [MaxTokenLen]byte                      // the text form, or the strings of a verified token
 }
 
 func (kr *keyringState) getBuf() *tokenBuf {
@@ -145,20 +145,20 @@ func (kr *keyringState) getBuf() *tokenBuf {
 	return new(tokenBuf)
 }
 
-// putMACPrefix writes the length-prefixed purpose that starts every MAC input.
-func putMACPrefix(b []byte, purpose string) int {
+// putTokenMACPrefix writes the length-prefixed purpose that starts every MAC input.
+func putTokenMACPrefix(b []byte, purpose string) int {
 	b[0] = byte(len(purpose))
 	return 1 + copy(b[1:], purpose)
 }
 
-func checkPurpose(purpose string) error {
+func checkTokenPurpose(purpose string) error {
 	if len(purpose) == 0 || len(purpose) > MaxPurposeLen {
 		return ErrInvalidPurpose
 	}
 	return nil
 }
 
-func putTime(b []byte, t time.Time) {
+func putTokenTime(b []byte, t time.Time) {
 	var v int64
 	if !t.IsZero() {
 		v = t.Unix()
@@ -166,8 +166,8 @@ func putTime(b []byte, t time.Time) {
 	binary.BigEndian.PutUint64(b, uint64(v)) // #nosec G115 -- two's-complement round trip, decoded with int64()
 }
 
-func getTime(b []byte) time.Time {
-	v := int64(binary.BigEndian.Uint64(b)) // #nosec G115 -- inverse of putTime
+func getTokenTime(b []byte) time.Time {
+	v := int64(binary.BigEndian.Uint64(b)) // #nosec G115 -- inverse of putTokenTime
 	if v == 0 {
 		return time.Time{}
 	}
@@ -189,7 +189,7 @@ func (kr *Keyring) Sign(ctx context.Context, purpose string, c Claims) (string, 
 // sign is Sign returning the claims as signed. keepGeneration keeps c.Generation even with a
 // revocation store (for renewing a session, which must not outlive a "log out everywhere").
 func (kr *keyringState) sign(ctx context.Context, purpose string, c Claims, keepGeneration bool) (string, Claims, error) {
-	if err := checkPurpose(purpose); err != nil {
+	if err := checkTokenPurpose(purpose); err != nil {
 		return "", Claims{}, err
 	}
 	if len(c.Subject) == 0 || len(c.Subject) > MaxSubjectLen {
@@ -239,7 +239,7 @@ func (kr *keyringState) sign(ctx context.Context, purpose string, c Claims, keep
 	buf := kr.getBuf()
 	defer kr.bufs.Put(buf)
 	b := buf.mac[:]
-	start := putMACPrefix(b, purpose)
+	start := putTokenMACPrefix(b, purpose)
 	p := start
 	b[p] = tokenVersion
 	b[p+1] = byte(len(ks.key.ID))
@@ -253,10 +253,10 @@ func (kr *keyringState) sign(ctx context.Context, purpose string, c Claims, keep
 		copy(b[p:], c.ID[:])
 	}
 	p += 16
-	putTime(b[p:], c.IssuedAt)
-	putTime(b[p+8:], c.NotBefore)
-	putTime(b[p+16:], c.Expiry)
-	putTime(b[p+24:], c.AuthTime)
+	putTokenTime(b[p:], c.IssuedAt)
+	putTokenTime(b[p+8:], c.NotBefore)
+	putTokenTime(b[p+16:], c.Expiry)
+	putTokenTime(b[p+24:], c.AuthTime)
 	binary.BigEndian.PutUint64(b[p+32:], c.Generation)
 	p += 40
 	b[p] = byte(len(c.Subject))
@@ -269,16 +269,16 @@ func (kr *keyringState) sign(ctx context.Context, purpose string, c Claims, keep
 	}
 	binary.BigEndian.PutUint16(b[p:], uint16(len(c.Extra))) // #nosec G115 -- len(c.Extra) <= MaxExtraLen, checked above
 	p += 2 + copy(b[p+2:], c.Extra)
-	if strictBase64URL.EncodedLen(p+tagSize-start) > MaxTokenLen {
+	if tokenBase64.EncodedLen(p+tokenTagSize-start) > MaxTokenLen {
 		return "", Claims{}, errClaimsTooLong
 	}
 	m := ks.getMAC()
 	m.h.Write(b[:p])
 	m.h.Sum(b[p:p]) // appends the tag in place
 	ks.macs.Put(m)
-	p += tagSize
-	n := strictBase64URL.EncodedLen(p - start)
-	strictBase64URL.Encode(buf.text[:n], b[start:p])
+	p += tokenTagSize
+	n := tokenBase64.EncodedLen(p - start)
+	tokenBase64.Encode(buf.text[:n], b[start:p])
 	return string(buf.text[:n]), c, nil
 }
 
@@ -318,23 +318,23 @@ func (kr *Keyring) VerifyAt(ctx context.Context, t time.Time, purpose, token str
 }
 
 func (kr *keyringState) verify(ctx context.Context, t time.Time, purpose, token string) (Claims, error) {
-	if err := checkPurpose(purpose); err != nil {
+	if err := checkTokenPurpose(purpose); err != nil {
 		return Claims{}, err
 	}
-	if len(token) > MaxTokenLen || len(token) < strictBase64URL.EncodedLen(minBody) {
+	if len(token) > MaxTokenLen || len(token) < tokenBase64.EncodedLen(tokenMinBody) {
 		return Claims{}, ErrInvalidToken
 	}
 	buf := kr.getBuf()
 	defer kr.bufs.Put(buf)
 	b := buf.mac[:]
-	start := putMACPrefix(b, purpose)
-	n, ok := decodeBase64URL(b[start:], token)
-	if !ok || n < minBody {
+	start := putTokenMACPrefix(b, purpose)
+	n, ok := decodeTokenBase64(b[start:], token)
+	if !ok || n < tokenMinBody {
 		return Claims{}, ErrInvalidToken
 	}
 	body := b[start : start+n]
 	kl := int(body[1])
-	if body[0] != tokenVersion || kl == 0 || kl > MaxKeyIDLen || 2+kl+fixedClaims+5+tagSize > n {
+	if body[0] != tokenVersion || kl == 0 || kl > MaxKeyIDLen || 2+kl+tokenFixedClaims+5+tokenTagSize > n {
 		return Claims{}, ErrInvalidToken
 	}
 	ks := kr.keys[string(body[2:2+kl])]
@@ -342,14 +342,14 @@ func (kr *keyringState) verify(ctx context.Context, t time.Time, purpose, token 
 		return Claims{}, ErrInvalidToken
 	}
 	m := ks.getMAC()
-	m.h.Write(b[:start+n-tagSize])
+	m.h.Write(b[:start+n-tokenTagSize])
 	m.h.Sum(m.sum[:0])
-	good := hmac.Equal(m.sum[:], body[n-tagSize:])
+	good := hmac.Equal(m.sum[:], body[n-tokenTagSize:])
 	ks.macs.Put(m)
 	if !good {
 		return Claims{}, ErrInvalidToken
 	}
-	c, ok := parseClaims(body[2+kl:n-tagSize], buf.text[:])
+	c, ok := parseTokenClaims(body[2+kl:n-tokenTagSize], buf.text[:])
 	if !ok || !ks.key.validAt(t) {
 		return Claims{}, ErrInvalidToken
 	}
@@ -371,18 +371,18 @@ func (kr *keyringState) verify(ctx context.Context, t time.Time, purpose, token 
 	return c, nil
 }
 
-// parseClaims decodes the claims between the key ID and the tag. It requires every byte to be
+// parseTokenClaims decodes the claims between the key ID and the tag. It requires every byte to be
 // consumed and the subject and each role to be non-empty. scratch (at least as long as p) holds
 // the subject and roles contiguously so they share one string allocation.
-func parseClaims(p, scratch []byte) (Claims, bool) {
+func parseTokenClaims(p, scratch []byte) (Claims, bool) {
 	var c Claims
 	copy(c.ID[:], p)
-	c.IssuedAt = getTime(p[16:])
-	c.NotBefore = getTime(p[24:])
-	c.Expiry = getTime(p[32:])
-	c.AuthTime = getTime(p[40:])
+	c.IssuedAt = getTokenTime(p[16:])
+	c.NotBefore = getTokenTime(p[24:])
+	c.Expiry = getTokenTime(p[32:])
+	c.AuthTime = getTokenTime(p[40:])
 	c.Generation = binary.BigEndian.Uint64(p[48:])
-	p = p[fixedClaims:]
+	p = p[tokenFixedClaims:]
 	if c.IssuedAt.IsZero() || c.Expiry.IsZero() {
 		return Claims{}, false
 	}
@@ -436,16 +436,16 @@ func parseClaims(p, scratch []byte) (Claims, bool) {
 	return c, true
 }
 
-// decodeBase64URL decodes src, which must be canonical unpadded base64url (no padding, no
+// decodeTokenBase64 decodes src, which must be canonical unpadded base64url (no padding, no
 // line breaks, zero unused bits), into dst and returns the decoded length.
-func decodeBase64URL(dst []byte, src string) (int, bool) {
+func decodeTokenBase64(dst []byte, src string) (int, bool) {
 	if len(src)%4 == 1 || len(dst) < len(src)/4*3+2 {
 		return 0, false
 	}
 	n := 0
 	i := 0
 	for ; i+4 <= len(src); i += 4 {
-		a, b, c, d := b64val(src[i]), b64val(src[i+1]), b64val(src[i+2]), b64val(src[i+3])
+		a, b, c, d := tokenB64Val(src[i]), tokenB64Val(src[i+1]), tokenB64Val(src[i+2]), tokenB64Val(src[i+3])
 		if a|b|c|d > 63 {
 			return 0, false
 		}
@@ -455,14 +455,14 @@ func decodeBase64URL(dst []byte, src string) (int, bool) {
 	}
 	switch len(src) - i {
 	case 2:
-		a, b := b64val(src[i]), b64val(src[i+1])
+		a, b := tokenB64Val(src[i]), tokenB64Val(src[i+1])
 		if a|b > 63 || b&0x0f != 0 {
 			return 0, false
 		}
 		dst[n] = a<<2 | b>>4
 		n++
 	case 3:
-		a, b, c := b64val(src[i]), b64val(src[i+1]), b64val(src[i+2])
+		a, b, c := tokenB64Val(src[i]), tokenB64Val(src[i+1]), tokenB64Val(src[i+2])
 		if a|b|c > 63 || c&0x03 != 0 {
 			return 0, false
 		}
@@ -472,7 +472,7 @@ func decodeBase64URL(dst []byte, src string) (int, bool) {
 	return n, true
 }
 
-func b64val(c byte) byte {
+func tokenB64Val(c byte) byte {
 	switch {
 	case 'A' <= c && c <= 'Z':
 		return c - 'A'

@@ -9,9 +9,9 @@ import (
 	"github.com/rampart-go/rampart/auth"
 )
 
-// benchKeyring returns a keyring of n keys whose primary is the last one, so verification finds
+// benchTokKeyring returns a keyring of n keys whose primary is the last one, so verification finds
 // the key by ID among n.
-func benchKeyring(b *testing.B, n int) *auth.Keyring {
+func benchTokKeyring(b *testing.B, n int) *auth.Keyring {
 	b.Helper()
 	keys := make([]auth.Key, n)
 	for i := range keys {
@@ -32,16 +32,16 @@ func benchKeyring(b *testing.B, n int) *auth.Keyring {
 	return kr
 }
 
-var benchClaims = auth.Claims{Subject: "user-8c1f4e2a", Roles: []string{"admin", "billing"}}
+var benchTokClaims = auth.Claims{Subject: "user-8c1f4e2a", Roles: []string{"admin", "billing"}}
 
 func BenchmarkSign(b *testing.B) {
 	for _, n := range []int{1, 100} {
 		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
-			kr := benchKeyring(b, n)
+			kr := benchTokKeyring(b, n)
 			ctx := b.Context()
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := kr.Sign(ctx, "session", benchClaims); err != nil {
+				if _, err := kr.Sign(ctx, "session", benchTokClaims); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -52,9 +52,9 @@ func BenchmarkSign(b *testing.B) {
 func BenchmarkVerify(b *testing.B) {
 	for _, n := range []int{1, 100} {
 		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
-			kr := benchKeyring(b, n)
+			kr := benchTokKeyring(b, n)
 			ctx := b.Context()
-			tok, err := kr.Sign(ctx, "session", benchClaims)
+			tok, err := kr.Sign(ctx, "session", benchTokClaims)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -20,39 +20,39 @@ import (
 	"github.com/rampart-go/rampart/auth"
 )
 
-var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+var tokT0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
-// testSecret returns a deterministic 32-byte secret; tests only.
-func testSecret(seed byte) []byte {
+// tokSecret returns a deterministic 32-byte secret; tests only.
+func tokSecret(seed byte) []byte {
 	return bytes.Repeat([]byte{seed}, 32)
 }
 
-func mustKey(t testing.TB, id string, seed byte) auth.Key {
+func mustTokKey(t testing.TB, id string, seed byte) auth.Key {
 	t.Helper()
-	k, err := auth.NewKey(id, testSecret(seed))
+	k, err := auth.NewKey(id, tokSecret(seed))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return k
 }
 
-// fixedRand yields the same bytes forever, for deterministic token IDs.
-type fixedRand byte
+// tokFixedRand yields the same bytes forever, for deterministic token IDs.
+type tokFixedRand byte
 
-func (r fixedRand) Read(p []byte) (int, error) {
+func (r tokFixedRand) Read(p []byte) (int, error) {
 	for i := range p {
 		p[i] = byte(r)
 	}
 	return len(p), nil
 }
 
-func newKeyring(t testing.TB, cfg auth.TokenConfig, keys ...auth.Key) *auth.Keyring {
+func newTokKeyring(t testing.TB, cfg auth.TokenConfig, keys ...auth.Key) *auth.Keyring {
 	t.Helper()
 	if len(keys) == 0 {
-		keys = []auth.Key{mustKey(t, "k1", 1)}
+		keys = []auth.Key{mustTokKey(t, "k1", 1)}
 	}
 	if cfg.Now == nil {
-		cfg.Now = func() time.Time { return t0 }
+		cfg.Now = func() time.Time { return tokT0 }
 	}
 	kr, err := auth.NewKeyring(cfg, keys[0], keys[1:]...)
 	if err != nil {
@@ -61,7 +61,7 @@ func newKeyring(t testing.TB, cfg auth.TokenConfig, keys ...auth.Key) *auth.Keyr
 	return kr
 }
 
-func sign(t testing.TB, kr *auth.Keyring, purpose string, c auth.Claims) string {
+func tokSign(t testing.TB, kr *auth.Keyring, purpose string, c auth.Claims) string {
 	t.Helper()
 	tok, err := kr.Sign(context.Background(), purpose, c)
 	if err != nil {
@@ -71,24 +71,24 @@ func sign(t testing.TB, kr *auth.Keyring, purpose string, c auth.Claims) string 
 }
 
 func TestSignVerifyRoundTrip(t *testing.T) {
-	kr := newKeyring(t, auth.TokenConfig{})
+	kr := newTokKeyring(t, auth.TokenConfig{})
 	tests := []auth.Claims{
 		{Subject: "u"},
 		{Subject: "user:with:colons", Roles: []string{"admin", "billing"}},
 		{Subject: strings.Repeat("s", auth.MaxSubjectLen), Roles: []string{strings.Repeat("r", auth.MaxRoleLen)}},
-		{Subject: "ユーザー", Extra: []byte{0, 1, 2, 255}, AuthTime: t0.Add(-time.Minute), NotBefore: t0.Add(-time.Second)},
-		{Subject: "u", ID: auth.TokenID{9, 9}, IssuedAt: t0.Add(-time.Minute), Expiry: t0.Add(time.Minute), Generation: 7},
+		{Subject: "ユーザー", Extra: []byte{0, 1, 2, 255}, AuthTime: tokT0.Add(-time.Minute), NotBefore: tokT0.Add(-time.Second)},
+		{Subject: "u", ID: auth.TokenID{9, 9}, IssuedAt: tokT0.Add(-time.Minute), Expiry: tokT0.Add(time.Minute), Generation: 7},
 		{Subject: "u", Extra: make([]byte, auth.MaxExtraLen)},
 	}
 	for _, c := range tests {
-		tok := sign(t, kr, "session", c)
+		tok := tokSign(t, kr, "session", c)
 		got, err := kr.Verify(t.Context(), "session", tok)
 		if err != nil {
 			t.Fatalf("Verify(Sign(%+v)) error: %v", c, err)
 		}
 		want := c
 		if want.IssuedAt.IsZero() {
-			want.IssuedAt = t0
+			want.IssuedAt = tokT0
 		}
 		if want.Expiry.IsZero() {
 			want.Expiry = want.IssuedAt.Add(auth.DefaultTokenTTL)
@@ -109,10 +109,10 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 }
 
 func TestSignDrawsDistinctIDs(t *testing.T) {
-	kr := newKeyring(t, auth.TokenConfig{})
+	kr := newTokKeyring(t, auth.TokenConfig{})
 	seen := map[auth.TokenID]bool{}
 	for range 100 {
-		c, err := kr.Verify(t.Context(), "p", sign(t, kr, "p", auth.Claims{Subject: "u"}))
+		c, err := kr.Verify(t.Context(), "p", tokSign(t, kr, "p", auth.Claims{Subject: "u"}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,13 +126,13 @@ func TestSignDrawsDistinctIDs(t *testing.T) {
 // TestTokenKnownAnswer pins the v1 wire format, rebuilt here from its documented layout with
 // crypto/hmac directly, so that a change to the encoding cannot go unnoticed.
 func TestTokenKnownAnswer(t *testing.T) {
-	kr := newKeyring(t, auth.TokenConfig{Rand: fixedRand(0xab)}, mustKey(t, "2026-11", 7))
+	kr := newTokKeyring(t, auth.TokenConfig{Rand: tokFixedRand(0xab)}, mustTokKey(t, "2026-11", 7))
 	c := auth.Claims{
 		Subject: "user-1", Roles: []string{"admin", "ops"},
-		IssuedAt: t0, NotBefore: t0.Add(time.Second), Expiry: t0.Add(time.Hour), AuthTime: t0.Add(-time.Minute),
+		IssuedAt: tokT0, NotBefore: tokT0.Add(time.Second), Expiry: tokT0.Add(time.Hour), AuthTime: tokT0.Add(-time.Minute),
 		Generation: 3, Extra: []byte("xy"),
 	}
-	got := sign(t, kr, "session", c)
+	got := tokSign(t, kr, "session", c)
 
 	var body []byte
 	body = append(body, 1, 7)
@@ -149,7 +149,7 @@ func TestTokenKnownAnswer(t *testing.T) {
 	body = append(body, 3)
 	body = append(body, "ops"...)
 	body = append(body, 0, 2, 'x', 'y')
-	mac := hmac.New(sha256.New, testSecret(7))
+	mac := hmac.New(sha256.New, tokSecret(7))
 	mac.Write(append([]byte{7}, "session"...))
 	mac.Write(body)
 	want := base64.RawURLEncoding.EncodeToString(mac.Sum(body))
@@ -167,11 +167,11 @@ func TestVerifyTimeRules(t *testing.T) {
 		name    string
 		leeway  time.Duration
 		claims  auth.Claims
-		at      time.Duration // verification instant relative to t0
+		at      time.Duration // verification instant relative to tokT0
 		wantErr error         // nil, or the cause besides ErrInvalidToken
 	}
-	exp := auth.Claims{Subject: "u", IssuedAt: t0, Expiry: t0.Add(time.Hour)}
-	nbf := auth.Claims{Subject: "u", IssuedAt: t0, NotBefore: t0.Add(10 * time.Minute), Expiry: t0.Add(time.Hour)}
+	exp := auth.Claims{Subject: "u", IssuedAt: tokT0, Expiry: tokT0.Add(time.Hour)}
+	nbf := auth.Claims{Subject: "u", IssuedAt: tokT0, NotBefore: tokT0.Add(10 * time.Minute), Expiry: tokT0.Add(time.Hour)}
 	tests := []rule{
 		{"at issue", 0, exp, 0, nil},
 		{"just before expiry", 0, exp, time.Hour - time.Nanosecond, nil},
@@ -191,9 +191,9 @@ func TestVerifyTimeRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			kr := newKeyring(t, auth.TokenConfig{Leeway: tc.leeway})
-			tok := sign(t, kr, "p", tc.claims)
-			_, err := kr.VerifyAt(t.Context(), t0.Add(tc.at), "p", tok)
+			kr := newTokKeyring(t, auth.TokenConfig{Leeway: tc.leeway})
+			tok := tokSign(t, kr, "p", tc.claims)
+			_, err := kr.VerifyAt(t.Context(), tokT0.Add(tc.at), "p", tok)
 			checkTokenErr(t, err, tc.wantErr)
 		})
 	}
@@ -220,8 +220,8 @@ func checkTokenErr(t *testing.T, err, want error) {
 }
 
 func TestVerifyPurposeBinding(t *testing.T) {
-	kr := newKeyring(t, auth.TokenConfig{})
-	tok := sign(t, kr, "password-reset", auth.Claims{Subject: "u"})
+	kr := newTokKeyring(t, auth.TokenConfig{})
+	tok := tokSign(t, kr, "password-reset", auth.Claims{Subject: "u"})
 	for _, p := range []string{"session", "email-verify", "password-rese", "password-reset ", "Password-reset"} {
 		_, err := kr.Verify(t.Context(), p, tok)
 		checkTokenErr(t, err, auth.ErrInvalidToken)
@@ -240,18 +240,18 @@ func TestVerifyPurposeBinding(t *testing.T) {
 }
 
 func TestKeyValidityWindows(t *testing.T) {
-	old := mustKey(t, "old", 1)
-	old.NotAfter = t0.Add(time.Hour)
-	future := mustKey(t, "future", 2)
-	future.NotBefore = t0.Add(time.Hour)
-	cur := mustKey(t, "cur", 3)
+	old := mustTokKey(t, "old", 1)
+	old.NotAfter = tokT0.Add(time.Hour)
+	future := mustTokKey(t, "future", 2)
+	future.NotBefore = tokT0.Add(time.Hour)
+	cur := mustTokKey(t, "cur", 3)
 
-	oldTok := sign(t, newKeyring(t, auth.TokenConfig{TTL: 48 * time.Hour}, old), "p", auth.Claims{Subject: "u"})
-	curTok := sign(t, newKeyring(t, auth.TokenConfig{TTL: 48 * time.Hour}, cur), "p", auth.Claims{Subject: "u"})
-	futureTok := sign(t, newKeyring(t, auth.TokenConfig{TTL: 48 * time.Hour, Now: func() time.Time { return t0.Add(time.Hour) }}, future),
-		"p", auth.Claims{Subject: "u", IssuedAt: t0})
+	oldTok := tokSign(t, newTokKeyring(t, auth.TokenConfig{TTL: 48 * time.Hour}, old), "p", auth.Claims{Subject: "u"})
+	curTok := tokSign(t, newTokKeyring(t, auth.TokenConfig{TTL: 48 * time.Hour}, cur), "p", auth.Claims{Subject: "u"})
+	futureTok := tokSign(t, newTokKeyring(t, auth.TokenConfig{TTL: 48 * time.Hour, Now: func() time.Time { return tokT0.Add(time.Hour) }}, future),
+		"p", auth.Claims{Subject: "u", IssuedAt: tokT0})
 
-	verifier := newKeyring(t, auth.TokenConfig{}, cur, old, future)
+	verifier := newTokKeyring(t, auth.TokenConfig{}, cur, old, future)
 	tests := []struct {
 		name string
 		tok  string
@@ -266,7 +266,7 @@ func TestKeyValidityWindows(t *testing.T) {
 		{"current key", curTok, 24 * time.Hour, true},
 	}
 	for _, tc := range tests {
-		_, err := verifier.VerifyAt(t.Context(), t0.Add(tc.at), "p", tc.tok)
+		_, err := verifier.VerifyAt(t.Context(), tokT0.Add(tc.at), "p", tc.tok)
 		if tc.ok && err != nil {
 			t.Errorf("%s: VerifyAt error: %v", tc.name, err)
 		}
@@ -280,20 +280,20 @@ func TestKeyValidityWindows(t *testing.T) {
 		key auth.Key
 		at  time.Duration
 	}{{old, time.Hour}, {future, 0}} {
-		kr := newKeyring(t, auth.TokenConfig{Now: func() time.Time { return t0.Add(tc.at) }}, tc.key)
+		kr := newTokKeyring(t, auth.TokenConfig{Now: func() time.Time { return tokT0.Add(tc.at) }}, tc.key)
 		if _, err := kr.Sign(t.Context(), "p", auth.Claims{Subject: "u"}); !errors.Is(err, auth.ErrNoSigningKey) {
-			t.Errorf("Sign with %v at t0+%v error = %v, want ErrNoSigningKey", tc.key, tc.at, err)
+			t.Errorf("Sign with %v at tokT0+%v error = %v, want ErrNoSigningKey", tc.key, tc.at, err)
 		}
 	}
 }
 
 func TestKeyRotation(t *testing.T) {
-	k1, k2, k3 := mustKey(t, "k1", 1), mustKey(t, "k2", 2), mustKey(t, "k3", 3)
-	before := newKeyring(t, auth.TokenConfig{}, k1)
-	during := newKeyring(t, auth.TokenConfig{}, k2, k1)
-	after := newKeyring(t, auth.TokenConfig{}, k2)
-	tok1 := sign(t, before, "p", auth.Claims{Subject: "u"})
-	tok2 := sign(t, during, "p", auth.Claims{Subject: "u"})
+	k1, k2, k3 := mustTokKey(t, "k1", 1), mustTokKey(t, "k2", 2), mustTokKey(t, "k3", 3)
+	before := newTokKeyring(t, auth.TokenConfig{}, k1)
+	during := newTokKeyring(t, auth.TokenConfig{}, k2, k1)
+	after := newTokKeyring(t, auth.TokenConfig{}, k2)
+	tok1 := tokSign(t, before, "p", auth.Claims{Subject: "u"})
+	tok2 := tokSign(t, during, "p", auth.Claims{Subject: "u"})
 	if during.PrimaryKeyID() != "k2" {
 		t.Errorf("PrimaryKeyID = %q, want k2", during.PrimaryKeyID())
 	}
@@ -304,8 +304,8 @@ func TestKeyRotation(t *testing.T) {
 	}{
 		{during, tok1, true}, {during, tok2, true}, {after, tok2, true}, {after, tok1, false}, {before, tok2, false},
 		// Same ID, different secret: the MAC fails.
-		{newKeyring(t, auth.TokenConfig{}, mustKey(t, "k1", 9)), tok1, false},
-		{newKeyring(t, auth.TokenConfig{}, k3), tok1, false},
+		{newTokKeyring(t, auth.TokenConfig{}, mustTokKey(t, "k1", 9)), tok1, false},
+		{newTokKeyring(t, auth.TokenConfig{}, k3), tok1, false},
 	} {
 		_, err := tc.kr.Verify(t.Context(), "p", tc.tok)
 		if (err == nil) != tc.want {
@@ -320,8 +320,8 @@ func TestKeyRotation(t *testing.T) {
 // TestEveryByteModificationFails changes each byte of a valid token to every other value,
 // deletes it, and duplicates it: every variant must fail with the bare ErrInvalidToken.
 func TestEveryByteModificationFails(t *testing.T) {
-	kr := newKeyring(t, auth.TokenConfig{})
-	tok := sign(t, kr, "session", auth.Claims{Subject: "alice", Roles: []string{"admin"}, Extra: []byte("x")})
+	kr := newTokKeyring(t, auth.TokenConfig{})
+	tok := tokSign(t, kr, "session", auth.Claims{Subject: "alice", Roles: []string{"admin"}, Extra: []byte("x")})
 	check := func(mod string, what string) {
 		t.Helper()
 		_, err := kr.Verify(t.Context(), "session", mod)
@@ -353,10 +353,10 @@ func TestEveryByteModificationFails(t *testing.T) {
 
 // TestVerifyRejectsNonCanonical re-encodes a valid token in ways a lenient decoder accepts.
 func TestVerifyRejectsNonCanonical(t *testing.T) {
-	kr := newKeyring(t, auth.TokenConfig{})
+	kr := newTokKeyring(t, auth.TokenConfig{})
 	var tok string
 	for i := 0; ; i++ { // a token whose length leaves unused bits in the last character
-		tok = sign(t, kr, "p", auth.Claims{Subject: strings.Repeat("u", i+1)})
+		tok = tokSign(t, kr, "p", auth.Claims{Subject: strings.Repeat("u", i+1)})
 		if len(tok)%4 != 0 {
 			break
 		}
@@ -396,7 +396,7 @@ func TestVerifyRejectsNonCanonical(t *testing.T) {
 }
 
 func TestSignRejectsInvalidClaims(t *testing.T) {
-	kr := newKeyring(t, auth.TokenConfig{})
+	kr := newTokKeyring(t, auth.TokenConfig{})
 	manyRoles := make([]string, auth.MaxRoles+1)
 	for i := range manyRoles {
 		manyRoles[i] = "r"
@@ -412,9 +412,9 @@ func TestSignRejectsInvalidClaims(t *testing.T) {
 		"empty role":          {Subject: "u", Roles: []string{"a", ""}},
 		"long role":           {Subject: "u", Roles: []string{strings.Repeat("r", auth.MaxRoleLen+1)}},
 		"long extra":          {Subject: "u", Extra: make([]byte, auth.MaxExtraLen+1)},
-		"expiry at issue":     {Subject: "u", IssuedAt: t0, Expiry: t0},
-		"expiry before issue": {Subject: "u", IssuedAt: t0, Expiry: t0.Add(-time.Hour)},
-		"expiry before nbf":   {Subject: "u", NotBefore: t0.Add(2 * time.Hour), Expiry: t0.Add(time.Hour)},
+		"expiry at issue":     {Subject: "u", IssuedAt: tokT0, Expiry: tokT0},
+		"expiry before issue": {Subject: "u", IssuedAt: tokT0, Expiry: tokT0.Add(-time.Hour)},
+		"expiry before nbf":   {Subject: "u", NotBefore: tokT0.Add(2 * time.Hour), Expiry: tokT0.Add(time.Hour)},
 		"over 4 KiB in all": {Subject: strings.Repeat("s", auth.MaxSubjectLen), Roles: bigRoles,
 			Extra: make([]byte, auth.MaxExtraLen)},
 	}
@@ -430,10 +430,10 @@ func TestNewKeyAndKeyringValidation(t *testing.T) {
 		id     string
 		secret []byte
 	}{
-		{"", testSecret(1)},
-		{strings.Repeat("k", auth.MaxKeyIDLen+1), testSecret(1)},
-		{"k 1", testSecret(1)},
-		{"k/1", testSecret(1)},
+		{"", tokSecret(1)},
+		{strings.Repeat("k", auth.MaxKeyIDLen+1), tokSecret(1)},
+		{"k 1", tokSecret(1)},
+		{"k/1", tokSecret(1)},
 		{"k1", make([]byte, auth.MinKeySize-1)},
 		{"k1", nil},
 	} {
@@ -441,15 +441,15 @@ func TestNewKeyAndKeyringValidation(t *testing.T) {
 			t.Errorf("NewKey(%q, %d bytes) succeeded, want error", tc.id, len(tc.secret))
 		}
 	}
-	k1 := mustKey(t, "k1", 1)
-	badWindow := mustKey(t, "bw", 2)
-	badWindow.NotBefore, badWindow.NotAfter = t0, t0
+	k1 := mustTokKey(t, "k1", 1)
+	badWindow := mustTokKey(t, "bw", 2)
+	badWindow.NotBefore, badWindow.NotAfter = tokT0, tokT0
 	for name, tc := range map[string]struct {
 		cfg  auth.TokenConfig
 		keys []auth.Key
 	}{
 		"literal key":      {auth.TokenConfig{}, []auth.Key{{ID: "k"}}},
-		"duplicate IDs":    {auth.TokenConfig{}, []auth.Key{k1, mustKey(t, "k1", 2)}},
+		"duplicate IDs":    {auth.TokenConfig{}, []auth.Key{k1, mustTokKey(t, "k1", 2)}},
 		"empty window":     {auth.TokenConfig{}, []auth.Key{k1, badWindow}},
 		"negative TTL":     {auth.TokenConfig{TTL: -1}, []auth.Key{k1}},
 		"negative leeway":  {auth.TokenConfig{Leeway: -1}, []auth.Key{k1}},
@@ -460,12 +460,12 @@ func TestNewKeyAndKeyringValidation(t *testing.T) {
 		}
 	}
 	// NewKey copies the secret: changing the caller's slice does not change the key.
-	secret := testSecret(5)
+	secret := tokSecret(5)
 	k, _ := auth.NewKey("k", secret)
-	kr := newKeyring(t, auth.TokenConfig{}, k)
-	tok := sign(t, kr, "p", auth.Claims{Subject: "u"})
+	kr := newTokKeyring(t, auth.TokenConfig{}, k)
+	tok := tokSign(t, kr, "p", auth.Claims{Subject: "u"})
 	secret[0] ^= 1
-	if _, err := newKeyring(t, auth.TokenConfig{}, k).Verify(t.Context(), "p", tok); err != nil {
+	if _, err := newTokKeyring(t, auth.TokenConfig{}, k).Verify(t.Context(), "p", tok); err != nil {
 		t.Errorf("key changed with the caller's secret slice: %v", err)
 	}
 }
@@ -476,7 +476,7 @@ func TestKeysNeverPrintSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k.NotAfter = t0
+	k.NotAfter = tokT0
 	kr, err := auth.NewKeyring(auth.TokenConfig{}, k)
 	if err != nil {
 		t.Fatal(err)
@@ -510,15 +510,15 @@ func TestKeysNeverPrintSecrets(t *testing.T) {
 	}
 }
 
-// failingStore is a RevocationStore whose every call fails.
-type failingStore struct{ err error }
+// failingRevocationStore is a RevocationStore whose every call fails.
+type failingRevocationStore struct{ err error }
 
-func (s failingStore) Generation(context.Context, string) (uint64, error) { return 0, s.err }
-func (s failingStore) IncrementGeneration(context.Context, string) (uint64, error) {
+func (s failingRevocationStore) Generation(context.Context, string) (uint64, error) { return 0, s.err }
+func (s failingRevocationStore) IncrementGeneration(context.Context, string) (uint64, error) {
 	return 0, s.err
 }
-func (s failingStore) Revoke(context.Context, auth.TokenID, time.Time) error { return s.err }
-func (s failingStore) Lookup(context.Context, string, auth.TokenID) (uint64, bool, error) {
+func (s failingRevocationStore) Revoke(context.Context, auth.TokenID, time.Time) error { return s.err }
+func (s failingRevocationStore) Lookup(context.Context, string, auth.TokenID) (uint64, bool, error) {
 	return 0, false, s.err
 }
 
@@ -544,14 +544,14 @@ func TestRevocation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			now := t0
+			now := tokT0
 			clk := func() time.Time { return now }
 			store, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{Now: clk})
 			if err != nil {
 				t.Fatal(err)
 			}
-			kr := newKeyring(t, auth.TokenConfig{Revocation: store, Now: clk})
-			old := sign(t, kr, "p", auth.Claims{Subject: "alice"})
+			kr := newTokKeyring(t, auth.TokenConfig{Revocation: store, Now: clk})
+			old := tokSign(t, kr, "p", auth.Claims{Subject: "alice"})
 			oldClaims, err := kr.Verify(t.Context(), "p", old)
 			if err != nil {
 				t.Fatal(err)
@@ -568,8 +568,8 @@ func TestRevocation(t *testing.T) {
 					}
 				}
 			}
-			fresh := sign(t, kr, "p", auth.Claims{Subject: "alice"})
-			now = t0.Add(tc.at)
+			fresh := tokSign(t, kr, "p", auth.Claims{Subject: "alice"})
+			now = tokT0.Add(tc.at)
 			_, err = kr.Verify(t.Context(), "p", old)
 			checkTokenErr(t, err, tc.wantOld)
 			_, err = kr.Verify(t.Context(), "p", fresh)
@@ -580,9 +580,9 @@ func TestRevocation(t *testing.T) {
 
 func TestRevocationStoreErrors(t *testing.T) {
 	boom := errors.New("store down")
-	good := newKeyring(t, auth.TokenConfig{})
-	tok := sign(t, good, "p", auth.Claims{Subject: "u"})
-	kr := newKeyring(t, auth.TokenConfig{Revocation: failingStore{boom}})
+	good := newTokKeyring(t, auth.TokenConfig{})
+	tok := tokSign(t, good, "p", auth.Claims{Subject: "u"})
+	kr := newTokKeyring(t, auth.TokenConfig{Revocation: failingRevocationStore{boom}})
 	if _, err := kr.Verify(t.Context(), "p", tok); !errors.Is(err, boom) || errors.Is(err, auth.ErrInvalidToken) {
 		t.Errorf("Verify with a failing store error = %v, want the store error and not ErrInvalidToken", err)
 	}
@@ -592,7 +592,7 @@ func TestRevocationStoreErrors(t *testing.T) {
 	if _, err := kr.Sign(t.Context(), "p", auth.Claims{Subject: "u"}); !errors.Is(err, boom) {
 		t.Errorf("Sign with a failing store error = %v, want the store error", err)
 	}
-	if err := kr.Revoke(t.Context(), auth.Claims{Expiry: t0.Add(time.Hour)}); !errors.Is(err, boom) {
+	if err := kr.Revoke(t.Context(), auth.Claims{Expiry: tokT0.Add(time.Hour)}); !errors.Is(err, boom) {
 		t.Errorf("Revoke with a failing store error = %v, want the store error", err)
 	}
 	if err := kr.RevokeSubject(t.Context(), "u"); !errors.Is(err, boom) {
