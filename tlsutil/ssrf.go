@@ -124,7 +124,7 @@ func (g *Guard) Check(addr netip.Addr) error {
 	if reason == "" {
 		return nil
 	}
-	if g != nil && g.allowed(addr, reason == "cloud metadata") {
+	if g != nil && g.allowed(addr, strings.HasSuffix(reason, "cloud metadata")) {
 		return nil
 	}
 	return &BlockedError{Addr: addr, Reason: reason}
