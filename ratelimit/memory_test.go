@@ -124,7 +124,7 @@ func TestMemoryFloodFlat(t *testing.T) {
 	var buf [20]byte
 	flood := func(from, to int) {
 		for i := from; i < to; i++ {
-			l.AllowAt(ctx, string(strconv.AppendInt(buf[:0], int64(i), 10)), t0, 1)
+			_, _ = l.AllowAt(ctx, string(strconv.AppendInt(buf[:0], int64(i), 10)), t0, 1)
 		}
 	}
 	heap := func() uint64 {
