@@ -225,6 +225,9 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 				tail = tailSQuote
 			}
 		}
+		if m, ok := schemeValue(s, ks, ke, a, e); ok {
+			return m, true, tail
+		}
 		return match{a, e, kind}, true, tail
 	case s[v] == '\\' && v+1 < n && s[v+1] == '"':
 		a := v + 2
@@ -251,29 +254,47 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 		return match{}, false, tailNone
 	}
 	// An Authorization-like key: keep the scheme, replace the credentials.
-	var nb [maxKey]byte
-	nk := normalizeKey(&nb, s, ks, ke)
-	if hasSuffixB(nk, "authorization") {
+	if hasSuffixB(normalizeKey(new([maxKey]byte), s, ks, ke), "authorization") {
+		e := v
+		for e < n && s[e] != '\n' && s[e] != '\r' {
+			e++
+		}
 		w := v
-		for w < n && isAlpha(s[w]) {
+		for w < e && isAlpha(s[w]) {
 			w++
 		}
-		if w < n && w > v && s[w] == ' ' {
+		if w < e && w > v && s[w] == ' ' {
 			if m, ok := authSchemeAt(s, v, w, true); ok {
 				return m, true, tailNone
 			}
-			// Another scheme (Digest, AWS4-HMAC-SHA256, Negotiate, ...): its parameters run to the
-			// end of the line.
-			a := w + 1
-			e := a
-			for e < n && s[e] != '\n' && s[e] != '\r' && s[e] != '"' {
-				e++
-			}
-			if e > a && markerEnd(s, a) != e {
-				return match{a, e, kind}, true, tailNone
-			}
-			return match{}, false, tailNone
 		}
+		// Another scheme (Digest, AWS4-HMAC-SHA256, Negotiate, ...): its parameters run to the end
+		// of the line.
+		w = v
+		for w < e && isAlpha(s[w]) {
+			w++
+		}
+		if w < e && w > v && s[w] == ' ' {
+			v = w + 1
+		}
+		if e > v && markerEnd(s, v) != e {
+			return match{v, e, kind}, true, tailNone
+		}
+		return match{}, false, tailNone
+	}
+	// "key: value" with a bare key (HTTP headers, YAML, prose): the value is the rest of the line.
+	if sep == ':' && quote == 0 {
+		e := v
+		for e < n && s[e] != '\n' && s[e] != '\r' {
+			e++
+		}
+		for e > v && isSpace(s[e-1]) {
+			e--
+		}
+		if e > v && markerEnd(s, v) != e {
+			return match{v, e, kind}, true, tailNone
+		}
+		return match{}, false, tailNone
 	}
 	e := v
 	for e < n {
@@ -301,4 +322,25 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 		return match{}, false, tailNone
 	}
 	return match{v, e, kind}, true, tailNone
+}
+
+// schemeValue handles the value s[a:e] of a key ending in "authorization" that starts with the
+// Bearer or Basic scheme: only the credentials after the scheme are replaced, typed as bearer or
+// basic. It declines when the value holds more than the scheme and one token.
+func schemeValue[T text](s T, ks, ke, a, e int) (match, bool) {
+	if !hasSuffixB(normalizeKey(new([maxKey]byte), s, ks, ke), "authorization") {
+		return match{}, false
+	}
+	w := a
+	for w < e && isAlpha(s[w]) {
+		w++
+	}
+	if w == a || w >= e || s[w] != ' ' {
+		return match{}, false
+	}
+	m, ok := authSchemeAt(s, a, w, true)
+	if !ok || m.end != e {
+		return match{}, false
+	}
+	return m, true
 }

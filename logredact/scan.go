@@ -253,8 +253,8 @@ func markerEnd[T text](s T, i int) int {
 }
 
 // cardAt looks for a payment card number in the run of digit groups starting at s[i]. Groups may
-// be separated by one space or dash. Any run of consecutive groups holding 13 to 19 digits, with a
-// plausible issuer prefix (2221-2720, 3, 4, 5, 6) and a valid Luhn check digit, is a card. skip is
+// be separated by one space or dash. Any run of consecutive groups holding 13 to 19 digits, with
+// an issuer prefix that fits its length (see cardPrefixOK) and a valid Luhn check digit, is a card. skip is
 // where scanning resumes when no card is found.
 func cardAt[T text](s T, i int) (m match, ok bool, skip int) {
 	n := len(s)
@@ -300,7 +300,7 @@ func cardAt[T text](s T, i int) (m match, ok bool, skip int) {
 			if digits < 13 || g1 == ng-1 && !endOK {
 				continue
 			}
-			if cardPrefixOK(s, gs[g0]) && luhn(s, gs[g0], ge[g1]) {
+			if cardPrefixOK(s, gs[g0], ge[g1]) && luhn(s, gs[g0], ge[g1]) {
 				best = g1
 			}
 		}
@@ -311,26 +311,70 @@ func cardAt[T text](s T, i int) (m match, ok bool, skip int) {
 	return m, false, j
 }
 
-// cardPrefixOK accepts the issuer ranges of the card networks: Mastercard 2221-2720, and the
-// major industry identifiers 3 (Amex, Diners, JCB), 4 (Visa), 5 (Mastercard, Maestro), 6
-// (Discover, UnionPay, Maestro). Excluding 1, 7, 8, 9 and 0 keeps Unix timestamps in
-// milliseconds and nanoseconds, which are 13 and 19 digits long, from ever looking like cards.
-func cardPrefixOK[T text](s T, i int) bool {
-	switch s[i] {
-	case '3', '4', '5', '6':
-		return true
-	case '2':
-		v := 0
-		got := 0
-		for k := i; k < len(s) && got < 4; k++ {
-			if isDigit(s[k]) {
-				v = v*10 + int(s[k]-'0')
+// cardPrefixOK accepts the issuer ranges and lengths of the card networks (ISO/IEC 7812 IINs):
+// 13 digits: Visa (4); 14: Diners Club (30, 36, 38, 39); 15: American Express (34, 37); 16 to 19:
+// Mastercard (2221-2720, 51-55), Visa (4), JCB (35), Diners (36), Maestro and Discover (5, 6),
+// UnionPay (62). Leaving out 1, 7, 8, 9 and 0 keeps Unix timestamps in milliseconds and
+// nanoseconds, 13 and 19 digits long, from ever looking like cards; tying short lengths to their
+// networks keeps most 13-15 digit identifiers out, and 13 and 14 digit numbers with a valid GS1
+// check digit are taken for product codes (EAN-13, GTIN-14).
+func cardPrefixOK[T text](s T, i, j int) bool {
+	var d [4]int
+	got, n := 0, 0
+	for k := i; k < j; k++ {
+		if isDigit(s[k]) {
+			if got < 4 {
+				d[got] = int(s[k] - '0')
 				got++
 			}
+			n++
 		}
-		return got == 4 && v >= 2221 && v <= 2720
+	}
+	two := d[0]*10 + d[1]
+	switch n {
+	case 13:
+		return d[0] == 4 && !gs1(s, i, j)
+	case 14:
+		return (two == 30 || two == 36 || two == 38 || two == 39) && !gs1(s, i, j)
+	case 15:
+		return two == 34 || two == 37
+	}
+	switch d[0] {
+	case 4, 5, 6:
+		return true
+	case 3:
+		return two == 35 || two == 36
+	case 2:
+		v := two*100 + d[2]*10 + d[3]
+		return v >= 2221 && v <= 2720
 	}
 	return false
+}
+
+// gs1 reports whether the digits in s[i:j] carry a valid GS1 check digit (EAN-13, GTIN-14: weights
+// 3 and 1 from the right). Product codes of 13 and 14 digits that pass it are not taken for cards;
+// a 13 or 14 digit card passes it only by chance, one time in ten.
+func gs1[T text](s T, i, j int) bool {
+	sum := 0
+	w := 0
+	check := -1
+	for k := j - 1; k >= i; k-- {
+		if !isDigit(s[k]) {
+			continue
+		}
+		d := int(s[k] - '0')
+		if check < 0 {
+			check = d
+			continue
+		}
+		if w%2 == 0 {
+			sum += 3 * d
+		} else {
+			sum += d
+		}
+		w++
+	}
+	return (10-sum%10)%10 == check
 }
 
 // luhn reports whether the digits in s[i:j] (separators skipped) pass the Luhn check.
