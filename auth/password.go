@@ -248,12 +248,12 @@ func NewHasher(cfg HasherConfig) (*Hasher, error) {
 	switch cfg.Algorithm {
 	case Argon2id:
 		p := cfg.Argon2
-		t.alg, t.memory, t.time, t.threads = phcArgon2id, orDefault(p.Memory, defaultArgon2Memory), orDefault(p.Time, defaultArgon2Time), orDefault(p.Threads, defaultArgon2Threads)
+		t.alg, t.memory, t.time, t.threads = phcArgon2id, passwordOrDefault(p.Memory, defaultArgon2Memory), passwordOrDefault(p.Time, defaultArgon2Time), passwordOrDefault(p.Threads, defaultArgon2Threads)
 		if t.memory < argon2MinMemoryPerLan*uint32(t.threads) {
 			return nil, fmt.Errorf("auth: Argon2Params.Memory %d KiB is below 8 KiB per thread", t.memory)
 		}
 	case Bcrypt:
-		t.alg, t.cost = phcBcrypt, orDefault(cfg.BcryptCost, defaultBcryptCost)
+		t.alg, t.cost = phcBcrypt, passwordOrDefault(cfg.BcryptCost, defaultBcryptCost)
 		if t.cost < bcryptMinAllowedCost || t.cost > bcryptMaxAllowedCost {
 			return nil, fmt.Errorf("auth: HasherConfig.BcryptCost %d outside 4..31", t.cost)
 		}
@@ -262,12 +262,12 @@ func NewHasher(cfg HasherConfig) (*Hasher, error) {
 		}
 	case Scrypt:
 		p := cfg.Scrypt
-		t.alg, t.logN, t.r, t.p = phcScrypt, orDefault(p.LogN, defaultScryptLogN), orDefault(p.R, defaultScryptR), orDefault(p.P, defaultScryptP)
+		t.alg, t.logN, t.r, t.p = phcScrypt, passwordOrDefault(p.LogN, defaultScryptLogN), passwordOrDefault(p.R, defaultScryptR), passwordOrDefault(p.P, defaultScryptP)
 		if t.logN > maxScryptLogN || t.r > maxScryptR || t.p > 255 || uint64(t.r)*uint64(t.p) >= 1<<30 {
 			return nil, fmt.Errorf("auth: ScryptParams LogN=%d R=%d P=%d out of range", t.logN, t.r, t.p)
 		}
 	case PBKDF2SHA256:
-		t.alg, t.iter = phcPBKDF2, orDefault(cfg.PBKDF2Iterations, defaultPBKDF2Iter)
+		t.alg, t.iter = phcPBKDF2, passwordOrDefault(cfg.PBKDF2Iterations, defaultPBKDF2Iter)
 		if t.iter < 1 {
 			return nil, fmt.Errorf("auth: HasherConfig.PBKDF2Iterations %d is not positive", t.iter)
 		}
@@ -292,11 +292,11 @@ func NewHasher(cfg HasherConfig) (*Hasher, error) {
 		return nil, errors.New("auth: negative HashLimits field")
 	}
 	h.limits = hashLimits{
-		memoryBytes: min(max(orDefault(l.MaxMemory, defaultMaxMemory), weight), budget),
-		time:        max(orDefault(l.MaxTime, defaultMaxTime), t.time),
-		threads:     max(orDefault(l.MaxThreads, defaultMaxThreads), t.threads, uint8(min(t.p, 255))), // #nosec G115 -- clamped to 255
-		bcryptCost:  min(max(orDefault(l.MaxBcryptCost, defaultMaxBcryptCost), t.cost), bcryptMaxAllowedCost),
-		pbkdf2Iter:  max(orDefault(l.MaxPBKDF2Iterations, defaultMaxPBKDF2Iter), t.iter),
+		memoryBytes: min(max(passwordOrDefault(l.MaxMemory, defaultMaxMemory), weight), budget),
+		time:        max(passwordOrDefault(l.MaxTime, defaultMaxTime), t.time),
+		threads:     max(passwordOrDefault(l.MaxThreads, defaultMaxThreads), t.threads, uint8(min(t.p, 255))), // #nosec G115 -- clamped to 255
+		bcryptCost:  min(max(passwordOrDefault(l.MaxBcryptCost, defaultMaxBcryptCost), t.cost), bcryptMaxAllowedCost),
+		pbkdf2Iter:  max(passwordOrDefault(l.MaxPBKDF2Iterations, defaultMaxPBKDF2Iter), t.iter),
 		scryptLogN:  maxScryptLogN,
 		scryptR:     maxScryptR,
 	}
@@ -337,7 +337,7 @@ func MustNewHasher(cfg HasherConfig) *Hasher {
 	return h
 }
 
-func orDefault[T int | int64 | uint8 | uint32](v, def T) T {
+func passwordOrDefault[T int | int64 | uint8 | uint32](v, def T) T {
 	if v == 0 {
 		return def
 	}
@@ -403,9 +403,9 @@ func (h *Hasher) pepper(ph *phcHash, pw []byte) ([]byte, error) {
 	return m.Sum(nil), nil
 }
 
-// derive computes the digest of pw (already peppered) with ph's algorithm, parameters and
+// deriveDigest computes the digest of pw (already peppered) with ph's algorithm, parameters and
 // salt, producing keyLen bytes. The caller holds the limiter.
-func derive(ph *phcHash, pw []byte, keyLen int) ([]byte, error) {
+func deriveDigest(ph *phcHash, pw []byte, keyLen int) ([]byte, error) {
 	switch ph.alg {
 	case phcArgon2id:
 		return argon2.IDKey(pw, ph.salt, ph.time, ph.memory, ph.threads, uint32(keyLen)), nil // #nosec G115 -- keyLen <= 64
@@ -448,7 +448,7 @@ func (h *Hasher) check(ctx context.Context, ph *phcHash, pw []byte) error {
 			return fmt.Errorf("%w: %w", ErrMalformedHash, err)
 		}
 	}
-	sum, err := derive(ph, in, len(ph.sum))
+	sum, err := deriveDigest(ph, in, len(ph.sum))
 	if err != nil {
 		return err
 	}
@@ -502,7 +502,7 @@ func (h *Hasher) hashPrepared(ctx context.Context, pw []byte) (string, error) {
 	if err := h.lim.acquire(ctx, w); err != nil {
 		return "", fmt.Errorf("auth: waiting for hash memory: %w", err)
 	}
-	t.sum, err = derive(&t, in, hashKeyLen)
+	t.sum, err = deriveDigest(&t, in, hashKeyLen)
 	h.lim.release(w)
 	if err != nil {
 		return "", err

@@ -25,9 +25,9 @@ var interopPasswords = []string{
 	strings.Repeat("long-password/", 14), // 196 bytes: beyond bcrypt, so not used there
 }
 
-// runPython runs script with the interpreter py, passing in as JSON on stdin and decoding
+// runInteropPython runs script with the interpreter py, passing in as JSON on stdin and decoding
 // the JSON it prints into out.
-func runPython(t *testing.T, py, script string, in, out any) {
+func runInteropPython(t *testing.T, py, script string, in, out any) {
 	t.Helper()
 	data, err := json.Marshal(in)
 	if err != nil {
@@ -74,7 +74,7 @@ func goHashes(t *testing.T, cfgs map[string]auth.HasherConfig) map[string][]stri
 	t.Helper()
 	out := map[string][]string{}
 	for kind, cfg := range cfgs {
-		h := newHasher(t, cfg)
+		h := newTestHasher(t, cfg)
 		for _, pw := range interopPasswords {
 			if cfg.Algorithm == auth.Bcrypt && len(pw) > 72 {
 				break
@@ -144,8 +144,8 @@ func TestInteropArgon2CFFI(t *testing.T) {
 		Made     map[string][]string
 		Verdicts map[string][][2]bool
 	}
-	runPython(t, py, argon2CFFIScript, map[string]any{"passwords": interopPasswords, "verify": mine}, &res)
-	interopVerifyInGo(t, newHasher(t, auth.HasherConfig{}), res.Made)
+	runInteropPython(t, py, argon2CFFIScript, map[string]any{"passwords": interopPasswords, "verify": mine}, &res)
+	interopVerifyInGo(t, newTestHasher(t, auth.HasherConfig{}), res.Made)
 	checkPythonVerdicts(t, "argon2-cffi", mine, res.Verdicts)
 }
 
@@ -172,16 +172,16 @@ json.dump({"made": made, "verdicts": verdicts}, sys.stdout)
 func TestInteropPasslib(t *testing.T) {
 	py := testenv.Python(t, "passlib", "argon2", "bcrypt")
 	mine := goHashes(t, map[string]auth.HasherConfig{
-		"argon2":        fastConfigs["argon2id"],
-		"bcrypt":        fastConfigs["bcrypt"],
-		"scrypt":        fastConfigs["scrypt"],
-		"pbkdf2-sha256": fastConfigs["pbkdf2"],
+		"argon2":        passwordFastConfigs["argon2id"],
+		"bcrypt":        passwordFastConfigs["bcrypt"],
+		"scrypt":        passwordFastConfigs["scrypt"],
+		"pbkdf2-sha256": passwordFastConfigs["pbkdf2"],
 	})
 	var res struct {
 		Made     map[string][]string
 		Verdicts map[string][][2]bool
 	}
-	runPython(t, py, passlibScript, map[string]any{"passwords": interopPasswords, "verify": mine}, &res)
+	runInteropPython(t, py, passlibScript, map[string]any{"passwords": interopPasswords, "verify": mine}, &res)
 	for kind, want := range map[string]string{"argon2": "$argon2id$", "bcrypt": "$2b$", "scrypt": "$scrypt$", "pbkdf2-sha256": "$pbkdf2-sha256$1000$"} {
 		for _, enc := range res.Made[kind] {
 			if !strings.HasPrefix(enc, want) {
@@ -189,7 +189,7 @@ func TestInteropPasslib(t *testing.T) {
 			}
 		}
 	}
-	interopVerifyInGo(t, newHasher(t, auth.HasherConfig{}), res.Made)
+	interopVerifyInGo(t, newTestHasher(t, auth.HasherConfig{}), res.Made)
 	checkPythonVerdicts(t, "passlib", mine, res.Verdicts)
 }
 
@@ -213,14 +213,14 @@ json.dump({"made": made, "verdicts": verdicts}, sys.stdout)
 func TestInteropBcrypt(t *testing.T) {
 	py := testenv.Python(t, "bcrypt")
 	mine := goHashes(t, map[string]auth.HasherConfig{
-		"cost4":  fastConfigs["bcrypt"],
+		"cost4":  passwordFastConfigs["bcrypt"],
 		"cost10": {Algorithm: auth.Bcrypt, BcryptCost: 10},
 	})
 	var res struct {
 		Made     map[string][]string
 		Verdicts map[string][][2]bool
 	}
-	runPython(t, py, bcryptScript, map[string]any{"passwords": interopPasswords, "verify": mine}, &res)
+	runInteropPython(t, py, bcryptScript, map[string]any{"passwords": interopPasswords, "verify": mine}, &res)
 	for kind, list := range res.Made {
 		for _, enc := range list {
 			if !strings.HasPrefix(enc, "$"+kind+"$") {
@@ -228,6 +228,6 @@ func TestInteropBcrypt(t *testing.T) {
 			}
 		}
 	}
-	interopVerifyInGo(t, newHasher(t, auth.HasherConfig{}), res.Made)
+	interopVerifyInGo(t, newTestHasher(t, auth.HasherConfig{}), res.Made)
 	checkPythonVerdicts(t, "bcrypt", mine, res.Verdicts)
 }

@@ -10,16 +10,16 @@ import (
 	"github.com/rampart-go/rampart/auth"
 )
 
-// fastConfigs are hasher configurations with cheap parameters, one per algorithm, so the
+// passwordFastConfigs are hasher configurations with cheap parameters, one per algorithm, so the
 // tests run quickly under -race. Production code uses the zero HasherConfig.
-var fastConfigs = map[string]auth.HasherConfig{
+var passwordFastConfigs = map[string]auth.HasherConfig{
 	"argon2id": {Argon2: auth.Argon2Params{Memory: 256, Time: 1, Threads: 1}},
 	"bcrypt":   {Algorithm: auth.Bcrypt, BcryptCost: 4},
 	"scrypt":   {Algorithm: auth.Scrypt, Scrypt: auth.ScryptParams{LogN: 8, R: 8, P: 1}},
 	"pbkdf2":   {Algorithm: auth.PBKDF2SHA256, PBKDF2Iterations: 1000},
 }
 
-func newHasher(t testing.TB, cfg auth.HasherConfig) *auth.Hasher {
+func newTestHasher(t testing.TB, cfg auth.HasherConfig) *auth.Hasher {
 	t.Helper()
 	h, err := auth.NewHasher(cfg)
 	if err != nil {
@@ -31,9 +31,9 @@ func newHasher(t testing.TB, cfg auth.HasherConfig) *auth.Hasher {
 func TestHashVerifyRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	prefixes := map[string]string{"argon2id": "$argon2id$v=19$m=256,t=1,p=1$", "bcrypt": "$2b$04$", "scrypt": "$scrypt$ln=8,r=8,p=1$", "pbkdf2": "$pbkdf2-sha256$1000$"}
-	for name, cfg := range fastConfigs {
+	for name, cfg := range passwordFastConfigs {
 		t.Run(name, func(t *testing.T) {
-			h := newHasher(t, cfg)
+			h := newTestHasher(t, cfg)
 			for _, pw := range []string{"correct horse battery staple", "x", "pässwörd ✓ 密码", strings.Repeat("a", 72)} {
 				enc, err := h.Hash(ctx, pw)
 				if err != nil {
@@ -64,7 +64,7 @@ func TestHashVerifyRoundTrip(t *testing.T) {
 
 func TestHashInputErrors(t *testing.T) {
 	ctx := context.Background()
-	h := newHasher(t, fastConfigs["argon2id"])
+	h := newTestHasher(t, passwordFastConfigs["argon2id"])
 	if _, err := h.Hash(ctx, ""); !errors.Is(err, auth.ErrEmptyPassword) {
 		t.Errorf("Hash(\"\") = %v, want ErrEmptyPassword", err)
 	}
@@ -87,7 +87,7 @@ func TestHashInputErrors(t *testing.T) {
 
 func TestBcryptNeverTruncates(t *testing.T) {
 	ctx := context.Background()
-	h := newHasher(t, fastConfigs["bcrypt"])
+	h := newTestHasher(t, passwordFastConfigs["bcrypt"])
 	pw73 := strings.Repeat("b", 73)
 	if _, err := h.Hash(ctx, pw73); !errors.Is(err, auth.ErrPasswordTooLong) {
 		t.Fatalf("bcrypt Hash(73 bytes) = %v, want ErrPasswordTooLong", err)
@@ -111,9 +111,9 @@ func TestBcryptNeverTruncates(t *testing.T) {
 
 func TestLogin(t *testing.T) {
 	ctx := context.Background()
-	for name, cfg := range fastConfigs {
+	for name, cfg := range passwordFastConfigs {
 		t.Run(name, func(t *testing.T) {
-			h := newHasher(t, cfg)
+			h := newTestHasher(t, cfg)
 			enc, err := h.Hash(ctx, "hunter2hunter2")
 			if err != nil {
 				t.Fatal(err)
@@ -137,12 +137,12 @@ func TestLogin(t *testing.T) {
 // TestLoginUpgrades moves a user from each legacy algorithm to argon2id at login.
 func TestLoginUpgrades(t *testing.T) {
 	ctx := context.Background()
-	current := newHasher(t, fastConfigs["argon2id"])
-	for name, cfg := range fastConfigs {
+	current := newTestHasher(t, passwordFastConfigs["argon2id"])
+	for name, cfg := range passwordFastConfigs {
 		t.Run(name, func(t *testing.T) {
-			old := newHasher(t, cfg)
+			old := newTestHasher(t, cfg)
 			if name == "argon2id" {
-				old = newHasher(t, auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 128, Time: 1, Threads: 1}})
+				old = newTestHasher(t, auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 128, Time: 1, Threads: 1}})
 			}
 			legacy, err := old.Hash(ctx, "s3cret-Passw0rd")
 			if err != nil {
@@ -172,7 +172,7 @@ func TestLoginUpgrades(t *testing.T) {
 // quickly and without allocating what their parameters ask for.
 func TestHostileStoredHashes(t *testing.T) {
 	ctx := context.Background()
-	h := newHasher(t, auth.HasherConfig{})
+	h := newTestHasher(t, auth.HasherConfig{})
 	const s, d = "c29tZXNhbHRzb21lc2FsdA", "CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc"
 	tests := []struct {
 		name, enc string
@@ -225,22 +225,22 @@ func TestHostileStoredHashes(t *testing.T) {
 
 func TestHashLimitsRaiseAndLower(t *testing.T) {
 	ctx := context.Background()
-	big := newHasher(t, auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 1024, Time: 20, Threads: 1}})
+	big := newTestHasher(t, auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 1024, Time: 20, Threads: 1}})
 	enc, err := big.Hash(ctx, "password-x")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The default cap of t (16) is below this hash's t=20: refused, unless raised.
-	if _, err := newHasher(t, fastConfigs["argon2id"]).Verify(ctx, "password-x", enc); !errors.Is(err, auth.ErrHashParams) {
+	if _, err := newTestHasher(t, passwordFastConfigs["argon2id"]).Verify(ctx, "password-x", enc); !errors.Is(err, auth.ErrHashParams) {
 		t.Errorf("Verify(t=20) with default limits = %v, want ErrHashParams", err)
 	}
-	raised := newHasher(t, auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 256, Time: 1, Threads: 1}, Limits: auth.HashLimits{MaxTime: 32}})
+	raised := newTestHasher(t, auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 256, Time: 1, Threads: 1}, Limits: auth.HashLimits{MaxTime: 32}})
 	if _, err := raised.Verify(ctx, "password-x", enc); err != nil {
 		t.Errorf("Verify(t=20) with MaxTime 32 = %v, want nil", err)
 	}
 	// A memory budget below the default memory cap lowers the cap.
-	small := newHasher(t, auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 256, Time: 1, Threads: 1}, MemoryBudget: 1 << 20})
-	big2 := newHasher(t, auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 2048, Time: 1, Threads: 1}})
+	small := newTestHasher(t, auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 256, Time: 1, Threads: 1}, MemoryBudget: 1 << 20})
+	big2 := newTestHasher(t, auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 2048, Time: 1, Threads: 1}})
 	enc2, err := big2.Hash(ctx, "password-y")
 	if err != nil {
 		t.Fatal(err)
@@ -282,11 +282,11 @@ func TestNewHasherRejectsBadConfig(t *testing.T) {
 func TestPepperRotation(t *testing.T) {
 	ctx := context.Background()
 	k1, k2 := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
-	base := fastConfigs["argon2id"]
+	base := passwordFastConfigs["argon2id"]
 	with := func(peppers ...auth.Pepper) *auth.Hasher {
 		cfg := base
 		cfg.Peppers = peppers
-		return newHasher(t, cfg)
+		return newTestHasher(t, cfg)
 	}
 	h1 := with(auth.Pepper{ID: "k1", Key: k1})
 	enc1, err := h1.Hash(ctx, "pepper-me")
@@ -297,7 +297,7 @@ func TestPepperRotation(t *testing.T) {
 		t.Fatalf("Hash with pepper k1 = %q, want keyid=k1", enc1)
 	}
 	// The pepper matters: the same hash without the key does not verify.
-	if _, err := newHasher(t, base).Verify(ctx, "pepper-me", enc1); !errors.Is(err, auth.ErrUnknownPepper) {
+	if _, err := newTestHasher(t, base).Verify(ctx, "pepper-me", enc1); !errors.Is(err, auth.ErrUnknownPepper) {
 		t.Errorf("Verify without peppers = %v, want ErrUnknownPepper", err)
 	}
 	if _, err := with(auth.Pepper{ID: "k1", Key: k2}).Verify(ctx, "pepper-me", enc1); !errors.Is(err, auth.ErrPasswordMismatch) {
@@ -321,7 +321,7 @@ func TestPepperRotation(t *testing.T) {
 		t.Errorf("Login(k2 hash) = %v, want nil", err)
 	}
 	// An unpeppered hash verifies and is upgraded to the pepper.
-	plain, err := newHasher(t, base).Hash(ctx, "pepper-me")
+	plain, err := newTestHasher(t, base).Hash(ctx, "pepper-me")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,9 +330,9 @@ func TestPepperRotation(t *testing.T) {
 	}
 	// Peppers work for scrypt and PBKDF2 too.
 	for _, name := range []string{"scrypt", "pbkdf2"} {
-		cfg := fastConfigs[name]
+		cfg := passwordFastConfigs[name]
 		cfg.Peppers = []auth.Pepper{{ID: "k2", Key: k2}}
-		hp := newHasher(t, cfg)
+		hp := newTestHasher(t, cfg)
 		enc, err := hp.Hash(ctx, "pepper-me")
 		if err != nil || !strings.Contains(enc, "keyid=k2$") {
 			t.Fatalf("%s Hash with pepper = %q, %v", name, enc, err)
@@ -345,7 +345,7 @@ func TestPepperRotation(t *testing.T) {
 
 func TestNormalization(t *testing.T) {
 	ctx := context.Background()
-	h := newHasher(t, fastConfigs["argon2id"])
+	h := newTestHasher(t, passwordFastConfigs["argon2id"])
 	// "ﬁ" (U+FB01) is "fi" under NFKC; "Å" as A + combining ring is U+00C5.
 	enc, err := h.Hash(ctx, "\uFB01nally A\u030A")
 	if err != nil {
@@ -354,16 +354,16 @@ func TestNormalization(t *testing.T) {
 	if _, err := h.Verify(ctx, "finally \u00C5", enc); err != nil {
 		t.Errorf("Verify(NFKC-equivalent) = %v, want nil", err)
 	}
-	cfg := fastConfigs["argon2id"]
+	cfg := passwordFastConfigs["argon2id"]
 	cfg.SkipNormalization = true
-	raw := newHasher(t, cfg)
+	raw := newTestHasher(t, cfg)
 	if _, err := raw.Verify(ctx, "\uFB01nally A\u030A", enc); !errors.Is(err, auth.ErrPasswordMismatch) {
 		t.Errorf("Verify(raw bytes) with SkipNormalization = %v, want ErrPasswordMismatch", err)
 	}
 }
 
 func TestCancelledContext(t *testing.T) {
-	h := newHasher(t, fastConfigs["argon2id"])
+	h := newTestHasher(t, passwordFastConfigs["argon2id"])
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := h.Hash(ctx, "pw-1234567"); !errors.Is(err, context.Canceled) {

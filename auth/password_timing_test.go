@@ -18,7 +18,7 @@ import (
 //   - the two cases are interleaved, alternating which goes first, so drift in machine load
 //     affects both alike;
 //   - it compares medians of many samples, which ignore the outliers a busy machine causes:
-//     the median of the per-pair ratios (each pair measured back to back) and, logged beside
+//     the passwordMedian of the per-pair ratios (each pair measured back to back) and, logged beside
 //     it, the ratio of the two medians;
 //   - a run that exceeds the bound is measured again, up to three times: a real timing leak
 //     (an early return, a cheaper dummy) shows in every run.
@@ -30,12 +30,12 @@ func TestLoginTimingUnknownUserVsWrongPassword(t *testing.T) {
 		t.Skip("timing test skipped in -short mode")
 	}
 	ctx := context.Background()
-	h := newHasher(t, auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 4096, Time: 2, Threads: 1}})
+	h := newTestHasher(t, auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 4096, Time: 2, Threads: 1}})
 	stored, err := h.Hash(ctx, "the-real-password")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cheaper, err := newHasher(t, auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 1024, Time: 2, Threads: 1}}).Hash(ctx, "the-real-password")
+	cheaper, err := newTestHasher(t, auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 1024, Time: 2, Threads: 1}}).Hash(ctx, "the-real-password")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,22 +68,22 @@ func TestLoginTimingUnknownUserVsWrongPassword(t *testing.T) {
 			ratios = append(ratios, float64(u)/float64(w))
 			cheapRatios = append(cheapRatios, float64(c)/float64(w))
 		}
-		ratio, cheapRatio = median(ratios), median(cheapRatios)
-		t.Logf("attempt %d: median of paired ratios unknown user / wrong password %.3f (medians %v and %v, ratio %.3f); quarter-memory hash / wrong password %.3f",
-			attempt, ratio, median(unknown), median(wrong), float64(median(unknown))/float64(median(wrong)), cheapRatio)
+		ratio, cheapRatio = passwordMedian(ratios), passwordMedian(cheapRatios)
+		t.Logf("attempt %d: passwordMedian of paired ratios unknown user / wrong password %.3f (medians %v and %v, ratio %.3f); quarter-memory hash / wrong password %.3f",
+			attempt, ratio, passwordMedian(unknown), passwordMedian(wrong), float64(passwordMedian(unknown))/float64(passwordMedian(wrong)), cheapRatio)
 		if ratio > 0.9 && ratio < 1.1 && cheapRatio < 0.9 {
 			return
 		}
 	}
 	if ratio <= 0.9 || ratio >= 1.1 {
-		t.Errorf("median Login time, unknown user / wrong password = %.3f, want within 10%% of 1", ratio)
+		t.Errorf("passwordMedian Login time, unknown user / wrong password = %.3f, want within 10%% of 1", ratio)
 	}
 	if cheapRatio >= 0.9 {
-		t.Errorf("median Login time, quarter-memory hash / wrong password = %.3f: the measurement cannot see a 4x cheaper hash", cheapRatio)
+		t.Errorf("passwordMedian Login time, quarter-memory hash / wrong password = %.3f: the measurement cannot see a 4x cheaper hash", cheapRatio)
 	}
 }
 
-func median[T time.Duration | float64](d []T) T {
+func passwordMedian[T time.Duration | float64](d []T) T {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[len(s)/2]

@@ -141,21 +141,21 @@ func (p *phcParams) next() (key, value string, ok bool, err error) {
 	pair, p.s, _ = strings.Cut(p.s, ",")
 	key, value, found := strings.Cut(pair, "=")
 	if !found || key == "" || value == "" {
-		return "", "", false, fmt.Errorf("%w: parameter %q is not name=value", ErrMalformedHash, truncateForError(pair))
+		return "", "", false, fmt.Errorf("%w: parameter %q is not name=value", ErrMalformedHash, phcTruncate(pair))
 	}
 	return key, value, true, nil
 }
 
-// truncateForError keeps error messages short whatever the input.
-func truncateForError(s string) string {
+// phcTruncate keeps error messages short whatever the input.
+func phcTruncate(s string) string {
 	if len(s) > 24 {
 		return s[:24] + "..."
 	}
 	return s
 }
 
-// parseDecimal parses a decimal number without sign, leading zeros or overflow beyond max.
-func parseDecimal(name, v string, maxValue uint64) (uint64, error) {
+// phcDecimal parses a decimal number without sign, leading zeros or overflow beyond max.
+func phcDecimal(name, v string, maxValue uint64) (uint64, error) {
 	if len(v) > 1 && v[0] == '0' {
 		return 0, fmt.Errorf("%w: %s has a leading zero", ErrMalformedHash, name)
 	}
@@ -243,7 +243,7 @@ func parseArgon2(alg phcAlg, rest string, lim *hashLimits) (*phcHash, error) {
 		return nil, fmt.Errorf("%w: argon2 version 0x10 (no v= field); only v=19 is supported", ErrUnsupportedHash)
 	}
 	if ver != "v=19" {
-		return nil, fmt.Errorf("%w: argon2 %s; only v=19 is supported", ErrUnsupportedHash, truncateForError(ver))
+		return nil, fmt.Errorf("%w: argon2 %s; only v=19 is supported", ErrUnsupportedHash, phcTruncate(ver))
 	}
 	params, rest, ok := strings.Cut(rest, "$")
 	if !ok {
@@ -262,19 +262,19 @@ func parseArgon2(alg phcAlg, rest string, lim *hashLimits) (*phcHash, error) {
 		}
 		switch k {
 		case "m":
-			n, err := parseDecimal("m", v, uint64(lim.memoryBytes/1024))
+			n, err := phcDecimal("m", v, uint64(lim.memoryBytes/1024))
 			if err != nil {
 				return nil, err
 			}
 			h.memory = uint32(n) // #nosec G115 -- bounded by the memory cap, itself at most 4 TiB/1024
 		case "t":
-			n, err := parseDecimal("t", v, uint64(lim.time))
+			n, err := phcDecimal("t", v, uint64(lim.time))
 			if err != nil {
 				return nil, err
 			}
 			h.time = uint32(n) // #nosec G115 -- bounded by lim.time, a uint32
 		case "p":
-			n, err := parseDecimal("p", v, uint64(lim.threads))
+			n, err := phcDecimal("p", v, uint64(lim.threads))
 			if err != nil {
 				return nil, err
 			}
@@ -333,19 +333,19 @@ func parseScrypt(rest string, lim *hashLimits) (*phcHash, error) {
 		}
 		switch k {
 		case "ln":
-			n, err := parseDecimal("ln", v, uint64(lim.scryptLogN))
+			n, err := phcDecimal("ln", v, uint64(lim.scryptLogN))
 			if err != nil {
 				return nil, err
 			}
 			h.logN = uint8(n) // #nosec G115 -- bounded by lim.scryptLogN, a uint8
 		case "r":
-			n, err := parseDecimal("r", v, uint64(lim.scryptR))
+			n, err := phcDecimal("r", v, uint64(lim.scryptR))
 			if err != nil {
 				return nil, err
 			}
 			h.r = uint32(n) // #nosec G115 -- bounded by lim.scryptR, a uint32
 		case "p":
-			n, err := parseDecimal("p", v, uint64(lim.scryptP))
+			n, err := phcDecimal("p", v, uint64(lim.scryptP))
 			if err != nil {
 				return nil, err
 			}
@@ -389,7 +389,7 @@ func parsePBKDF2(rest string, lim *hashLimits) (*phcHash, error) {
 	h := &phcHash{alg: phcPBKDF2}
 	maxIter := uint64(lim.pbkdf2Iter) // #nosec G115 -- a positive int
 	if params != "" && params[0] >= '0' && params[0] <= '9' {
-		n, err := parseDecimal("rounds", params, maxIter)
+		n, err := phcDecimal("rounds", params, maxIter)
 		if err != nil {
 			return nil, err
 		}
@@ -403,7 +403,7 @@ func parsePBKDF2(rest string, lim *hashLimits) (*phcHash, error) {
 		if !ok || k != "i" {
 			return nil, fmt.Errorf("%w: pbkdf2 parameter 1 must be i", ErrMalformedHash)
 		}
-		n, err := parseDecimal("i", v, maxIter)
+		n, err := phcDecimal("i", v, maxIter)
 		if err != nil {
 			return nil, err
 		}

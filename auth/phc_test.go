@@ -59,12 +59,12 @@ func TestArgon2ReferenceVectors(t *testing.T) {
 			if string(ph.salt) != v.salt {
 				t.Errorf("salt = %q, want %q", ph.salt, v.salt)
 			}
-			sum, err := derive(ph, []byte(v.password), 32)
+			sum, err := deriveDigest(ph, []byte(v.password), 32)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got := hex.EncodeToString(sum); got != v.hex {
-				t.Errorf("derive(%q) = %s, want %s", v.phc, got, v.hex)
+				t.Errorf("deriveDigest(%q) = %s, want %s", v.phc, got, v.hex)
 			}
 			if got := ph.String(); got != v.phc {
 				t.Errorf("String() = %q, want %q", got, v.phc)
