@@ -1,0 +1,161 @@
+package secretbox
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+)
+
+// maxKeyFile bounds ReadKeyFile: key files hold a few encoded keys, never megabytes.
+const maxKeyFile = 64 << 10
+
+// EncryptFile encrypts everything read from src into the file name as a stream (see
+// [NewWriter]) wrapped by w and bound to ad, crash-safely: it writes a 0600 temporary file in the
+// same directory (created exclusively, never through a symlink), syncs it, renames it over name
+// and syncs the directory, so that name always holds either its old content or the complete new
+// one. A crash can leave a temporary file named ".<name>.tmp-*" behind; it is never read.
+func EncryptFile(name string, src io.Reader, w Wrapper, ad []byte) error {
+	return writeAtomic(name, func(f io.Writer) error {
+		sw, err := NewWriter(f, w, ad)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(sw, src); err != nil {
+			return err
+		}
+		return sw.Close()
+	})
+}
+
+// DecryptFile decrypts the stream in the file name, made by [EncryptFile] or [NewWriter] with a
+// matching w and ad, into dst. It returns [ErrAuth] if the file is not authentic; since the file
+// is decrypted chunk by chunk in constant memory, dst may by then have received the authentic
+// chunks that came before the failure, and must discard them.
+func DecryptFile(name string, dst io.Writer, w Wrapper, ad []byte) error {
+	f, err := os.Open(name) // #nosec G304 -- the caller names the file to decrypt
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }() // read-only: nothing to flush
+	r, err := NewReader(f, w, ad)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(dst, r)
+	return err
+}
+
+// RewrapFile replaces the header of the stream file name by one wrapping the same data key with
+// to instead of from (see [Rewrap]), crash-safely, without decrypting or re-encrypting the body.
+func RewrapFile(name string, from, to Wrapper, ad []byte) error {
+	f, err := os.Open(name) // #nosec G304 -- the caller names the file to rewrap
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }() // read-only: nothing to flush
+	return writeAtomic(name, func(dst io.Writer) error { return Rewrap(dst, f, from, to, ad) })
+}
+
+// ReadKeyFile returns the content of the file name (at most 64 KiB), refusing with an error that
+// wraps [ErrInsecurePermissions] a file that is not a regular file or that its group or others
+// may read or write (mode & 0o077 != 0). Symbolic links are followed, and the permissions of the
+// file they lead to are checked. On Windows, where Unix modes are not meaningful, the mode check is
+// skipped.
+func ReadKeyFile(name string) ([]byte, error) {
+	f, err := os.Open(name) // #nosec G304 -- the caller names its key file
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }() // read-only: nothing to flush
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() || (runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0) {
+		return nil, fmt.Errorf("%w: %s has mode %v; want 0600 or stricter (chmod 600 %s)", ErrInsecurePermissions, name, fi.Mode(), name)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxKeyFile {
+		return nil, fmt.Errorf("secretbox: key file %s is larger than %d bytes", name, maxKeyFile)
+	}
+	return b, nil
+}
+
+// WriteKeyFile writes data to the file name with mode 0600, crash-safely (as [EncryptFile]).
+func WriteKeyFile(name string, data []byte) error {
+	return writeAtomic(name, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomic writes name through a synced 0600 temporary file in the same directory, renamed
+// over name, then syncs the directory. The directory is opened as an os.Root so that neither
+// the temporary file nor the rename can be redirected outside it through a symlink.
+func writeAtomic(name string, fill func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(name)
+	if dir == "" {
+		dir = "."
+	}
+	if base == "" || base == "." || base == ".." {
+		return fmt.Errorf("secretbox: %q does not name a file", name)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = root.Close() }() // a directory handle: nothing to flush
+
+	var suffix [8]byte
+	_, _ = rand.Read(suffix[:]) // crypto/rand.Read never fails (Go 1.24+)
+	tmp := "." + base + ".tmp-" + hex.EncodeToString(suffix[:])
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = root.Remove(tmp)
+		}
+	}()
+	if err = fill(f); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = root.Rename(tmp, base); err != nil {
+		return err
+	}
+	return syncDir(root)
+}
+
+// syncDir makes the rename durable. Windows cannot sync a directory, and there the rename is
+// durable once it returns; some file systems reject directory syncs with EINVAL, which is ignored.
+func syncDir(root *os.Root) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := root.Open(".")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = d.Close() }() // a directory handle: nothing to flush
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,280 @@
+package secretbox_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-go/rampart/secretbox"
+)
+
+func TestEncryptFile(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "data.bin")
+	kr := mustKeyring(t, mustKey(t))
+	pt := pattern(2*chunk + 3)
+	if err := secretbox.EncryptFile(name, bytes.NewReader(pt), kr, []byte("data.bin")); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode = %v, want 0600", fi.Mode())
+	}
+	var out bytes.Buffer
+	if err := secretbox.DecryptFile(name, &out, kr, []byte("data.bin")); err != nil || !bytes.Equal(out.Bytes(), pt) {
+		t.Fatalf("DecryptFile = %d bytes, %v", out.Len(), err)
+	}
+	if err := secretbox.DecryptFile(name, io.Discard, kr, []byte("other")); !errors.Is(err, secretbox.ErrAuth) {
+		t.Errorf("DecryptFile with the wrong ad = %v, want ErrAuth", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries, want only the file (no temporary left)", len(entries))
+	}
+
+	// A failing source leaves the old file intact and no temporary behind.
+	if err := secretbox.EncryptFile(name, io.MultiReader(bytes.NewReader(pt), iotestErr{}), kr, nil); !errors.Is(err, errSource) {
+		t.Errorf("EncryptFile from a failing reader = %v", err)
+	}
+	out.Reset()
+	if err := secretbox.DecryptFile(name, &out, kr, []byte("data.bin")); err != nil || !bytes.Equal(out.Bytes(), pt) {
+		t.Errorf("old file damaged by a failed write: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("a failed write left %d entries", len(entries))
+	}
+
+	// RewrapFile moves the file to a new primary without touching the body.
+	newer := mustKeyring(t, mustKey(t), kr.Primary())
+	before, _ := os.ReadFile(name)
+	if err := secretbox.RewrapFile(name, newer, newer, []byte("data.bin")); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(name)
+	if !bytes.Equal(before[keyringHeader:], after[keyringHeader:]) {
+		t.Error("RewrapFile changed the body")
+	}
+	out.Reset()
+	if err := secretbox.DecryptFile(name, &out, mustKeyring(t, newer.Primary()), []byte("data.bin")); err != nil || !bytes.Equal(out.Bytes(), pt) {
+		t.Errorf("after RewrapFile, the new key alone: %v", err)
+	}
+	if err := secretbox.DecryptFile(filepath.Join(dir, "missing"), io.Discard, kr, nil); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("DecryptFile(missing) = %v", err)
+	}
+}
+
+var errSource = errors.New("source failed")
+
+type iotestErr struct{}
+
+func (iotestErr) Read([]byte) (int, error) { return 0, errSource }
+
+func TestKeyFiles(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Unix permissions")
+	}
+	dir := t.TempDir()
+	name := filepath.Join(dir, "keys")
+	k := mustKey(t)
+	if err := secretbox.WriteKeyFile(name, []byte(k.Encode()+"\n")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(name); fi.Mode().Perm() != 0o600 {
+		t.Errorf("WriteKeyFile mode = %v, want 0600", fi.Mode())
+	}
+	b, err := secretbox.ReadKeyFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := secretbox.ParseKeyring(string(b))
+	if err != nil || r.Primary().ID() != k.ID() {
+		t.Fatalf("ParseKeyring(ReadKeyFile) = %v, %v", r, err)
+	}
+
+	for _, mode := range []os.FileMode{0o640, 0o604, 0o620, 0o644, 0o666} {
+		if err := os.Chmod(name, mode); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := secretbox.ReadKeyFile(name); !errors.Is(err, secretbox.ErrInsecurePermissions) {
+			t.Errorf("ReadKeyFile(mode %v) = %v, want ErrInsecurePermissions", mode, err)
+		}
+	}
+	// Rewriting a too-open key file leaves it 0600.
+	if err := secretbox.WriteKeyFile(name, []byte(k.Encode())); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := secretbox.ReadKeyFile(name); err != nil {
+		t.Errorf("ReadKeyFile after WriteKeyFile = %v", err)
+	}
+	if _, err := secretbox.ReadKeyFile(dir); !errors.Is(err, secretbox.ErrInsecurePermissions) {
+		t.Errorf("ReadKeyFile(directory) = %v, want ErrInsecurePermissions", err)
+	}
+	big := filepath.Join(dir, "big")
+	if err := secretbox.WriteKeyFile(big, make([]byte, 64<<10+1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := secretbox.ReadKeyFile(big); err == nil {
+		t.Error("ReadKeyFile accepted a file over 64 KiB")
+	}
+
+	// A symlink at the target is replaced, never followed: the file it points to is untouched.
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("untouched"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := secretbox.WriteKeyFile(link, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "untouched" {
+		t.Errorf("the symlink's target was overwritten: %q", b)
+	}
+	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink != 0 {
+		t.Error("the symlink is still there")
+	}
+	if err := secretbox.WriteKeyFile(dir+"/", []byte("x")); err == nil {
+		t.Error("WriteKeyFile to a directory path succeeded")
+	}
+}
+
+// Environment of the SIGKILL helper process.
+const (
+	killHelperVar = "SECRETBOX_KILL_HELPER"
+	killFileVar   = "SECRETBOX_KILL_FILE"
+	killKeyVar    = "SECRETBOX_KILL_KEY"
+	killStartVar  = "SECRETBOX_KILL_START"
+)
+
+// version returns the content of version v: a header naming v and its length, then a pattern
+// derived from v, long enough (up to ~200 KiB) to span several chunks.
+func version(v int) []byte {
+	n := 1 + (v*7919)%(200<<10)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "version %d length %d\n", v, n)
+	for i := range n {
+		b.WriteByte(byte(v + i*31))
+	}
+	return b.Bytes()
+}
+
+// checkVersion reports whether b is one complete version.
+func checkVersion(b []byte) (int, bool) {
+	line, _, ok := bytes.Cut(b, []byte("\n"))
+	if !ok {
+		return 0, false
+	}
+	f := strings.Fields(string(line))
+	if len(f) != 4 || f[0] != "version" {
+		return 0, false
+	}
+	v, err := strconv.Atoi(f[1])
+	if err != nil {
+		return 0, false
+	}
+	return v, bytes.Equal(b, version(v))
+}
+
+// TestKillHelper is not a test: run by TestEncryptFileSurvivesSIGKILL as a child process, it
+// encrypts new versions of a file in a loop until it is killed.
+func TestKillHelper(t *testing.T) {
+	if os.Getenv(killHelperVar) != "1" {
+		t.Skip("helper process for TestEncryptFileSurvivesSIGKILL")
+	}
+	k, err := secretbox.ParseKey(os.Getenv(killKeyVar))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr := mustKeyring(t, k)
+	v, _ := strconv.Atoi(os.Getenv(killStartVar))
+	name := os.Getenv(killFileVar)
+	out := bufio.NewWriter(os.Stdout)
+	for ; ; v++ {
+		fmt.Fprintf(out, "start %d\n", v)
+		if err := out.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := secretbox.EncryptFile(name, bytes.NewReader(version(v)), kr, []byte("kill")); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestEncryptFileSurvivesSIGKILL(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+		t.Skip("needs SIGKILL and subprocesses")
+	}
+	dir := t.TempDir()
+	name := filepath.Join(dir, "state.enc")
+	k := mustKey(t)
+	kr := mustKeyring(t, k)
+	if err := secretbox.EncryptFile(name, bytes.NewReader(version(0)), kr, []byte("kill")); err != nil {
+		t.Fatal(err)
+	}
+	const rounds = 24
+	rng := rand.New(rand.NewPCG(1, 2)) //nolint:gosec // reproducible kill timings, not a secret
+	newest, killedMidWrite := 0, 0
+	for round := range rounds {
+		start := (round + 1) * 1000
+		cmd := exec.Command(os.Args[0], "-test.run=^TestKillHelper$", "-test.count=1") //nolint:gosec // re-executes this test binary
+		cmd.Env = append(os.Environ(), killHelperVar+"=1", killFileVar+"="+name, killKeyVar+"="+k.Encode(),
+			killStartVar+"="+strconv.Itoa(start))
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Let the child start between 1 and 4 writes, then kill it at a varied moment.
+		lines := bufio.NewScanner(stdout)
+		want := 1 + rng.IntN(4)
+		for i := 0; i < want && lines.Scan(); i++ {
+		}
+		<-time.After(time.Duration(rng.IntN(2000)) * time.Microsecond)
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+
+		var out bytes.Buffer
+		if err := secretbox.DecryptFile(name, &out, kr, []byte("kill")); err != nil {
+			t.Fatalf("round %d: after SIGKILL the file does not decrypt: %v", round, err)
+		}
+		v, ok := checkVersion(out.Bytes())
+		if !ok {
+			t.Fatalf("round %d: after SIGKILL the file holds an incomplete version (%d bytes)", round, out.Len())
+		}
+		if v < newest {
+			t.Fatalf("round %d: the file went back from version %d to %d", round, newest, v)
+		}
+		if v != start+want-1 {
+			killedMidWrite++ // the kill landed before the last started write was renamed
+		}
+		newest = v
+	}
+	if newest < 1000 {
+		t.Errorf("the child never completed a write (newest version %d)", newest)
+	}
+	t.Logf("%d rounds, %d kills landed inside a write, newest version %d", rounds, killedMidWrite, newest)
+	fi, err := os.Stat(name)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode after the kills = %v, %v; want 0600", fi.Mode(), err)
+	}
+}

@@ -1,0 +1,140 @@
+package secretbox_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/rampart-go/rampart/secretbox"
+)
+
+func TestKeyringSealOpen(t *testing.T) {
+	old, cur := mustKey(t), mustKey(t)
+	before := mustKeyring(t, old)
+	after := mustKeyring(t, cur, old)
+
+	tests := []struct {
+		name string
+		pt   []byte
+		ad   []byte
+	}{
+		{"empty", nil, nil},
+		{"small", []byte("4111 1111 1111 1111"), []byte("users/42/card")},
+		{"no ad", []byte("x"), nil},
+		{"large", bytes.Repeat([]byte("a"), 1<<20), []byte("blob")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sealed, err := before.Seal(tt.pt, tt.ad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sealed) != len(tt.pt)+45 {
+				t.Errorf("len(Seal) = %d, want %d", len(sealed), len(tt.pt)+45)
+			}
+			got, stale, err := before.Open(sealed, tt.ad)
+			if err != nil || stale || !bytes.Equal(got, tt.pt) {
+				t.Fatalf("Open under the sealing primary = %q, %v, %v", got, stale, err)
+			}
+			got, stale, err = after.Open(sealed, tt.ad)
+			if err != nil || !stale || !bytes.Equal(got, tt.pt) {
+				t.Fatalf("Open after rotation = %v, stale %v, %v; want stale", len(got), stale, err)
+			}
+			resealed, err := after.Seal(got, tt.ad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, stale, err := after.Open(resealed, tt.ad); err != nil || stale {
+				t.Errorf("Open(resealed) stale %v, %v", stale, err)
+			}
+			if _, _, err := before.Open(resealed, tt.ad); !errors.Is(err, secretbox.ErrAuth) {
+				t.Errorf("old keyring opens a value sealed under a key it lacks: %v", err)
+			}
+			if _, _, err := after.Open(sealed, append(tt.ad, 'x')); !errors.Is(err, secretbox.ErrAuth) {
+				t.Errorf("Open with different ad = %v, want ErrAuth", err)
+			}
+		})
+	}
+}
+
+func TestKeyringTamper(t *testing.T) {
+	r := mustKeyring(t, mustKey(t), mustKey(t))
+	sealed, err := r.Seal([]byte("attack at dawn"), []byte("row 7"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range len(sealed) * 8 {
+		m := bytes.Clone(sealed)
+		m[i/8] ^= 1 << (i % 8)
+		if got, _, err := r.Open(m, []byte("row 7")); err != secretbox.ErrAuth || got != nil { //nolint:errorlint // the opaque error is returned unwrapped, and that is what is checked
+			t.Fatalf("bit %d flipped: Open = %q, %v; want exactly ErrAuth", i, got, err)
+		}
+	}
+	for n := range len(sealed) {
+		if _, _, err := r.Open(sealed[:n], []byte("row 7")); !errors.Is(err, secretbox.ErrAuth) {
+			t.Fatalf("truncated to %d: Open = %v, want ErrAuth", n, err)
+		}
+	}
+	if _, _, err := r.Open(append(bytes.Clone(sealed), 0), []byte("row 7")); !errors.Is(err, secretbox.ErrAuth) {
+		t.Errorf("extended: Open = %v, want ErrAuth", err)
+	}
+}
+
+func TestNewKeyringErrors(t *testing.T) {
+	k := mustKey(t)
+	if _, err := secretbox.NewKeyring(k, k); err == nil {
+		t.Error("NewKeyring with a duplicate ID succeeded")
+	}
+	if _, err := secretbox.NewKeyring(nil); err == nil {
+		t.Error("NewKeyring(nil) succeeded")
+	}
+	if _, err := secretbox.NewKeyring(k, nil); err == nil {
+		t.Error("NewKeyring(k, nil) succeeded")
+	}
+}
+
+func TestKeyEncoding(t *testing.T) {
+	k := mustKey(t)
+	enc := k.Encode()
+	k2, err := secretbox.ParseKey(enc)
+	if err != nil || k2.ID() != k.ID() || k2.Encode() != enc {
+		t.Fatalf("ParseKey(Encode()) = %v, %v", k2, err)
+	}
+	// Both keys open each other's values.
+	sealed, _ := mustKeyring(t, k).Seal([]byte("v"), nil)
+	if got, _, err := mustKeyring(t, k2).Open(sealed, nil); err != nil || string(got) != "v" {
+		t.Errorf("parsed key Open = %q, %v", got, err)
+	}
+	for _, bad := range []string{"", enc + " ", " " + enc, enc + "\n", enc[:len(enc)-1], enc + "A", "sbk2_" + enc[5:], strings.ToUpper(enc)} {
+		if _, err := secretbox.ParseKey(bad); !errors.Is(err, secretbox.ErrInvalidKey) {
+			t.Errorf("ParseKey(%q) = %v, want ErrInvalidKey", bad, err)
+		}
+	}
+	assertRedacted(t, k, enc)
+	assertRedacted(t, *k, enc)
+	if s := fmt.Sprint(k); !strings.Contains(s, fmt.Sprintf("%08x", k.ID())) {
+		t.Errorf("String() = %q, want it to show the key ID", s)
+	}
+}
+
+func TestParseKeyring(t *testing.T) {
+	a, b := mustKey(t), mustKey(t)
+	r, err := secretbox.ParseKeyring(a.Encode() + "\n" + b.Encode() + "\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Primary().ID() != a.ID() {
+		t.Errorf("Primary().ID() = %08x, want the first key %08x", r.Primary().ID(), a.ID())
+	}
+	sealed, _ := mustKeyring(t, b).Seal([]byte("x"), nil)
+	if _, stale, err := r.Open(sealed, nil); err != nil || !stale {
+		t.Errorf("Open(value under second key) stale %v, %v; want stale", stale, err)
+	}
+	for _, bad := range []string{"", "  \n", a.Encode() + " garbage"} {
+		if _, err := secretbox.ParseKeyring(bad); !errors.Is(err, secretbox.ErrInvalidKey) {
+			t.Errorf("ParseKeyring(%q) = %v, want ErrInvalidKey", bad, err)
+		}
+	}
+}

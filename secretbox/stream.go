@@ -1,0 +1,381 @@
+package secretbox
+
+import (
+	"bytes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// Stream layout (see FORMAT.md).
+const (
+	streamMagic   = "RSBS"
+	streamVersion = 0x01
+	streamSalt    = 16
+	// prefixSize is magic, version, stream salt and wrap type.
+	prefixSize  = len(streamMagic) + 1 + streamSalt + 1
+	dataKeySize = 32
+	chunkSize   = 64 << 10
+	tagSize     = chacha20poly1305.Overhead
+	encChunk    = chunkSize + tagSize
+	infoStream  = "rampart secretbox v1 stream"
+
+	wrapKeyring  = 0x01
+	wrapArgon2id = 0x02
+	wrapScrypt   = 0x03
+
+	wrappedKey      = dataKeySize + tagSize
+	keyringWrapSize = 4 + chacha20poly1305.NonceSizeX + wrappedKey
+)
+
+// Wrapper protects a stream's random data key in the stream header. It is implemented by
+// [*Keyring] (the key is wrapped under the primary key and unwrapped by the key ID in the header)
+// and by [*Passphrase] (the key is wrapped under a key derived from the passphrase); the method
+// set is unexported so that the header format stays closed.
+type Wrapper interface {
+	wrapType() byte
+	random() io.Reader
+	wrapKey(hdr []byte, dk *[dataKeySize]byte, ad []byte) ([]byte, error)
+	unwrapKey(prefix []byte, src io.Reader, ad []byte) (dk [dataKeySize]byte, stale bool, err error)
+}
+
+// readErr turns the end of input inside a header or chunk into ErrAuth (a truncated stream is
+// not authentic) and passes other I/O errors through.
+func readErr(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return ErrAuth
+	}
+	return err
+}
+
+// chunkAEAD derives the per-stream chunk AEAD from the data key and the stream salt.
+func chunkAEAD(dk *[dataKeySize]byte, salt []byte) cipher.AEAD {
+	k, err := hkdf.Key(sha256.New, dk[:], salt, infoStream, chacha20poly1305.KeySize)
+	if err != nil {
+		panic(err) // unreachable
+	}
+	aead, err := chacha20poly1305.New(k)
+	if err != nil {
+		panic(err) // unreachable
+	}
+	return aead
+}
+
+// writeHeader builds the header for a new stream under w and returns it with its chunk AEAD.
+func newHeader(w Wrapper, ad []byte) ([]byte, cipher.AEAD, error) {
+	if w == nil {
+		return nil, nil, errors.New("secretbox: nil Wrapper")
+	}
+	if len(ad) > maxAD {
+		return nil, nil, errors.New("secretbox: associated data larger than 1 GiB")
+	}
+	var dk [dataKeySize]byte
+	hdr := make([]byte, prefixSize, 128)
+	copy(hdr, streamMagic)
+	hdr[4] = streamVersion
+	// Randomness is consumed in this order: data key, stream salt, then the wrapper's own.
+	if err := readRand(w.random(), dk[:]); err != nil {
+		return nil, nil, err
+	}
+	if err := readRand(w.random(), hdr[5:5+streamSalt]); err != nil {
+		return nil, nil, err
+	}
+	hdr[prefixSize-1] = w.wrapType()
+	hdr, err := w.wrapKey(hdr, &dk, ad)
+	if err != nil {
+		return nil, nil, err
+	}
+	return hdr, chunkAEAD(&dk, hdr[5:5+streamSalt]), nil
+}
+
+// readHeader reads and unwraps a stream header from src.
+func readHeader(src io.Reader, w Wrapper, ad []byte) (prefix []byte, dk [dataKeySize]byte, stale bool, err error) {
+	if w == nil {
+		return nil, dk, false, errors.New("secretbox: nil Wrapper")
+	}
+	if len(ad) > maxAD {
+		return nil, dk, false, ErrAuth
+	}
+	prefix = make([]byte, prefixSize)
+	if _, err := io.ReadFull(src, prefix); err != nil {
+		return nil, dk, false, readErr(err)
+	}
+	if string(prefix[:4]) != streamMagic || prefix[4] != streamVersion {
+		return nil, dk, false, ErrAuth
+	}
+	dk, stale, err = w.unwrapKey(prefix, src, ad)
+	if err != nil {
+		return nil, dk, false, err
+	}
+	return prefix, dk, stale, nil
+}
+
+// setNonce writes the STREAM nonce: an 11-byte big-endian chunk counter and the last-chunk flag.
+func setNonce(nonce *[chacha20poly1305.NonceSize]byte, counter uint64, last bool) {
+	binary.BigEndian.PutUint64(nonce[3:11], counter)
+	nonce[11] = 0
+	if last {
+		nonce[11] = 1
+	}
+}
+
+// writer encrypts a stream; it implements io.WriteCloser.
+type writer struct {
+	dst     io.Writer
+	aead    cipher.AEAD
+	buf     []byte // plaintext of the current chunk, with room for the tag
+	counter uint64
+	nonce   [chacha20poly1305.NonceSize]byte
+	err     error
+}
+
+// NewWriter writes a stream header to dst and returns a writer that encrypts everything written
+// to it in 64 KiB authenticated chunks. A fresh random data key encrypts the chunks; w wraps it
+// in the header, bound to ad (associated data, authenticated but not stored). Close must be
+// called to write the final chunk; it does not close dst. Memory use is constant (one chunk).
+// The writer is not safe for concurrent use.
+func NewWriter(dst io.Writer, w Wrapper, ad []byte) (io.WriteCloser, error) {
+	hdr, aead, err := newHeader(w, ad)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dst.Write(hdr); err != nil {
+		return nil, err
+	}
+	return &writer{dst: dst, aead: aead, buf: make([]byte, 0, encChunk)}, nil
+}
+
+// Write encrypts p. Full chunks are written to dst as soon as more data follows them.
+func (s *writer) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n := 0
+	for len(p) > 0 {
+		if len(s.buf) == chunkSize {
+			if err := s.flush(false); err != nil {
+				return n, err
+			}
+		}
+		m := copy(s.buf[len(s.buf):chunkSize], p)
+		s.buf = s.buf[:len(s.buf)+m]
+		p = p[m:]
+		n += m
+	}
+	return n, nil
+}
+
+// ReadFrom implements io.ReaderFrom, reading plaintext from src straight into the chunk buffer
+// (io.Copy uses it, saving a copy per chunk). It does not write the final chunk: call Close.
+func (s *writer) ReadFrom(src io.Reader) (int64, error) {
+	var total int64
+	for {
+		if s.err != nil {
+			return total, s.err
+		}
+		if len(s.buf) == chunkSize {
+			// Learn whether more data follows before sealing a full chunk as not-last.
+			var one [1]byte
+			n, err := io.ReadFull(src, one[:])
+			if n == 0 {
+				if errors.Is(err, io.EOF) {
+					return total, nil
+				}
+				return total, err
+			}
+			if err := s.flush(false); err != nil {
+				return total, err
+			}
+			s.buf = append(s.buf, one[0])
+			total++
+		}
+		n, err := src.Read(s.buf[len(s.buf):chunkSize])
+		s.buf = s.buf[:len(s.buf)+n]
+		total += int64(n)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return total, nil
+			}
+			return total, err
+		}
+	}
+}
+
+func (s *writer) flush(last bool) error {
+	if s.counter == 1<<64-1 {
+		s.err = errors.New("secretbox: stream too long")
+		return s.err
+	}
+	setNonce(&s.nonce, s.counter, last)
+	out := s.aead.Seal(s.buf[:0], s.nonce[:], s.buf, nil)
+	s.counter++
+	if _, err := s.dst.Write(out); err != nil {
+		s.err = err
+		return err
+	}
+	s.buf = s.buf[:0]
+	return nil
+}
+
+// Close writes the final chunk. It does not close the underlying writer.
+func (s *writer) Close() error {
+	if s.err != nil {
+		return s.err
+	}
+	err := s.flush(true)
+	if err == nil {
+		s.err = ErrClosed
+	}
+	return err
+}
+
+// Reader decrypts a stream made by [NewWriter]. It releases plaintext only from chunks that
+// have been authenticated; a stream that is truncated (at a chunk boundary or inside a chunk),
+// reordered, has a chunk duplicated or data appended fails with [ErrAuth]. Because chunks are
+// released as they are authenticated, a consumer that acts on data before Read returns io.EOF
+// must be prepared to undo it if a later Read fails.
+type Reader struct {
+	src      io.Reader
+	aead     cipher.AEAD
+	buf      []byte // one encrypted chunk plus one look-ahead byte
+	pt       []byte // authenticated plaintext not yet returned
+	counter  uint64
+	nonce    [chacha20poly1305.NonceSize]byte
+	ahead    byte // first byte of the next chunk, read to learn that the current one is not last
+	hasAhead bool
+	done     bool
+	stale    bool
+	err      error
+}
+
+// NewReader reads and authenticates the stream header from src with w and ad, and returns a
+// reader for the plaintext. A header that is not authentic fails with [ErrAuth] (joined with
+// [ErrKDFLimit] when a passphrase header asks for too much work); other errors come from src.
+// Memory use is constant.
+func NewReader(src io.Reader, w Wrapper, ad []byte) (*Reader, error) {
+	prefix, dk, stale, err := readHeader(src, w, ad)
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{
+		src:   src,
+		aead:  chunkAEAD(&dk, prefix[5:5+streamSalt]),
+		buf:   make([]byte, encChunk+1),
+		stale: stale,
+	}, nil
+}
+
+// Stale reports that the header was wrapped under a keyring key other than the current primary,
+// so the stream should be rewrapped (see [Rewrap]). It is always false for passphrases.
+func (r *Reader) Stale() bool { return r.stale }
+
+// Read implements io.Reader. After the last chunk it returns io.EOF; any failure to
+// authenticate is [ErrAuth], and errors are sticky.
+func (r *Reader) Read(p []byte) (int, error) {
+	for len(r.pt) == 0 {
+		if r.err != nil {
+			return 0, r.err
+		}
+		r.err = r.next()
+	}
+	n := copy(p, r.pt)
+	r.pt = r.pt[n:]
+	return n, nil
+}
+
+// WriteTo implements io.WriterTo, writing authenticated plaintext to w straight from the chunk
+// buffer (io.Copy uses it, saving a copy per chunk). It returns nil at the end of the stream.
+func (r *Reader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if len(r.pt) > 0 {
+			n, err := w.Write(r.pt)
+			total += int64(n)
+			r.pt = r.pt[n:]
+			if err != nil {
+				return total, err
+			}
+			continue
+		}
+		if r.err != nil {
+			if r.err == io.EOF { //nolint:errorlint // next returns io.EOF itself, unwrapped
+				return total, nil
+			}
+			return total, r.err
+		}
+		r.err = r.next()
+	}
+}
+
+// next reads and authenticates one chunk into r.pt, returning io.EOF after the last chunk.
+func (r *Reader) next() error {
+	if r.done {
+		return io.EOF
+	}
+	have := 0
+	if r.hasAhead {
+		r.buf[0] = r.ahead
+		have = 1
+	}
+	n, err := io.ReadFull(r.src, r.buf[have:])
+	n += have
+	last := false
+	switch {
+	case err == nil: // a full chunk and at least one more byte: not the last chunk
+		r.ahead, r.hasAhead = r.buf[encChunk], true
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		last, r.hasAhead = true, false
+		if n < tagSize || (n == tagSize && r.counter > 0) {
+			// Too short for a chunk, or an empty chunk after the first: truncated.
+			return ErrAuth
+		}
+	default:
+		return err
+	}
+	if r.counter == 1<<64-1 {
+		return ErrAuth
+	}
+	ct := r.buf[:min(n, encChunk)]
+	setNonce(&r.nonce, r.counter, last)
+	pt, err := r.aead.Open(ct[:0], r.nonce[:], ct, nil)
+	if err != nil {
+		return ErrAuth
+	}
+	r.counter++
+	r.pt = pt
+	r.done = last
+	return nil
+}
+
+// Rewrap copies the stream in src to dst, replacing its header's wrapping of the data key: the
+// key is unwrapped with from and wrapped with to, both bound to ad, and the encrypted chunks are
+// copied unchanged (not decrypted, not re-encrypted). Use it to move a file to a new keyring
+// primary (from and to the same [*Keyring]) or to change a passphrase. A header that from cannot
+// authenticate fails with [ErrAuth]; the body is not authenticated here.
+func Rewrap(dst io.Writer, src io.Reader, from, to Wrapper, ad []byte) error {
+	if to == nil {
+		return errors.New("secretbox: nil Wrapper")
+	}
+	prefix, dk, _, err := readHeader(src, from, ad)
+	if err != nil {
+		return err
+	}
+	hdr := bytes.Clone(prefix)
+	hdr[prefixSize-1] = to.wrapType()
+	if hdr, err = to.wrapKey(hdr, &dk, ad); err != nil {
+		return err
+	}
+	if _, err := dst.Write(hdr); err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		return fmt.Errorf("secretbox: copying stream body: %w", err)
+	}
+	return nil
+}
