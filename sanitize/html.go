@@ -26,12 +26,13 @@ func newStrictPolicy() *bluemonday.Policy {
 // StripHTML removes all markup from s and returns its text, HTML-escaped: the result is safe
 // in an HTML element body or a quoted attribute value, and reads as plain text there. The
 // contents of script, style, iframe, noscript and similar elements are dropped, not kept
-// as text. Every removed tag becomes a space, so words do not run together.
+// as text. Every removed tag becomes a space, so words do not run together; leading and
+// trailing white space is trimmed.
 //
 // The result is meant for HTML. To use the text elsewhere (a JSON field, an e-mail subject),
 // pass it through html.UnescapeString, and escape it for that context instead.
 func StripHTML(s string) string {
-	return strictPolicy().Sanitize(s)
+	return strings.TrimSpace(strictPolicy().Sanitize(s))
 }
 
 // HTML sanitizes user-supplied rich text (the output of a WYSIWYG editor or of Markdown) with
