@@ -36,7 +36,11 @@ func RedirectHTTPS(hosts []string, httpsPort int) http.Handler {
 		if strings.Contains(host, ":") { // an IPv6 literal
 			host = "[" + host + "]"
 		}
-		target := "https://" + host + suffix + r.URL.EscapedPath()
+		path := r.URL.EscapedPath()
+		if !strings.HasPrefix(path, "/") { // "*" (OPTIONS) or a handler-rewritten path: never let it extend the authority
+			path = "/" + path
+		}
+		target := "https://" + host + suffix + path
 		if r.URL.RawQuery != "" {
 			target += "?" + r.URL.RawQuery
 		}
