@@ -76,11 +76,15 @@ func checkKeyID(id string) error {
 		return fmt.Errorf("auth: key ID %q must be 1 to %d bytes", id, MaxKeyIDLen)
 	}
 	for i := 0; i < len(id); i++ {
-		if c := id[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+		if !isKeyIDChar(id[i]) {
 			return fmt.Errorf("auth: key ID %q may hold only [A-Za-z0-9._-]", id)
 		}
 	}
 	return nil
+}
+
+func isKeyIDChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-'
 }
 
 // validAt reports whether t lies inside the key's validity window.

@@ -144,18 +144,23 @@ func (s *Sessions) Renew(ctx context.Context, c Claims) (string, error) {
 
 // RenewAt is [Sessions.Renew] as of t.
 func (s *Sessions) RenewAt(ctx context.Context, t time.Time, c Claims) (string, error) {
+	tok, _, err := s.renew(ctx, t, c)
+	return tok, err
+}
+
+// renew is RenewAt returning the new claims too.
+func (s *Sessions) renew(ctx context.Context, t time.Time, c Claims) (string, Claims, error) {
 	if t.Sub(c.IssuedAt) < s.renewAfter || c.AuthTime.IsZero() {
-		return "", nil
+		return "", Claims{}, nil
 	}
 	exp := t.Add(s.idle)
 	if d := s.Deadline(c); d.Before(exp) {
 		exp = d
 	}
 	if exp.Unix() <= c.Expiry.Unix() {
-		return "", nil
+		return "", Claims{}, nil
 	}
-	tok, _, err := s.issue(ctx, c, t, true)
-	return tok, err
+	return s.issue(ctx, c, t, true)
 }
 
 // ChangeRoles replaces the session c by one with the given roles, as required whenever a

@@ -147,7 +147,7 @@ func (kr *keyringState) getBuf() *tokenBuf {
 
 // putTokenMACPrefix writes the length-prefixed purpose that starts every MAC input.
 func putTokenMACPrefix(b []byte, purpose string) int {
-	b[0] = byte(len(purpose))
+	b[0] = byte(len(purpose)) // #nosec G115 -- len(purpose) <= MaxPurposeLen, checked by every caller
 	return 1 + copy(b[1:], purpose)
 }
 
@@ -242,7 +242,7 @@ func (kr *keyringState) sign(ctx context.Context, purpose string, c Claims, keep
 	start := putTokenMACPrefix(b, purpose)
 	p := start
 	b[p] = tokenVersion
-	b[p+1] = byte(len(ks.key.ID))
+	b[p+1] = byte(len(ks.key.ID)) // #nosec G115 -- key IDs are at most MaxKeyIDLen bytes
 	p += 2 + copy(b[p+2:], ks.key.ID)
 	if c.ID.IsZero() {
 		if err := kr.readRand(b[p : p+16]); err != nil {
@@ -259,12 +259,12 @@ func (kr *keyringState) sign(ctx context.Context, purpose string, c Claims, keep
 	putTokenTime(b[p+24:], c.AuthTime)
 	binary.BigEndian.PutUint64(b[p+32:], c.Generation)
 	p += 40
-	b[p] = byte(len(c.Subject))
+	b[p] = byte(len(c.Subject)) // #nosec G115 -- len(c.Subject) <= MaxSubjectLen (255), checked above
 	p += 1 + copy(b[p+1:], c.Subject)
-	b[p] = byte(len(c.Roles))
+	b[p] = byte(len(c.Roles)) // #nosec G115 -- len(c.Roles) <= MaxRoles, checked above
 	p++
 	for _, r := range c.Roles {
-		b[p] = byte(len(r))
+		b[p] = byte(len(r)) // #nosec G115 -- len(r) <= MaxRoleLen, checked above
 		p += 1 + copy(b[p+1:], r)
 	}
 	binary.BigEndian.PutUint16(b[p:], uint16(len(c.Extra))) // #nosec G115 -- len(c.Extra) <= MaxExtraLen, checked above
@@ -450,7 +450,7 @@ func decodeTokenBase64(dst []byte, src string) (int, bool) {
 			return 0, false
 		}
 		v := uint(a)<<18 | uint(b)<<12 | uint(c)<<6 | uint(d)
-		dst[n], dst[n+1], dst[n+2] = byte(v>>16), byte(v>>8), byte(v)
+		dst[n], dst[n+1], dst[n+2] = byte(v>>16), byte(v>>8), byte(v) // #nosec G115 -- deliberate truncation to bytes of a 24-bit group
 		n += 3
 	}
 	switch len(src) - i {

@@ -213,8 +213,8 @@ func checkTokenErr(t *testing.T, err, want error) {
 		t.Fatalf("error = %v, want ErrInvalidToken", err)
 	}
 	for _, cause := range []error{auth.ErrExpired, auth.ErrNotYetValid, auth.ErrRevoked} {
-		if errors.Is(err, cause) != (cause == want) {
-			t.Errorf("errors.Is(%v, %v) = %v, want %v", err, cause, errors.Is(err, cause), cause == want)
+		if wantIs := errors.Is(want, cause); errors.Is(err, cause) != wantIs {
+			t.Errorf("errors.Is(%v, %v) = %v, want %v", err, cause, !wantIs, wantIs)
 		}
 	}
 }
@@ -497,7 +497,7 @@ func TestKeysNeverPrintSecrets(t *testing.T) {
 		outs = append(outs, logBuf.String())
 	}
 	forms := []string{string(secret), "SECRET", hex.EncodeToString(secret), fmt.Sprintf("%X", secret),
-		base64.StdEncoding.EncodeToString(secret), fmt.Sprint(secret), "48 49 50 51"}
+		base64.StdEncoding.EncodeToString(secret), "48 49 50 51"}
 	for _, out := range outs {
 		for _, f := range forms {
 			if strings.Contains(out, f) {
