@@ -97,7 +97,9 @@ func (l *Limiter) Middleware(key KeyFunc, cfg MiddlewareConfig) func(http.Handle
 			h := w.Header()
 			h["Ratelimit-Policy"] = l.header
 			var buf [128]byte
-			h["Ratelimit"] = []string{string(appendRateLimit(buf[:0], names[d.Policy], d))}
+			vals := new([2]string) // one allocation for both header values
+			vals[0] = string(appendRateLimit(buf[:0], names[d.Policy], d))
+			h["Ratelimit"] = vals[0:1:1]
 			if cfg.LegacyHeaders {
 				h["X-Ratelimit-Limit"] = []string{strconv.Itoa(d.Limit)}
 				h["X-Ratelimit-Remaining"] = []string{strconv.Itoa(d.Remaining)}
@@ -107,7 +109,8 @@ func (l *Limiter) Middleware(key KeyFunc, cfg MiddlewareConfig) func(http.Handle
 				next.ServeHTTP(w, r)
 				return
 			}
-			h["Retry-After"] = []string{strconv.FormatInt(d.RetryAfterSeconds(), 10)}
+			vals[1] = strconv.FormatInt(d.RetryAfterSeconds(), 10) // no allocation below 100
+			h["Retry-After"] = vals[1:2:2]
 			onDeny(w, r, d)
 		})
 	}

@@ -196,7 +196,10 @@ func TestMiddlewareOptions(t *testing.T) {
 		l, _ := ratelimit.New(ratelimit.Config{}, ratelimit.Policy{Limit: 2, Window: time.Hour})
 		errNoUser := errors.New("no user")
 		h := l.Middleware(func(*http.Request) (string, error) { return "", errNoUser }, ratelimit.MiddlewareConfig{
-			OnError: func(w http.ResponseWriter, _ *http.Request, err error) { got = err; w.WriteHeader(http.StatusUnauthorized) },
+			OnError: func(w http.ResponseWriter, _ *http.Request, err error) {
+				got = err
+				w.WriteHeader(http.StatusUnauthorized)
+			},
 		})(ok)
 		if rec := serve(h, request("192.0.2.1:1")); rec.Code != http.StatusUnauthorized || !errors.Is(got, errNoUser) {
 			t.Fatalf("key error with custom handler: status %d, error %v", rec.Code, got)

@@ -1,0 +1,158 @@
+package ratelimit_test
+
+import (
+	"context"
+	"net/http"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rampart-go/rampart/ratelimit"
+)
+
+var benchAlgorithms = []ratelimit.Algorithm{ratelimit.SlidingWindow, ratelimit.TokenBucket}
+
+// BenchmarkAllowHot is one key, always admitted or always refused, at a fixed instant
+// (AllowAt) and on the clock (Allow).
+func BenchmarkAllowHot(b *testing.B) {
+	ctx := context.Background()
+	for _, alg := range benchAlgorithms {
+		for _, allowed := range []bool{true, false} {
+			name := alg.String() + "/denied"
+			p := ratelimit.Policy{Algorithm: alg, Limit: 1, Window: time.Hour}
+			if allowed {
+				name = alg.String() + "/allowed"
+				p = ratelimit.Policy{Algorithm: alg, Limit: 1 << 31, Window: 10 * 365 * 24 * time.Hour}
+			}
+			l := ratelimit.MustNew(ratelimit.Config{}, p)
+			_, _ = l.AllowAt(ctx, "203.0.113.7/32", t0, 1)
+			b.Run(name+"/AllowAt", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					d, _ := l.AllowAt(ctx, "203.0.113.7/32", t0, 1)
+					if d.Allowed != allowed {
+						b.Fatalf("Allowed = %v, want %v", d.Allowed, allowed)
+					}
+				}
+			})
+			b.Run(name+"/Allow", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					_, _ = l.Allow(ctx, "203.0.113.7/32")
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkParallel spreads requests over 10,000 keys from GOMAXPROCS goroutines; compare
+// -cpu 1 and -cpu 2.
+func BenchmarkParallel(b *testing.B) {
+	keys := make([]string, 10_000)
+	for i := range keys {
+		keys[i] = "198.51." + strconv.Itoa(i/256) + "." + strconv.Itoa(i%256) + "/32"
+	}
+	for _, alg := range benchAlgorithms {
+		b.Run(alg.String(), func(b *testing.B) {
+			l := ratelimit.MustNew(ratelimit.Config{}, ratelimit.Policy{Algorithm: alg, Limit: 100, Window: time.Second})
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					_, _ = l.AllowAt(ctx, keys[i%len(keys)], t0, 1)
+					i += 7
+				}
+			})
+		})
+	}
+}
+
+func heapAlloc() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// BenchmarkMemoryPerKey stores 1,000,000 distinct keys under the counter algorithm and
+// reports the heap bytes per key and the pause of a full GC with them live.
+func BenchmarkMemoryPerKey(b *testing.B) {
+	const n = 1_000_000
+	names := make([]string, n)
+	for i := range names {
+		names[i] = "k" + strconv.Itoa(i)
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		before := heapAlloc()
+		m, _ := ratelimit.NewMemory(ratelimit.MemoryConfig{MaxKeys: n})
+		l := ratelimit.MustNew(ratelimit.Config{Store: m}, ratelimit.Policy{Limit: 10, Window: time.Minute})
+		for _, k := range names {
+			_, _ = l.AllowAt(ctx, k, t0, 1)
+		}
+		after := heapAlloc()
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		pause := ms.PauseNs[(ms.NumGC+255)%256]
+		b.ReportMetric(float64(after-before)/n, "bytes/key")
+		b.ReportMetric(float64(pause), "gc-pause-ns")
+		b.ReportMetric(float64(m.Len()), "keys-held")
+		runtime.KeepAlive(l)
+	}
+}
+
+// BenchmarkMemoryFlood passes 10,000,000 distinct keys through a store capped at 100,000 and
+// reports the heap after 1M and after 10M keys: flat.
+func BenchmarkMemoryFlood(b *testing.B) {
+	ctx := context.Background()
+	for b.Loop() {
+		m, _ := ratelimit.NewMemory(ratelimit.MemoryConfig{MaxKeys: 100_000})
+		l := ratelimit.MustNew(ratelimit.Config{Store: m}, ratelimit.Policy{Limit: 10, Window: time.Minute})
+		var buf [24]byte
+		var at1M uint64
+		for i := range 10_000_000 {
+			_, _ = l.AllowAt(ctx, string(strconv.AppendInt(buf[:0], int64(i), 10)), t0, 1)
+			if i == 1_000_000 {
+				at1M = heapAlloc()
+			}
+		}
+		at10M := heapAlloc()
+		b.ReportMetric(float64(at1M)/(1<<20), "MiB-heap-at-1M")
+		b.ReportMetric(float64(at10M)/(1<<20), "MiB-heap-at-10M")
+		b.ReportMetric(float64(m.Len()), "keys-held")
+	}
+}
+
+// discard is a ResponseWriter that a benchmark can reuse.
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discard) WriteHeader(int)             {}
+
+// BenchmarkMiddleware is the whole middleware path: client IP, key, decision and headers.
+func BenchmarkMiddleware(b *testing.B) {
+	for _, allowed := range []bool{true, false} {
+		name, p := "denied", ratelimit.Policy{Limit: 1, Window: time.Hour}
+		if allowed {
+			name, p = "allowed", ratelimit.Policy{Limit: 1 << 31, Window: 10 * 365 * 24 * time.Hour}
+		}
+		b.Run(name, func(b *testing.B) {
+			l := ratelimit.MustNew(ratelimit.Config{}, p)
+			ip := &ratelimit.ClientIP{}
+			noop := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+			h := l.Middleware(ip.Key, ratelimit.MiddlewareConfig{OnDeny: func(http.ResponseWriter, *http.Request, ratelimit.Decision) {}})(noop)
+			r := request("203.0.113.7:4711")
+			w := &discard{h: make(http.Header)}
+			h.ServeHTTP(w, r)
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				h.ServeHTTP(w, r)
+			}
+		})
+	}
+}
