@@ -126,7 +126,7 @@ func ExampleClientIP() {
 	clientIP := &ratelimit.ClientIP{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
 
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	r.RemoteAddr = "10.1.2.3:40000"                                      // the load balancer
+	r.RemoteAddr = "10.1.2.3:40000"                                    // the load balancer
 	r.Header.Set("X-Forwarded-For", "6.6.6.6, 2001:db8:aa:bb:1:2:3:4") // "6.6.6.6" is the client's lie
 	key, err := clientIP.Key(r)
 	fmt.Println(key, err)
