@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -130,7 +131,10 @@ func (r Rule) Check(s string) (string, error) {
 	}
 	v := s
 	if r.NFKC || r.Identifier {
-		v = r.normalize(s, ascii)
+		var ok bool
+		if v, ok = r.normalize(s, ascii); !ok {
+			return "", &FieldError{Message: "contains a character that is not allowed", Err: ErrCharacter}
+		}
 		if v != s {
 			// Normalization may introduce characters (fullwidth forms become ASCII
 			// punctuation) or, in theory, controls: check the result again.
@@ -201,26 +205,51 @@ func tooLong(maxLen int) error {
 	return &FieldError{Message: "must be at most " + strconv.Itoa(maxLen) + " characters", Err: ErrTooLong}
 }
 
-// normalize applies the Rule's normalization.
-func (r Rule) normalize(s string, ascii bool) string {
+// normalize applies the Rule's normalization; ok is false when identifier folding does not
+// reach a fixed point (no known input does; the check keeps Check idempotent regardless).
+func (r Rule) normalize(s string, ascii bool) (v string, ok bool) {
 	if ascii {
 		// NFKC leaves ASCII unchanged and case folding of ASCII is lowering.
 		if r.Identifier {
-			return asciiLower(s)
+			return asciiLower(s), true
 		}
-		return s
+		return s, true
 	}
-	return normalizeUnicode(s, r.Identifier)
+	s = norm.NFKC.String(s)
+	if !r.Identifier {
+		return s, true // NFKC is idempotent
+	}
+	// Fold, then NFKC again (folding can produce text that is not in NFKC), until nothing
+	// changes. A Caser keeps state, so it is created per call rather than shared.
+	for range 3 {
+		t := norm.NFKC.String(foldCherokee(cases.Fold().String(s)))
+		if t == s {
+			return s, true
+		}
+		s = t
+	}
+	return "", false
 }
 
-func normalizeUnicode(s string, fold bool) string {
-	s = norm.NFKC.String(s)
-	if !fold {
+// foldCherokee maps Cherokee small letters to capitals, the direction of Unicode's
+// CaseFolding.txt: golang.org/x/text/cases.Fold swaps the two cases instead, which would
+// make folding flip back and forth.
+func foldCherokee(s string) string {
+	if !strings.ContainsFunc(s, isCherokeeSmall) {
 		return s
 	}
-	// A Caser keeps state, so it is created per call rather than shared.
-	return norm.NFKC.String(cases.Fold().String(s))
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 0xab70 && r <= 0xabbf:
+			return r - 0xab70 + 0x13a0
+		case r >= 0x13f8 && r <= 0x13fd:
+			return r - 8
+		}
+		return r
+	}, s)
 }
+
+func isCherokeeSmall(r rune) bool { return r >= 0xab70 && r <= 0xabbf || r >= 0x13f8 && r <= 0x13fd }
 
 // asciiLower lowercases ASCII letters, allocating only when s has an upper-case letter.
 func asciiLower(s string) string {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/rampart-go/rampart/sanitize"
 )
@@ -224,5 +225,35 @@ func TestRuleNoAlloc(t *testing.T) {
 		if n != 0 {
 			t.Errorf("Errors.Check(%q) allocates %v times, want 0", c.in, n)
 		}
+	}
+}
+
+// Normalization is idempotent for every code point, alone and after a letter (so that
+// combining marks compose): an identifier checked twice is unchanged.
+func TestIdentifierIdempotentAllRunes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exhaustive over all code points")
+	}
+	// NFKC alone is idempotent by Unicode's stability policy; folding is what needs checking.
+	rule := sanitize.Rule{Identifier: true, MaxLen: 64}
+	assigned := []*unicode.RangeTable{unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Zs, unicode.Cf}
+	n := 0
+	for r := rune(0x80); r <= 0x10ffff; r++ {
+		if !unicode.In(r, assigned...) {
+			continue // refused by every rule anyway
+		}
+		n++
+		for _, s := range []string{string(r), "A" + string(r), string(r) + string(r)} {
+			v, err := rule.Check(s)
+			if err != nil {
+				continue
+			}
+			if again, err := rule.Check(v); err != nil || again != v {
+				t.Fatalf("Check(%q) = %q, Check(%q) = %q, %v: not idempotent", s, v, v, again, err)
+			}
+		}
+	}
+	if n < 100000 {
+		t.Fatalf("checked only %d code points", n)
 	}
 }
