@@ -14,8 +14,8 @@ import (
 	"github.com/rampart-go/rampart/auth"
 )
 
-// whoami answers 200 with the subject from the context, or 500 without claims.
-var whoami = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// mwWhoami answers 200 with the subject from the context, or 500 without claims.
+var mwWhoami = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	c, ok := auth.ClaimsFromContext(r.Context())
 	if !ok {
 		http.Error(w, "no claims in context", http.StatusInternalServerError)
@@ -24,7 +24,7 @@ var whoami = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, "hello "+c.Subject)
 })
 
-func newMiddleware(t *testing.T, v auth.TokenVerifier, cfg auth.MiddlewareConfig) *auth.Middleware {
+func newTestMiddleware(t *testing.T, v auth.TokenVerifier, cfg auth.MiddlewareConfig) *auth.Middleware {
 	t.Helper()
 	m, err := auth.NewMiddleware(v, cfg)
 	if err != nil {
@@ -41,7 +41,7 @@ type mwResponse struct {
 	errorCode string // the "error" member of a JSON body
 }
 
-func serve(t *testing.T, h http.Handler, r *http.Request) mwResponse {
+func mwServe(t *testing.T, h http.Handler, r *http.Request) mwResponse {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
@@ -64,8 +64,8 @@ func serve(t *testing.T, h http.Handler, r *http.Request) mwResponse {
 func TestMiddlewareBearer(t *testing.T) {
 	e := newSessionEnv(t, auth.SessionConfig{}, false)
 	tok, _ := e.login(t, "user")
-	m := newMiddleware(t, e.s, auth.MiddlewareConfig{})
-	h := m.Handler(whoami)
+	m := newTestMiddleware(t, e.s, auth.MiddlewareConfig{})
+	h := m.Handler(mwWhoami)
 	e.clk.Advance(time.Minute)
 	expiredAt := func() string { // a token whose idle window ended
 		e.clk.Advance(-time.Hour)
@@ -107,7 +107,7 @@ func TestMiddlewareBearer(t *testing.T) {
 			if tc.cookie != nil {
 				r.AddCookie(tc.cookie)
 			}
-			res := serve(t, h, r)
+			res := mwServe(t, h, r)
 			if res.code != tc.wantCode || res.wwwAuth != tc.wantWWW || res.errorCode != tc.wantError {
 				t.Fatalf("got %d, WWW-Authenticate %q, error %q (body %q); want %d, %q, %q",
 					res.code, res.wwwAuth, res.errorCode, res.body, tc.wantCode, tc.wantWWW, tc.wantError)
@@ -125,8 +125,8 @@ func TestMiddlewareBearer(t *testing.T) {
 func TestMiddlewareCookie(t *testing.T) {
 	e := newSessionEnv(t, auth.SessionConfig{IdleTimeout: 10 * time.Minute, RenewAfter: 2 * time.Minute}, true)
 	tok, claims := e.login(t, "user")
-	m := newMiddleware(t, e.s, auth.MiddlewareConfig{Cookie: &auth.SessionCookie{}})
-	h := m.Handler(whoami)
+	m := newTestMiddleware(t, e.s, auth.MiddlewareConfig{Cookie: &auth.SessionCookie{}})
+	h := m.Handler(mwWhoami)
 	req := func(cookie string, authz string) *http.Request {
 		r := httptest.NewRequest(http.MethodGet, "https://example.com/me", nil)
 		if cookie != "" {
@@ -139,20 +139,20 @@ func TestMiddlewareCookie(t *testing.T) {
 	}
 
 	// A young token: served, no new cookie.
-	if res := serve(t, h, req(tok, "")); res.code != 200 || res.body != "hello alice" || len(res.cookies) != 0 {
+	if res := mwServe(t, h, req(tok, "")); res.code != 200 || res.body != "hello alice" || len(res.cookies) != 0 {
 		t.Fatalf("fresh cookie: %d %q cookies %v", res.code, res.body, res.cookies)
 	}
 	// Bearer is not accepted unless configured.
-	if res := serve(t, h, req("", "Bearer "+tok)); res.code != 401 {
+	if res := mwServe(t, h, req("", "Bearer "+tok)); res.code != 401 {
 		t.Fatalf("Bearer in cookie-only mode: %d, want 401", res.code)
 	}
 	// Missing cookie: 401, nothing cleared.
-	if res := serve(t, h, req("", "")); res.code != 401 || res.errorCode != "unauthorized" || len(res.cookies) != 0 {
+	if res := mwServe(t, h, req("", "")); res.code != 401 || res.errorCode != "unauthorized" || len(res.cookies) != 0 {
 		t.Fatalf("no cookie: %d %q cookies %v", res.code, res.errorCode, res.cookies)
 	}
 	// Renewal due: a new cookie with a new token of the same session, Max-Age the idle window.
 	e.clk.Advance(3 * time.Minute)
-	res := serve(t, h, req(tok, ""))
+	res := mwServe(t, h, req(tok, ""))
 	if res.code != 200 || len(res.cookies) != 1 {
 		t.Fatalf("renewal: %d, cookies %v", res.code, res.cookies)
 	}
@@ -165,7 +165,7 @@ func TestMiddlewareCookie(t *testing.T) {
 		t.Errorf("renewed token: %+v, %v; want the same session", rc, err)
 	}
 	// An invalid cookie: 401 and the cookie is cleared.
-	res = serve(t, h, req(tok+"x", ""))
+	res = mwServe(t, h, req(tok+"x", ""))
 	if res.code != 401 || res.errorCode != "invalid_token" || len(res.cookies) != 1 || res.cookies[0].MaxAge >= 0 {
 		t.Fatalf("invalid cookie: %d %q cookies %v", res.code, res.errorCode, res.cookies)
 	}
@@ -173,23 +173,23 @@ func TestMiddlewareCookie(t *testing.T) {
 	if err := e.s.Logout(t.Context(), claims); err != nil {
 		t.Fatal(err)
 	}
-	if res := serve(t, h, req(nc.Value, "")); res.code != 401 || res.errorCode != "invalid_token" {
+	if res := mwServe(t, h, req(nc.Value, "")); res.code != 401 || res.errorCode != "invalid_token" {
 		t.Fatalf("logged-out cookie: %d %q", res.code, res.errorCode)
 	}
 
 	// Cookie and Bearer: the header wins.
-	both := newMiddleware(t, e.s, auth.MiddlewareConfig{Cookie: &auth.SessionCookie{}, Bearer: true}).Handler(whoami)
+	both := newTestMiddleware(t, e.s, auth.MiddlewareConfig{Cookie: &auth.SessionCookie{}, Bearer: true}).Handler(mwWhoami)
 	tok2, _ := e.login(t)
-	if res := serve(t, both, req("", "Bearer "+tok2)); res.code != 200 {
+	if res := mwServe(t, both, req("", "Bearer "+tok2)); res.code != 200 {
 		t.Errorf("Bearer in cookie+bearer mode: %d", res.code)
 	}
-	if res := serve(t, both, req(tok2, "")); res.code != 200 {
+	if res := mwServe(t, both, req(tok2, "")); res.code != 200 {
 		t.Errorf("cookie in cookie+bearer mode: %d", res.code)
 	}
-	if res := serve(t, both, req(tok2, "Bearer bad")); res.code != 401 {
+	if res := mwServe(t, both, req(tok2, "Bearer bad")); res.code != 401 {
 		t.Errorf("bad Bearer with a good cookie: %d, want 401", res.code)
 	}
-	if res := serve(t, both, req(tok2, "Basic YWxpY2U6c2VjcmV0")); res.code != 200 {
+	if res := mwServe(t, both, req(tok2, "Basic YWxpY2U6c2VjcmV0")); res.code != 200 {
 		t.Errorf("Basic header with a good cookie: %d, want 200", res.code)
 	}
 }
@@ -200,7 +200,7 @@ func TestMiddlewareCookie(t *testing.T) {
 func TestMiddlewareCrossOriginProtection(t *testing.T) {
 	e := newSessionEnv(t, auth.SessionConfig{}, false)
 	tok, _ := e.login(t)
-	m := newMiddleware(t, e.s, auth.MiddlewareConfig{Cookie: &auth.SessionCookie{}})
+	m := newTestMiddleware(t, e.s, auth.MiddlewareConfig{Cookie: &auth.SessionCookie{}})
 	reached := 0
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached++ })
 	h := http.NewCrossOriginProtection().Handler(m.Handler(app))
@@ -226,7 +226,7 @@ func TestMiddlewareCrossOriginProtection(t *testing.T) {
 			r.Header.Set(k, v)
 		}
 		before := reached
-		res := serve(t, h, r)
+		res := mwServe(t, h, r)
 		if res.code != tc.want {
 			t.Errorf("%s: status %d, want %d", tc.name, res.code, tc.want)
 		}
@@ -240,9 +240,9 @@ func TestMiddlewareRequireRole(t *testing.T) {
 	e := newSessionEnv(t, auth.SessionConfig{}, false)
 	adminTok, _ := e.login(t, "user", "admin")
 	userTok, _ := e.login(t, "user")
-	m := newMiddleware(t, e.s, auth.MiddlewareConfig{})
-	standalone := m.RequireRole("admin")(whoami)
-	stacked := m.Handler(m.RequireRole("admin")(whoami))
+	m := newTestMiddleware(t, e.s, auth.MiddlewareConfig{})
+	standalone := m.RequireRole("admin")(mwWhoami)
+	stacked := m.Handler(m.RequireRole("admin")(mwWhoami))
 	for _, h := range []http.Handler{standalone, stacked} {
 		for _, tc := range []struct {
 			tok       string
@@ -258,7 +258,7 @@ func TestMiddlewareRequireRole(t *testing.T) {
 			if tc.tok != "" {
 				r.Header.Set("Authorization", "Bearer "+tc.tok)
 			}
-			res := serve(t, h, r)
+			res := mwServe(t, h, r)
 			if res.code != tc.wantCode || res.errorCode != tc.wantError {
 				t.Errorf("RequireRole(admin) with token %.10q: %d %q, want %d %q", tc.tok, res.code, res.errorCode, tc.wantCode, tc.wantError)
 			}
@@ -277,14 +277,14 @@ func TestMiddlewareErrorHandler(t *testing.T) {
 	}}
 	e := newSessionEnv(t, auth.SessionConfig{}, false)
 	userTok, _ := e.login(t, "user")
-	m := newMiddleware(t, e.s, cfg)
-	h := m.Handler(m.RequireRole("admin")(whoami))
+	m := newTestMiddleware(t, e.s, cfg)
+	h := m.Handler(m.RequireRole("admin")(mwWhoami))
 	for _, authz := range []string{"", "Bearer x", "Bearer " + userTok} {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		if authz != "" {
 			r.Header.Set("Authorization", authz)
 		}
-		if res := serve(t, h, r); res.code != http.StatusTeapot {
+		if res := mwServe(t, h, r); res.code != http.StatusTeapot {
 			t.Errorf("custom handler not used: %d", res.code)
 		}
 	}
@@ -314,10 +314,10 @@ func TestMiddlewareStoreFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newMiddleware(t, ds, auth.MiddlewareConfig{}).Handler(whoami)
+	h := newTestMiddleware(t, ds, auth.MiddlewareConfig{}).Handler(mwWhoami)
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("Authorization", "Bearer "+tok)
-	if res := serve(t, h, r); res.code != http.StatusServiceUnavailable || res.errorCode != "temporarily_unavailable" {
+	if res := mwServe(t, h, r); res.code != http.StatusServiceUnavailable || res.errorCode != "temporarily_unavailable" {
 		t.Errorf("store down: %d %q, want 503 temporarily_unavailable", res.code, res.errorCode)
 	}
 }
@@ -325,7 +325,7 @@ func TestMiddlewareStoreFailure(t *testing.T) {
 func TestMiddlewareCheck(t *testing.T) {
 	e := newSessionEnv(t, auth.SessionConfig{}, false)
 	tok, _ := e.login(t)
-	m := newMiddleware(t, e.s, auth.MiddlewareConfig{})
+	m := newTestMiddleware(t, e.s, auth.MiddlewareConfig{})
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	if _, err := m.Check(r); !errors.Is(err, auth.ErrNoToken) {
 		t.Errorf("Check(no token) = %v, want ErrNoToken", err)

@@ -1,0 +1,67 @@
+package auth_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-go/rampart/auth"
+)
+
+// FuzzVerify feeds arbitrary strings to Keyring.VerifyAt. It must never panic, must fail with
+// ErrInvalidToken and nothing else for anything it rejects, and may accept only a token that
+// re-signing its claims reproduces byte for byte (the encoding is canonical, and nothing but the
+// key holder can produce an accepted token).
+func FuzzVerify(f *testing.F) {
+	kr := newTokKeyring(f, auth.TokenConfig{}, mustTokKey(f, "k1", 1), mustTokKey(f, "k2", 2))
+	kr2 := newTokKeyring(f, auth.TokenConfig{}, mustTokKey(f, "k2", 2))
+	seeds := []auth.Claims{
+		{Subject: "u"},
+		{Subject: "alice", Roles: []string{"admin", "ops"}, Extra: []byte{1, 2, 3}, AuthTime: tokT0},
+		{Subject: strings.Repeat("s", 255), NotBefore: tokT0, Generation: 1 << 40},
+	}
+	for _, c := range seeds {
+		f.Add(tokSign(f, kr, "session", c))
+	}
+	f.Add(tokSign(f, kr2, "session", auth.Claims{Subject: "u"}))
+	f.Add("")
+	f.Add("AQ")
+	f.Add(strings.Repeat("A", 200))
+	f.Add(strings.Repeat("_", auth.MaxTokenLen+1))
+	f.Fuzz(func(t *testing.T, tok string) {
+		c, err := kr.VerifyAt(t.Context(), tokT0.Add(time.Minute), "session", tok)
+		if err != nil {
+			if !errors.Is(err, auth.ErrInvalidToken) {
+				t.Fatalf("VerifyAt(%q) error = %v, want ErrInvalidToken", tok, err)
+			}
+			return
+		}
+		again, err1 := kr.Sign(t.Context(), "session", c)
+		again2, err2 := kr2.Sign(t.Context(), "session", c)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("Sign(claims of accepted token %q): %v, %v", tok, err1, err2)
+		}
+		if again != tok && again2 != tok {
+			t.Fatalf("accepted %q, but its claims sign to %q (k1) and %q (k2)", tok, again, again2)
+		}
+	})
+}
+
+func FuzzParseTokenID(f *testing.F) {
+	f.Add("00112233445566778899aabbccddeeff")
+	f.Add("00112233445566778899AABBCCDDEEFF")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := auth.ParseTokenID(s)
+		if err != nil {
+			if !errors.Is(err, auth.ErrInvalidTokenID) {
+				t.Fatalf("ParseTokenID(%q) error = %v", s, err)
+			}
+			return
+		}
+		if id.String() != s {
+			t.Fatalf("ParseTokenID(%q) = %v, which prints differently", s, id)
+		}
+	})
+}
