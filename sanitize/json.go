@@ -161,9 +161,11 @@ func readBody(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, e
 		return nil, emptyBody()
 	}
 	body := http.MaxBytesReader(w, r.Body, maxBytes)
+	// Content-Length is only a hint from the client: trust it to size the buffer only up
+	// to 64 KiB, and grow beyond that as bytes actually arrive.
 	size := int64(512)
 	if r.ContentLength > 0 {
-		size = r.ContentLength + 1 // +1 so the final read sees EOF without growing
+		size = min(r.ContentLength+1, 64<<10) // +1 so the final read sees EOF without growing
 	}
 	buf := make([]byte, 0, size)
 	for {
