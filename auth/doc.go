@@ -81,6 +81,116 @@
 // what they return: 20 alphanumeric characters carry 119 bits, six words of the EFF large
 // word list 77 bits.
 //
+// # Tokens
+//
+// For sessions, most services need [NewKeyring] with one [Key] from [NewKey], [NewSessions],
+// and [NewMiddleware]; [Keyring.Sign] and [Keyring.Verify] serve single-purpose tokens such as
+// password-reset and e-mail verification links.
+//
+// A token is an unpadded base64url string (URL- and cookie-safe, no dots) of a compact binary
+// encoding, version 1:
+//
+//	version(1) | key ID length(1) | key ID | token ID(16) | issued-at, not-before, expiry,
+//	auth time (8 each, Unix seconds) | generation(8) | subject | roles | extra | tag(32)
+//
+// where subject, roles and extra are length-prefixed and the tag is HMAC-SHA256, under the key
+// the ID names, of the length-prefixed purpose followed by every byte before the tag. The
+// purpose ("session", "password-reset", "email-verify", ...) is thus bound into the MAC without
+// being sent: a token minted for one purpose never verifies for another. Verification accepts
+// exactly one encoding of each token: canonical base64url only (no padding, no line breaks,
+// zero unused bits), at most [MaxTokenLen] (4 KiB) read, nothing trailing, every length
+// checked; the tag is compared in constant time before any claim is looked at.
+//
+// Every rejection is the one opaque [ErrInvalidToken]: malformed, tampered with, unknown or
+// retired key, wrong purpose, expired, not yet valid or revoked all look alike to the client.
+// Only for a token whose MAC verified does the error also match [ErrExpired],
+// [ErrNotYetValid] or [ErrRevoked], for the caller's logs and metrics. Claims are bounded
+// (subject 255 bytes, 32 roles of 64 bytes, 1 KiB of [Claims.Extra]) and signed, not
+// encrypted: put nothing secret in them. Custom claims go in [Claims.Extra], typed through
+// encoding.BinaryAppender as the Keyring.Sign example shows.
+//
+// Defaults: tokens live [DefaultTokenTTL] (one hour) unless the claims set an expiry, the
+// clock-skew leeway ([TokenConfig.Leeway]) is zero and at most five minutes, IDs are 128 random
+// bits from crypto/rand. Time is injectable ([TokenConfig.Now], [Keyring.VerifyAt]). Verify
+// takes about a microsecond and two or three allocations, whatever the number of keys.
+//
+// Use these tokens between the parts of your own service. Do not use them where another party
+// must verify the token (use a standard JWT/PASETO library and asymmetric keys there), and do
+// not use them to carry secrets.
+//
+// # Keys and rotation
+//
+// Keys are 32 or more random bytes (never a password) with a short ID carried in every token,
+// so verification finds the key by ID at the cost of one map lookup. A [Key] and a [Keyring]
+// never print their secrets: fmt (every verb), encoding/json and log/slog show only key IDs and
+// validity windows. A Keyring is immutable and safe for concurrent use. To rotate:
+//
+//  1. deploy a keyring with the new key added as a verification-only key (after the primary);
+//  2. once every instance has it, make the new key primary and set the old key's
+//     [Key.NotAfter] to now plus the longest token lifetime;
+//  3. remove the old key after that instant; its tokens stopped verifying on schedule anyway.
+//
+// # Revocation
+//
+// Signed tokens need no lookup to verify, so revoking one needs a [RevocationStore], set as
+// [TokenConfig.Revocation]. It holds a generation counter per subject, stamped into every token
+// at signing: [Keyring.RevokeSubject] ("log out everywhere") is one increment, after which
+// every older token of that subject fails. It also holds a denylist of token IDs
+// ([Keyring.Revoke], [Sessions.Logout]) whose entries expire with the tokens, so it never grows
+// beyond the tokens alive. With a store, every verification costs one [RevocationStore.Lookup];
+// if the store fails, Verify returns its error (not ErrInvalidToken) and the middleware answers
+// 503, so an outage neither logs everybody out nor lets revoked tokens in.
+//
+// [MemoryRevocationStore] keeps this state in one process, bounded (a million subjects and a
+// million live denylist entries by default; beyond that, revoking fails loudly with
+// [ErrRevocationStoreFull] rather than forgetting) and without goroutines. Services with several
+// instances use a shared store such as the Redis one in the redisstore module. Any
+// implementation must pass [github.com/rampart-go/rampart/auth/authtest.TestRevocationStore].
+//
+// # Sessions
+//
+// [Sessions] are login sessions carried in tokens of the purpose "session". [Sessions.Login]
+// draws a new session ID (so an identifier planted before login is worthless) and records the
+// login time. Each token expires after the idle timeout (30 minutes by default);
+// [Sessions.Renew] issues a new token of the same session only once RenewAfter (half the idle
+// window by default) has passed, and never past the absolute timeout (12 hours after login by
+// default). [Sessions.ChangeRoles] and [Sessions.Reauthenticate] replace the token and its ID
+// whenever privileges change and revoke the old one; [Sessions.Fresh] reports whether the user
+// authenticated recently enough for a sensitive operation. [Sessions.Logout] revokes the
+// session ID, which renewals keep, so it ends the session for good.
+//
+// # API keys
+//
+// [NewAPIKey] returns keys of the form prefix_random_checksum, such as
+// acme_Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0Pp_3ZWGIW: a service-chosen prefix ([a-z][a-z0-9]{1,15}),
+// 32 base62 characters drawn without bias from crypto/rand (190 bits), and 6 base62 characters
+// of CRC-32 over the rest. The checksum lets [ParseAPIKey] reject a mistyped key without a
+// database lookup, and lets secret scanners (including this module's logredact) find leaked
+// keys with about one false positive in four billion. Store only the [APIKeyHash] (SHA-256):
+// look keys up with [HashAPIKey] and confirm with [VerifyAPIKey], which compares in constant
+// time. A fast hash is right here; the keys carry far too much entropy to guess.
+//
+// # Middleware
+//
+// [Middleware] authenticates requests by a Bearer token (RFC 6750), a session cookie, or both,
+// puts the [Claims] in the request context ([ClaimsFromContext]) and answers failures through
+// a pluggable error handler, by default [WriteError]: 401 with
+// `WWW-Authenticate: Bearer error="invalid_token"` and {"error":"invalid_token"} for a bad
+// token, 401 without an error code when there is none, 403 from [Middleware.RequireRole], 503
+// when the revocation store is down. The library logs nothing. In cookie mode it also renews
+// sessions and refreshes the cookie. [SessionCookie] sets and clears the cookie with the
+// "__Host-" prefix, Secure, HttpOnly, SameSite=Lax (or Strict), Path=/ and Max-Age.
+//
+// Cookies are sent by browsers on cross-site requests too, so cookie mode needs CSRF
+// protection. Use Go's own [net/http.CrossOriginProtection] around the authenticated handlers,
+// which refuses cross-origin unsafe requests from browsers (Sec-Fetch-Site, Origin):
+//
+//	sessions, _ := auth.NewSessions(keyring, auth.SessionConfig{})
+//	mw, _ := auth.NewMiddleware(sessions, auth.MiddlewareConfig{Cookie: &auth.SessionCookie{}})
+//	handler := http.NewCrossOriginProtection().Handler(mw.Handler(app))
+//
+// Keyring, Sessions, Middleware and MemoryRevocationStore are safe for concurrent use.
+//
 // # Concurrency
 //
 // A [Hasher] and a [PasswordPolicy] are safe for concurrent use once created; the memory
