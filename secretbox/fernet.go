@@ -87,9 +87,13 @@ func (k FernetKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
 // MarshalText returns the redacted description, so JSON and other encoders never see the key.
 func (k FernetKey) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// errNoFernetKeys fails the zero Fernet closed.
+var errNoFernetKeys = errors.New("secretbox: Fernet has no keys; use NewFernet")
+
 // Fernet encrypts and decrypts Fernet tokens with one or more keys: it encrypts with the first
 // key and decrypts with any of them (Python's MultiFernet). Set the exported fields before first
-// use; a Fernet is then safe for concurrent use.
+// use; a Fernet is then safe for concurrent use. The zero Fernet holds no keys: it encrypts
+// nothing and fails every decryption with [ErrAuth].
 type Fernet struct {
 	// Skew is how far in the future a token's timestamp may be when decrypting with a TTL.
 	// Zero means 60 seconds, as in the specification and Python; a negative value allows none.
@@ -140,6 +144,9 @@ func (f *Fernet) now() time.Time {
 
 // Encrypt returns a token holding msg, stamped with the current time, under the first key.
 func (f *Fernet) Encrypt(msg []byte) ([]byte, error) {
+	if len(f.keys) == 0 {
+		return nil, errNoFernetKeys
+	}
 	var iv [aes.BlockSize]byte
 	if err := readRand(f.Rand, iv[:]); err != nil {
 		return nil, err
@@ -245,6 +252,9 @@ func (f *Fernet) Rotate(token []byte) ([]byte, error) {
 	msg, ts, err := f.open(token)
 	if err != nil {
 		return nil, err
+	}
+	if len(f.keys) == 0 {
+		return nil, errNoFernetKeys
 	}
 	var iv [aes.BlockSize]byte
 	if err := readRand(f.Rand, iv[:]); err != nil {

@@ -2,6 +2,7 @@ package secretbox
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -19,10 +20,14 @@ const (
 	maxAD = 1 << 30
 )
 
+// errNoKeys fails the zero Keyring closed: it seals nothing and opens nothing.
+var errNoKeys = errors.New("secretbox: Keyring has no keys; use NewKeyring")
+
 // Keyring holds one primary key, which seals, and any number of older keys, which only open.
 // [Keyring.Open] finds the key by the ID in the header with one map lookup, so its cost does not
 // depend on the number of keys. Set Rand before first use; a Keyring is then safe for concurrent
-// use. A Keyring is also a [Wrapper] for streams and files.
+// use. A Keyring is also a [Wrapper] for streams and files. The zero Keyring holds no keys: it
+// fails every Seal and Open.
 type Keyring struct {
 	// Rand supplies nonces and stream data keys; nil means [crypto/rand.Reader].
 	Rand io.Reader
@@ -77,6 +82,9 @@ func (r *Keyring) Seal(plaintext, ad []byte) ([]byte, error) {
 		return nil, fmt.Errorf("secretbox: Seal input larger than 1 GiB; use a stream")
 	}
 	k := r.primary
+	if k == nil {
+		return nil, errNoKeys
+	}
 	out := make([]byte, msgHeader+msgNonce, msgOverhead+len(plaintext))
 	out[0] = msgVersion
 	binary.BigEndian.PutUint32(out[1:msgHeader], k.id)
@@ -122,6 +130,9 @@ func (r *Keyring) random() io.Reader { return r.Rand }
 // wrapKey appends the keyring wrap section (key ID, nonce, wrapped data key) to hdr.
 func (r *Keyring) wrapKey(hdr []byte, dk *[dataKeySize]byte, ad []byte) ([]byte, error) {
 	k := r.primary
+	if k == nil {
+		return nil, errNoKeys
+	}
 	hdr = binary.BigEndian.AppendUint32(hdr, k.id)
 	aad := append([]byte(nil), hdr...)
 	n := len(hdr)

@@ -138,3 +138,32 @@ func TestParseKeyring(t *testing.T) {
 		}
 	}
 }
+
+func TestZeroValuesFailClosed(t *testing.T) {
+	var r secretbox.Keyring
+	if _, err := r.Seal([]byte("x"), nil); err == nil {
+		t.Error("zero Keyring sealed")
+	}
+	if _, _, err := r.Open(make([]byte, 100), nil); !errors.Is(err, secretbox.ErrAuth) {
+		t.Errorf("zero Keyring Open = %v, want ErrAuth", err)
+	}
+	if _, err := secretbox.NewWriter(&bytes.Buffer{}, &r, nil); err == nil {
+		t.Error("zero Keyring wrapped a stream")
+	}
+	var p secretbox.Passphrase
+	if _, err := secretbox.NewWriter(&bytes.Buffer{}, &p, nil); err == nil {
+		t.Error("zero Passphrase (empty secret) wrapped a stream")
+	}
+	if _, err := secretbox.NewWriter(&bytes.Buffer{}, secretbox.NewPassphrase(nil), nil); err == nil {
+		t.Error("empty passphrase wrapped a stream")
+	}
+	var f secretbox.Fernet
+	if _, err := f.Encrypt([]byte("x")); err == nil {
+		t.Error("zero Fernet encrypted")
+	}
+	k, _ := secretbox.GenerateFernetKey(nil)
+	tok, _ := secretbox.NewFernet(k).Encrypt([]byte("x"))
+	if _, err := f.Decrypt(tok); !errors.Is(err, secretbox.ErrAuth) {
+		t.Errorf("zero Fernet Decrypt = %v, want ErrAuth", err)
+	}
+}

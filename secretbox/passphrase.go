@@ -3,6 +3,7 @@ package secretbox
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -65,7 +66,12 @@ type Passphrase struct {
 	secret []byte
 }
 
-// NewPassphrase returns a Passphrase holding a copy of secret, with the default KDF.
+// errEmptyPassphrase fails a Passphrase that holds no secret (the zero value, or NewPassphrase
+// of an empty slice) closed.
+var errEmptyPassphrase = errors.New("secretbox: empty passphrase")
+
+// NewPassphrase returns a Passphrase holding a copy of secret, with the default KDF. An empty
+// secret (like the zero Passphrase) is refused when used.
 func NewPassphrase(secret []byte) *Passphrase {
 	return &Passphrase{secret: bytes.Clone(secret)}
 }
@@ -178,6 +184,9 @@ func (kp *kdfParams) derive(secret, salt []byte) ([]byte, error) {
 
 // wrapKey appends the passphrase wrap section (parameters, salt, nonce, wrapped key) to hdr.
 func (p *Passphrase) wrapKey(hdr []byte, dk *[dataKeySize]byte, ad []byte) ([]byte, error) {
+	if len(p.secret) == 0 {
+		return nil, errEmptyPassphrase
+	}
 	kp := p.params()
 	if err := kp.check(0); err != nil {
 		return nil, fmt.Errorf("secretbox: Passphrase.KDF: %w", err)
@@ -203,6 +212,9 @@ func (p *Passphrase) wrapKey(hdr []byte, dk *[dataKeySize]byte, ad []byte) ([]by
 // unwrapKey reads a passphrase wrap section after prefix from src, checks its parameters
 // against the caps, and recovers the data key.
 func (p *Passphrase) unwrapKey(prefix []byte, src io.Reader, ad []byte) (dk [dataKeySize]byte, stale bool, err error) {
+	if len(p.secret) == 0 {
+		return dk, false, errEmptyPassphrase
+	}
 	typ := prefix[len(prefix)-1]
 	if typ != wrapArgon2id && typ != wrapScrypt {
 		return dk, false, ErrAuth

@@ -100,8 +100,8 @@ func TestPassphraseLimits(t *testing.T) {
 }
 
 func TestPassphraseDefaults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the default KDF costs 64-128 MiB and a noticeable fraction of a second")
+	if testing.Short() || raceEnabled {
+		t.Skip("the default KDF costs 64-128 MiB and seconds under -short or the race detector")
 	}
 	for _, scrypt := range []bool{false, true} {
 		p := secretbox.NewPassphrase([]byte("correct horse battery staple"))
