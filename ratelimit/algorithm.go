@@ -55,11 +55,13 @@ func (p *prepared) eval(st *slot, ring *logRing, t, cost int64) Decision {
 			d.Reset = time.Duration(next - t)
 		} else {
 			d.RetryAfter = time.Duration(next - p.tau - t)
-			d.Remaining = int((p.tau - (tat - t)) / p.ival)
+			d.Remaining = int(max(p.tau-(tat-t), 0) / p.ival) // tat-t > τ only if the clock went back
 			d.Reset = time.Duration(tat - t)
 		}
 	case SlidingWindow:
-		s, t, cur, prev := p.window(st, t)
+		s, tt, cur, prev := p.window(st, t)
+		skew := tt - t // > 0 only when the clock went back: durations count from the real t
+		t = tt
 		e := t - s
 		w := p.w
 		if counterAdmits(prev, cur, e, w, p.l, cost) {
@@ -74,9 +76,12 @@ func (p *prepared) eval(st *slot, ring *logRing, t, cost int64) Decision {
 		}
 		switch {
 		case cur > 0:
-			d.Reset = time.Duration(s + 2*w - t)
+			d.Reset = time.Duration(s + 2*w - t + skew)
 		case prev > 0:
-			d.Reset = time.Duration(s + w - t)
+			d.Reset = time.Duration(s + w - t + skew)
+		}
+		if !d.Allowed {
+			d.RetryAfter += time.Duration(skew)
 		}
 	case SlidingLog:
 		n := int64(0)

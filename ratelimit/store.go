@@ -48,7 +48,7 @@ import (
 // [TokenBucket] (GCRA) keeps one instant TAT per key, initially 0. With T = W/L (integer
 // division) and τ = Capacity·T: tat = max(TAT, t); next = tat + Cost·T. Admit iff next − t ≤ τ,
 // then set TAT = next; Remaining = ⌊(τ − (next − t))/T⌋ and Reset = next − t. If refused,
-// RetryAfter = next − τ − t, Remaining = ⌊(τ − (tat − t))/T⌋ and Reset = tat − t. The state
+// RetryAfter = next − τ − t, Remaining = ⌊max(0, τ − (tat − t))/T⌋ and Reset = tat − t. The state
 // may expire once t ≥ TAT.
 //
 // [SlidingWindow] keeps the start S of the current fixed window and the counts cur (this
