@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/rampart-go/rampart/sanitize"
@@ -167,4 +168,66 @@ func BenchmarkURLRuleCheck(b *testing.B) {
 	for b.Loop() {
 		_, _ = sanitize.URLRule{}.Check("https://example.com/path?q=1")
 	}
+}
+
+// pairedRatio runs base and wrapped alternately, so that load from other processes on a
+// shared machine hits both alike, and reports wrapped's time over base's: as the ratio of
+// the totals and of the fastest runs (the least disturbed by load).
+func pairedRatio(b *testing.B, base, wrapped func()) {
+	b.Helper()
+	var totBase, totWrapped time.Duration
+	minBase, minWrapped := time.Duration(1<<62), time.Duration(1<<62)
+	for b.Loop() {
+		t0 := time.Now()
+		base()
+		t1 := time.Now()
+		wrapped()
+		t2 := time.Now()
+		totBase += t1.Sub(t0)
+		totWrapped += t2.Sub(t1)
+		minBase = min(minBase, t1.Sub(t0))
+		minWrapped = min(minWrapped, t2.Sub(t1))
+	}
+	b.ReportMetric(float64(totWrapped)/float64(totBase), "x-total")
+	b.ReportMetric(float64(minWrapped)/float64(minBase), "x-fastest")
+}
+
+// BenchmarkHTMLOverhead measures the wrappers against bluemonday with the same policy on
+// the 10 KiB document, interleaved. Target: at most 1.05x.
+func BenchmarkHTMLOverhead(b *testing.B) {
+	rich := sanitize.RichTextPolicy()
+	strict := bluemonday.StrictPolicy()
+	strict.AddSpaceWhenStrippingTag(true)
+	_, _ = sanitize.HTML(doc10K), sanitize.StripHTML(doc10K)
+	b.Run("HTML", func(b *testing.B) {
+		b.ReportAllocs()
+		pairedRatio(b, func() { _ = rich.Sanitize(doc10K) }, func() { _ = sanitize.HTML(doc10K) })
+	})
+	b.Run("StripHTML", func(b *testing.B) {
+		b.ReportAllocs()
+		pairedRatio(b, func() { _ = strict.Sanitize(doc10K) }, func() { _ = sanitize.StripHTML(doc10K) })
+	})
+}
+
+// BenchmarkDecodeJSONRatio measures DecodeJSON against a plain json.Decoder on the 4 KiB
+// body, interleaved. Target: at most 1.5x.
+func BenchmarkDecodeJSONRatio(b *testing.B) {
+	r := httptest.NewRequest(http.MethodPost, "/", nil)
+	r.Header.Set("Content-Type", "application/json")
+	r.ContentLength = int64(len(body4K))
+	w := httptest.NewRecorder()
+	b.ReportAllocs()
+	pairedRatio(b, func() {
+		r.Body = io.NopCloser(bytes.NewReader(body4K))
+		var v benchBody
+		if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
+			b.Fatal(err)
+		}
+	}, func() {
+		r.Body = io.NopCloser(bytes.NewReader(body4K))
+		var v benchBody
+		if err := sanitize.DecodeJSON(w, r, &v); err != nil {
+			b.Fatal(err)
+		}
+	})
 }

@@ -27,8 +27,8 @@ const (
 // receiving server may interpret its case.
 //
 // It refuses display names ("Alice <a@example.com>"), comments, quoted local parts,
-// address-literal domains ("a@[192.0.2.1]"), whitespace, control and invisible (format)
-// characters anywhere, invalid UTF-8,
+// address-literal domains ("a@[192.0.2.1]"), invalid UTF-8, whitespace, control characters
+// and invisible format characters anywhere (IDNA would silently drop U+200B and U+00AD),
 // non-ASCII local parts, a local part longer than 64 octets, a normalized address longer
 // than 254 octets, and domains without a dot, with an empty, over-long (63) or malformed
 // label, or with an all-numeric top-level label.
@@ -51,8 +51,6 @@ func Email(s string) (string, error) {
 			return "", emailError("must be valid UTF-8")
 		}
 		if unicode.Is(unicode.Cf, r) || unicode.IsSpace(r) {
-			// IDNA would silently drop invisible characters such as U+200B and U+00AD;
-			// refuse them rather than normalize a disguised address.
 			return "", emailError("must not contain invisible characters")
 		}
 	}

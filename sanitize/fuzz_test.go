@@ -70,7 +70,7 @@ var ruleSentinels = []error{
 // normalization is idempotent (checking the result returns it unchanged).
 func FuzzRule(f *testing.F) {
 	for _, s := range []string{"", "admin", "Ａdmin", "Straße", "\u212aelvin", "a\u202eb", "a\x00", "\xff",
-		"e\u0301", "ﬁ", "ǅ", "ß", "İstanbul", "ΣΑΣ", "ﷺ", "㍿", "\u1e9e", "a\r\nb", "👩\u200d💻"} {
+		"e\u0301", "ﬁ", "ǅ", "ß", "İstanbul", "ΣΑΣ", "ﷺ", "㍿", "\u1e9e", "a\r\nb", "👩\u200d💻", "\u13a0\uab70", "ǰ̣"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
