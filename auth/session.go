@@ -170,8 +170,10 @@ func (s *Sessions) renew(ctx context.Context, t time.Time, c Claims) (string, Cl
 // Without a [RevocationStore] the old token cannot be revoked and stays valid until its idle
 // expiry; configure a store wherever privileges can be reduced.
 func (s *Sessions) ChangeRoles(ctx context.Context, c Claims, roles []string) (string, Claims, error) {
-	next := Claims{Subject: c.Subject, Roles: roles, Extra: c.Extra, AuthTime: c.AuthTime}
-	tok, nc, err := s.issue(ctx, next, s.kr.s.now(), false)
+	// The generation is kept, so that a "log out everywhere" racing with this call still ends
+	// the new session too.
+	next := Claims{Subject: c.Subject, Roles: roles, Extra: c.Extra, AuthTime: c.AuthTime, Generation: c.Generation}
+	tok, nc, err := s.issue(ctx, next, s.kr.s.now(), true)
 	if err != nil {
 		return "", Claims{}, err
 	}

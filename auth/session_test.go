@@ -286,3 +286,19 @@ func TestNewSessionsValidation(t *testing.T) {
 		t.Error("NewSessions(nil keyring) succeeded")
 	}
 }
+
+// TestSessionChangeRolesKeepsGeneration: a privilege change racing with "log out everywhere"
+// (claims verified before the logout, replaced after it) must not yield a live session.
+func TestSessionChangeRolesKeepsGeneration(t *testing.T) {
+	e := newSessionEnv(t, auth.SessionConfig{}, true)
+	_, c := e.login(t, "user")
+	if err := e.s.LogoutEverywhere(t.Context(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := e.s.ChangeRoles(t.Context(), c, []string{"admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.s.Verify(t.Context(), tok)
+	checkTokenErr(t, err, auth.ErrRevoked)
+}
