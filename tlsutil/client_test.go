@@ -54,7 +54,8 @@ func TestClientConfigDefaults(t *testing.T) {
 		}
 	}
 	// A server that only speaks TLS 1.1 is refused.
-	old := &tls.Config{MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11, Certificates: []tls.Certificate{dev(t).Server}}
+	old := &tls.Config{MinVersion: tls.VersionTLS10, // #nosec G402 -- a deliberately old server the client must refuse
+		MaxVersion: tls.VersionTLS11, Certificates: []tls.Certificate{dev(t).Server}}
 	c.RootCAs, c.ServerName = dev(t).Pool, "localhost"
 	if _, err := handshake(t, c, old); err == nil {
 		t.Error("ClientConfig connected to a TLS 1.1 server")

@@ -25,10 +25,10 @@ func TestCheckGODEBUGValues(t *testing.T) {
 		{"tls10server=1,tlsrsakex=1,tls3des=1,tlsmlkem=0,tlssha1=1,x509keypairleaf=0", "",
 			[]string{"tls10server=1@build", "tls3des=1@build", "tlsmlkem=0@build", "tlsrsakex=1@build", "tlssha1=1@build"}},
 		{"", "tlsrsakex=1", []string{"tlsrsakex=1@GODEBUG"}},
-		{"tlsrsakex=1", "tlsrsakex=0", nil},                                   // the environment overrides the build
-		{"", "tlsmlkem=0,tlsmlkem=1", nil},                                    // the last occurrence wins
-		{"", "tlsmlkem=1,tlsmlkem=0", []string{"tlsmlkem=0@GODEBUG"}},         // the last occurrence wins
-		{"", "tls3des=1#pattern", []string{"tls3des=1@GODEBUG"}},              // bisect suffix
+		{"tlsrsakex=1", "tlsrsakex=0", nil},                           // the environment overrides the build
+		{"", "tlsmlkem=0,tlsmlkem=1", nil},                            // the last occurrence wins
+		{"", "tlsmlkem=1,tlsmlkem=0", []string{"tlsmlkem=0@GODEBUG"}}, // the last occurrence wins
+		{"", "tls3des=1#pattern", []string{"tls3des=1@GODEBUG"}},      // bisect suffix
 		{"", " tlsunsafeekm=1 , ,=1,junk,x509sha1=1", []string{"tlsunsafeekm=1@GODEBUG", "x509sha1=1@GODEBUG"}},
 		{"", "tlsmaxrsasize=4096", nil},
 		{"", "tlsmaxrsasize=16384", []string{"tlsmaxrsasize=16384@GODEBUG"}},

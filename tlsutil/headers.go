@@ -48,9 +48,16 @@ const (
 // is always nosniff.
 //
 // Each string field is "" for its default, [Omit] for no header, or the value to send.
-// Overrides per route: wrap a route's handler with another Headers value, which replaces the
-// headers set by an outer one (and its nonce); a handler may also set or delete a header itself
-// before writing the response.
+//
+// Overrides per route: wrap a route's handler with another Headers value, which replaces every
+// header set by an outer one (and its nonce). Derive it from the site-wide value so that the
+// fields you do not mean to change stay as they are:
+//
+//	api := site
+//	api.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'"
+//	mux.Handle("/api/", api.Handler(apiHandler))
+//
+// A handler may also set or delete a header itself before writing the response.
 type Headers struct {
 	// HSTSMaxAge is the Strict-Transport-Security max-age; 0 means [DefaultHSTSMaxAge] and a
 	// negative value sends no HSTS header.

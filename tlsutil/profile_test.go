@@ -141,7 +141,8 @@ func TestServerConfigFields(t *testing.T) {
 		}
 		for _, s := range c.CipherSuites {
 			name := tls.CipherSuiteName(s)
-			if !strings.HasPrefix(name, "TLS_ECDHE_") || !(strings.Contains(name, "_GCM_") || strings.Contains(name, "CHACHA20")) {
+			aead := strings.Contains(name, "_GCM_") || strings.Contains(name, "CHACHA20")
+			if !strings.HasPrefix(name, "TLS_ECDHE_") || !aead {
 				t.Errorf("ServerConfig(%s) offers %s", p, name)
 			}
 		}
@@ -318,7 +319,8 @@ func TestOpenSSLRefusesTLS11(t *testing.T) {
 		}
 		return err
 	}
-	legacy := &tls.Config{MinVersion: tls.VersionTLS10, Certificates: []tls.Certificate{dev(t).Server, rsaCert(t)}}
+	legacy := &tls.Config{MinVersion: tls.VersionTLS10, // #nosec G402 -- control server proving OpenSSL can speak TLS 1.1
+		Certificates: []tls.Certificate{dev(t).Server, rsaCert(t)}}
 	if err := run(serveTLS(t, legacy), "-tls1_1"); err != nil {
 		t.Fatalf("control: openssl s_client -tls1_1 against a TLS 1.0+ Go server failed: %v", err)
 	}

@@ -159,12 +159,12 @@ func (r *Reloader) read() ([][]byte, [sha256.Size]byte, error) {
 func (r *Reloader) install(contents [][]byte) error {
 	cert, err := tls.X509KeyPair(contents[0], contents[1])
 	if err != nil {
-		return fmt.Errorf("%w: %s and %s: %v", ErrInvalidCertificate, r.certFile, r.keyFile, err)
+		return fmt.Errorf("%w: %s and %s: %w", ErrInvalidCertificate, r.certFile, r.keyFile, err)
 	}
 	leaf := cert.Leaf
 	if leaf == nil { // x509keypairleaf=0
 		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrInvalidCertificate, r.certFile, err)
+			return fmt.Errorf("%w: %s: %w", ErrInvalidCertificate, r.certFile, err)
 		}
 		cert.Leaf = leaf
 	}
@@ -188,12 +188,12 @@ func (r *Reloader) install(contents [][]byte) error {
 func readBounded(name string) ([]byte, error) {
 	f, err := os.Open(name) // #nosec G304 -- the operator-configured certificate path
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidCertificate, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidCertificate, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	b, err := io.ReadAll(io.LimitReader(f, maxPEMFile+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidCertificate, name, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidCertificate, name, err)
 	}
 	if len(b) > maxPEMFile {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidCertificate, name, maxPEMFile)
@@ -215,7 +215,7 @@ func parsePool(name string, b []byte) (*x509.CertPool, error) {
 		}
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrInvalidCertificate, name, err)
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidCertificate, name, err)
 		}
 		pool.AddCert(c)
 		n++

@@ -287,7 +287,9 @@ func TestReloadClientCAs(t *testing.T) {
 	caFile := filepath.Join(t.TempDir(), "clients.pem")
 	oldCA, _ := tlsutil.NewDev()
 	newCA, _ := tlsutil.NewDev()
-	caPEM := func(x *tlsutil.Dev) []byte { return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: x.CA.Raw}) }
+	caPEM := func(x *tlsutil.Dev) []byte {
+		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: x.CA.Raw})
+	}
 	writeFile(t, caFile, caPEM(oldCA))
 	r, err := tlsutil.NewReloader(p.cert, p.key, tlsutil.ReloadOptions{ClientCAFile: caFile})
 	if err != nil {

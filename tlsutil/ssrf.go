@@ -2,6 +2,7 @@ package tlsutil
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -257,7 +258,7 @@ func parseInetAton(s string) (netip.Addr, bool) {
 	if len(parts) > 4 {
 		return netip.Addr{}, false
 	}
-	vals := make([]uint64, len(parts))
+	vals := make([]uint32, len(parts))
 	for i, p := range parts {
 		base := 10
 		switch {
@@ -273,7 +274,7 @@ func parseInetAton(s string) (netip.Addr, bool) {
 		if err != nil {
 			return netip.Addr{}, false
 		}
-		vals[i] = v
+		vals[i] = uint32(v) // #nosec G115 -- ParseUint with bitSize 32 returns at most 1<<32-1
 	}
 	var n uint64
 	last := len(vals) - 1
@@ -281,12 +282,14 @@ func parseInetAton(s string) (netip.Addr, bool) {
 		if vals[i] > 0xff {
 			return netip.Addr{}, false
 		}
-		n = n<<8 | vals[i]
+		n = n<<8 | uint64(vals[i])
 	}
 	rest := uint(4 - last)
-	if vals[last] >= 1<<(8*rest) {
+	if uint64(vals[last]) >= 1<<(8*rest) {
 		return netip.Addr{}, false
 	}
-	n = n<<(8*rest) | vals[last]
-	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}), true
+	n = n<<(8*rest) | uint64(vals[last])
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], uint32(n)) // #nosec G115 -- n < 1<<32 by the checks above
+	return netip.AddrFrom4(b), true
 }
