@@ -76,6 +76,9 @@ func addNoOpener(s string) string {
 // SVG, MathML, forms or form controls, iframe, object, embed, base, meta, link, id, name or
 // class (the last three would let content impersonate or clobber the page's own elements).
 //
+// Images load from any host the author names, which lets a post's author see who reads it
+// (tracking pixels); if that matters, proxy images or build a policy without img.
+//
 // Each call builds a new policy, so callers may extend it; a change can weaken it, so keep
 // extensions to elements and attributes that cannot carry script. Build it once, at start-up,
 // and reuse it: it is safe for concurrent Sanitize calls once no longer modified.

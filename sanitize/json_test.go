@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -297,5 +298,23 @@ func TestCheckMatchesEncodingJSON(t *testing.T) {
 		if valid != (err == nil) {
 			t.Errorf("Decode(%q) = %v, json.Valid = %v", body, err, valid)
 		}
+	}
+}
+
+// A client's Content-Length is only a hint: claiming a huge body must not make the server
+// allocate it up front.
+func TestDecodeJSONContentLengthLie(t *testing.T) {
+	dec := sanitize.JSON{MaxBytes: 1 << 40}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r := jsonRequest(`{"name":"a"}`)
+	r.ContentLength = 1 << 39
+	var v account
+	if err := dec.Decode(httptest.NewRecorder(), r, &v); err != nil || v.Name != "a" {
+		t.Fatalf("Decode = %v, %+v", err, v)
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Errorf("Decode allocated %d bytes for a 12-byte body claiming 512 GiB", grew)
 	}
 }
