@@ -35,7 +35,7 @@ func TestAccessLog(t *testing.T) {
 				_, _ = io.WriteString(w, "hello")
 			},
 			want: map[string]any{"method": "GET", "path": "/v1/orders", "status": 201.0, "bytes": 5.0,
-				"query": "page=2&access_token=[REDACTED:query]&q=[REDACTED:email]&sig=[REDACTED:query]&code=[REDACTED:query]",
+				"query":     "page=2&access_token=[REDACTED:query]&q=[REDACTED:email]&sig=[REDACTED:query]&code=[REDACTED:query]",
 				"client_ip": "192.0.2.1", "duration": float64(125 * time.Millisecond)},
 		},
 		{

@@ -39,6 +39,44 @@ func hasPrefixB(b []byte, s string) bool {
 	return len(b) >= len(s) && string(b[:len(s)]) == s
 }
 
+// letterMask returns the set of ASCII letters in k[i:j], one bit per letter, case folded.
+func letterMask[T text](k T, i, j int) uint32 {
+	var m uint32
+	for p := i; p < j; p++ {
+		c := k[p] | 0x20
+		if c >= 'a' && c <= 'z' {
+			m |= 1 << (c - 'a')
+		}
+	}
+	return m
+}
+
+func maskOf(s string) uint32 { return letterMask(s, 0, len(s)) }
+
+// builtinMasks holds the letter sets of the built-in names; a key whose letters include none of
+// them cannot be sensitive, which rules out most keys ("level", "msg", "status", "request_id")
+// without normalizing them.
+var builtinMasks = func() []uint32 {
+	names := []string{"passw", "passphrase", "privatekey", "secret", "apikey", "accesskey", "authorization",
+		"credential", "cookie", "token", "session", "sessid", "pwd", "sig", "cvv", "cvc", "pass", "pw"}
+	ms := make([]uint32, len(names))
+	for i, n := range names {
+		ms[i] = maskOf(n)
+	}
+	return ms
+}()
+
+var queryMasks = []uint32{maskOf("code"), maskOf("key"), maskOf("auth")}
+
+func maskMayMatch(m uint32, masks []uint32) bool {
+	for _, pm := range masks {
+		if pm&^m == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // builtinSensitive reports whether the normalized key k is sensitive by the built-in rules.
 func builtinSensitive(k []byte, query bool) bool {
 	n := len(k)
@@ -109,6 +147,10 @@ func builtinSensitive(k []byte, query bool) bool {
 
 // sensitive reports whether the key k[i:j] names a secret.
 func sensitive[T text](r *Redactor, k T, i, j int, query bool) bool {
+	m := letterMask(k, i, j)
+	if !maskMayMatch(m, builtinMasks) && !(query && maskMayMatch(m, queryMasks)) && !maskMayMatch(m, r.keyMasks) {
+		return false
+	}
 	var buf [maxKey]byte
 	nk := normalizeKey(&buf, k, i, j)
 	if builtinSensitive(nk, query) {

@@ -75,11 +75,12 @@ type Config struct {
 
 // Redactor finds and replaces secrets. It is immutable after [New] and safe for concurrent use.
 type Redactor struct {
-	mode    Mode
-	keys    [][]byte
-	emails  bool
-	maxLine int
-	hmacs   *sync.Pool // of hash.Hash keyed with PseudonymKey; nil without a key
+	mode     Mode
+	keys     [][]byte
+	keyMasks []uint32
+	emails   bool
+	maxLine  int
+	hmacs    *sync.Pool // of hash.Hash keyed with PseudonymKey; nil without a key
 }
 
 // New returns a Redactor with the given settings. It returns [ErrPseudonymKey] when cfg.Mode is
@@ -109,6 +110,7 @@ func New(cfg Config) (*Redactor, error) {
 		nk := normalizeKey(&buf, k, 0, len(k))
 		if len(nk) > 0 {
 			r.keys = append(r.keys, append([]byte(nil), nk...))
+			r.keyMasks = append(r.keyMasks, letterMask(nk, 0, len(nk)))
 		}
 	}
 	return r, nil
@@ -195,9 +197,13 @@ func appendReplacement[T text](r *Redactor, dst []byte, kind string, secret T) [
 }
 
 // canonical is the form of a secret that is pseudonymized: a card's digits without separators,
-// anything else as found.
+// nothing for a private key (typed instead), anything else as found.
 func canonical[T text](kind string, secret T) string {
-	if kind != kindCard {
+	switch kind {
+	case kindPrivateKey, kindOverlong:
+		return "" // a key block is replaced whole, never correlated
+	case kindCard:
+	default:
 		return string(secret)
 	}
 	var buf [32]byte
@@ -214,6 +220,9 @@ func canonical[T text](kind string, secret T) string {
 // lastFour returns the last four characters kept in Partial mode: a card's last four digits, or
 // the last four characters of a secret of at least 16 bytes when they are alphanumeric.
 func lastFour[T text](kind string, secret T) (out [4]byte, ok bool) {
+	if kind == kindPrivateKey || kind == kindOverlong {
+		return out, false
+	}
 	if kind == kindCard {
 		n := 4
 		for i := len(secret) - 1; i >= 0 && n > 0; i-- {

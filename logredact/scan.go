@@ -38,13 +38,14 @@ const (
 	clToken68             // [A-Za-z0-9-._~+/] (RFC 9110 token68, without the trailing '=')
 	clLocal               // e-mail local part: [A-Za-z0-9._%+-]
 	clKey                 // key names in free text: [A-Za-z0-9_.-]
+	clStart               // a letter some word detector starts with: A B b e g h r s w x
 )
 
-var class = func() (t [256]uint8) {
+var class = func() (t [256]uint16) {
 	for c := 0; c < 256; c++ {
 		b := byte(c)
 		alnum := b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
-		var v uint8
+		var v uint16
 		if alnum || b == '_' {
 			v |= clWord
 		}
@@ -69,6 +70,10 @@ var class = func() (t [256]uint8) {
 		}
 		if alnum || b == '_' || b == '.' || b == '-' {
 			v |= clKey
+		}
+		switch b {
+		case 'A', 'B', 'b', 'e', 'g', 'h', 'r', 's', 'w', 'x':
+			v |= clStart
 		}
 		t[c] = v
 	}
@@ -154,18 +159,38 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 		next := i + 1
 		if cl&clWord != 0 {
 			j := i + 1
-			for j < n && class[s[j]]&clWord != 0 {
-				j++
-			}
-			next = j
 			if cl&clDigit != 0 {
-				var skip int
-				m, ok, skip = cardAt(s, i)
-				if !ok && skip > next {
-					next = skip
+				for j < n && isDigit(s[j]) {
+					j++
+				}
+				if j < n && class[s[j]]&clWord != 0 {
+					// Digits running into letters: a hex string or an identifier, never a card.
+					for j < n && class[s[j]]&clWord != 0 {
+						j++
+					}
+					i = j
+					continue
+				}
+				next = j
+				if j-i >= 13 || j+1 < n && (s[j] == ' ' || s[j] == '-') && isDigit(s[j+1]) {
+					var skip int
+					m, ok, skip = cardAt(s, i)
+					if !ok && skip > next {
+						next = skip
+					}
 				}
 			} else {
-				m, ok = wordAt(s, i, j)
+				for j < n && class[s[j]]&clWord != 0 {
+					j++
+				}
+				next = j
+				if cl&clStart != 0 || j-i >= 42 && cl&clLower != 0 {
+					var skip int
+					m, ok, skip = wordAt(s, i, j)
+					if !ok && skip > next {
+						next = skip
+					}
+				}
 			}
 		} else {
 			switch c {
@@ -176,6 +201,8 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 			case ':':
 				if i+2 < n && s[i+1] == '/' && s[i+2] == '/' {
 					m, ok = urlAt(s, i, last)
+				} else if i > 0 && i+1 < n && isDigit(s[i-1]) && isDigit(s[i+1]) {
+					// a time of day, a port, an IPv6 group: not a key
 				} else {
 					m, ok, tail = fieldAt(r, s, i, last)
 				}
@@ -265,6 +292,16 @@ func cardAt[T text](s T, i int) (m match, ok bool, skip int) {
 			j++
 		}
 		return m, false, j
+	}
+	// Fast path: a lone group that is too short or too long, or cannot start a card; a later group
+	// of the run is then scanned on its own.
+	e := i
+	for e < n && isDigit(s[e]) {
+		e++
+	}
+	grouped := e+1 < n && (s[e] == ' ' || s[e] == '-') && isDigit(s[e+1])
+	if !grouped && (e-i < 13 || e-i > 19) || s[i] < '2' || s[i] > '6' {
+		return m, false, e
 	}
 	const maxGroups = 12
 	var gs, ge [maxGroups]int
@@ -401,7 +438,7 @@ func luhn[T text](s T, i, j int) bool {
 
 // wordAt runs the detectors that start at a word beginning with a letter or '_': s[i:j] is the
 // word ([A-Za-z0-9_]+).
-func wordAt[T text](s T, i, j int) (match, bool) {
+func wordAt[T text](s T, i, j int) (m match, ok bool, skip int) {
 	n := len(s)
 	w := j - i
 	switch s[i] {
@@ -418,14 +455,16 @@ func wordAt[T text](s T, i, j int) (match, bool) {
 				}
 			}
 			if okAll {
-				return match{i, j, kindAWS}, true
+				return match{i, j, kindAWS}, true, 0
 			}
 		}
 	case 'e':
 		if w >= 3 && hasPrefix(s, i, "eyJ") {
-			if end, ok := jwtAt(s, i); ok {
-				return match{i, end, kindJWT}, true
+			end, ok := jwtAt(s, i)
+			if ok {
+				return match{i, end, kindJWT}, true, 0
 			}
+			skip = end
 		}
 	case 'g':
 		// GitHub tokens, after gitleaks' github-pat, github-oauth, github-app-token,
@@ -435,20 +474,22 @@ func wordAt[T text](s T, i, j int) (match, bool) {
 			switch s[i+2] {
 			case 'p', 'o', 'u', 's', 'r':
 				if allAlnum(s, i+4, j) {
-					return match{i, j, kindGitHub}, true
+					return match{i, j, kindGitHub}, true, 0
 				}
 			}
 		}
 		if w >= 11+82 && hasPrefix(s, i, "github_pat_") {
-			return match{i, j, kindGitHub}, true
+			return match{i, j, kindGitHub}, true, 0
 		}
 	case 'x':
 		// Slack tokens, after gitleaks' slack-bot-token, slack-user-token, slack-app-token,
 		// slack-config-access-token and slack-legacy-token rules (MIT): xox[abeoprs]-..., xapp-...,
 		// xoxe.xox[bp]-....
-		if end, ok := slackAt(s, i, j); ok {
-			return match{i, end, kindSlack}, true
+		end, ok := slackAt(s, i, j)
+		if ok {
+			return match{i, end, kindSlack}, true, 0
 		}
+		skip = end
 	case 'h':
 		// Slack webhook URLs, after gitleaks' slack-webhook-url rule (MIT):
 		// hooks.slack.com/(services|workflows|triggers)/...
@@ -462,7 +503,7 @@ func wordAt[T text](s T, i, j int) (match, bool) {
 						e++
 					}
 					if e-a >= 8 {
-						return match{a, e, kindSlack}, true
+						return match{a, e, kindSlack}, true, 0
 					}
 				}
 			}
@@ -473,22 +514,22 @@ func wordAt[T text](s T, i, j int) (match, bool) {
 		if w >= 18 && s[i+1] == 'k' && s[i+2] == '_' &&
 			(hasPrefix(s, i+3, "live_") || hasPrefix(s, i+3, "test_") || hasPrefix(s, i+3, "prod_")) &&
 			allAlnum(s, i+8, j) {
-			return match{i, j, kindStripe}, true
+			return match{i, j, kindStripe}, true, 0
 		}
 	case 'w':
 		// Stripe webhook signing secrets: whsec_ followed by at least 24 alphanumerics.
 		if w >= 30 && hasPrefix(s, i, "whsec_") && allAlnum(s, i+6, j) {
-			return match{i, j, kindStripe}, true
+			return match{i, j, kindStripe}, true, 0
 		}
 	case 'B', 'b':
 		if m, ok := authSchemeAt(s, i, j, false); ok {
-			return m, true
+			return m, true, 0
 		}
 	}
 	if class[s[i]]&clLower != 0 && w >= 42 && w <= 56 && apiKeyOK(s, i, j) {
-		return match{i, j, kindAPIKey}, true
+		return match{i, j, kindAPIKey}, true, 0
 	}
-	return match{}, false
+	return match{}, false, skip
 }
 
 func allAlnum[T text](s T, i, j int) bool {
@@ -562,22 +603,19 @@ func jwtAt[T text](s T, i int) (int, bool) {
 		}
 		break
 	}
-	if parts < 3 {
-		return 0, false
-	}
 	hdrEnd := segEnd[0]
-	if hdrEnd-i > 2048 || (hdrEnd-i)%4 == 1 {
-		return 0, false
+	if parts < 3 || hdrEnd-i > 2048 || (hdrEnd-i)%4 == 1 {
+		return hdrEnd, false
 	}
 	var enc [2048]byte
 	var dec [1536]byte
 	ne := copy(enc[:], s[i:hdrEnd])
 	nd, err := base64.RawURLEncoding.Decode(dec[:], enc[:ne])
 	if err != nil || nd < 8 || dec[0] != '{' || dec[nd-1] != '}' || index(dec[:nd], 0, `"alg"`) < 0 {
-		return 0, false
+		return hdrEnd, false
 	}
 	if segEnd[1]-(hdrEnd+1) < 2 {
-		return 0, false
+		return hdrEnd, false
 	}
 	end := segEnd[2]
 	if parts == 5 {
@@ -615,7 +653,7 @@ func slackAt[T text](s T, i, j int) (int, bool) {
 		k--
 	}
 	if k-i < 15 || digits < 1 {
-		return 0, false
+		return k, false
 	}
 	return k, true
 }

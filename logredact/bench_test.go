@@ -1,0 +1,146 @@
+package logredact_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-go/rampart/logredact"
+)
+
+func benignText(b *testing.B) string {
+	return strings.Join(readLines(b, "benign.txt"), "\n") + "\n"
+}
+
+func denseText(b *testing.B) string {
+	var sb strings.Builder
+	for _, tmpl := range readLines(b, "secrets.txt") {
+		in, _, _ := expand(b, tmpl)
+		sb.WriteString(in)
+		sb.WriteByte('\n')
+	}
+	return sb.String()
+}
+
+// BenchmarkRedact measures value scanning in MB/s on secret-free log text (the benign corpus)
+// and on text dense with secrets (the secret corpus, about one secret per 60 bytes).
+func BenchmarkRedact(b *testing.B) {
+	r := logredact.MustNew(logredact.Config{})
+	for _, c := range []struct {
+		name string
+		text func(*testing.B) string
+	}{{"benign", benignText}, {"dense", denseText}} {
+		b.Run(c.name, func(b *testing.B) {
+			s := c.text(b)
+			b.SetBytes(int64(len(s)))
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = r.Redact(s)
+			}
+		})
+	}
+}
+
+// BenchmarkAppend is the Writer's path: bytes in, bytes out, no allocation.
+func BenchmarkAppend(b *testing.B) {
+	r := logredact.MustNew(logredact.Config{})
+	src := []byte(benignText(b))
+	dst := make([]byte, 0, 2*len(src))
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		dst = r.Append(dst[:0], src)
+	}
+}
+
+// BenchmarkAdversarial feeds inputs built to make each detector work hard (many triggers, long
+// runs); all must stay linear.
+func BenchmarkAdversarial(b *testing.B) {
+	r := logredact.MustNew(logredact.Config{})
+	inputs := map[string]string{
+		"jwt-runs":   strings.Repeat("eyJ-", 1<<14),
+		"slack-runs": strings.Repeat("xoxb-", 1<<14),
+		"emails":     strings.Repeat(strings.Repeat("a", 60)+"@", 1<<10),
+		"urls":       strings.Repeat("ab://"+strings.Repeat("u", 100), 1<<9),
+		"digits":     strings.Repeat("4111 ", 1<<13),
+		"keys":       strings.Repeat(strings.Repeat("k", 63)+"=", 1<<10),
+		"quotes":     strings.Repeat(`"password":"`, 1<<12),
+		"pem":        strings.Repeat("-----BEGIN PRIVATE KEY----- -----END X ", 1<<10),
+	}
+	for name, s := range inputs {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			for b.Loop() {
+				_ = r.Redact(s)
+			}
+		})
+	}
+}
+
+func record6(l *slog.Logger, ctx context.Context) {
+	l.LogAttrs(ctx, slog.LevelInfo, "request served",
+		slog.String("method", "GET"),
+		slog.String("path", "/api/v1/orders/12345"),
+		slog.Int("status", 200),
+		slog.Duration("duration", 1234*time.Microsecond),
+		slog.String("request_id", "3fa85f64-5717-4562-b3fc-2c963f66afa6"),
+		slog.String("user_agent", "Mozilla/5.0 (X11; Linux x86_64)"),
+	)
+}
+
+// BenchmarkHandler compares the plain JSON handler with the redacting handler over it, on records
+// with six secret-free attributes; the ratio of the two is the overhead.
+func BenchmarkHandler(b *testing.B) {
+	ctx := context.Background()
+	r := logredact.MustNew(logredact.Config{})
+	for _, c := range []struct {
+		name string
+		h    func() slog.Handler
+	}{
+		{"json", func() slog.Handler { return slog.NewJSONHandler(io.Discard, nil) }},
+		{"redact+json", func() slog.Handler { return r.Handler(slog.NewJSONHandler(io.Discard, nil)) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			l := slog.New(c.h())
+			b.ReportAllocs()
+			for b.Loop() {
+				record6(l, ctx)
+			}
+		})
+	}
+	b.Run("redact+json/secrets", func(b *testing.B) {
+		l := slog.New(r.Handler(slog.NewJSONHandler(io.Discard, nil)))
+		b.ReportAllocs()
+		for b.Loop() {
+			l.LogAttrs(ctx, slog.LevelInfo, "login", slog.String("user", "jane.doe@example.com"),
+				slog.String("password", "hunter2"), slog.String("note", "card 4111 1111 1111 1111"),
+				slog.Int("status", 200), slog.String("request_id", "3fa85f64-5717-4562-b3fc-2c963f66afa6"),
+				slog.String("path", "/login"))
+		}
+	})
+}
+
+// BenchmarkWriter measures the redacting Writer on secret-free lines.
+func BenchmarkWriter(b *testing.B) {
+	r := logredact.MustNew(logredact.Config{})
+	lines := readLines(b, "benign.txt")
+	var total int
+	for _, l := range lines {
+		total += len(l) + 1
+	}
+	bl := make([][]byte, len(lines))
+	for i, l := range lines {
+		bl[i] = []byte(l + "\n")
+	}
+	w := r.Writer(io.Discard)
+	b.SetBytes(int64(total))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, l := range bl {
+			_, _ = w.Write(l)
+		}
+	}
+}
