@@ -132,6 +132,7 @@ type writer struct {
 	buf     []byte // plaintext of the current chunk, with room for the tag
 	counter uint64
 	nonce   [chacha20poly1305.NonceSize]byte
+	one     [1]byte // look-ahead for ReadFrom, kept here so that it does not escape per chunk
 	err     error
 }
 
@@ -158,6 +159,15 @@ func (s *writer) Write(p []byte) (int, error) {
 	}
 	n := 0
 	for len(p) > 0 {
+		if len(s.buf) == 0 && len(p) > chunkSize {
+			// A whole chunk with more data after it: seal it straight from p, saving a copy.
+			if err := s.seal(p[:chunkSize], false); err != nil {
+				return n, err
+			}
+			p = p[chunkSize:]
+			n += chunkSize
+			continue
+		}
 		if len(s.buf) == chunkSize {
 			if err := s.flush(false); err != nil {
 				return n, err
@@ -181,8 +191,7 @@ func (s *writer) ReadFrom(src io.Reader) (int64, error) {
 		}
 		if len(s.buf) == chunkSize {
 			// Learn whether more data follows before sealing a full chunk as not-last.
-			var one [1]byte
-			n, err := io.ReadFull(src, one[:])
+			n, err := io.ReadFull(src, s.one[:])
 			if n == 0 {
 				if errors.Is(err, io.EOF) {
 					return total, nil
@@ -192,7 +201,7 @@ func (s *writer) ReadFrom(src io.Reader) (int64, error) {
 			if err := s.flush(false); err != nil {
 				return total, err
 			}
-			s.buf = append(s.buf, one[0])
+			s.buf = append(s.buf, s.one[0])
 			total++
 		}
 		n, err := src.Read(s.buf[len(s.buf):chunkSize])
@@ -207,19 +216,24 @@ func (s *writer) ReadFrom(src io.Reader) (int64, error) {
 	}
 }
 
-func (s *writer) flush(last bool) error {
+// flush seals and writes the buffered chunk.
+func (s *writer) flush(last bool) error { return s.seal(s.buf, last) }
+
+// seal encrypts one chunk of plaintext (the buffer itself, or a caller's slice) into the
+// buffer, writes it, and leaves the buffer empty.
+func (s *writer) seal(pt []byte, last bool) error {
 	if s.counter == 1<<64-1 {
 		s.err = errors.New("secretbox: stream too long")
 		return s.err
 	}
 	setNonce(&s.nonce, s.counter, last)
-	out := s.aead.Seal(s.buf[:0], s.nonce[:], s.buf, nil)
+	out := s.aead.Seal(s.buf[:0], s.nonce[:], pt, nil)
 	s.counter++
+	s.buf = s.buf[:0]
 	if _, err := s.dst.Write(out); err != nil {
 		s.err = err
 		return err
 	}
-	s.buf = s.buf[:0]
 	return nil
 }
 
