@@ -80,7 +80,7 @@ func BenchmarkAdversarial(b *testing.B) {
 	}
 }
 
-func record6(l *slog.Logger, ctx context.Context) {
+func record6(ctx context.Context, l *slog.Logger) {
 	l.LogAttrs(ctx, slog.LevelInfo, "request served",
 		slog.String("method", "GET"),
 		slog.String("path", "/api/v1/orders/12345"),
@@ -107,7 +107,7 @@ func BenchmarkHandler(b *testing.B) {
 			l := slog.New(c.h())
 			b.ReportAllocs()
 			for b.Loop() {
-				record6(l, ctx)
+				record6(ctx, l)
 			}
 		})
 	}

@@ -1,5 +1,105 @@
 // Package logredact keeps secrets and personal data out of logs: a log/slog handler wrapper and
-// an io.Writer that redact by key and by value, and a Secret type that never prints itself.
+// an io.Writer that redact by key and by value, an HTTP access-log middleware that never logs
+// credentials, and a [Secret] type that never prints itself.
 //
-// The package is being built; see the project's Status table in README.md for what has landed.
+// For most uses, wrap the handler your service already has:
+//
+//	r := logredact.MustNew(logredact.Config{})
+//	logger := slog.New(r.Handler(slog.NewJSONHandler(os.Stdout, nil)))
+//	logger.Info("login", "user", "jane@example.com", "password", pw) // user=[REDACTED:email] password=[REDACTED]
+//
+// Put the redacting handler outermost, so every record passes through it whatever handlers sit
+// below. For the standard log package and third-party code that writes text, use [Redactor.Writer];
+// for HTTP access logs, [Redactor.AccessLog]; for values you hold, [Secret].
+//
+// # When not to use it
+//
+// Redaction is a safety net, not a licence to log secrets. It cannot know that an arbitrary word
+// is a password unless its key says so, and it cannot see secrets that are encoded (base64 of a
+// whole request body, encrypted or compressed data). Keep credentials in [Secret] values, log
+// identifiers rather than payloads, and use redaction to catch what slips through. It does not
+// replace access control on the logs themselves.
+//
+// # Keys
+//
+// An attribute, map entry, struct field, query parameter or "key=value" / "key: value" /
+// "key":"value" pair whose key names a secret has its whole value replaced. Keys are compared
+// after lower-casing and removing '-', '_', '.' and spaces, so "api_key", "api-key", "apiKey" and
+// "API_KEY" are the same key. A key is sensitive when it contains password, passwd, passphrase,
+// secret, privatekey, apikey, accesskey, credential, authorization or cookie; ends with token,
+// session, sessionid, sessid, pwd, sig, signature, cvv, cvv2 or cvc; or is pass or pw. In URL
+// query strings code, key and auth are sensitive too. [Config.Keys] adds names. Struct fields can
+// opt in with the tag `redact:"true"` and out with `redact:"false"` (their values are still
+// scanned); `redact:"-"` drops a field from a rebuilt value. A group or struct under a sensitive
+// key is replaced whole.
+//
+// # Detectors
+//
+// Values are scanned for secrets inside longer text; only the secret is replaced, the text around
+// it is kept byte for byte. Each detector has a name, used in typed replacements:
+//
+//   - card: payment card numbers of 13 to 19 digits, optionally in groups separated by single
+//     spaces or dashes, with an issuer prefix that fits the length and a valid Luhn check digit.
+//     Numbers starting with 0, 1, 7, 8 or 9 (so Unix timestamps in ms and ns) and 13-14 digit
+//     numbers with a valid GS1 check digit (EAN-13, GTIN-14) are not cards. Integer attributes are
+//     checked too.
+//   - jwt: JSON Web Tokens (JWS and JWE compact form) whose header decodes to JSON with "alg".
+//   - bearer, basic: the credentials after "Bearer " and "Basic " (Basic must decode to
+//     user:password; a Bearer token in prose must look like one), and any credentials after an
+//     Authorization key.
+//   - aws: AWS access key IDs (AKIA, ASIA, ABIA, ACCA, A3T prefixes).
+//   - github: GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_).
+//   - slack: Slack tokens (xoxb-, xoxp-, xoxa-, xoxe-, xoxo-, xoxr-, xoxs-, xapp-) and webhook paths.
+//   - stripe: Stripe secret and restricted keys (sk_live_, sk_test_, rk_...) and webhook secrets
+//     (whsec_).
+//   - private-key: PEM private-key blocks, BEGIN to END; a block with no END line is redacted to
+//     the end of the text.
+//   - url-password: the password in URL user info (postgres://app:[REDACTED:url-password]@db).
+//   - query: values of sensitive URL query parameters (?token=, ?sig=, ?X-Amz-Signature=, ...).
+//   - field: values of sensitive keys in free text (password=..., "token":"...", Cookie: ...).
+//   - email: e-mail addresses; on by default, off with [Config.KeepEmails].
+//   - apikey: rampart API keys, prefix_<32 base62>_<6 base62 CRC-32>, confirmed by their checksum.
+//
+// The token patterns for AWS, GitHub, Slack and Stripe follow the rules of gitleaks
+// (https://github.com/gitleaks/gitleaks, MIT licence), reimplemented as hand-written scanners.
+//
+// # Replacement modes
+//
+// [Typed] (the default) writes "[REDACTED:card]"; [Fixed] writes "[REDACTED]"; [Partial] keeps the
+// last four characters of long secrets ("[REDACTED:card:****1111]"); [Pseudonym] writes a keyed
+// hash ("[REDACTED:card:3f2a9c01b7de]", HMAC-SHA256 under [Config.PseudonymKey], 48 bits) so one
+// secret correlates across lines. Values redacted because of their key read "[REDACTED]" in Typed
+// mode. Redaction is idempotent: redacting redacted text changes nothing.
+//
+// # What is inspected
+//
+// The [Redactor.Handler] inspects the message and every attribute: strings, []byte, integers,
+// errors (their Error text), LogValuers (resolved first), groups, and through reflection maps,
+// structs (exported and unexported fields), slices, arrays, pointers and interfaces, plus the text
+// of values with MarshalJSON, MarshalText or String methods. A changed composite value is logged
+// as plain data (a map or slice of its exported fields and elements, redacted). Inspection stops
+// at a depth of 16 and after 10,000 values; what lies beyond is replaced by
+// "[REDACTED:truncated]", never passed through uninspected. A value whose method panics is
+// replaced by "[REDACTED:unprintable]".
+//
+// # Security properties and limits
+//
+//   - Fails closed where it must guess: an unterminated private-key block, an unterminated quoted
+//     sensitive value, or an over-long run in the [Writer] is removed, not passed through.
+//   - Linear time in the input for every detector, with no regular expressions; attacker-chosen
+//     log content cannot make scanning slow.
+//   - A secret whose key is not sensitive and that matches no detector (a password in prose,
+//     an opaque token under an innocent name) is not found. Use [Config.Keys] and [Secret].
+//   - Pseudonyms of low-entropy values can be confirmed by anyone holding the key; values shorter
+//     than [MinPseudonymLen] are never pseudonymized.
+//
+// # Concurrency
+//
+// A [Redactor] is immutable and safe for concurrent use; so are the handlers, middleware and
+// [Writer] values it returns. Nothing here starts a goroutine or logs on its own.
+//
+// # Testing
+//
+// The sub-package redacttest plants fake secrets of every kind into a logger you build and fails
+// the test if any appears in the output: run it against your service's real logging setup.
 package logredact

@@ -148,7 +148,7 @@ func builtinSensitive(k []byte, query bool) bool {
 // sensitive reports whether the key k[i:j] names a secret.
 func sensitive[T text](r *Redactor, k T, i, j int, query bool) bool {
 	m := letterMask(k, i, j)
-	if !maskMayMatch(m, builtinMasks) && !(query && maskMayMatch(m, queryMasks)) && !maskMayMatch(m, r.keyMasks) {
+	if !maskMayMatch(m, builtinMasks) && (!query || !maskMayMatch(m, queryMasks)) && !maskMayMatch(m, r.keyMasks) {
 		return false
 	}
 	var buf [maxKey]byte
@@ -274,7 +274,7 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 	case s[v] == '\\' && v+1 < n && s[v+1] == '"':
 		a := v + 2
 		e := a
-		for e < n && !(s[e] == '\\' && e+1 < n && s[e+1] == '"') && s[e] != '\n' {
+		for e < n && (s[e] != '\\' || e+1 >= n || s[e+1] != '"') && s[e] != '\n' {
 			if s[e] == '\\' && e+1 < n && s[e+1] == '\\' {
 				e++
 			}

@@ -14,7 +14,7 @@ import (
 type Mode int
 
 const (
-	// Typed, the default, names the detector: "[REDACTED:card]". Values redacted because of their
+	// Typed is the default: it names the detector: "[REDACTED:card]". Values redacted because of their
 	// key read "[REDACTED]".
 	Typed Mode = iota
 	// Fixed writes "[REDACTED]" for everything.

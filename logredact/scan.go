@@ -322,27 +322,28 @@ func cardAt[T text](s T, i int) (m match, ok bool, skip int) {
 		break
 	}
 	// The run must end on a boundary: not inside a word, not the integer part of a decimal.
-	endOK := j >= n || class[s[j]]&clWord == 0 && !(s[j] == '.' && j+1 < n && isDigit(s[j+1]))
-	if ng == 1 && (ge[0]-gs[0] < 13 || ge[0]-gs[0] > 19) {
+	endOK := j >= n || class[s[j]]&clWord == 0 && (s[j] != '.' || j+1 >= n || !isDigit(s[j+1]))
+	starts, ends := gs[:ng], ge[:ng]
+	if ng == 1 && (ends[0]-starts[0] < 13 || ends[0]-starts[0] > 19) {
 		return m, false, j
 	}
-	for g0 := 0; g0 < ng; g0++ {
+	for g0, a := range starts {
 		digits := 0
 		best := -1
-		for g1 := g0; g1 < ng; g1++ {
-			digits += ge[g1] - gs[g1]
+		for g1 := g0; g1 < len(ends); g1++ {
+			digits += ends[g1] - starts[g1]
 			if digits > 19 {
 				break
 			}
 			if digits < 13 || g1 == ng-1 && !endOK {
 				continue
 			}
-			if cardPrefixOK(s, gs[g0], ge[g1]) && luhn(s, gs[g0], ge[g1]) {
-				best = g1
+			if cardPrefixOK(s, a, ends[g1]) && luhn(s, a, ends[g1]) {
+				best = ends[g1]
 			}
 		}
 		if best >= 0 {
-			return match{start: gs[g0], end: ge[best], kind: kindCard}, true, 0
+			return match{start: a, end: best, kind: kindCard}, true, 0
 		}
 	}
 	return m, false, j
@@ -598,8 +599,8 @@ func jwtAt[T text](s T, i int) (int, bool) {
 		}
 		if k < n && s[k] == '.' && parts == 2 {
 			// An unsecured JWT ("alg":"none") has an empty signature: header.payload.
-			segEnd[parts] = k + 1
-			parts++
+			segEnd[2] = k + 1
+			parts = 3
 		}
 		break
 	}
