@@ -340,3 +340,34 @@ func TestOpenSSLRefusesTLS11(t *testing.T) {
 		}
 	}
 }
+
+// TestProfilesIgnoreWeakGODEBUG sets the GODEBUG values a main module declaring go 1.21 gets
+// (tls10server, tlsrsakex, tls3des): a default tls.Config then accepts TLS 1.0 and RSA key
+// exchange (the control), while the profiles still refuse both.
+func TestProfilesIgnoreWeakGODEBUG(t *testing.T) {
+	t.Setenv("GODEBUG", "tls10server=1,tlsrsakex=1,tls3des=1")
+	d := dev(t)
+	certs := []tls.Certificate{d.Server, rsaCert(t)}
+	old := func(maxVersion uint16, suites ...uint16) *tls.Config {
+		return &tls.Config{MinVersion: tls.VersionTLS10, MaxVersion: maxVersion, CipherSuites: suites, // #nosec G402 -- an old client on purpose
+			InsecureSkipVerify: true} // #nosec G402 -- negotiation only; the RSA certificate is self-signed
+	}
+	clients := map[string]*tls.Config{
+		"TLS 1.0":               old(tls.VersionTLS10),
+		"RSA key exchange":      old(tls.VersionTLS12, tls.TLS_RSA_WITH_AES_128_GCM_SHA256),
+		"3DES":                  old(tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA),
+		"RSA key exchange, 1.1": old(tls.VersionTLS11, tls.TLS_RSA_WITH_AES_128_CBC_SHA),
+	}
+	for name, client := range clients {
+		if _, err := handshake(t, client, &tls.Config{Certificates: certs}); err != nil {
+			t.Errorf("control: default tls.Config with weak GODEBUG refused %s: %v", name, err)
+		}
+		for _, p := range []tlsutil.Profile{tlsutil.Intermediate, tlsutil.Modern} {
+			srv := tlsutil.ServerConfig(p)
+			srv.Certificates = certs
+			if cs, err := handshake(t, client, srv); err == nil {
+				t.Errorf("%s accepted %s under weak GODEBUG (%s, %s)", p, name, tls.VersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite))
+			}
+		}
+	}
+}

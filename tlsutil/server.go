@@ -103,9 +103,19 @@ func NewServer(h http.Handler, o ServerOptions) (*Server, error) {
 // gracefully: it stops accepting, lets in-flight requests finish for up to ShutdownTimeout,
 // then closes the rest. It returns nil after a shutdown caused by ctx, or the error that
 // stopped the server.
+// It returns [ErrNoCertificate] at once when the TLS configuration has no certificate source.
 func (s *Server) ServeTLS(ctx context.Context, ln net.Listener) error {
+	c := s.HTTP.TLSConfig
+	if c == nil || len(c.Certificates) == 0 && c.GetCertificate == nil && c.GetConfigForClient == nil {
+		return ErrNoCertificate
+	}
 	return s.serve(ctx, ln, true)
 }
+
+// ErrNoCertificate is returned by [Server.ServeTLS] and [Server.ListenAndServeTLS] when the
+// server's TLS configuration has neither Certificates nor GetCertificate (nor
+// GetConfigForClient).
+var ErrNoCertificate = errors.New("tlsutil: TLS configuration has no certificate (set Certificates or GetCertificate)")
 
 // Serve is [Server.ServeTLS] for plain HTTP, for use behind a TLS-terminating proxy or for
 // the redirect listener of [RedirectHTTPS].
@@ -115,6 +125,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // ListenAndServeTLS listens on the TCP address addr and calls [Server.ServeTLS].
 func (s *Server) ListenAndServeTLS(ctx context.Context, addr string) error {
+	c := s.HTTP.TLSConfig
+	if c == nil || len(c.Certificates) == 0 && c.GetCertificate == nil && c.GetConfigForClient == nil {
+		return ErrNoCertificate
+	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return err

@@ -363,8 +363,12 @@ func TestServeTLSWithoutCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ServeTLS(context.Background(), ln); err == nil {
-		t.Error("ServeTLS without a certificate returned nil")
+	defer ln.Close()
+	if err := s.ServeTLS(context.Background(), ln); !errors.Is(err, tlsutil.ErrNoCertificate) {
+		t.Errorf("ServeTLS without a certificate = %v, want ErrNoCertificate", err)
+	}
+	if err := s.ListenAndServeTLS(context.Background(), "127.0.0.1:0"); !errors.Is(err, tlsutil.ErrNoCertificate) {
+		t.Errorf("ListenAndServeTLS without a certificate = %v, want ErrNoCertificate", err)
 	}
 }
 
