@@ -174,4 +174,3 @@ func (s *LimitStore) tag(key string) string {
 	b = append(b, "}:"...)
 	return string(b)
 }
-

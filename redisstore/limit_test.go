@@ -1,7 +1,14 @@
 package redisstore_test
 
 import (
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/rampart-go/rampart/ratelimit"
 	"github.com/rampart-go/rampart/ratelimit/ratelimittest"
@@ -28,5 +35,200 @@ func TestLimitStoreConformance(t *testing.T) {
 				return s
 			})
 		})
+	}
+}
+
+// newLimitStore returns a LimitStore on its own go-redis client (its own connection pool, as a
+// separate instance of a service would have) with a test-unique prefix.
+func newLimitStore(t testing.TB, url, prefix string, hooks ...redis.Hook) *redisstore.LimitStore {
+	t.Helper()
+	c := newClient(t, url)
+	for _, h := range hooks {
+		c.AddHook(h)
+	}
+	s, err := redisstore.NewLimitStore(c, redisstore.Config{Prefix: prefix})
+	if err != nil {
+		t.Fatalf("NewLimitStore: %v", err)
+	}
+	return s
+}
+
+// redisNow returns Redis's clock.
+func redisNow(t testing.TB, url string) time.Time {
+	t.Helper()
+	now, err := newClient(t, url).Time(t.Context()).Result()
+	if err != nil {
+		t.Fatalf("TIME: %v", err)
+	}
+	return now
+}
+
+// TestOvershoot is the distributed race: 32 instances (separate clients, separate connection
+// pools) hammer one key with 4,000 attempts against a limit of 100. The token bucket admits
+// exactly 100; the sliding-window counter admits exactly 100 unless the burst straddles a
+// window boundary, and then stays within its documented bound Limit·(1 + d/Window).
+func TestOvershoot(t *testing.T) {
+	url := redisURL(t)
+	const instances, attempts, limit = 32, 4000, 100
+	tests := []struct {
+		name   string
+		policy ratelimit.Policy
+	}{
+		{"TokenBucket", ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: limit, Window: time.Hour}},
+		{"SlidingWindow", ratelimit.Policy{Algorithm: ratelimit.SlidingWindow, Limit: limit, Window: time.Hour}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prefix := testPrefix(t)
+			limiters := make([]*ratelimit.Limiter, instances)
+			for i := range limiters {
+				limiters[i] = ratelimit.MustNew(ratelimit.Config{Store: newLimitStore(t, url, prefix)}, tt.policy)
+			}
+			var admitted, refused atomic.Int64
+			var wg sync.WaitGroup
+			errs := make(chan error, instances)
+			start := redisNow(t, url)
+			for _, l := range limiters {
+				wg.Go(func() {
+					for range attempts / instances {
+						d, err := l.Allow(t.Context(), "one-key")
+						if err != nil {
+							errs <- err
+							return
+						}
+						if d.Allowed {
+							admitted.Add(1)
+						} else {
+							refused.Add(1)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			end := redisNow(t, url)
+			close(errs)
+			for err := range errs {
+				t.Fatalf("Allow: %v", err)
+			}
+			got := admitted.Load()
+			if got+refused.Load() != attempts {
+				t.Fatalf("%d admitted + %d refused, want %d attempts", got, refused.Load(), attempts)
+			}
+			w := tt.policy.Window
+			sameWindow := start.Truncate(w).Equal(end.Truncate(w))
+			if tt.policy.Algorithm == ratelimit.TokenBucket || sameWindow {
+				if got != limit {
+					t.Fatalf("%d instances, %d attempts, limit %d: %d admitted, want exactly %d", instances, attempts, limit, got, limit)
+				}
+				return
+			}
+			d := end.Sub(start)
+			bound := int64(limit + math.Ceil(limit*float64(d)/float64(w)))
+			if got < limit || got > bound {
+				t.Fatalf("across a window boundary (%v): %d admitted, want %d..%d", d, got, limit, bound)
+			}
+		})
+	}
+}
+
+// TestSkew runs two instances whose local clocks differ by 500 ms. On the store's clock
+// (Redis TIME, what a Limiter uses when Config.Now is nil) they decide exactly as one instance
+// would; fed their own clocks instead (the control), the skewed instance gets quota the
+// limit does not allow, which shows the test can tell the difference.
+func TestSkew(t *testing.T) {
+	url := redisURL(t)
+	const skew = 500 * time.Millisecond
+	// Two requests per second, one at a time: after one request the next is 500 ms away.
+	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 2, Window: time.Second, Burst: 1}
+	prefix := testPrefix(t)
+	clockA := func() time.Time { return time.Now().Add(skew) } // instance A runs 500 ms fast
+	clockB := time.Now
+
+	t.Run("StoreClock", func(t *testing.T) {
+		a := ratelimit.MustNew(ratelimit.Config{Store: newLimitStore(t, url, prefix)}, p)
+		b := ratelimit.MustNew(ratelimit.Config{Store: newLimitStore(t, url, prefix)}, p)
+		single := ratelimit.MustNew(ratelimit.Config{Store: newLimitStore(t, url, prefix)}, p)
+		// The same sequence on one key from the two instances and on another key from a single
+		// instance: b, a, a, b.
+		for i, l := range []*ratelimit.Limiter{b, a, a, b} {
+			got, err := l.Allow(t.Context(), "skewed")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := single.Allow(t.Context(), "single")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Allowed != want.Allowed || got.Remaining != want.Remaining || (got.RetryAfter-want.RetryAfter).Abs() > 100*time.Millisecond {
+				t.Fatalf("request %d: two skewed instances decided %+v, one instance %+v; want the same", i+1, got, want)
+			}
+			if i == 0 && !got.Allowed || i > 0 && got.Allowed {
+				t.Fatalf("request %d = %+v, want only the first admitted (burst 1, 500 ms per token)", i+1, got)
+			}
+		}
+	})
+
+	t.Run("LocalClocksControl", func(t *testing.T) {
+		a := ratelimit.MustNew(ratelimit.Config{Store: newLimitStore(t, url, prefix), Now: clockA}, p)
+		b := ratelimit.MustNew(ratelimit.Config{Store: newLimitStore(t, url, prefix), Now: clockB}, p)
+		db, err := b.Allow(t.Context(), "control")
+		if err != nil {
+			t.Fatal(err)
+		}
+		da, err := a.Allow(t.Context(), "control")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !db.Allowed || !da.Allowed {
+			t.Fatalf("on local clocks 500 ms apart: b %+v, a %+v; want both admitted (the skew the store clock prevents)", db, da)
+		}
+	})
+}
+
+// TestRoundTrips counts the commands each call sends: one EVALSHA per decision whatever the
+// number of policies, EVALSHA then EVAL once after Redis lost its script cache, one DEL per
+// Reset.
+func TestRoundTrips(t *testing.T) {
+	url := redisURL(t)
+	var hook counter
+	s := newLimitStore(t, url, testPrefix(t), &hook)
+	policies := []ratelimit.Policy{
+		{Algorithm: ratelimit.TokenBucket, Limit: 10, Window: time.Second, Name: "burst"},
+		{Algorithm: ratelimit.SlidingWindow, Limit: 1000, Window: time.Hour, Name: "hour"},
+		{Algorithm: ratelimit.SlidingWindow, Limit: 10000, Window: 24 * time.Hour, Name: "day"},
+	}
+	take := func(ps ...ratelimit.Policy) {
+		t.Helper()
+		out := make([]ratelimit.Decision, len(ps))
+		if err := s.Take(t.Context(), &ratelimit.Request{Key: "k", Policies: ps, Cost: 1}, out); err != nil {
+			t.Fatalf("Take: %v", err)
+		}
+	}
+	take(policies[0]) // load the script if this server never saw it
+	hook.take()
+	for n := 1; n <= len(policies); n++ {
+		for range 5 {
+			take(policies[:n]...)
+			if cmds := hook.take(); !slices.Equal(cmds, []string{"evalsha"}) {
+				t.Fatalf("one decision with %d policies sent %q, want [evalsha]", n, cmds)
+			}
+		}
+	}
+	if err := newClient(t, url).ScriptFlush(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	take(policies...)
+	if cmds := hook.take(); !slices.Equal(cmds, []string{"evalsha", "eval"}) {
+		t.Fatalf("first decision after SCRIPT FLUSH sent %q, want [evalsha eval]", cmds)
+	}
+	take(policies...)
+	if cmds := hook.take(); !slices.Equal(cmds, []string{"evalsha"}) {
+		t.Fatalf("second decision after SCRIPT FLUSH sent %q, want [evalsha]", cmds)
+	}
+	if err := s.Reset(t.Context(), "k", policies); err != nil {
+		t.Fatal(err)
+	}
+	if cmds := hook.take(); !slices.Equal(cmds, []string{"del"}) {
+		t.Fatalf("Reset sent %q, want [del]", cmds)
 	}
 }

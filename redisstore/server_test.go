@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -277,4 +278,29 @@ func secret(t testing.TB) []byte {
 	b := make([]byte, redisstore.MinKeySecret)
 	_, _ = rand.Read(b)
 	return b
+}
+
+// Pause stops the server process without killing it (SIGSTOP): connections stay open and
+// commands go unanswered, the hardest outage for a client, which only a timeout ends.
+func (s *server) Pause(t testing.TB) {
+	t.Helper()
+	s.signal(t, syscall.SIGSTOP)
+}
+
+// Resume continues a paused server (SIGCONT).
+func (s *server) Resume(t testing.TB) {
+	t.Helper()
+	s.signal(t, syscall.SIGCONT)
+}
+
+func (s *server) signal(t testing.TB, sig syscall.Signal) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		t.Fatalf("signal %v: redis-server is not running", sig)
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %v to redis-server: %v", sig, err)
+	}
 }
