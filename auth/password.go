@@ -59,14 +59,15 @@ var (
 type HashAlgorithm int
 
 const (
-	// Argon2id (RFC 9106), the default and the right choice for new systems.
+	// Argon2id is RFC 9106's argon2id, the default and the right choice for new systems.
 	Argon2id HashAlgorithm = iota
-	// Bcrypt, for systems that must produce bcrypt hashes. Passwords are limited to 72 bytes.
+	// Bcrypt is for systems that must produce bcrypt hashes. Passwords are limited to 72 bytes.
 	Bcrypt
-	// Scrypt (RFC 7914), in passlib's PHC form $scrypt$ln=..,r=..,p=..$salt$hash.
+	// Scrypt is RFC 7914's scrypt, in passlib's PHC form $scrypt$ln=..,r=..,p=..$salt$hash.
 	Scrypt
-	// PBKDF2SHA256 (RFC 8018 with HMAC-SHA-256, from crypto/pbkdf2), for deployments that
-	// require a FIPS 140 approved algorithm, in passlib's form $pbkdf2-sha256$rounds$salt$hash.
+	// PBKDF2SHA256 is RFC 8018's PBKDF2 with HMAC-SHA-256 (crypto/pbkdf2), for deployments
+	// that require a FIPS 140 approved algorithm, in passlib's form
+	// $pbkdf2-sha256$rounds$salt$hash.
 	PBKDF2SHA256
 )
 
@@ -591,7 +592,8 @@ func (h *Hasher) Login(ctx context.Context, password, stored string) (newHash st
 	if err != nil {
 		return "", err
 	}
-	target, fail := h.dummy, error(ErrPasswordMismatch)
+	target := h.dummy
+	fail := ErrPasswordMismatch
 	var ph *phcHash
 	if stored != "" {
 		ph, err = parsePHC(stored, &h.limits)

@@ -182,8 +182,8 @@ func TestLimiterFIFOAndCancelledHead(t *testing.T) {
 		go func() { smallErr <- l.acquire(context.Background(), 2) }()
 		synctest.Wait()
 		select {
-		case <-smallErr:
-			t.Fatal("a small request overtook the large one at the head of the queue")
+		case err := <-smallErr:
+			t.Fatalf("a small request overtook the large one at the head of the queue (%v)", err)
 		default:
 		}
 		// When the head gives up, the small request behind it is granted.
