@@ -64,13 +64,13 @@ func (p *prepared) eval(st *slot, ring *logRing, t, cost int64) Decision {
 		t = tt
 		e := t - s
 		w := p.w
-		if counterAdmits(prev, cur, e, w, p.l, cost) {
+		pw := float64(prev) * float64(w-e) / float64(w) // as in counterAdmits
+		if pw+float64(cur+cost) <= float64(p.l) {
 			d.Allowed = true
 			cur += cost
 		} else {
 			d.RetryAfter = time.Duration(p.counterRetry(s, e, cur, prev, cost))
 		}
-		pw := float64(prev) * float64(w-e) / float64(w)
 		if r := math.Floor(float64(p.l) - pw - float64(cur)); r > 0 {
 			d.Remaining = int(r)
 		}
@@ -139,17 +139,16 @@ func (p *prepared) apply(st *slot, ring *logRing, t, cost int64) {
 // counts of the current and previous windows.
 func (p *prepared) window(st *slot, t int64) (s, tt, cur, prev int64) {
 	w := p.w
-	s = t - floorMod(t, w)
 	if st.exp <= t {
-		return s, t, 0, 0
+		return t - floorMod(t, w), t, 0, 0
 	}
 	start := st.exp - 2*w
-	switch s {
-	case start:
-		return s, t, int64(st.cur), int64(st.prev)
-	case start + w:
-		return s, t, 0, int64(st.cur)
-	default: // s < start: the clock went back; keep the stored window
+	switch {
+	case t >= start+w: // the next window (start+2W > t since the state has not expired)
+		return start + w, t, 0, int64(st.cur)
+	case t >= start:
+		return start, t, int64(st.cur), int64(st.prev)
+	default: // t < start: the clock went back; keep the stored window
 		return start, start, int64(st.cur), int64(st.prev)
 	}
 }

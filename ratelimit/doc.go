@@ -79,9 +79,11 @@
 // The default store is [Memory]: a sharded hash table with a hard cap on the number of keys
 // ([MemoryConfig].MaxKeys, default [DefaultMaxKeys]), CLOCK eviction of the least recently used
 // key when full (keys seen only once go first), and lazy reuse of idle keys' entries, with no
-// background goroutine. Keys are hashed with a per-process random seed to 64 bits, so each
+// background goroutine. Keys are hashed with a random per-store seed to 64 bits, so each
 // entry takes 24 bytes (about 30 with the table's headroom) whatever the key's length, and a
-// flood of distinct keys can never grow memory past the cap. Eviction forgets a client's
+// flood of distinct keys can never grow memory past the cap. The cap is enforced per shard
+// (MaxKeys divided by up to 64 shards), so eviction can begin a little before MaxKeys keys are
+// held (0.3% early at a million keys). Eviction forgets a client's
 // usage, which favours that client: size the cap above the number of clients active within a
 // Window.
 //

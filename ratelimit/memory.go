@@ -20,7 +20,8 @@ type MemoryConfig struct {
 	// MaxKeys is the hard cap on the number of (key, policy) entries held; when it is reached,
 	// idle entries are reused first and then the least recently used one (by the CLOCK
 	// algorithm) is evicted, which resets that client's quota. Zero means [DefaultMaxKeys]. The
-	// table grows with use up to about 30 bytes per entry at the cap.
+	// cap is split evenly between the shards, so eviction may start slightly before MaxKeys
+	// entries are held. The table grows with use, to about 30 bytes per entry at the cap.
 	MaxKeys int
 	// Now is the store's clock, used when a request carries no instant. Nil means time.Now.
 	Now func() time.Time
@@ -184,16 +185,21 @@ func (m *Memory) decide(h uint64, ps []prepared, t, cost int64, peek bool, out [
 	sh := &m.shards[h&m.mask]
 	sh.mu.Lock()
 	var best, bestDenied Decision
+	var found [4]*slot // slots seen in the first pass, reused by the second
 	allowed := true
 	for i := range ps {
 		p := &ps[i]
 		st := slot{exp: fresh}
 		var ring *logRing
-		if s := sh.find(tagOf(h, p.salt)); s != nil && s.exp > t {
+		s := sh.find(tagOf(h, p.salt))
+		if s != nil && s.exp > t {
 			st = *s
 			if p.Algorithm == SlidingLog {
 				ring = sh.logs[s.tag&^1]
 			}
+		}
+		if i < len(found) {
+			found[i] = s
 		}
 		d := p.eval(&st, ring, t, cost)
 		if out != nil {
@@ -209,9 +215,19 @@ func (m *Memory) decide(h uint64, ps []prepared, t, cost int64, peek bool, out [
 		}
 	}
 	if allowed && !peek && cost > 0 {
+		inserted := false // an insertion may grow the table or evict, invalidating found
 		for i := range ps {
 			p := &ps[i]
-			s := sh.findOrInsert(tagOf(h, p.salt), t)
+			var s *slot
+			if i < len(found) && found[i] != nil && !inserted {
+				s = found[i]
+				if s.exp <= t {
+					sh.clear(s)
+				}
+			} else {
+				s = sh.findOrInsert(tagOf(h, p.salt), t)
+				inserted = true
+			}
 			var ring *logRing
 			if p.Algorithm == SlidingLog {
 				ring = sh.ring(s.tag&^1, p.Limit)
@@ -237,7 +253,7 @@ func (sh *shard) find(tag uint64) *slot {
 	if sh.slots == nil {
 		return nil
 	}
-	s1, s2 := sh.sets(tag)
+	s1, _ := bits.Mul64(tag, sh.nsets)
 	set := sh.slots[s1*setWays : s1*setWays+setWays]
 	for i := range set {
 		if set[i].tag&^1 == tag {
@@ -245,6 +261,7 @@ func (sh *shard) find(tag uint64) *slot {
 			return &set[i]
 		}
 	}
+	_, s2 := sh.sets(tag)
 	if s2 == s1 {
 		return nil
 	}

@@ -90,7 +90,7 @@ func TestDetectsDefects(t *testing.T) {
 	}
 	for _, defect := range []string{"peek-charges", "not-atomic", "window-overadmits", "retry-short", "no-reset"} {
 		t.Run(defect, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenStore$", "-test.count=1")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenStore$", "-test.count=1") // #nosec G702 G204 -- re-runs this test binary
 			cmd.Env = append(os.Environ(), "RATELIMITTEST_DEFECT="+defect)
 			out, err := cmd.CombinedOutput()
 			if err == nil || !strings.Contains(string(out), "--- FAIL") {
