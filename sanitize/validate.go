@@ -86,6 +86,8 @@ type Rule struct {
 	// Identifier is for names that must compare equal when users would think them equal
 	// (user names, handles, tags): it applies NFKC, Unicode case folding and NFKC again, so
 	// "Ａdmin", "ADMIN" and "admin" all become "admin". Store and compare the returned value.
+	// It does not unify look-alikes from different scripts (Cyrillic "а" and Latin "a"
+	// stay distinct, see UTS #39); where that matters, allow ASCIILetters only.
 	Identifier bool
 }
 
