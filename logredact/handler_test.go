@@ -2,12 +2,14 @@ package logredact_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"testing/slogtest"
 	"time"
@@ -202,3 +204,87 @@ func TestHandlerRedacttest(t *testing.T) {
 		})
 	}
 }
+
+type countingValuer struct{ n *int }
+
+func (c countingValuer) LogValue() slog.Value {
+	*c.n++
+	return slog.StringValue("token " + redacttest.FakeGitHubToken())
+}
+
+// TestHandlerWithAttrsOnce: attributes given to With are resolved and redacted once, when added,
+// not on every record.
+func TestHandlerWithAttrsOnce(t *testing.T) {
+	n := 0
+	var buf bytes.Buffer
+	l := slog.New(logredact.MustNew(logredact.Config{}).Handler(slog.NewJSONHandler(&buf, nil))).With("v", countingValuer{&n})
+	for i := 0; i < 3; i++ {
+		l.Info("m")
+	}
+	if n != 1 {
+		t.Errorf("LogValue called %d times, want 1", n)
+	}
+	if strings.Contains(buf.String(), redacttest.FakeGitHubToken()) || strings.Count(buf.String(), "token [REDACTED:github]") != 3 {
+		t.Errorf("output: %s", buf.String())
+	}
+}
+
+func TestHandlerEnabledAndGroups(t *testing.T) {
+	var buf bytes.Buffer
+	h := logredact.MustNew(logredact.Config{}).Handler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if h.Enabled(context.Background(), slog.LevelInfo) || !h.Enabled(context.Background(), slog.LevelError) {
+		t.Error("Enabled does not follow the wrapped handler")
+	}
+	if h.WithGroup("") != h || h.WithAttrs(nil) != h {
+		t.Error("WithGroup(\"\") and WithAttrs(nil) must return the handler itself")
+	}
+}
+
+type panicky struct{}
+
+func (panicky) String() string { panic("boom") }
+
+type deep struct{ Next *deep }
+
+func TestHandlerLimits(t *testing.T) {
+	d := &deep{}
+	cur := d
+	for i := 0; i < 40; i++ {
+		cur.Next = &deep{}
+		cur = cur.Next
+	}
+	big := make([]string, 20000)
+	big[19999] = "a@b.example"
+	got, _ := logOne(t, logredact.Config{}, func(l *slog.Logger) { l.Info("m", "p", panicky{}, "d", d, "big", big) })
+	for _, want := range []string{`"p":"[REDACTED:unprintable]"`, `[REDACTED:truncated]`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %s: %.300s", want, got)
+		}
+	}
+	if strings.Contains(got, "a@b.example") {
+		t.Error("an element beyond the inspection budget leaked")
+	}
+}
+
+func TestHandlerConcurrent(t *testing.T) {
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return buf.Write(p) })
+	l := slog.New(logredact.MustNew(logredact.Config{}).Handler(slog.NewJSONHandler(w, nil))).With("session", "s")
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Go(func() {
+			for i := 0; i < 50; i++ {
+				l.Info("m", "password", "p", "n", i)
+			}
+		})
+	}
+	wg.Wait()
+	if c := strings.Count(buf.String(), `"session":"[REDACTED]","password":"[REDACTED]"`); c != 400 {
+		t.Errorf("%d redacted records, want 400", c)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -1,0 +1,191 @@
+package logredact_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/rampart-go/rampart/logredact"
+	"github.com/rampart-go/rampart/logredact/redacttest"
+)
+
+// TestDetectors pairs each detector with inputs it must catch and lookalikes it must leave alone.
+func TestDetectors(t *testing.T) {
+	enc := base64.RawURLEncoding
+	noAlg := enc.EncodeToString([]byte(`{"typ":"JWT","kid":"1"}`)) + "." + enc.EncodeToString([]byte(`{"sub":"x"}`)) + ".c2ln"
+	unsecured := enc.EncodeToString([]byte(`{"alg":"none"}`)) + "." + enc.EncodeToString([]byte(`{"sub":"x"}`)) + "."
+	key := redacttest.FakeAPIKey("acme")
+	badSum := key[:len(key)-1] + "0"
+	if strings.HasSuffix(key, "0") {
+		badSum = key[:len(key)-1] + "1"
+	}
+	tests := []struct {
+		in, want string
+	}{
+		// card
+		{"4111111111111111", "[REDACTED:card]"},
+		{"card 4111-1111-1111-1111.", "card [REDACTED:card]."},
+		{"4111 1111 1111 1111 2024", "[REDACTED:card] 2024"},
+		{"4111111111111112", "4111111111111112"},                         // Luhn fails
+		{"1732713600000 1732713600000000000", "1732713600000 1732713600000000000"}, // ms and ns timestamps
+		{"41111111111111111111", "41111111111111111111"},                 // 20 digits
+		{"0.4111111111111111", "0.4111111111111111"},                     // a fraction
+		{"4111111111111111.5", "4111111111111111.5"},                     // a decimal
+		{"+4111111111111111", "+4111111111111111"},                       // a phone number
+		{"4111111111111111abc x4111111111111111 4111_1111111111111111", "4111111111111111abc x4111111111111111 4111_1111111111111111"},
+		{"EAN 4006381333931", "EAN 4006381333931"},                       // valid GS1, Luhn-valid too
+		{"1234-5678-9012-3456", "1234-5678-9012-3456"},
+		// jwt
+		{"t=" + redacttest.FakeJWT() + ".", "t=[REDACTED:jwt]."},
+		{unsecured + " x", "[REDACTED:jwt] x"},
+		{noAlg, noAlg},
+		{"eyJhbGciOiJIUzI1NiJ9", "eyJhbGciOiJIUzI1NiJ9"},
+		{"eyJub3QganNvbg.e30.sig", "eyJub3QganNvbg.e30.sig"},
+		// bearer and basic
+		{"bearer abcdefgh1", "bearer [REDACTED:bearer]"},
+		{"missing Bearer token; the bearer of bad news", "missing Bearer token; the bearer of bad news"},
+		{"Basic dXNlcjpwYXNz", "Basic [REDACTED:basic]"},
+		{"Basic auth off; Basic dGVzdA==", "Basic auth off; Basic dGVzdA=="},
+		// aws
+		{"id " + redacttest.FakeAWSKeyID(), "id [REDACTED:aws]"},
+		{"AKIA111111111111111X AKIAABCDEFGHIJKLMNO akiaabcdefghijklmnop", "AKIA111111111111111X AKIAABCDEFGHIJKLMNO akiaabcdefghijklmnop"},
+		// github
+		{redacttest.FakeGitHubToken()[:39], redacttest.FakeGitHubToken()[:39]},
+		{"ghx_" + strings.Repeat("a", 36), "ghx_" + strings.Repeat("a", 36)},
+		// slack
+		{"xoxb-123", "xoxb-123"},
+		{"xoxz-1234567890-abcdefghijk", "xoxz-1234567890-abcdefghijk"},
+		// stripe
+		{"pk_live_" + strings.Repeat("a", 24), "pk_live_" + strings.Repeat("a", 24)},
+		{"sk_live_short", "sk_live_short"},
+		// private keys
+		{"-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----", "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----"},
+		{"-----BEGIN CERTIFICATE-----", "-----BEGIN CERTIFICATE-----"},
+		{"a -----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY----- b", "a [REDACTED:private-key] b"},
+		{"x -----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl", "x [REDACTED:private-key]"},
+		// urls
+		{"https://user@host/p https://host:8080/p?page=2&sort=name mailto:a", "https://user@host/p https://host:8080/p?page=2&sort=name mailto:a"},
+		{"ftp://u:@h", "ftp://u:@h"},
+		// query
+		{"/p?tokens=5&token_type=bearer&state=x", "/p?tokens=5&token_type=bearer&state=x"},
+		{"/p?a=1&Password=x%20y&b=2", "/p?a=1&Password=[REDACTED:query]&b=2"},
+		// email
+		{"user@localhost pkg@v1.2.3 git@github.com:org/repo @types/node", "user@localhost pkg@v1.2.3 git@github.com:org/repo @types/node"},
+		{"mail Jane.Doe+x@Example.COM.", "mail [REDACTED:email]."},
+		// apikey
+		{"k=" + key + ",", "k=[REDACTED:apikey],"},
+		{badSum, badSum},
+		{strings.ToUpper(key[:4]) + key[4:], strings.ToUpper(key[:4]) + key[4:]},
+		{"abcdefghijklmnopq" + key[4:], "abcdefghijklmnopq" + key[4:]},
+		// apikey known answers (checksums computed independently with Python's zlib.crc32)
+		{"rk_0123456789ABCDEFGHIJKLMNOPQRSTUV_2lyDbd", "[REDACTED:apikey]"},
+		{"acme_zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz_4Jbez0", "[REDACTED:apikey]"},
+		{"rk_0123456789ABCDEFGHIJKLMNOPQRSTUV_2lyDbe", "rk_0123456789ABCDEFGHIJKLMNOPQRSTUV_2lyDbe"},
+		// markers stay put
+		{"[REDACTED:card:****1111] [REDACTED] password=[REDACTED:field]", "[REDACTED:card:****1111] [REDACTED] password=[REDACTED:field]"},
+	}
+	r := logredact.MustNew(logredact.Config{})
+	for _, tt := range tests {
+		if got := r.Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q)\n got  %q\n want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestKeepEmails(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{KeepEmails: true})
+	if got := r.Redact("jane@example.com"); got != "jane@example.com" {
+		t.Errorf("KeepEmails: Redact = %q", got)
+	}
+}
+
+func TestSensitiveKey(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{Keys: []string{"SSN", "x-internal-ref"}})
+	tests := []struct {
+		key  string
+		want bool
+	}{
+		{"password", true}, {"Password", true}, {"PASSWORD", true}, {"db_password", true}, {"passwordHash", true},
+		{"passwd", true}, {"pwd", true}, {"pass", true}, {"pw", true}, {"secret", true}, {"clientSecret", true},
+		{"client_secret", true}, {"token", true}, {"access_token", true}, {"refreshToken", true}, {"X-CSRF-Token", true},
+		{"api_key", true}, {"apikey", true}, {"apiKey", true}, {"API-KEY", true}, {"x-api-key", true},
+		{"authorization", true}, {"Proxy-Authorization", true}, {"cookie", true}, {"Set-Cookie", true},
+		{"session", true}, {"session_id", true}, {"PHPSESSID", true}, {"JSESSIONID", true}, {"private_key", true},
+		{"privateKey", true}, {"aws_secret_access_key", true}, {"signature", true}, {"sig", true}, {"cvv", true},
+		{"ssn", true}, {"customer_ssn", true}, {"x_internal_ref", true}, {"credentials", true}, {"passphrase", true},
+		{"user", false}, {"level", false}, {"msg", false}, {"tokens", false}, {"max_tokens", false},
+		{"token_type", false}, {"status", false}, {"request_id", false}, {"key", false}, {"code", false},
+		{"auth", false}, {"bypass", false}, {"compass", false}, {"session_count", false}, {"", false},
+	}
+	for _, tt := range tests {
+		if got := r.SensitiveKey(tt.key); got != tt.want {
+			t.Errorf("SensitiveKey(%q) = %v, want %v", tt.key, got, tt.want)
+		}
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	if _, err := logredact.New(logredact.Config{Mode: logredact.Pseudonym}); !errors.Is(err, logredact.ErrPseudonymKey) {
+		t.Errorf("Pseudonym without key: err = %v, want ErrPseudonymKey", err)
+	}
+	if _, err := logredact.New(logredact.Config{Mode: logredact.Pseudonym, PseudonymKey: make([]byte, 31)}); !errors.Is(err, logredact.ErrPseudonymKey) {
+		t.Errorf("short key: err = %v, want ErrPseudonymKey", err)
+	}
+	if _, err := logredact.New(logredact.Config{Mode: logredact.Mode(9)}); err == nil {
+		t.Error("unknown mode accepted")
+	}
+	if _, err := logredact.New(logredact.Config{MaxLine: 100}); err == nil {
+		t.Error("MaxLine 100 accepted")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("MustNew did not panic on a bad config")
+		}
+	}()
+	logredact.MustNew(logredact.Config{Mode: logredact.Pseudonym})
+}
+
+func TestPseudonym(t *testing.T) {
+	key := bytes.Repeat([]byte{0x42}, 32)
+	r := logredact.MustNew(logredact.Config{Mode: logredact.Pseudonym, PseudonymKey: key})
+	a := r.Redact("4111 1111 1111 1111")
+	b := r.Redact("4111-1111-1111-1111")
+	if a != b || !strings.HasPrefix(a, "[REDACTED:card:") || len(a) != len("[REDACTED:card:]")+12 {
+		t.Errorf("card pseudonyms %q and %q: want equal, 12 hex digits", a, b)
+	}
+	other := logredact.MustNew(logredact.Config{Mode: logredact.Pseudonym, PseudonymKey: bytes.Repeat([]byte{0x43}, 32)})
+	if other.Redact("4111 1111 1111 1111") == a {
+		t.Error("pseudonyms under different keys are equal")
+	}
+	p, err := r.Pseudonym("jane@example.com")
+	if err != nil || len(p) != 12 {
+		t.Errorf("Pseudonym = %q, %v", p, err)
+	}
+	if _, err := r.Pseudonym("short"); !errors.Is(err, logredact.ErrTooShort) {
+		t.Errorf("Pseudonym(short) err = %v, want ErrTooShort", err)
+	}
+	if _, err := logredact.MustNew(logredact.Config{}).Pseudonym("long enough value"); !errors.Is(err, logredact.ErrPseudonymKey) {
+		t.Errorf("Pseudonym without key err = %v, want ErrPseudonymKey", err)
+	}
+	// Too short to pseudonymize: typed instead.
+	if got := r.Redact("pw=abc"); got != "pw=[REDACTED:field]" {
+		t.Errorf("short value: %q", got)
+	}
+}
+
+func TestPartial(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{Mode: logredact.Partial})
+	tests := []struct{ in, want string }{
+		{"378282246310005", "[REDACTED:card:****0005]"},
+		{"pw=short", "pw=[REDACTED:field]"},
+		{"token=abcdefghijklmnopWXYZ", "token=[REDACTED:field:****WXYZ]"},
+		{"token=abcdefghijklmnop!!!!", "token=[REDACTED:field]"},
+	}
+	for _, tt := range tests {
+		if got := r.Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
