@@ -69,3 +69,51 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkVerifyWithMemoryStore adds the revocation lookup of a MemoryRevocationStore.
+func BenchmarkVerifyWithMemoryStore(b *testing.B) {
+	store, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	k, err := auth.NewKey("k", make32(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	kr, err := auth.NewKeyring(auth.TokenConfig{Revocation: store}, k)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	tok, err := kr.Sign(ctx, "session", benchTokClaims)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := kr.Verify(ctx, "session", tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func make32(b *testing.B) []byte {
+	s := make([]byte, 32)
+	if _, err := rand.Read(s); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+func BenchmarkVerifyAPIKey(b *testing.B) {
+	key, hash, err := auth.NewAPIKey("rk")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := auth.VerifyAPIKey(hash, key); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
