@@ -3,10 +3,10 @@ package ratelimit_test
 import (
 	"context"
 	"hash/maphash"
-	"sync"
 	"net/http"
 	"runtime"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
