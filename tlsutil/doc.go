@@ -80,8 +80,8 @@
 // [ClientOptions.Proxy] set, the guard therefore judges the target instead: the host literal,
 // or every address its name resolves to just before the request is handed to the proxy. The
 // proxy resolves the name again, so that check is open to DNS rebinding; for full protection
-// the proxy must enforce the same policy (or resolve names only once, itself). The proxy's
-// own address is exempt from the guard.
+// the proxy must enforce the same policy (or resolve names only once, itself). A target name
+// the client cannot resolve itself fails. The proxy's own address is exempt from the guard.
 //
 // # Security headers
 //

@@ -59,6 +59,7 @@ func Example() {
 	fmt.Println(resp.StatusCode, string(body), resp.TLS.CurveID)
 	fmt.Println(resp.Header.Get("Strict-Transport-Security"))
 
+	client.CloseIdleConnections()
 	stop() // graceful shutdown
 	fmt.Println("shutdown:", <-done)
 	// Output:
