@@ -107,9 +107,14 @@ type Fernet struct {
 }
 
 type fernetKey struct {
-	block cipher.Block
-	macs  *sync.Pool // of hash.Hash keyed with the signing key
+	block   cipher.Block
+	macs    *sync.Pool // of hash.Hash keyed with the signing key
+	scratch *sync.Pool // of *[scratchSize]byte for encrypting short messages
 }
+
+// scratchSize bounds the pooled buffers that hold a short token before base64 encoding; they
+// only ever hold public data (header, ciphertext, MAC) when returned to the pool.
+const scratchSize = 4 << 10
 
 // NewFernet returns a Fernet that encrypts with keys[0] and decrypts with any of keys. It
 // panics if no key is given or a key is nil (programmer error).
@@ -128,8 +133,9 @@ func NewFernet(keys ...*FernetKey) *Fernet {
 		}
 		sign := bytes.Clone(k.secret[:16])
 		f.keys[i] = fernetKey{
-			block: block,
-			macs:  &sync.Pool{New: func() any { return hmac.New(sha256.New, sign) }},
+			block:   block,
+			macs:    &sync.Pool{New: func() any { return hmac.New(sha256.New, sign) }},
+			scratch: &sync.Pool{New: func() any { return new([scratchSize]byte) }},
 		}
 	}
 	return f
@@ -163,7 +169,14 @@ func (k *fernetKey) encrypt(msg []byte, ts uint64, iv *[aes.BlockSize]byte) ([]b
 		return nil, errors.New("secretbox: message too large for a Fernet token")
 	}
 	padded := (len(msg)/aes.BlockSize + 1) * aes.BlockSize
-	raw := make([]byte, fernetHeader+padded+fernetMACSize)
+	var raw []byte
+	if need := fernetHeader + padded + fernetMACSize; need <= scratchSize {
+		buf := k.scratch.Get().(*[scratchSize]byte)
+		defer k.scratch.Put(buf) // by then it holds only the public token bytes
+		raw = buf[:need]
+	} else {
+		raw = make([]byte, need)
+	}
 	raw[0] = fernetVersion
 	binary.BigEndian.PutUint64(raw[1:9], ts)
 	copy(raw[9:fernetHeader], iv[:])
@@ -266,7 +279,7 @@ func (f *Fernet) Rotate(token []byte) ([]byte, error) {
 // open decodes and authenticates token, returning the plaintext and timestamp.
 func (f *Fernet) open(token []byte) ([]byte, int64, error) {
 	// Strict canonical padded base64url: the decoder ignores CR and LF, so reject them here.
-	if len(token) > fernetMaxToken || len(token)%4 != 0 || bytes.ContainsAny(token, "\r\n") {
+	if len(token) > fernetMaxToken || len(token)%4 != 0 || bytes.IndexByte(token, '\n') >= 0 || bytes.IndexByte(token, '\r') >= 0 {
 		return nil, 0, ErrAuth
 	}
 	raw := make([]byte, b64.DecodedLen(len(token)))
