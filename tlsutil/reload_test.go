@@ -432,3 +432,7 @@ func TestReloadRun(t *testing.T) {
 		}
 	})
 }
+
+func pemCA(d *tlsutil.Dev) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d.CA.Raw})
+}
