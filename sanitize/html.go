@@ -37,7 +37,8 @@ func StripHTML(s string) string {
 
 // HTML sanitizes user-supplied rich text (the output of a WYSIWYG editor or of Markdown) with
 // the policy of [RichTextPolicy] and returns HTML that is safe to embed in a page's body.
-// It is safe for concurrent use.
+// It is safe for concurrent use. Its cost grows linearly with len(s); bound the input first
+// (JSON.MaxBytes, Rule.MaxLen).
 func HTML(s string) string {
 	return addNoOpener(richPolicy().Sanitize(s))
 }
