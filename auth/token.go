@@ -307,7 +307,8 @@ func (kr *Keyring) Verify(ctx context.Context, purpose, token string) (Claims, e
 // that is not authentic. For an authentic token the error also matches [ErrExpired],
 // [ErrNotYetValid] or [ErrRevoked]. With a [RevocationStore], a failing store lookup returns
 // the store's error wrapped (not ErrInvalidToken): the token may be fine, the service is not.
-// A wrong purpose yields [ErrInvalidPurpose].
+// A token signed for another purpose is invalid like any other; only a purpose that is itself
+// malformed (empty, too long: a programming error) yields [ErrInvalidPurpose].
 //
 // The token is checked, in order, for: length at most [MaxTokenLen]; canonical unpadded
 // base64url; version; a known key ID; the HMAC-SHA256 tag (constant-time); the exact binary
