@@ -135,3 +135,44 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStreamRoundTrip writes arbitrary data in arbitrary pieces (through Write and ReadFrom)
+// and checks that it decrypts to the same bytes; large sizes come from repeating the input so
+// that chunk boundaries are crossed.
+func FuzzStreamRoundTrip(f *testing.F) {
+	kr := mustKeyring(f, mustKey(f))
+	f.Add([]byte("hello"), uint16(1), uint8(0))
+	f.Add([]byte{0}, uint16(65535), uint8(3))
+	f.Add(pattern(300), uint16(219), uint8(7))
+	f.Fuzz(func(t *testing.T, data []byte, repeat uint16, split uint8) {
+		if len(data) == 0 {
+			data = []byte{0}
+		}
+		pt := bytes.Repeat(data, int(repeat)%(3*chunk/len(data)+2))
+		var buf bytes.Buffer
+		w, err := secretbox.NewWriter(&buf, kr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := 1 + int(split)*997
+		for rest := pt; len(rest) > 0; {
+			n := min(step, len(rest))
+			if split%2 == 0 {
+				_, err = w.Write(rest[:n])
+			} else {
+				_, err = io.Copy(w, struct{ io.Reader }{bytes.NewReader(rest[:n])}) // hides WriteTo, so Copy uses ReadFrom
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			rest = rest[n:]
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := decryptStream(kr, buf.Bytes(), nil)
+		if err != nil || !bytes.Equal(got, pt) {
+			t.Fatalf("round trip of %d bytes: got %d bytes, %v", len(pt), len(got), err)
+		}
+	})
+}

@@ -318,6 +318,7 @@ func TestStreamCopyPaths(t *testing.T) {
 		for name, src := range map[string]io.Reader{
 			"bytes":    bytes.NewReader(pt),
 			"one-byte": iotest.OneByteReader(bytes.NewReader(pt)),
+			"plain":    struct{ io.Reader }{bytes.NewReader(pt)}, // no WriteTo: io.Copy uses ReadFrom
 			"half":     iotest.HalfReader(bytes.NewReader(pt)),
 			"data-eof": iotest.DataErrReader(bytes.NewReader(pt)),
 		} {
