@@ -2,6 +2,7 @@ package sanitize
 
 import (
 	"errors"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -123,11 +124,12 @@ func (r Rule) Check(s string) (string, error) {
 		}
 		return "", nil
 	}
-	maxLen := r.MaxLen
-	if maxLen <= 0 {
-		maxLen = DefaultMaxLen
+	maxLen := r.maxLen()
+	rawLimit := math.MaxInt // the prefilter on the raw input; 4×maxLen unless that overflows
+	if maxLen <= math.MaxInt/4 {
+		rawLimit = 4 * maxLen
 	}
-	ascii, err := r.scan(s, 4*maxLen)
+	ascii, err := r.scan(s, rawLimit)
 	if err != nil {
 		return "", err
 	}
@@ -140,7 +142,7 @@ func (r Rule) Check(s string) (string, error) {
 		if v != s {
 			// Normalization may introduce characters (fullwidth forms become ASCII
 			// punctuation) or, in theory, controls: check the result again.
-			if _, err := r.scan(v, 4*maxLen); err != nil {
+			if _, err := r.scan(v, rawLimit); err != nil {
 				return "", err
 			}
 		}
@@ -152,6 +154,13 @@ func (r Rule) Check(s string) (string, error) {
 		return "", err
 	}
 	return v, nil
+}
+
+func (r Rule) maxLen() int {
+	if r.MaxLen <= 0 {
+		return DefaultMaxLen
+	}
+	return r.MaxLen
 }
 
 // scan checks encoding, controls and bidi controls, and reports whether s is pure ASCII. It
@@ -168,7 +177,7 @@ func (r Rule) scan(s string, limit int) (ascii bool, err error) {
 			i++
 			n++
 			if n > limit {
-				return false, tooLong(limit / 4)
+				return false, tooLong(r.maxLen())
 			}
 			continue
 		}
@@ -188,7 +197,7 @@ func (r Rule) scan(s string, limit int) (ascii bool, err error) {
 		i += size
 		n++
 		if n > limit {
-			return false, tooLong(limit / 4)
+			return false, tooLong(r.maxLen())
 		}
 	}
 	return ascii, nil

@@ -3,6 +3,7 @@ package sanitize_test
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -255,5 +256,12 @@ func TestIdentifierIdempotentAllRunes(t *testing.T) {
 	}
 	if n < 100000 {
 		t.Fatalf("checked only %d code points", n)
+	}
+}
+
+func TestRuleHugeMaxLen(t *testing.T) {
+	r := sanitize.Rule{MaxLen: math.MaxInt}
+	if v, err := r.Check("fine"); err != nil || v != "fine" {
+		t.Errorf("Rule{MaxLen: MaxInt}.Check = %q, %v", v, err)
 	}
 }
