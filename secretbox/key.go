@@ -36,7 +36,8 @@ type Key struct {
 }
 
 // GenerateKey returns a new key with a random ID, both read from rand (nil means
-// [crypto/rand.Reader]).
+// [crypto/rand.Reader]). IDs are random 32-bit values: [NewKeyring] refuses two keys with the same
+// ID (about one chance in 4 billion for a pair), in which case generate another key.
 func GenerateKey(rand io.Reader) (*Key, error) {
 	var b [4 + keySize]byte
 	if err := readRand(rand, b[:]); err != nil {

@@ -75,8 +75,8 @@ func (r *Keyring) Primary() *Key { return r.primary }
 
 // Seal encrypts and authenticates plaintext under the primary key, binding it to ad (associated
 // data such as a row ID, user ID or file name, which is authenticated but not stored: pass the
-// same ad to Open). The result is len(plaintext)+45 bytes. Seal fails only if Rand fails or ad is
-// larger than 1 GiB.
+// same ad to Open). The result is len(plaintext)+45 bytes. Seal fails only if Rand fails, if
+// plaintext or ad is larger than 1 GiB (use a stream), or on the zero Keyring.
 func (r *Keyring) Seal(plaintext, ad []byte) ([]byte, error) {
 	if len(ad) > maxAD || len(plaintext) > maxAD {
 		return nil, fmt.Errorf("secretbox: Seal input larger than 1 GiB; use a stream")
