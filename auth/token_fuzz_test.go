@@ -9,11 +9,11 @@ import (
 	"github.com/rampart-go/rampart/auth"
 )
 
-// FuzzVerify feeds arbitrary strings to Keyring.VerifyAt. It must never panic, must fail with
+// FuzzTokenVerify feeds arbitrary strings to Keyring.VerifyAt. It must never panic, must fail with
 // ErrInvalidToken and nothing else for anything it rejects, and may accept only a token that
 // re-signing its claims reproduces byte for byte (the encoding is canonical, and nothing but the
 // key holder can produce an accepted token).
-func FuzzVerify(f *testing.F) {
+func FuzzTokenVerify(f *testing.F) {
 	kr := newTokKeyring(f, auth.TokenConfig{}, mustTokKey(f, "k1", 1), mustTokKey(f, "k2", 2))
 	kr2 := newTokKeyring(f, auth.TokenConfig{}, mustTokKey(f, "k2", 2))
 	seeds := []auth.Claims{
