@@ -237,6 +237,9 @@ func (g *Guard) CheckHost(host string) error {
 	if i := strings.IndexByte(host, '%'); i >= 0 && strings.Contains(host, ":") {
 		host = host[:i] // zone, possibly percent-encoded as %25
 	}
+	if !literalChars(host) {
+		return nil // a name: only hex digits, dots, colons and x can spell an address
+	}
 	if a, err := netip.ParseAddr(host); err == nil {
 		return g.Check(a)
 	}
@@ -244,6 +247,18 @@ func (g *Guard) CheckHost(host string) error {
 		return g.Check(a)
 	}
 	return nil
+}
+
+// literalChars reports whether s uses only characters an IP literal can contain.
+func literalChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F', c == '.', c == ':', c == 'x', c == 'X':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // parseInetAton parses the numeric IPv4 forms of inet_aton(3): one to four parts separated by
