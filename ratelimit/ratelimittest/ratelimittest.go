@@ -50,6 +50,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 		{"Peek", testPeek},
 		{"Reset", testReset},
 		{"MultiPolicy/AllOrNothing", testMultiPolicy},
+		{"MultiPolicy/Concurrent", testMultiPolicyConcurrent},
 		{"Independent", testIndependent},
 		{"IdleExpiry", testIdleExpiry},
 		{"ClockBack", testClockBack},
@@ -424,6 +425,40 @@ func testMultiPolicy(t *testing.T, c *checker) {
 	}
 	if ds := c.take("k2", T0, 1, true, window(100, time.Minute)); ds[0].Remaining != 94 {
 		t.Fatalf("window after cost 5 admitted and 10 refusals = %+v, want Remaining 94", ds[0])
+	}
+}
+
+// testMultiPolicyConcurrent races many two-policy requests: exactly the smaller quota is
+// admitted, and the refusals charge the other policy nothing.
+func testMultiPolicyConcurrent(t *testing.T, c *checker) {
+	big := bucket(50, time.Hour, 0)
+	small := window(30, time.Hour)
+	var admitted atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for range 16 {
+		wg.Go(func() {
+			for range 25 {
+				ds, err := c.try("k", T0, 1, false, big, small)
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+				if ds[0].Allowed && ds[1].Allowed {
+					admitted.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		t.Fatalf("concurrent Take: %v", err)
+	}
+	if n := admitted.Load(); n != 30 {
+		t.Fatalf("400 concurrent requests under 50/h and 30/h: %d admitted, want exactly 30", n)
+	}
+	if d := c.take("k", T0, 0, true, big)[0]; d.Remaining != 20 {
+		t.Fatalf("the 50/h bucket after 30 admitted and 370 refused = %+v, want Remaining 20", d)
 	}
 }
 
