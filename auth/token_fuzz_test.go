@@ -65,3 +65,38 @@ func FuzzParseTokenID(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTokenTamper modifies a valid token at fuzzer-chosen places (XOR with a mask, then
+// optionally truncates or extends it): unless the result equals the original, it must fail with
+// the bare ErrInvalidToken, never a cause that only authentic tokens may carry.
+func FuzzTokenTamper(f *testing.F) {
+	kr := newTokKeyring(f, auth.TokenConfig{})
+	tok := tokSign(f, kr, "session", auth.Claims{Subject: "alice", Roles: []string{"admin"}, Extra: []byte("x")})
+	f.Add(0, []byte{1}, 0)
+	f.Add(len(tok)-1, []byte{0x20}, 0)
+	f.Add(10, []byte{0xff, 0xff, 0xff}, 5)
+	f.Add(3, []byte{0}, -4)
+	f.Fuzz(func(t *testing.T, at int, mask []byte, resize int) {
+		b := []byte(tok)
+		for i, m := range mask {
+			if j := at + i; j >= 0 && j < len(b) {
+				b[j] ^= m
+			}
+		}
+		switch {
+		case resize < 0 && -resize < len(b):
+			b = b[:len(b)+resize]
+		case resize > 0 && resize < 8192:
+			b = append(b, strings.Repeat("A", resize)...)
+		}
+		mod := string(b)
+		if mod == tok {
+			return
+		}
+		_, err := kr.VerifyAt(t.Context(), tokT0, "session", mod)
+		if !errors.Is(err, auth.ErrInvalidToken) || errors.Is(err, auth.ErrExpired) ||
+			errors.Is(err, auth.ErrNotYetValid) || errors.Is(err, auth.ErrRevoked) {
+			t.Fatalf("VerifyAt(tampered %q) error = %v, want the bare ErrInvalidToken", mod, err)
+		}
+	})
+}
