@@ -61,7 +61,8 @@ type JSON struct {
 	// with 413 as soon as the limit is crossed, without reading the rest.
 	MaxBytes int64
 
-	// MaxDepth caps the nesting of objects and arrays; 0 means DefaultMaxDepth.
+	// MaxDepth caps the nesting of objects and arrays; 0 means DefaultMaxDepth, and values
+	// above 1000 are lowered to 1000.
 	MaxDepth int
 
 	// AllowUnknownFields accepts object keys that match no field of the target struct.

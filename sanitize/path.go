@@ -21,7 +21,7 @@ const maxFileNameLen = 255
 //
 // Check refuses: the empty name, "." and "..", names longer than 255 bytes, invalid UTF-8,
 // path separators (/ and \), NUL and every other control character, bidi overrides and
-// isolates (which can disguise "gpj.exe" as "exe.jpg"), the characters Windows forbids
+// isolates (an RLO can make "photo<U+202E>gpj.exe" display as "photoexe.jpg"), the characters Windows forbids
 // (< > : " | ? *), a trailing dot or space (Windows strips them, so "a.txt." opens "a.txt"),
 // and the Windows device names CON, PRN, AUX, NUL, COM0-COM9, LPT0-LPT9 (also with
 // superscript digits), CONIN$ and CONOUT$, in any case and with any extension ("nul.txt").
