@@ -71,7 +71,8 @@ type ClientOptions struct {
 //   - follows at most MaxRedirects redirects, never from https to http, and drops the
 //     Authorization, Proxy-Authorization and Cookie headers whenever a redirect changes the
 //     origin (scheme, host or port) of the original request;
-//   - fails a response whose body exceeds MaxResponseBytes with [ErrResponseTooLarge].
+//   - fails a response whose body exceeds MaxResponseBytes with [ErrResponseTooLarge], and
+//     one whose headers exceed 64 KiB.
 //
 // It returns an error for negative durations or size.
 func NewClient(o ClientOptions) (*http.Client, error) {
