@@ -52,8 +52,10 @@ type ReloadOptions struct {
 // renames and the symlink swaps of Kubernetes secret volumes are all seen, even when they
 // keep the size and fall within the file system's timestamp granularity (which a stat of
 // size, modification time and inode would miss). Each poll reads the two or three small
-// files, bounded at 1 MiB each. A new pair is validated before it
-// replaces the old one; when it is bad, the old pair keeps serving.
+// files, bounded at 1 MiB each. A new pair is validated (it parses, the key matches, the leaf
+// is within its validity period) before it replaces the old one; when it is bad, the old pair
+// keeps serving. The chain is not verified against any root: the certificate file is trusted
+// to hold the chain your clients need.
 //
 // All methods are safe for concurrent use; handshakes never wait on a reload.
 type Reloader struct {
