@@ -202,11 +202,17 @@ func firstAdmit(prev, cur, from, w, l, cost int64) (int64, bool) {
 	return x, x < w
 }
 
-// logRing holds a sliding log's instants, oldest first, in a ring of capacity Limit.
+// logRing holds a sliding log's instants, oldest first, in a ring that grows by doubling up to
+// the policy's Limit, so a key costs memory in proportion to its recent traffic.
 type logRing struct {
 	buf  []int64
 	head int
 	n    int
+	max  int
+}
+
+func newLogRing(limit int) *logRing {
+	return &logRing{buf: make([]int64, min(limit, 4)), max: limit}
 }
 
 func (r *logRing) at(i int) int64 { return r.buf[(r.head+i)%len(r.buf)] }
@@ -219,6 +225,16 @@ func (r *logRing) expire(cutoff int64) {
 }
 
 func (r *logRing) push(t int64) {
+	if r.n == len(r.buf) {
+		if len(r.buf) >= r.max {
+			return // unreachable: eval admits at most Limit instants
+		}
+		grown := make([]int64, min(2*len(r.buf), r.max))
+		for i := range r.n {
+			grown[i] = r.at(i)
+		}
+		r.buf, r.head = grown, 0
+	}
 	r.buf[(r.head+r.n)%len(r.buf)] = t
 	r.n++
 }

@@ -34,6 +34,9 @@ type MemoryConfig struct {
 // fingerprints collide (probability about n²/2⁶³ for n keys, and not steerable by clients, who do
 // not know the seed) share a quota.
 //
+// Entries of [SlidingLog] policies also hold their instants: 8 bytes per admitted unit in the
+// last Window, up to 8·Limit bytes per key, so size MaxKeys with that in mind.
+//
 // A Memory is safe for concurrent use. Use it through a [Limiter]; a Limiter whose store is a
 // *Memory calls it directly, without allocating.
 type Memory struct {
@@ -183,6 +186,9 @@ func tagOf(h, salt uint64) uint64 {
 // not nil it receives the per-policy decisions.
 func (m *Memory) decide(h uint64, ps []prepared, t, cost int64, peek bool, out []Decision) Decision {
 	sh := &m.shards[h&m.mask]
+	if len(ps) == 1 && ps[0].Algorithm != SlidingLog && out == nil {
+		return sh.decide1(h, &ps[0], t, cost, peek)
+	}
 	sh.mu.Lock()
 	var best, bestDenied Decision
 	var found [4]*slot // slots seen in the first pass, reused by the second
@@ -240,6 +246,28 @@ func (m *Memory) decide(h uint64, ps []prepared, t, cost int64, peek bool, out [
 		return bestDenied
 	}
 	return best
+}
+
+// decide1 is decide for the common case of one counter or token-bucket policy.
+func (sh *shard) decide1(h uint64, p *prepared, t, cost int64, peek bool) Decision {
+	tag := tagOf(h, p.salt)
+	sh.mu.Lock()
+	s := sh.find(tag)
+	st := slot{exp: fresh}
+	if s != nil && s.exp > t {
+		st = *s
+	}
+	d := p.eval(&st, nil, t, cost)
+	if d.Allowed && !peek && cost > 0 {
+		if s == nil {
+			s = sh.findOrInsert(tag, t)
+		} else if s.exp <= t {
+			sh.clear(s)
+		}
+		p.apply(s, nil, t, cost)
+	}
+	sh.mu.Unlock()
+	return d
 }
 
 // sets returns the two candidate sets of a tag.
@@ -407,7 +435,7 @@ func (sh *shard) ring(tag uint64, limit int) *logRing {
 	}
 	r := sh.logs[tag]
 	if r == nil {
-		r = &logRing{buf: make([]int64, limit)}
+		r = newLogRing(limit)
 		sh.logs[tag] = r
 	}
 	return r
