@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"strconv"
 	"testing"
@@ -146,5 +147,34 @@ func TestMemoryFloodFlat(t *testing.T) {
 	}
 	if m.Len() > m.Cap() {
 		t.Fatalf("Len() = %d > Cap() = %d", m.Len(), m.Cap())
+	}
+}
+
+// TestMemoryTakeContract checks the Store-level validation of the memory store.
+func TestMemoryTakeContract(t *testing.T) {
+	m := newMemory(t, 0)
+	ctx := context.Background()
+	p := ratelimit.Policy{Limit: 2, Window: time.Second}
+	tests := []struct {
+		name string
+		req  ratelimit.Request
+		out  int
+		want error
+	}{
+		{"cost above capacity", ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{p}, Cost: 3}, 1, ratelimit.ErrCost},
+		{"negative cost", ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{p}, Cost: -1}, 1, ratelimit.ErrCost},
+		{"invalid policy", ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{{Limit: 0, Window: time.Second}}, Cost: 1}, 1, ratelimit.ErrInvalidPolicy},
+		{"short out", ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{p, p}, Cost: 1}, 1, ratelimit.ErrConfig},
+		{"no policy", ratelimit.Request{Key: "k", Cost: 1}, 0, ratelimit.ErrConfig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := m.Take(ctx, &tt.req, make([]ratelimit.Decision, tt.out)); !errors.Is(err, tt.want) {
+				t.Fatalf("Take(%+v) error = %v, want %v", tt.req, err, tt.want)
+			}
+		})
+	}
+	if m.Len() != 0 {
+		t.Fatalf("Len() = %d after rejected requests, want 0", m.Len())
 	}
 }
