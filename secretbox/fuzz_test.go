@@ -121,12 +121,21 @@ func FuzzReader(f *testing.F) {
 				}
 				continue
 			}
-			n, err := io.Copy(io.Discard, r)
+			n, err := io.Copy(io.Discard, r) // the push path: bytes.Reader's WriteTo
 			if err != nil && !errors.Is(err, secretbox.ErrAuth) {
 				t.Fatalf("Read error %v", err)
 			}
 			if n > int64(len(ct)) {
 				t.Fatalf("read %d bytes of plaintext from %d bytes of input", n, len(ct))
+			}
+			// The pull path (Read) must agree with the push path.
+			r2, err2 := secretbox.NewReader(bytes.NewReader(ct), w, nil)
+			if err2 != nil {
+				t.Fatalf("NewReader succeeded once, then failed: %v", err2)
+			}
+			got, err2 := io.ReadAll(r2)
+			if int64(len(got)) != n || (err == nil) != (err2 == nil) {
+				t.Fatalf("Read path: %d bytes, %v; WriteTo path: %d bytes, %v", len(got), err2, n, err)
 			}
 			err = secretbox.Rewrap(io.Discard, bytes.NewReader(ct), w, kr, nil)
 			if err != nil && !errors.Is(err, secretbox.ErrAuth) {

@@ -304,7 +304,9 @@ func (r *Reader) Read(p []byte) (int, error) {
 }
 
 // WriteTo implements io.WriterTo, writing authenticated plaintext to w straight from the chunk
-// buffer (io.Copy uses it, saving a copy per chunk). It returns nil at the end of the stream.
+// buffer (io.Copy uses it, saving a copy per chunk). When the source is an in-memory
+// *bytes.Reader or *bytes.Buffer, chunks are also decrypted straight out of the source's memory.
+// It returns nil at the end of the stream.
 func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	for {
@@ -323,8 +325,107 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 			}
 			return total, r.err
 		}
+		if !r.done {
+			switch src := r.src.(type) {
+			case *bytes.Reader:
+				n, err := r.push(src, w)
+				return total + n, err
+			case *bytes.Buffer:
+				n, err := r.push(src, w)
+				return total + n, err
+			}
+		}
 		r.err = r.next()
 	}
+}
+
+// push decrypts the rest of the stream by letting an in-memory source write its bytes to a
+// pushSink, which opens whole chunks in place in the source's memory (out of place into r.buf).
+// On return the stream is finished: r.err is io.EOF or the error that stopped it.
+func (r *Reader) push(src io.WriterTo, w io.Writer) (int64, error) {
+	s := &pushSink{r: r, dst: w}
+	if r.hasAhead {
+		r.buf[0], s.have, r.hasAhead = r.ahead, 1, false
+	}
+	_, err := src.WriteTo(s)
+	switch {
+	case s.err != nil:
+		err = s.err
+	case err != nil:
+	case s.have < tagSize || (s.have == tagSize && r.counter > 0):
+		err = ErrAuth // truncated, or an empty chunk after the first
+	default:
+		// The input has ended, so the buffered bytes are the last chunk.
+		err = s.open(r.buf[:s.have], true)
+	}
+	r.done, r.pt = true, nil
+	if err == nil {
+		r.err = io.EOF
+		return s.n, nil
+	}
+	r.err = err
+	return s.n, err
+}
+
+// pushSink receives a stream's remaining ciphertext from an io.WriterTo. It never holds more
+// than one chunk, and opens a chunk as not-last only once a byte after it has arrived.
+type pushSink struct {
+	r    *Reader
+	dst  io.Writer
+	have int   // pending ciphertext bytes in r.buf
+	n    int64 // plaintext bytes written to dst
+	err  error // ErrAuth or dst's error, once the push has failed
+}
+
+func (s *pushSink) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	r, consumed := s.r, len(p)
+	for len(p) > 0 {
+		switch {
+		case s.have == 0 && len(p) > encChunk:
+			// A whole chunk with more data after it: open it from p, without copying it first.
+			if err := s.open(p[:encChunk], false); err != nil {
+				return 0, err
+			}
+			p = p[encChunk:]
+		case s.have == encChunk:
+			// The buffered chunk is followed by more data: it is not the last.
+			if err := s.open(r.buf[:encChunk], false); err != nil {
+				return 0, err
+			}
+			s.have = 0
+		default:
+			m := copy(r.buf[s.have:encChunk], p)
+			s.have += m
+			p = p[m:]
+		}
+	}
+	return consumed, nil
+}
+
+// open authenticates and decrypts one chunk into r.buf (in place when ct is r.buf) and writes
+// the plaintext to dst.
+func (s *pushSink) open(ct []byte, last bool) error {
+	r := s.r
+	if r.counter == 1<<64-1 {
+		s.err = ErrAuth
+		return s.err
+	}
+	setNonce(&r.nonce, r.counter, last)
+	pt, err := r.aead.Open(r.buf[:0], r.nonce[:], ct, nil)
+	if err != nil {
+		s.err = ErrAuth
+		return s.err
+	}
+	r.counter++
+	n, err := s.dst.Write(pt)
+	s.n += int64(n)
+	if err != nil {
+		s.err = err
+	}
+	return s.err
 }
 
 // next reads and authenticates one chunk into r.pt, returning io.EOF after the last chunk.

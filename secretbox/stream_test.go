@@ -116,6 +116,16 @@ func TestStreamTamper(t *testing.T) {
 		if !errors.Is(err, secretbox.ErrAuth) {
 			t.Fatalf("%s: decrypt = %d bytes, %v; want ErrAuth", what, len(got), err)
 		}
+		// The same through io.Copy (Reader.WriteTo), from a bytes.Buffer and from a plain reader.
+		for _, src := range []io.Reader{bytes.NewBuffer(ct), struct{ io.Reader }{bytes.NewReader(ct)}} {
+			r, err := secretbox.NewReader(src, kr, ad)
+			if err == nil {
+				_, err = io.Copy(io.Discard, r)
+			}
+			if !errors.Is(err, secretbox.ErrAuth) {
+				t.Fatalf("%s: io.Copy = %v; want ErrAuth", what, err)
+			}
+		}
 	}
 	flip := func(ct []byte, bit int) []byte {
 		m := bytes.Clone(ct)
@@ -201,6 +211,14 @@ func TestStreamTamper(t *testing.T) {
 		}
 		if _, err := r.Read(make([]byte, 1)); !errors.Is(err, secretbox.ErrAuth) {
 			t.Errorf("Read after failure = %v; errors must be sticky", err)
+		}
+		r, _ = secretbox.NewReader(bytes.NewReader(m), kr, ad)
+		var out bytes.Buffer
+		if n, err := io.Copy(&out, r); !errors.Is(err, secretbox.ErrAuth) || n != chunk || out.Len() != chunk {
+			t.Fatalf("io.Copy = %d bytes, %v; want exactly the first chunk and ErrAuth", n, err)
+		}
+		if _, err := r.Read(make([]byte, 1)); !errors.Is(err, secretbox.ErrAuth) {
+			t.Errorf("Read after a failed WriteTo = %v; errors must be sticky", err)
 		}
 	})
 }
@@ -302,6 +320,17 @@ func TestStreamWriteErrors(t *testing.T) {
 	if _, err := secretbox.NewReader(r, kr, nil); !errors.Is(err, errWrite) {
 		t.Errorf("NewReader on a failing reader = %v, want the I/O error", err)
 	}
+	// A failing destination stops WriteTo with its error, in both the pull and the push paths.
+	ct := encryptStream(t, kr, pattern(3*chunk), nil)
+	for _, src := range []io.Reader{bytes.NewReader(ct), struct{ io.Reader }{bytes.NewReader(ct)}} {
+		sr, err := secretbox.NewReader(src, kr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sr.WriteTo(&failWriter{n: chunk + 5}); !errors.Is(err, errWrite) {
+			t.Errorf("WriteTo a failing writer = %v, want its error", err)
+		}
+	}
 }
 
 // TestStreamCopyPaths checks that io.Copy through the writer's ReadFrom and the reader's
@@ -339,13 +368,29 @@ func TestStreamCopyPaths(t *testing.T) {
 				t.Fatalf("%d/%s: ReadFrom output differs from Write output", n, name)
 			}
 		}
-		r, err := secretbox.NewReader(bytes.NewReader(want), mustKeyring(t, k), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out bytes.Buffer
-		if m, err := io.Copy(&out, r); err != nil || m != int64(n) || !bytes.Equal(out.Bytes(), pt) {
-			t.Fatalf("%d: io.Copy from Reader = %d, %v", n, m, err)
+		for name, src := range map[string]func() io.Reader{
+			"bytes.Reader": func() io.Reader { return bytes.NewReader(want) },
+			"bytes.Buffer": func() io.Reader { return bytes.NewBuffer(bytes.Clone(want)) },
+			"plain":        func() io.Reader { return struct{ io.Reader }{bytes.NewReader(want)} },
+		} {
+			// io.Copy from the start, and after a few bytes were taken with Read.
+			for _, first := range []int{0, 1, 10, chunk, chunk + 1} {
+				r, err := secretbox.NewReader(src(), mustKeyring(t, k), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				head := make([]byte, min(first, n))
+				if _, err := io.ReadFull(r, head); err != nil {
+					t.Fatal(err)
+				}
+				out := bytes.NewBuffer(head)
+				if m, err := io.Copy(out, r); err != nil || m != int64(n-len(head)) || !bytes.Equal(out.Bytes(), pt) {
+					t.Fatalf("%d/%s/%d: io.Copy from Reader = %d, %v", n, name, first, m, err)
+				}
+				if m, err := r.Read(make([]byte, 1)); m != 0 || err != io.EOF { //nolint:errorlint // io.EOF is returned unwrapped
+					t.Fatalf("%d/%s: Read after WriteTo = %d, %v; want io.EOF", n, name, m, err)
+				}
+			}
 		}
 		if n > 0 {
 			r, _ := secretbox.NewReader(bytes.NewReader(want[:len(want)-1]), mustKeyring(t, k), nil)
