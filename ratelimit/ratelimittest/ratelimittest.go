@@ -27,9 +27,9 @@ import (
 	"github.com/rampart-go/rampart/ratelimit"
 )
 
-// T0 is the first synthetic instant of every check: a whole day in Unix time (so a multiple of
-// every window the checks use), in 2027.
-var T0 = time.Unix(1_799_971_200, 0)
+// t0 returns the first synthetic instant of every check: a whole day in Unix time (so a
+// multiple of every window the checks use), in 2027.
+func t0() time.Time { return time.Unix(1_799_971_200, 0) }
 
 // TestStore runs the conformance checks, each as a subtest with a store from newStore.
 func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
@@ -88,7 +88,7 @@ func (c *checker) take(key string, at time.Time, cost int, peek bool, ps ...rate
 	c.t.Helper()
 	ds, err := c.try(key, at, cost, peek, ps...)
 	if err != nil {
-		c.t.Fatalf("Take(%q, cost %d, peek %v, at T0%+v) error: %v", key, cost, peek, at.Sub(T0), err)
+		c.t.Fatalf("Take(%q, cost %d, peek %v, at T0%+v) error: %v", key, cost, peek, at.Sub(t0()), err)
 	}
 	return ds
 }
@@ -110,7 +110,7 @@ func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 func testBucketExact(t *testing.T, c *checker) {
 	p := bucket(10, time.Second, 5) // one token per 100ms, bucket of 5
 	for i := range 5 {
-		d := c.allow("k", T0, p)
+		d := c.allow("k", t0(), p)
 		if !d.Allowed || d.Remaining != 4-i || d.Limit != 10 {
 			t.Fatalf("request %d at T0 = %+v, want allowed with Remaining %d, Limit 10", i+1, d, 4-i)
 		}
@@ -118,23 +118,23 @@ func testBucketExact(t *testing.T, c *checker) {
 			t.Errorf("request %d at T0: Reset = %v, want %v", i+1, d.Reset, want)
 		}
 	}
-	d := c.allow("k", T0, p)
+	d := c.allow("k", t0(), p)
 	if d.Allowed || d.Remaining != 0 || d.RetryAfter != ms(100) || d.Reset != ms(500) {
 		t.Fatalf("request 6 at T0 = %+v, want refused, Remaining 0, RetryAfter 100ms, Reset 500ms", d)
 	}
-	if d := c.allow("k", T0.Add(ms(99)), p); d.Allowed {
+	if d := c.allow("k", t0().Add(ms(99)), p); d.Allowed {
 		t.Fatalf("request at T0+99ms = %+v, want refused", d)
 	}
-	if d := c.allow("k", T0.Add(ms(100)), p); !d.Allowed || d.Remaining != 0 {
+	if d := c.allow("k", t0().Add(ms(100)), p); !d.Allowed || d.Remaining != 0 {
 		t.Fatalf("request at T0+100ms = %+v, want allowed with Remaining 0", d)
 	}
 	// After a long idle period the bucket is full again, never fuller.
 	for i := range 5 {
-		if d := c.allow("k", T0.Add(time.Hour), p); !d.Allowed {
+		if d := c.allow("k", t0().Add(time.Hour), p); !d.Allowed {
 			t.Fatalf("request %d an hour later = %+v, want allowed", i+1, d)
 		}
 	}
-	if d := c.allow("k", T0.Add(time.Hour), p); d.Allowed {
+	if d := c.allow("k", t0().Add(time.Hour), p); d.Allowed {
 		t.Fatalf("request 6 an hour later = %+v, want refused (burst is 5)", d)
 	}
 }
@@ -169,14 +169,14 @@ func concurrent(t *testing.T, c *checker, key string, at time.Time, p ratelimit.
 
 func testBucketConcurrent(t *testing.T, c *checker) {
 	p := bucket(100, time.Hour, 0)
-	if n := concurrent(t, c, "k", T0, p, 16, 800); n != 100 {
+	if n := concurrent(t, c, "k", t0(), p, 16, 800); n != 100 {
 		t.Fatalf("16 goroutines, 800 attempts at one instant, token bucket of 100: %d admitted, want exactly 100", n)
 	}
 }
 
 func testWindowConcurrent(t *testing.T, c *checker) {
 	p := window(100, time.Minute)
-	if n := concurrent(t, c, "k", T0.Add(10*time.Second), p, 16, 800); n != 100 {
+	if n := concurrent(t, c, "k", t0().Add(10*time.Second), p, 16, 800); n != 100 {
 		t.Fatalf("16 goroutines, 800 attempts at one instant, window of 100: %d admitted, want exactly 100", n)
 	}
 }
@@ -186,33 +186,33 @@ func testWindowConcurrent(t *testing.T, c *checker) {
 func testWindowBoundary(t *testing.T, c *checker) {
 	p := window(10, time.Second)
 	for i := range 10 {
-		if d := c.allow("k", T0.Add(ms(900)), p); !d.Allowed || d.Remaining != 9-i {
+		if d := c.allow("k", t0().Add(ms(900)), p); !d.Allowed || d.Remaining != 9-i {
 			t.Fatalf("request %d at T0+900ms = %+v, want allowed with Remaining %d", i+1, d, 9-i)
 		}
 	}
-	d := c.allow("k", T0.Add(ms(1000)), p)
+	d := c.allow("k", t0().Add(ms(1000)), p)
 	if d.Allowed {
 		t.Fatalf("request at the window boundary T0+1s = %+v, want refused (no burst at the boundary)", d)
 	}
 	if d.RetryAfter != ms(100) {
 		t.Errorf("RetryAfter at T0+1s = %v, want 100ms (the previous window's weight drops to 9 at T0+1.1s)", d.RetryAfter)
 	}
-	if d := c.allow("k", T0.Add(ms(1099)), p); d.Allowed {
+	if d := c.allow("k", t0().Add(ms(1099)), p); d.Allowed {
 		t.Fatalf("request at T0+1.099s = %+v, want refused", d)
 	}
-	if d := c.allow("k", T0.Add(ms(1100)), p); !d.Allowed || d.Remaining != 0 {
+	if d := c.allow("k", t0().Add(ms(1100)), p); !d.Allowed || d.Remaining != 0 {
 		t.Fatalf("request at T0+1.1s = %+v, want allowed with Remaining 0", d)
 	}
-	if d := c.allow("k", T0.Add(ms(1100)), p); d.Allowed {
+	if d := c.allow("k", t0().Add(ms(1100)), p); d.Allowed {
 		t.Fatalf("second request at T0+1.1s = %+v, want refused", d)
 	}
 	// At T0+1.5s the estimate is 10·0.5 + 1 = 6: 4 more.
 	for i := range 4 {
-		if d := c.allow("k", T0.Add(ms(1500)), p); !d.Allowed {
+		if d := c.allow("k", t0().Add(ms(1500)), p); !d.Allowed {
 			t.Fatalf("request %d at T0+1.5s = %+v, want allowed", i+1, d)
 		}
 	}
-	if d := c.allow("k", T0.Add(ms(1500)), p); d.Allowed {
+	if d := c.allow("k", t0().Add(ms(1500)), p); d.Allowed {
 		t.Fatalf("request 5 at T0+1.5s = %+v, want refused", d)
 	}
 }
@@ -228,7 +228,7 @@ func testWindowBound(t *testing.T, c *checker) {
 	at := time.Duration(0)
 	for range 600 {
 		at += ms(r.IntN(40)) // about 50 attempts per second for 12 s
-		if d := c.allow("k", T0.Add(at), p); d.Allowed {
+		if d := c.allow("k", t0().Add(at), p); d.Allowed {
 			admitted = append(admitted, at)
 		}
 	}
@@ -265,7 +265,7 @@ func testRetryAfter(p ratelimit.Policy) func(t *testing.T, c *checker) {
 		for range 300 {
 			at += ms(r.IntN(120))
 			cost := 1 + r.IntN(p.Capacity())
-			ds := c.take("k", T0.Add(at), cost, false, p)
+			ds := c.take("k", t0().Add(at), cost, false, p)
 			if ds[0].Allowed {
 				if ds[0].RetryAfter != 0 {
 					t.Fatalf("admitted decision with RetryAfter %v", ds[0].RetryAfter)
@@ -278,12 +278,12 @@ func testRetryAfter(p ratelimit.Policy) func(t *testing.T, c *checker) {
 				t.Fatalf("refusal at T0+%v with RetryAfter %v, want > 0", at, ra)
 			}
 			if ra > ms(1) {
-				if early := c.take("k", T0.Add(at+ra-ms(1)), cost, true, p); early[0].Allowed {
+				if early := c.take("k", t0().Add(at+ra-ms(1)), cost, true, p); early[0].Allowed {
 					t.Fatalf("refusal at T0+%v said RetryAfter %v, but a Peek 1ms earlier is admitted", at, ra)
 				}
 			}
 			at += ra
-			if ds := c.take("k", T0.Add(at), cost, false, p); !ds[0].Allowed {
+			if ds := c.take("k", t0().Add(at), cost, false, p); !ds[0].Allowed {
 				t.Fatalf("refusal said RetryAfter %v; the same request (cost %d) at T0+%v = %+v, want allowed", ra, cost, at, ds[0])
 			}
 		}
@@ -295,28 +295,28 @@ func testRetryAfter(p ratelimit.Policy) func(t *testing.T, c *checker) {
 
 func testLogExact(t *testing.T, c *checker) {
 	p := ratelimit.Policy{Algorithm: ratelimit.SlidingLog, Limit: 3, Window: 10 * time.Second}
-	if _, err := c.try("probe", T0, 1, false, p); errors.Is(err, ratelimit.ErrUnsupported) {
+	if _, err := c.try("probe", t0(), 1, false, p); errors.Is(err, ratelimit.ErrUnsupported) {
 		t.Log("store does not implement the sliding log; skipping its checks")
 		return
 	}
 	for i := range 3 {
-		at := T0.Add(time.Duration(i) * time.Second)
+		at := t0().Add(time.Duration(i) * time.Second)
 		if d := c.allow("k", at, p); !d.Allowed || d.Remaining != 2-i {
 			t.Fatalf("request %d at T0+%ds = %+v, want allowed with Remaining %d", i+1, i, d, 2-i)
 		}
 	}
-	d := c.allow("k", T0.Add(9*time.Second), p)
+	d := c.allow("k", t0().Add(9*time.Second), p)
 	if d.Allowed || d.RetryAfter != time.Second {
 		t.Fatalf("request at T0+9s = %+v, want refused with RetryAfter 1s", d)
 	}
-	if d := c.allow("k", T0.Add(ms(9999)), p); d.Allowed {
+	if d := c.allow("k", t0().Add(ms(9999)), p); d.Allowed {
 		t.Fatalf("request at T0+9.999s = %+v, want refused", d)
 	}
-	if d := c.allow("k", T0.Add(10*time.Second), p); !d.Allowed || d.Remaining != 0 {
+	if d := c.allow("k", t0().Add(10*time.Second), p); !d.Allowed || d.Remaining != 0 {
 		t.Fatalf("request at T0+10s = %+v, want allowed (the T0 request left the window) with Remaining 0", d)
 	}
 	// Cost 2 needs the two oldest (T0+1s, T0+2s) to leave: at T0+12s.
-	ds := c.take("k", T0.Add(10*time.Second), 2, false, p)
+	ds := c.take("k", t0().Add(10*time.Second), 2, false, p)
 	if ds[0].Allowed || ds[0].RetryAfter != 2*time.Second {
 		t.Fatalf("cost 2 at T0+10s = %+v, want refused with RetryAfter 2s", ds[0])
 	}
@@ -325,17 +325,17 @@ func testLogExact(t *testing.T, c *checker) {
 func testCost(t *testing.T, c *checker) {
 	for _, p := range []ratelimit.Policy{window(10, time.Minute), bucket(10, time.Minute, 0)} {
 		key := p.Algorithm.String()
-		ds := c.take(key, T0, 4, false, p)
+		ds := c.take(key, t0(), 4, false, p)
 		if !ds[0].Allowed || ds[0].Remaining != 6 {
 			t.Fatalf("%v: cost 4 of 10 = %+v, want allowed with Remaining 6", p.Algorithm, ds[0])
 		}
-		if ds := c.take(key, T0, 7, false, p); ds[0].Allowed || ds[0].Remaining != 6 {
+		if ds := c.take(key, t0(), 7, false, p); ds[0].Allowed || ds[0].Remaining != 6 {
 			t.Fatalf("%v: cost 7 with 6 left = %+v, want refused with Remaining 6", p.Algorithm, ds[0])
 		}
-		if ds := c.take(key, T0, 6, false, p); !ds[0].Allowed || ds[0].Remaining != 0 {
+		if ds := c.take(key, t0(), 6, false, p); !ds[0].Allowed || ds[0].Remaining != 0 {
 			t.Fatalf("%v: cost 6 with 6 left = %+v, want allowed with Remaining 0", p.Algorithm, ds[0])
 		}
-		if ds := c.take(key, T0, 0, false, p); !ds[0].Allowed || ds[0].Remaining != 0 {
+		if ds := c.take(key, t0(), 0, false, p); !ds[0].Allowed || ds[0].Remaining != 0 {
 			t.Fatalf("%v: cost 0 with none left = %+v, want allowed with Remaining 0", p.Algorithm, ds[0])
 		}
 	}
@@ -345,11 +345,11 @@ func testPeek(t *testing.T, c *checker) {
 	for _, p := range []ratelimit.Policy{window(3, time.Minute), bucket(3, time.Minute, 0),
 		{Algorithm: ratelimit.SlidingLog, Limit: 3, Window: time.Minute}} {
 		key := p.Algorithm.String()
-		if _, err := c.try(key+"probe", T0, 1, true, p); errors.Is(err, ratelimit.ErrUnsupported) {
+		if _, err := c.try(key+"probe", t0(), 1, true, p); errors.Is(err, ratelimit.ErrUnsupported) {
 			continue
 		}
 		for i := range 4 {
-			at := T0.Add(time.Duration(i) * time.Second)
+			at := t0().Add(time.Duration(i) * time.Second)
 			for range 5 {
 				peek := c.take(key, at, 1, true, p)[0]
 				if peek.Allowed != (i < 3) {
@@ -369,20 +369,20 @@ func testReset(t *testing.T, c *checker) {
 	ps := []ratelimit.Policy{window(2, time.Hour), bucket(2, time.Hour, 0)}
 	for _, key := range []string{"a", "b"} {
 		for range 2 {
-			c.take(key, T0, 1, false, ps...)
+			c.take(key, t0(), 1, false, ps...)
 		}
-		if ds := c.take(key, T0, 1, false, ps...); ds[0].Allowed || ds[1].Allowed {
+		if ds := c.take(key, t0(), 1, false, ps...); ds[0].Allowed || ds[1].Allowed {
 			t.Fatalf("key %s after 2 of 2: %+v, want both policies refusing", key, ds)
 		}
 	}
 	if err := c.s.Reset(context.Background(), c.key("a"), ps); err != nil {
 		t.Fatalf("Reset: %v", err)
 	}
-	ds := c.take("a", T0, 1, false, ps...)
+	ds := c.take("a", t0(), 1, false, ps...)
 	if !ds[0].Allowed || !ds[1].Allowed || ds[0].Remaining != 1 || ds[1].Remaining != 1 {
 		t.Fatalf("after Reset: %+v, want both policies allowed with Remaining 1", ds)
 	}
-	if ds := c.take("b", T0, 1, false, ps...); ds[0].Allowed || ds[1].Allowed {
+	if ds := c.take("b", t0(), 1, false, ps...); ds[0].Allowed || ds[1].Allowed {
 		t.Fatalf("Reset of key a changed key b: %+v, want refused", ds)
 	}
 	if err := c.s.Reset(context.Background(), c.key("never-seen"), ps); err != nil {
@@ -397,7 +397,7 @@ func testMultiPolicy(t *testing.T, c *checker) {
 	minute := window(3, time.Minute)
 	minute.Name = "minute"
 	for i := range 3 {
-		ds := c.take("k", T0, 1, false, burst, minute)
+		ds := c.take("k", t0(), 1, false, burst, minute)
 		if !ds[0].Allowed || !ds[1].Allowed || ds[0].Remaining != 4-i || ds[1].Remaining != 2-i {
 			t.Fatalf("request %d = %+v, want both allowed, Remaining %d and %d", i+1, ds, 4-i, 2-i)
 		}
@@ -406,24 +406,24 @@ func testMultiPolicy(t *testing.T, c *checker) {
 		}
 	}
 	for range 10 {
-		ds := c.take("k", T0, 1, false, burst, minute)
+		ds := c.take("k", t0(), 1, false, burst, minute)
 		if !ds[0].Allowed || ds[1].Allowed {
 			t.Fatalf("request over the minute quota = %+v, want the burst policy admitting and the minute policy refusing", ds)
 		}
 	}
 	// The ten refusals must not have charged the burst policy: 2 of its 5 are left.
-	if ds := c.take("k", T0, 2, false, burst); !ds[0].Allowed || ds[0].Remaining != 0 {
+	if ds := c.take("k", t0(), 2, false, burst); !ds[0].Allowed || ds[0].Remaining != 0 {
 		t.Fatalf("burst policy alone, cost 2, after 3 admitted and 10 refused = %+v, want allowed with Remaining 0 (refusals charge nothing)", ds[0])
 	}
 	// And the converse: refused by the burst policy, the minute policy is not charged.
-	ds := c.take("k2", T0, 5, false, burst, window(100, time.Minute))
+	ds := c.take("k2", t0(), 5, false, burst, window(100, time.Minute))
 	if !ds[0].Allowed {
 		t.Fatalf("cost 5 = %+v, want allowed", ds)
 	}
 	for range 10 {
-		c.take("k2", T0, 1, false, burst, window(100, time.Minute))
+		c.take("k2", t0(), 1, false, burst, window(100, time.Minute))
 	}
-	if ds := c.take("k2", T0, 1, true, window(100, time.Minute)); ds[0].Remaining != 94 {
+	if ds := c.take("k2", t0(), 1, true, window(100, time.Minute)); ds[0].Remaining != 94 {
 		t.Fatalf("window after cost 5 admitted and 10 refusals = %+v, want Remaining 94", ds[0])
 	}
 }
@@ -439,7 +439,7 @@ func testMultiPolicyConcurrent(t *testing.T, c *checker) {
 	for range 16 {
 		wg.Go(func() {
 			for range 25 {
-				ds, err := c.try("k", T0, 1, false, big, small)
+				ds, err := c.try("k", t0(), 1, false, big, small)
 				if err != nil {
 					failed.Store(err)
 					return
@@ -457,7 +457,7 @@ func testMultiPolicyConcurrent(t *testing.T, c *checker) {
 	if n := admitted.Load(); n != 30 {
 		t.Fatalf("400 concurrent requests under 50/h and 30/h: %d admitted, want exactly 30", n)
 	}
-	if d := c.take("k", T0, 0, true, big)[0]; d.Remaining != 20 {
+	if d := c.take("k", t0(), 0, true, big)[0]; d.Remaining != 20 {
 		t.Fatalf("the 50/h bucket after 30 admitted and 370 refused = %+v, want Remaining 20", d)
 	}
 }
@@ -466,13 +466,13 @@ func testIndependent(t *testing.T, c *checker) {
 	p := window(1, time.Hour)
 	q := window(1, time.Hour)
 	q.Name = "other"
-	if !c.allow("a", T0, p).Allowed || c.allow("a", T0, p).Allowed {
+	if !c.allow("a", t0(), p).Allowed || c.allow("a", t0(), p).Allowed {
 		t.Fatal("key a: want one request allowed, then refused")
 	}
-	if !c.allow("b", T0, p).Allowed {
+	if !c.allow("b", t0(), p).Allowed {
 		t.Fatal("key b refused after key a used its quota; keys must be independent")
 	}
-	if !c.allow("a", T0, q).Allowed {
+	if !c.allow("a", t0(), q).Allowed {
 		t.Fatal("policy with another name refused key a; policies with different IDs must be independent")
 	}
 }
@@ -481,17 +481,17 @@ func testIdleExpiry(t *testing.T, c *checker) {
 	for _, p := range []ratelimit.Policy{window(3, time.Second), bucket(3, time.Second, 0)} {
 		key := p.Algorithm.String()
 		for range 3 {
-			c.allow(key, T0, p)
+			c.allow(key, t0(), p)
 		}
-		last := c.allow(key, T0, p)
+		last := c.allow(key, t0(), p)
 		if last.Allowed {
 			t.Fatalf("%v: fourth request = %+v, want refused", p.Algorithm, last)
 		}
-		at := T0.Add(last.Reset)
+		at := t0().Add(last.Reset)
 		if d := c.take(key, at, 0, true, p)[0]; d.Remaining != 3 || d.Reset != 0 {
 			t.Fatalf("%v: Peek at T0+Reset (%v) = %+v, want a fresh key: Remaining 3, Reset 0", p.Algorithm, last.Reset, d)
 		}
-		if d := c.take(key, T0.Add(24*time.Hour), 0, true, p)[0]; d.Remaining != 3 {
+		if d := c.take(key, t0().Add(24*time.Hour), 0, true, p)[0]; d.Remaining != 3 {
 			t.Fatalf("%v: Peek a day later = %+v, want Remaining 3", p.Algorithm, d)
 		}
 	}
@@ -503,9 +503,9 @@ func testClockBack(t *testing.T, c *checker) {
 	for _, p := range []ratelimit.Policy{window(3, time.Second), bucket(3, time.Second, 0)} {
 		key := p.Algorithm.String()
 		for range 3 {
-			c.allow(key, T0.Add(5*time.Second), p)
+			c.allow(key, t0().Add(5*time.Second), p)
 		}
-		if d := c.allow(key, T0.Add(ms(4000)), p); d.Allowed {
+		if d := c.allow(key, t0().Add(ms(4000)), p); d.Allowed {
 			t.Fatalf("%v: request a second in the past after the quota was spent = %+v, want refused", p.Algorithm, d)
 		}
 	}
