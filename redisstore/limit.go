@@ -106,6 +106,11 @@ func (s *LimitStore) Take(ctx context.Context, req *ratelimit.Request, out []rat
 					p.HeaderName(), p.Window, ratelimit.ErrUnsupported)
 			}
 			args = append(args, "w", p.Limit, p.Window.Microseconds(), 0)
+		case ratelimit.SlidingLog:
+			if p.Limit > ratelimit.MaxLogLimit {
+				return fmt.Errorf("redisstore: policy %s: %w", p.HeaderName(), ratelimit.ErrInvalidPolicy)
+			}
+			args = append(args, "l", p.Limit, int64(p.Window), 0)
 		default:
 			return fmt.Errorf("redisstore: policy %s: algorithm %v: %w", p.HeaderName(), p.Algorithm, ratelimit.ErrUnsupported)
 		}

@@ -21,9 +21,11 @@ func TestLimitStoreConformance(t *testing.T) {
 		name string
 		cfg  func(t *testing.T) redisstore.Config
 	}{
-		{"PlainKeys", func(t *testing.T) redisstore.Config { return redisstore.Config{Prefix: testPrefix(t)} }},
+		{"PlainKeys", func(t *testing.T) redisstore.Config {
+			return redisstore.Config{Prefix: testPrefix(t), Timeout: testTimeout}
+		}},
 		{"KeySecret", func(t *testing.T) redisstore.Config {
-			return redisstore.Config{Prefix: testPrefix(t), KeySecret: secret(t)}
+			return redisstore.Config{Prefix: testPrefix(t), KeySecret: secret(t), Timeout: testTimeout}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,7 +48,7 @@ func newLimitStore(t testing.TB, url, prefix string, hooks ...redis.Hook) *redis
 	for _, h := range hooks {
 		c.AddHook(h)
 	}
-	s, err := redisstore.NewLimitStore(c, redisstore.Config{Prefix: prefix})
+	s, err := redisstore.NewLimitStore(c, redisstore.Config{Prefix: prefix, Timeout: testTimeout})
 	if err != nil {
 		t.Fatalf("NewLimitStore: %v", err)
 	}

@@ -21,7 +21,7 @@ func TestOutage(t *testing.T) {
 		name := map[bool]string{false: "FailClosed", true: "FailOpen"}[failOpen]
 		t.Run(name, func(t *testing.T) {
 			srv := startServer(t) // this test kills its own server, never the shared one
-			const timeout = 200 * time.Millisecond
+			const timeout = 500 * time.Millisecond
 			client := newClient(t, srv.URL())
 			store, err := redisstore.NewLimitStore(client, redisstore.Config{Timeout: timeout})
 			if err != nil {
@@ -89,18 +89,11 @@ func TestOutage(t *testing.T) {
 			if err := srv.Start(); err != nil {
 				t.Fatalf("restarting redis-server: %v", err)
 			}
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				d, err := l.Allow(t.Context(), "k")
-				if err == nil {
-					if !d.Allowed || d.Remaining != 2 {
-						t.Fatalf("first decision after restart = %+v, want allowed with Remaining 2 (fresh state)", d)
-					}
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("decisions did not resume within 5s of the restart: %v", err)
-				}
+			// go-redis drops the dead connections when it takes them from the pool (its health
+			// check sees the reset), so the very first decision after the restart succeeds.
+			d, err = l.Allow(t.Context(), "k")
+			if err != nil || !d.Allowed || d.Remaining != 2 {
+				t.Fatalf("first decision after restart = %+v, %v; want allowed with Remaining 2 (fresh state)", d, err)
 			}
 			allow(true)
 			allow(true)

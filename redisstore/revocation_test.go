@@ -14,9 +14,11 @@ func TestRevocationStoreConformance(t *testing.T) {
 		name string
 		cfg  func(t *testing.T) redisstore.Config
 	}{
-		{"PlainKeys", func(t *testing.T) redisstore.Config { return redisstore.Config{Prefix: testPrefix(t)} }},
+		{"PlainKeys", func(t *testing.T) redisstore.Config {
+			return redisstore.Config{Prefix: testPrefix(t), Timeout: testTimeout}
+		}},
 		{"KeySecret", func(t *testing.T) redisstore.Config {
-			return redisstore.Config{Prefix: testPrefix(t), KeySecret: secret(t)}
+			return redisstore.Config{Prefix: testPrefix(t), KeySecret: secret(t), Timeout: testTimeout}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

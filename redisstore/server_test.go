@@ -304,3 +304,7 @@ func (s *server) signal(t testing.TB, sig syscall.Signal) {
 		t.Fatalf("signal %v to redis-server: %v", sig, err)
 	}
 }
+
+// testTimeout is the store timeout of tests that do not test the timeout: generous, because
+// the race detector on a loaded machine can stretch a round trip well past the default.
+const testTimeout = 10 * time.Second

@@ -15,8 +15,10 @@
 -- then four arguments per policy:
 --   "g" (token bucket / GCRA), limit, T = window/limit in ns, tau = capacity*T in ns
 --   "w" (sliding-window counter), limit, W in microseconds, unused
+--   "l" (sliding log), limit, W in ns, unused
 --
--- State: "g" keeps TAT as "<us>:<ns below the us>"; "w" keeps "<S in us>:<cur>:<prev>".
+-- State: "g" keeps TAT as "<us>:<ns below the us>"; "w" keeps "<S in us>:<cur>:<prev>"; "l"
+-- keeps a list of "<us>:<ns>", one per admitted unit, oldest first.
 -- Returns {allowed, then per policy: allowed, remaining, retry_ns, reset_ns}.
 local cost = tonumber(ARGV[1])
 local peek = ARGV[2] == '1'
@@ -35,7 +37,7 @@ local extra = tonumber(ARGV[5])
 local floor, ceil, max = math.floor, math.ceil, math.max
 local vals = redis.call('MGET', unpack(KEYS))
 local out = {1}
-local states, lives = {}, {}
+local states, lives, logs = {}, {}, {}
 local all = true
 
 -- admits reports whether the sliding-window test passes e ns into a window.
@@ -86,6 +88,42 @@ for i = 1, #KEYS do
     else
       ok, retry = false, nxt - tau
       remaining, reset = max(0, floor((tau - tat) / T)), tat
+    end
+  elseif kind == 'l' then
+    -- Sliding log: a list of the instants of admitted units ("<us>:<ns>"), oldest first, one
+    -- entry per unit. Instants at or before t - W have left the window.
+    local W = tonumber(ARGV[b + 3])
+    local key = KEYS[i]
+    local function rel(x) -- x - t in ns
+      local us, ns = string.match(x, '^(%-?%d+):(%d+)$')
+      return (tonumber(us) - tus) * 1000 + (tonumber(ns) - trem)
+    end
+    local len = redis.call('LLEN', key)
+    local gone = 0 -- entries at the head that have left the window
+    while gone < len and rel(redis.call('LINDEX', key, gone)) <= -W do
+      gone = gone + 1
+    end
+    local n = len - gone
+    local newest = nil
+    if n > 0 then newest = rel(redis.call('LINDEX', key, -1)) end
+    if n + cost <= limit then
+      ok, retry = true, 0
+      if cost > 0 then
+        if newest == nil or newest < 0 then newest = 0 end
+        logs[i] = {gone = gone, at = newest}
+      end
+      n = n + cost
+      remaining = limit - n
+    else
+      ok = false
+      local oldest = rel(redis.call('LINDEX', key, gone + n + cost - limit - 1))
+      retry = max(oldest + W, 1)
+      remaining = limit - n
+    end
+    if n > 0 then
+      reset = max((newest or 0) + W, 0)
+    else
+      reset = 0
     end
   else
     local Wus = tonumber(ARGV[b + 3])
@@ -150,6 +188,25 @@ elseif not peek then
   for i = 1, #KEYS do
     if states[i] then
       redis.call('SET', KEYS[i], states[i], 'PX', ceil(lives[i] / 1000000) + extra)
+    elseif logs[i] then
+      local key, l = KEYS[i], logs[i]
+      if l.gone > 0 then
+        redis.call('LTRIM', key, l.gone, -1)
+      end
+      -- Keep the log sorted even if the clock stepped back: record max(t, newest).
+      local abs = trem + l.at
+      local carry = floor(abs / 1000)
+      local entry = string.format('%.0f:%d', tus + carry, abs - carry * 1000)
+      local chunk = {}
+      for _ = 1, math.min(cost, 1000) do chunk[#chunk + 1] = entry end
+      local left = cost
+      while left > 0 do
+        local m = math.min(left, #chunk)
+        redis.call('RPUSH', key, unpack(chunk, 1, m))
+        left = left - m
+      end
+      local W = tonumber(ARGV[5 + (i - 1) * 4 + 3])
+      redis.call('PEXPIRE', key, ceil((l.at + W) / 1000000) + extra)
     end
   end
 end
