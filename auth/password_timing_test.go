@@ -69,7 +69,7 @@ func TestLoginTimingUnknownUserVsWrongPassword(t *testing.T) {
 			cheapRatios = append(cheapRatios, float64(c)/float64(w))
 		}
 		ratio, cheapRatio = passwordMedian(ratios), passwordMedian(cheapRatios)
-		t.Logf("attempt %d: passwordMedian of paired ratios unknown user / wrong password %.3f (medians %v and %v, ratio %.3f); quarter-memory hash / wrong password %.3f",
+		t.Logf("attempt %d: median of paired ratios unknown user / wrong password %.3f (medians %v and %v, ratio %.3f); quarter-memory hash / wrong password %.3f",
 			attempt, ratio, passwordMedian(unknown), passwordMedian(wrong), float64(passwordMedian(unknown))/float64(passwordMedian(wrong)), cheapRatio)
 		if ratio > 0.9 && ratio < 1.1 && cheapRatio < 0.9 {
 			return
