@@ -166,3 +166,37 @@ func ExampleLimiter_Middleware() {
 	// /search 429 Retry-After="1"
 	// / 200 Retry-After=""
 }
+
+type userKey struct{}
+
+// A key function by authenticated user, falling back to the client address for anonymous
+// requests; prefixes keep the two kinds of key apart.
+func ExampleKeyFunc() {
+	clientIP := &ratelimit.ClientIP{}
+	byUser := func(r *http.Request) (string, error) {
+		if user, ok := r.Context().Value(userKey{}).(string); ok {
+			return "user:" + user, nil
+		}
+		ip, err := clientIP.Key(r)
+		return "ip:" + ip, err
+	}
+	limiter := ratelimit.MustNew(ratelimit.Config{}, ratelimit.Policy{Limit: 1, Window: time.Minute})
+	handler := limiter.Middleware(byUser, ratelimit.MiddlewareConfig{})(
+		http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+
+	for _, user := range []string{"alice", "alice", "bob", ""} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = "203.0.113.7:1"
+		if user != "" {
+			r = r.WithContext(context.WithValue(r.Context(), userKey{}, user))
+		}
+		w := httptest.NewRecorder()
+		handler.ServeHTTP(w, r)
+		fmt.Printf("%q %d\n", user, w.Code)
+	}
+	// Output:
+	// "alice" 200
+	// "alice" 429
+	// "bob" 200
+	// "" 200
+}
