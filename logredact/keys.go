@@ -295,6 +295,13 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 		// A structured value: its own keys are judged one by one.
 		return match{}, false, tailNone
 	}
+	// Any sensitive key whose value is "Bearer <token>" or "Basic <credentials>": keep the scheme,
+	// replace the credentials.
+	if w := wordEnd(s, v); w < n && w > v && s[w] == ' ' {
+		if m, ok := authSchemeAt(s, v, w, true); ok {
+			return m, true, tailNone
+		}
+	}
 	// An Authorization-like key: keep the scheme, replace the credentials.
 	if hasSuffixB(normalizeKey(new([maxKey]byte), s, ks, ke), "authorization") {
 		e := v
@@ -364,6 +371,14 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 		return match{}, false, tailNone
 	}
 	return match{v, e, kind}, true, tailNone
+}
+
+func wordEnd[T text](s T, v int) int {
+	w := v
+	for w < len(s) && isAlpha(s[w]) {
+		w++
+	}
+	return w
 }
 
 // schemeValue handles the value s[a:e] of a key ending in "authorization" that starts with the

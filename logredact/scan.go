@@ -210,8 +210,9 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 				m, ok, tail = fieldAt(r, s, i, last)
 			case '-':
 				if i+10 < n && s[i+1] == '-' && hasPrefix(s, i, "-----BEGIN ") {
-					m, ok = pemAt(s, i)
-					if ok && m.end == n {
+					var open bool
+					m, ok, open = pemAt(s, i)
+					if open {
 						tail = tailPEM
 					}
 				}
@@ -227,6 +228,17 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 			}
 			i = next
 			continue
+		}
+		if m.kind != kindPrivateKey {
+			// A value that swallowed the start of a key block must swallow the whole block.
+			if p := index(s[m.start:min(n, m.end+10)], 0, "-----BEGIN "); p >= 0 && m.start+p < m.end {
+				if pm, isKey, open := pemAt(s, m.start+p); isKey && (pm.end > m.end || open) {
+					m.end, m.kind = pm.end, kindPrivateKey
+					if open {
+						tail = tailPEM
+					}
+				}
+			}
 		}
 		if m.end < n {
 			tail = tailNone
@@ -345,6 +357,11 @@ func cardAt[T text](s T, i int) (m match, ok bool, skip int) {
 		if best >= 0 {
 			return match{start: a, end: best, kind: kindCard}, true, 0
 		}
+	}
+	if ng == maxGroups {
+		// The run goes on beyond the groups examined: resume at the second group, so every window
+		// of the run is examined once.
+		return m, false, ge[0]
 	}
 	return m, false, j
 }
@@ -688,9 +705,14 @@ func authSchemeAt[T text](s T, i, j int, ctx bool) (match, bool) {
 	if e == a {
 		return match{}, false
 	}
+	eq, marksEq := e, marks
 	for e < n && s[e] == '=' && e-a < 4096 {
 		e++
 		marks++
+	}
+	if e > eq && e < n && !isSpace(s[e]) && s[e] != '"' && s[e] != '\'' && s[e] != ',' && s[e] != ';' {
+		// "name=value" is an auth-param, not token68 padding: the token ends before the '='.
+		e, marks = eq, marksEq
 	}
 	if markerEnd(s, a) > 0 {
 		return match{}, false
@@ -825,20 +847,20 @@ func urlAt[T text](s T, i, last int) (match, bool) {
 // pemAt checks for a PEM private-key block ("-----BEGIN ... PRIVATE KEY-----", RFC 7468, which
 // also covers "OPENSSH PRIVATE KEY" and "PGP PRIVATE KEY BLOCK") at s[i] and returns it whole. A
 // block without its END line runs to the end of s: nothing after a BEGIN line is trusted.
-func pemAt[T text](s T, i int) (match, bool) {
+func pemAt[T text](s T, i int) (m match, ok, open bool) {
 	a := i + len("-----BEGIN ")
 	k := a
 	for k < len(s) && k-a < 64 && (isUpper(s[k]) || isDigit(s[k]) || s[k] == ' ') {
 		k++
 	}
 	if !hasPrefix(s, k, "-----") || index(s[a:k], 0, "PRIVATE KEY") < 0 {
-		return match{}, false
+		return match{}, false, false
 	}
 	e := pemEnd(s, k+5)
 	if e < 0 {
-		return match{i, len(s), kindPrivateKey}, true
+		return match{i, len(s), kindPrivateKey}, true, true
 	}
-	return match{i, e, kindPrivateKey}, true
+	return match{i, e, kindPrivateKey}, true, false
 }
 
 // pemEnd returns the index just after the first "-----END ...-----" at or after from, or -1.

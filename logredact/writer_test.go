@@ -88,6 +88,31 @@ func TestWriterPEMAcrossLines(t *testing.T) {
 	}
 }
 
+// TestWriterPEMEdges: a one-line (JSON-escaped) key block ending exactly at the end of its line
+// must not swallow the next line; a key block swallowed by a sensitive value is removed whole.
+func TestWriterPEMEdges(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	key := redacttest.FakePrivateKey()
+	oneLine := strings.ReplaceAll(key, "\n", `\n`)
+	tests := []struct{ in, want string }{
+		{"k=" + oneLine + "\nnext\n", "k=[REDACTED:private-key]\nnext\n"},
+		{"pw: " + key + " tail\nnext\n", "pw: [REDACTED:private-key] tail\nnext\n"},
+		{`{"password":"` + oneLine + `"}` + "\nnext\n", `{"password":"[REDACTED:field]"}` + "\nnext\n"},
+	}
+	for _, tt := range tests {
+		if got := r.Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q)\n got  %q\n want %q", tt.in, got, tt.want)
+		}
+		var buf bytes.Buffer
+		w := r.Writer(&buf)
+		_, _ = io.WriteString(w, tt.in)
+		_ = w.Close()
+		if buf.String() != tt.want {
+			t.Errorf("Writer(%q)\n got  %q\n want %q", tt.in, buf.String(), tt.want)
+		}
+	}
+}
+
 func TestWriterUnterminatedPEM(t *testing.T) {
 	r := logredact.MustNew(logredact.Config{})
 	var buf bytes.Buffer
