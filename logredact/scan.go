@@ -833,6 +833,12 @@ func urlAt[T text](s T, i, last int) (match, bool) {
 	}
 	colon := -1
 	for p := a; p < at; p++ {
+		if s[p] == '[' {
+			if me := markerEnd(s, p); me > 0 {
+				p = me - 1 // a replacement's own ':' is not the user:password separator
+				continue
+			}
+		}
 		if s[p] == ':' {
 			colon = p
 			break
