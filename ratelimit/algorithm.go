@@ -84,11 +84,11 @@ func (p *prepared) eval(st *slot, ring *logRing, t, cost int64) Decision {
 			d.RetryAfter += time.Duration(skew)
 		}
 	case SlidingLog:
-		n := int64(0)
+		n, skip := int64(0), 0
 		var newest int64
 		if ring != nil {
-			ring.expire(t - p.w)
-			n = int64(ring.n)
+			skip = ring.expired(t - p.w) // counted, not dropped: a Peek changes nothing
+			n = int64(ring.n - skip)
 			if n > 0 {
 				newest = ring.at(ring.n - 1)
 			}
@@ -98,7 +98,7 @@ func (p *prepared) eval(st *slot, ring *logRing, t, cost int64) Decision {
 			n += cost
 			newest = max(newest, t)
 		} else {
-			i := ring.at(int(n + cost - p.l - 1))
+			i := ring.at(skip + int(n+cost-p.l-1))
 			d.RetryAfter = time.Duration(max(i+p.w-t, 1))
 		}
 		d.Remaining = int(p.l - n)
@@ -216,6 +216,15 @@ func newLogRing(limit int) *logRing {
 }
 
 func (r *logRing) at(i int) int64 { return r.buf[(r.head+i)%len(r.buf)] }
+
+// expired returns how many of the oldest instants are at or before cutoff.
+func (r *logRing) expired(cutoff int64) int {
+	i := 0
+	for i < r.n && r.at(i) <= cutoff {
+		i++
+	}
+	return i
+}
 
 func (r *logRing) expire(cutoff int64) {
 	for r.n > 0 && r.buf[r.head] <= cutoff {
