@@ -1,35 +1,68 @@
-// Command secureapi is the tutorial's secure web API, done right with rampart.
+// Command secureapi is the tutorial's "secure web API", done the way a careful team would ship
+// it, with every rampart package in its place:
 //
-// This first version only serves HTTPS on a loopback address with an in-memory development
-// certificate, so that `go run ./examples/secureapi` works from day one; the full API (register,
-// login, profile, admin, data, logout) arrives with the examples issue.
+//   - tlsutil: HTTPS with Mozilla's intermediate profile on a hardened http.Server, security
+//     headers on every response, and a development CA when no certificate is given;
+//   - auth: argon2id password hashes upgraded on login, NIST password policy, signed session
+//     tokens (Bearer or cookie) with logout and logout-everywhere, an admin role;
+//   - ratelimit: a per-IP limit on the whole API, and login throttling that counts failures per
+//     user name and per IP;
+//   - sanitize: strict JSON decoding (400, 413, 415), field validation, HTML sanitizing;
+//   - secretbox: users and data in an encrypted, crash-safe file;
+//   - logredact: JSON security-event and access logs that never show a password or token.
 //
-// Usage:
+// Run it with
 //
-//	go run ./examples/secureapi [-addr 127.0.0.1:8443] [-data ./secureapi-data]
+//	go run ./examples/secureapi
+//
+// and follow what it prints: the URL, the development CA to pass to curl --cacert, and, on the
+// first start, the one-time password of the "admin" user.
+//
+// # API
+//
+//	POST /api/register   {"username","password"}       201, 400 (field errors), 409
+//	POST /api/login      {"username","password"}       200 {"message","token"}; the cookie with
+//	                                                   ?cookie=1 or a form post; 401, 429
+//	GET  /api/profile    Bearer or cookie              200 {"username","role","message"}, 401
+//	GET  /api/admin/users  admin                       200 {"users":[...]}, 401, 403
+//	POST /api/data       {"title","content"}           201 {"message","data"}, 400, 401, 413, 415
+//	POST /api/logout     Bearer or cookie              204 (this session revoked), 401
+//	POST /api/logout-all Bearer or cookie              204 (every session revoked), 401
+//	GET  /healthz                                      200
+//
+// Errors are JSON: {"error":"..."}, plus "errors":[{"field","message"}] for invalid fields.
+//
+// # Flags and environment
+//
+//	-addr           listen address (default 127.0.0.1:8443)
+//	-cert, -key     PEM certificate chain and key, reloaded when they change; without them an
+//	                in-memory development certificate is made and its CA written under -data
+//	-data           data directory (default ./secureapi-data): the encrypted store, the key
+//	                file when the keys are not in the environment, the development CA
+//	-rate           requests per minute per client IP on /api (default 60)
+//	-trusted-proxy  comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed
+//	-http           serve plain HTTP (loopback addresses only), behind a local TLS proxy or for tests
+//	-session-idle   session idle timeout (default 30m); sessions end 12h after login regardless
+//
+//	SECUREAPI_STORE_KEYS      secretbox keys of the store, newest first (see keys.go)
+//	SECUREAPI_TOKEN_KEY       session-token key, 32+ random bytes in base64url
+//	SECUREAPI_ADMIN_PASSWORD  password of the "admin" user created on first start; random if unset
+//
+// SIGINT or SIGTERM shuts the server down gracefully: in-flight requests finish, then the
+// store is closed. Every change was written to disk before it was answered.
 package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"math/big"
 	"net"
-	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
-	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -37,139 +70,114 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "secureapi:", err)
 		os.Exit(1)
 	}
 }
 
-// run starts the server and blocks until ctx is done. When ready is not nil, the chosen address
-// is sent on it once the listener is open.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) error {
+// config is everything secureapi runs with: the flags, the environment, and two hooks that
+// tests set.
+type config struct {
+	addr           string
+	certFile       string
+	keyFile        string
+	dataDir        string
+	rate           int
+	trustedProxies []netip.Prefix
+	plainHTTP      bool
+	sessionIdle    time.Duration
+	adminPassword  string
+	getenv         func(string) string
+
+	// Login throttling: failed logins allowed per user name and per client IP in loginWindow.
+	loginFailuresPerUser int
+	loginFailuresPerIP   int
+	loginWindow          time.Duration
+
+	// now is the clock of tokens, rate limits and logs; nil means time.Now. Tests move it.
+	now func() time.Time
+	// ready, if set, is called with the listening address once the listener is open.
+	ready func(addr string)
+}
+
+// run parses args and the environment, then serves until ctx is done.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, stdout, stderr)
+}
+
+// parseConfig reads the flags and environment variables into a config.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	cfg := config{
+		getenv:               getenv,
+		adminPassword:        getenv("SECUREAPI_ADMIN_PASSWORD"),
+		loginFailuresPerUser: 5,
+		loginFailuresPerIP:   20,
+		loginWindow:          15 * time.Minute,
+	}
 	fs := flag.NewFlagSet("secureapi", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8443", "address to listen on (loopback by default)")
-	dataDir := fs.String("data", "./secureapi-data", "directory for the development CA certificate")
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8443", "`address` to listen on")
+	fs.StringVar(&cfg.certFile, "cert", "", "PEM certificate chain `file` (default: a development certificate)")
+	fs.StringVar(&cfg.keyFile, "key", "", "PEM private key `file` for -cert")
+	fs.StringVar(&cfg.dataDir, "data", "./secureapi-data", "data `directory` (encrypted store, key file, development CA)")
+	fs.IntVar(&cfg.rate, "rate", 60, "requests per minute per client IP on /api")
+	proxies := fs.String("trusted-proxy", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For is trusted")
+	fs.BoolVar(&cfg.plainHTTP, "http", false, "serve plain HTTP; only on a loopback address (behind a local TLS proxy, or for testing)")
+	fs.DurationVar(&cfg.sessionIdle, "session-idle", 30*time.Minute, "session idle `timeout`")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return config{}, err
 	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if cfg.rate < 1 {
+		return config{}, errors.New("-rate must be at least 1")
+	}
+	if cfg.sessionIdle < time.Minute {
+		return config{}, errors.New("-session-idle must be at least 1m")
+	}
+	if (cfg.certFile == "") != (cfg.keyFile == "") {
+		return config{}, errors.New("-cert and -key go together")
+	}
+	if cfg.plainHTTP && cfg.certFile != "" {
+		return config{}, errors.New("-http serves no TLS: drop -cert and -key")
+	}
+	for s := range strings.SplitSeq(*proxies, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return config{}, fmt.Errorf("-trusted-proxy: %w", err)
+		}
+		cfg.trustedProxies = append(cfg.trustedProxies, p.Masked())
+	}
+	if cfg.plainHTTP {
+		if err := checkLoopback(cfg.addr); err != nil {
+			return config{}, err
+		}
+	}
+	return cfg, nil
+}
 
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	caPEM, cert, err := devCertificate(time.Now())
+// checkLoopback refuses plain HTTP on anything but a loopback address: tokens and passwords
+// must never cross a network in clear text.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("-addr: %w", err)
 	}
-	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
-		return err
+	if host == "localhost" {
+		return nil
 	}
-	caPath, err := filepath.Abs(filepath.Join(*dataDir, "dev-ca.pem"))
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(caPath, caPEM, 0o600); err != nil {
-		return err
-	}
-
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
-	})
-
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		TLSConfig: &tls.Config{
-			MinVersion:   tls.VersionTLS12,
-			Certificates: []tls.Certificate{cert},
-		},
-	}
-	url := "https://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "secureapi: listening on %s (port %d)\n", url, ln.Addr().(*net.TCPAddr).Port)
-	fmt.Fprintf(stdout, "secureapi: development CA written to %s\n", caPath)
-	fmt.Fprintf(stdout, "secureapi: try: curl --cacert %s %s/healthz\n", caPath, url)
-	if ready != nil {
-		ready <- ln.Addr().String()
-	}
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ServeTLS(ln, "", "") }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		return err
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !ip.IsLoopback() {
+		return fmt.Errorf("-http is only allowed on a loopback address (127.0.0.1, [::1], localhost), not %q", addr)
 	}
 	return nil
-}
-
-// devCertificate makes an in-memory ECDSA P-256 CA and a leaf for localhost, 127.0.0.1 and ::1,
-// valid for one day. It returns the CA in PEM form and the leaf as a tls.Certificate.
-func devCertificate(now time.Time) ([]byte, tls.Certificate, error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, tls.Certificate{}, err
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: "secureapi development CA"},
-		NotBefore:             now.Add(-time.Minute),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, tls.Certificate{}, err
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return nil, tls.Certificate{}, err
-	}
-	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, tls.Certificate{}, err
-	}
-	leafTmpl := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		NotBefore:    now.Add(-time.Minute),
-		NotAfter:     now.Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &leafKey.PublicKey, caKey)
-	if err != nil {
-		return nil, tls.Certificate{}, err
-	}
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	return caPEM, tls.Certificate{Certificate: [][]byte{leafDER, caDER}, PrivateKey: leafKey}, nil
-}
-
-func serial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
-	}
-	return n
 }

@@ -1,0 +1,380 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/rampart-go/rampart/auth"
+	"github.com/rampart-go/rampart/ratelimit"
+	"github.com/rampart-go/rampart/sanitize"
+)
+
+// app holds the service's state and dependencies; its methods are the HTTP handlers.
+type app struct {
+	store    *store
+	hasher   *auth.Hasher
+	policy   *auth.PasswordPolicy
+	sessions *auth.Sessions
+	authn    *auth.Middleware
+	cookie   auth.SessionCookie
+	clientIP *ratelimit.ClientIP
+	perUser  *ratelimit.Limiter // failed logins per user name
+	perIP    *ratelimit.Limiter // failed logins per client IP
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// Input rules. User names are checked after NFKC, so a fullwidth "ａｌｉｃｅ" is "alice";
+// the store then compares them ignoring case, so "Admin" cannot pose as "admin".
+var (
+	usernameRule = sanitize.Rule{Required: true, MinLen: 3, MaxLen: 50,
+		Allow: sanitize.ASCIILetters | sanitize.ASCIIDigits, Extra: "_", NFKC: true}
+	titleRule   = sanitize.Rule{Required: true, MaxLen: 100}
+	contentRule = sanitize.Rule{Required: true, MaxLen: 1000, Multiline: true}
+
+	// Bodies are capped well above what valid input needs (1000 code points of content may
+	// take 6 bytes each once JSON-escaped): anything larger is refused with 413 unread.
+	credentialsJSON = sanitize.JSON{MaxBytes: 4 << 10}
+	dataJSON        = sanitize.JSON{MaxBytes: 16 << 10}
+)
+
+const (
+	roleUser  = "user"
+	roleAdmin = "admin"
+)
+
+type credentials struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// register creates a user: POST /api/register {"username","password"}.
+func (a *app) register(w http.ResponseWriter, r *http.Request) {
+	var c credentials
+	if err := credentialsJSON.Decode(w, r, &c); err != nil {
+		writeDecodeError(w, err)
+		return
+	}
+	var errs sanitize.Errors
+	name := errs.Check("username", c.Username, usernameRule)
+	if c.Password == "" {
+		errs.Add("password", &sanitize.FieldError{Message: "is required", Err: sanitize.ErrRequired})
+	} else if err := a.policy.Check(r.Context(), c.Password, name); err != nil {
+		var pe *auth.PolicyError
+		if !errors.As(err, &pe) {
+			a.internalError(w, r, "password policy check failed", err)
+			return
+		}
+		for _, m := range pe.Messages() {
+			errs.Add("password", &sanitize.FieldError{Message: m, Err: auth.ErrWeakPassword})
+		}
+	}
+	if err := errs.Err(); err != nil {
+		writeFieldErrors(w, errs)
+		return
+	}
+	if _, taken := a.store.user(name); taken { // cheap answer before the costly hash
+		writeError(w, http.StatusConflict, "Username already exists")
+		return
+	}
+	hash, err := a.hasher.Hash(r.Context(), c.Password)
+	if err != nil {
+		a.internalError(w, r, "password hashing failed", err)
+		return
+	}
+	err = a.store.createUser(user{Name: name, Hash: hash, Role: roleUser, CreatedAt: a.now().UTC().Truncate(time.Second)})
+	switch {
+	case errors.Is(err, errUserExists):
+		writeError(w, http.StatusConflict, "Username already exists")
+		return
+	case err != nil:
+		a.internalError(w, r, "storing the new user failed", err)
+		return
+	}
+	a.log.InfoContext(r.Context(), "user registered", "event", "register", "user", name, "client_ip", a.ip(r))
+	writeJSON(w, http.StatusCreated, map[string]string{"message": "User created successfully"})
+}
+
+// login checks a user name and password and starts a session: POST /api/login. The token is
+// returned in the body, and also set as a cookie for ?cookie=1 and for form posts.
+//
+// Every failure (unknown user, wrong password, malformed name) gets the same 401 after the same
+// work: Hasher.Login verifies unknown users against a dummy hash. Failures are counted per user
+// name and per client IP; past the limit, attempts are refused with 429 before any password is
+// checked, and only failures count, so a user who types the password right is never throttled
+// by their own successes.
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	var c credentials
+	useCookie := r.URL.Query().Get("cookie") == "1"
+	if isForm(r) {
+		r.Body = http.MaxBytesReader(w, r.Body, credentialsJSON.MaxBytes)
+		if err := r.ParseForm(); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				writeError(w, http.StatusRequestEntityTooLarge, "Request body too large")
+			} else {
+				writeError(w, http.StatusBadRequest, "Malformed form")
+			}
+			return
+		}
+		c.Username, c.Password = r.PostForm.Get("username"), r.PostForm.Get("password")
+		useCookie = true
+	} else if err := credentialsJSON.Decode(w, r, &c); err != nil {
+		writeDecodeError(w, err)
+		return
+	}
+	if c.Username == "" || c.Password == "" {
+		writeError(w, http.StatusBadRequest, "Username and password are required")
+		return
+	}
+
+	ctx := r.Context()
+	name, nameErr := usernameRule.Check(c.Username)
+	userThrottleKey := "login-user:" + userKey(name)
+	if nameErr != nil {
+		userThrottleKey = "login-user-invalid:" + userKey(c.Username) // can never succeed
+	}
+	ipKey, err := a.clientIP.Key(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "No valid client address")
+		return
+	}
+	ipThrottleKey := "login-ip:" + ipKey
+	if wait, ok := a.throttled(ctx, userThrottleKey, ipThrottleKey); !ok {
+		a.log.WarnContext(ctx, "login throttled", "event", "login_throttled", "client_ip", a.ip(r), "retry_after_s", wait)
+		w.Header().Set("Retry-After", strconv.FormatInt(wait, 10))
+		writeError(w, http.StatusTooManyRequests, "Too many failed login attempts; try again later")
+		return
+	}
+
+	var stored string
+	u, known := user{}, false
+	if nameErr == nil {
+		u, known = a.store.user(name)
+		stored = u.Hash // "" for an unknown user: Login then spends the same time on a dummy hash
+	}
+	newHash, err := a.hasher.Login(ctx, c.Password, stored)
+	if err != nil {
+		// Only failures are charged, after the check.
+		_, _ = a.perUser.Allow(ctx, userThrottleKey)
+		_, _ = a.perIP.Allow(ctx, ipThrottleKey)
+		attrs := []any{"event", "login_failed", "client_ip", a.ip(r), "known_user", known}
+		if known {
+			// The name is logged only for existing accounts: a "user name" that matches no
+			// account is often a password typed in the wrong field.
+			attrs = append(attrs, "user", u.Name)
+		}
+		if !errors.Is(err, auth.ErrPasswordMismatch) && !errors.Is(err, auth.ErrPasswordTooLong) {
+			attrs = append(attrs, "error", err.Error()) // a stored hash the hasher cannot use
+		}
+		a.log.WarnContext(ctx, "login failed", attrs...)
+		writeError(w, http.StatusUnauthorized, "Invalid credentials")
+		return
+	}
+	if newHash != "" {
+		if err := a.store.setHash(u.Name, newHash); err != nil {
+			a.log.ErrorContext(ctx, "storing the upgraded password hash failed", "user", u.Name, "error", err.Error())
+		} else {
+			a.log.InfoContext(ctx, "password hash upgraded", "event", "rehash", "user", u.Name)
+		}
+	}
+	_ = a.perUser.Reset(ctx, userThrottleKey) // a success clears the account's failures (not the IP's)
+
+	token, claims, err := a.sessions.Login(ctx, auth.Claims{Subject: userKey(u.Name), Roles: []string{u.Role}})
+	if err != nil {
+		a.internalError(w, r, "starting a session failed", err)
+		return
+	}
+	if useCookie {
+		if err := a.cookie.Set(w, token, claims.Expiry.Sub(a.now())); err != nil {
+			a.internalError(w, r, "setting the session cookie failed", err)
+			return
+		}
+	}
+	a.log.InfoContext(ctx, "login succeeded", "event", "login", "user", u.Name, "token_id", claims.ID.String(),
+		"cookie", useCookie, "client_ip", a.ip(r))
+	writeJSON(w, http.StatusOK, map[string]string{"message": "Login successful", "token": token})
+}
+
+// throttled reports whether a login attempt may proceed, and otherwise how many seconds to
+// wait. It peeks at both limiters without charging them.
+func (a *app) throttled(ctx context.Context, userKey, ipKey string) (retryAfter int64, ok bool) {
+	du, err1 := a.perUser.Peek(ctx, userKey)
+	di, err2 := a.perIP.Peek(ctx, ipKey)
+	if err1 != nil || err2 != nil {
+		return 60, false // fail closed: a login limiter that cannot decide refuses
+	}
+	if du.Allowed && di.Allowed {
+		return 0, true
+	}
+	return max(du.RetryAfterSeconds(), di.RetryAfterSeconds()), false
+}
+
+// profile answers GET /api/profile for the authenticated user.
+func (a *app) profile(w http.ResponseWriter, r *http.Request) {
+	u, ok := a.currentUser(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{
+		"username": u.Name,
+		"role":     u.Role,
+		"message":  "Hello, " + u.Name + "!",
+	})
+}
+
+// adminUsers answers GET /api/admin/users, for admins only (see routes).
+func (a *app) adminUsers(w http.ResponseWriter, _ *http.Request) {
+	type entry struct {
+		Username  string    `json:"username"`
+		Role      string    `json:"role"`
+		CreatedAt time.Time `json:"created_at"`
+	}
+	users := a.store.users()
+	out := make([]entry, len(users))
+	for i, u := range users {
+		out[i] = entry{Username: u.Name, Role: u.Role, CreatedAt: u.CreatedAt}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": out})
+}
+
+// createData stores a submission: POST /api/data {"title","content"}. Both are validated
+// (lengths in code points, no control or bidi characters) and made safe to display in HTML:
+// the title is plain text, so it is escaped; the content is rich text, so it is sanitized
+// (formatting kept, scripts, event handlers and javascript: URLs removed).
+func (a *app) createData(w http.ResponseWriter, r *http.Request) {
+	u, ok := a.currentUser(w, r)
+	if !ok {
+		return
+	}
+	var in struct {
+		Title   string `json:"title"`
+		Content string `json:"content"`
+	}
+	if err := dataJSON.Decode(w, r, &in); err != nil {
+		writeDecodeError(w, err)
+		return
+	}
+	var errs sanitize.Errors
+	title := errs.Check("title", in.Title, titleRule)
+	content := errs.Check("content", in.Content, contentRule)
+	if err := errs.Err(); err != nil {
+		writeFieldErrors(w, errs)
+		return
+	}
+	it, err := a.store.addItem(item{
+		Title:     sanitize.EscapeHTML(title),
+		Content:   sanitize.HTML(content),
+		Author:    u.Name,
+		CreatedAt: a.now().UTC().Truncate(time.Second),
+	})
+	switch {
+	case errors.Is(err, errStoreFull):
+		writeError(w, http.StatusInsufficientStorage, "Storage is full")
+		return
+	case err != nil:
+		a.internalError(w, r, "storing the item failed", err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"message": "Data processed successfully", "data": it})
+}
+
+// logout ends the caller's session (this token, and its renewals): POST /api/logout.
+func (a *app) logout(w http.ResponseWriter, r *http.Request) {
+	c, _ := auth.ClaimsFromContext(r.Context())
+	if err := a.sessions.Logout(r.Context(), c); err != nil {
+		a.internalError(w, r, "revoking the session failed", err)
+		return
+	}
+	_ = a.cookie.Clear(w)
+	a.log.InfoContext(r.Context(), "session revoked", "event", "logout", "user", c.Subject, "token_id", c.ID.String())
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// logoutAll ends every session of the caller: POST /api/logout-all.
+func (a *app) logoutAll(w http.ResponseWriter, r *http.Request) {
+	c, _ := auth.ClaimsFromContext(r.Context())
+	if err := a.sessions.LogoutEverywhere(r.Context(), c.Subject); err != nil {
+		a.internalError(w, r, "revoking the sessions failed", err)
+		return
+	}
+	_ = a.cookie.Clear(w)
+	a.log.InfoContext(r.Context(), "all sessions revoked", "event", "logout_all", "user", c.Subject)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// currentUser returns the user of the authenticated request, or answers 401 if the account
+// no longer exists.
+func (a *app) currentUser(w http.ResponseWriter, r *http.Request) (user, bool) {
+	c, ok := auth.ClaimsFromContext(r.Context())
+	if ok {
+		if u, ok := a.store.user(c.Subject); ok {
+			return u, true
+		}
+	}
+	writeError(w, http.StatusUnauthorized, "Authentication required")
+	return user{}, false
+}
+
+// ip returns the client address for logs.
+func (a *app) ip(r *http.Request) string {
+	ip, err := a.clientIP.Addr(r)
+	if err != nil {
+		return ""
+	}
+	return ip.String()
+}
+
+// internalError logs err and answers 500 without any detail.
+func (a *app) internalError(w http.ResponseWriter, r *http.Request, msg string, err error) {
+	a.log.ErrorContext(r.Context(), msg, "path", r.URL.Path, "error", err.Error())
+	writeError(w, http.StatusInternalServerError, "Internal server error")
+}
+
+// isForm reports whether r carries an HTML form post.
+func isForm(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/x-www-form-urlencoded"
+}
+
+// writeJSON writes v as JSON with status. API responses are never cached: they carry tokens
+// and personal data.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError writes {"error": msg} with status.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// writeFieldErrors writes 400 with {"error":"Invalid input","errors":[{"field","message"}]}.
+func writeFieldErrors(w http.ResponseWriter, errs sanitize.Errors) {
+	writeJSON(w, http.StatusBadRequest, map[string]any{"error": "Invalid input", "errors": []*sanitize.FieldError(errs)})
+}
+
+// writeDecodeError answers a body that sanitize.JSON refused: 400, 413 or 415 with a message
+// that is safe to show (it never echoes the input).
+func writeDecodeError(w http.ResponseWriter, err error) {
+	var re *sanitize.RequestError
+	if !errors.As(err, &re) {
+		writeError(w, http.StatusBadRequest, "Malformed request body")
+		return
+	}
+	if re.Field != "" {
+		writeJSON(w, re.Status, map[string]any{"error": "Invalid input",
+			"errors": []*sanitize.FieldError{{Field: re.Field, Message: re.Message}}})
+		return
+	}
+	writeError(w, re.Status, re.Message)
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rampart-go/rampart/auth"
+	"github.com/rampart-go/rampart/logredact"
+	"github.com/rampart-go/rampart/ratelimit"
+	"github.com/rampart-go/rampart/tlsutil"
+)
+
+// serve wires the packages together and serves until ctx is done, then shuts down gracefully
+// and closes the store.
+func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	now := cfg.now
+	if now == nil {
+		now = time.Now
+	}
+	// Every log record passes through the redactor, outermost, before the JSON handler.
+	redactor := logredact.MustNew(logredact.Config{})
+	logger := slog.New(redactor.Handler(slog.NewJSONHandler(stderr, nil)))
+
+	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+		return err
+	}
+	k, err := loadKeys(cfg.dataDir, cfg.getenv, logger)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(cfg.dataDir, k.store, now)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+
+	a, limiter, err := newApp(cfg, st, k.token, logger, now)
+	if err != nil {
+		return err
+	}
+	if err := a.bootstrapAdmin(ctx, cfg.adminPassword, stderr); err != nil {
+		return err
+	}
+
+	headers := tlsutil.Headers{}
+	if cfg.plainHTTP {
+		headers.HSTSMaxAge = -1 // HSTS over plain HTTP is meaningless
+	}
+	accessLog := redactor.AccessLog(logger, logredact.AccessLogConfig{ClientIP: a.ip, Now: now})
+	handler := a.routes(a.newMiddleware(limiter, headers, accessLog))
+
+	// TLS: the operator's certificate (reloaded when the files change), or a development CA
+	// whose certificate is written where curl --cacert can find it.
+	var tlsConfig *tls.Config
+	var caPath string
+	switch {
+	case cfg.plainHTTP:
+	case cfg.certFile != "":
+		reloader, err := tlsutil.NewReloader(cfg.certFile, cfg.keyFile, tlsutil.ReloadOptions{
+			OnReload: func(err error) {
+				if err != nil {
+					logger.Error("certificate reload failed; the old certificate keeps serving", "error", err.Error())
+				}
+			},
+		})
+		if err != nil {
+			return err
+		}
+		defer reloader.Close()
+		go func() { _ = reloader.Run(ctx) }()
+		tlsConfig = reloader.ServerConfig(tlsutil.Intermediate)
+	default:
+		dev, err := tlsutil.NewDev()
+		if err != nil {
+			return err
+		}
+		if caPath, err = filepath.Abs(filepath.Join(cfg.dataDir, "dev-ca.pem")); err != nil {
+			return err
+		}
+		caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: dev.CA.Raw})
+		if err := os.WriteFile(caPath, caPEM, 0o644); err != nil { //nolint:gosec // G306: a CA certificate is public
+			return err
+		}
+		tlsConfig = tlsutil.ServerConfig(tlsutil.Intermediate)
+		tlsConfig.Certificates = []tls.Certificate{dev.Server}
+	}
+
+	srv, err := tlsutil.NewServer(handler, tlsutil.ServerOptions{TLS: tlsConfig, Logger: logger})
+	if err != nil {
+		return err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	printBanner(stdout, ln.Addr().String(), cfg.plainHTTP, caPath)
+	logger.Info("listening", "addr", ln.Addr().String(), "tls", !cfg.plainHTTP)
+	if cfg.ready != nil {
+		cfg.ready(ln.Addr().String())
+	}
+
+	// Serve and ServeTLS return once ctx is done and in-flight requests have finished.
+	if cfg.plainHTTP {
+		err = srv.Serve(ctx, ln)
+	} else {
+		err = srv.ServeTLS(ctx, ln)
+	}
+	if cerr := st.close(); err == nil {
+		err = cerr
+	}
+	logger.Info("shut down", "error", fmt.Sprint(err))
+	return err
+}
+
+// newApp builds the handlers' dependencies and the per-IP API limiter.
+func newApp(cfg config, st *store, tokenKey auth.Key, logger *slog.Logger, now func() time.Time) (*app, *ratelimit.Limiter, error) {
+	hasher, err := auth.NewHasher(auth.HasherConfig{})
+	if err != nil {
+		return nil, nil, err
+	}
+	// NIST SP 800-63B asks for 15 characters when the password is the only factor.
+	policy := &auth.PasswordPolicy{MinLength: 15, ContextWords: []string{"secureapi"}}
+
+	// The store doubles as the revocation store, so logouts survive restarts.
+	keyring, err := auth.NewKeyring(auth.TokenConfig{Revocation: st, Now: now}, tokenKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	sessions, err := auth.NewSessions(keyring, auth.SessionConfig{IdleTimeout: cfg.sessionIdle})
+	if err != nil {
+		return nil, nil, err
+	}
+	a := &app{
+		store:    st,
+		hasher:   hasher,
+		policy:   policy,
+		sessions: sessions,
+		cookie:   auth.SessionCookie{InsecureHTTP: cfg.plainHTTP},
+		clientIP: &ratelimit.ClientIP{TrustedProxies: cfg.trustedProxies},
+		log:      logger,
+		now:      now,
+	}
+	cookie := a.cookie
+	a.authn, err = auth.NewMiddleware(sessions, auth.MiddlewareConfig{Cookie: &cookie, Bearer: true, ErrorHandler: a.authError})
+	if err != nil {
+		return nil, nil, err
+	}
+	// Failed logins: exact sliding logs, per account and per client address.
+	a.perUser, err = ratelimit.New(ratelimit.Config{Now: now},
+		ratelimit.Policy{Name: "login-user", Algorithm: ratelimit.SlidingLog, Limit: cfg.loginFailuresPerUser, Window: cfg.loginWindow})
+	if err != nil {
+		return nil, nil, err
+	}
+	a.perIP, err = ratelimit.New(ratelimit.Config{Now: now},
+		ratelimit.Policy{Name: "login-ip", Algorithm: ratelimit.SlidingLog, Limit: cfg.loginFailuresPerIP, Window: cfg.loginWindow})
+	if err != nil {
+		return nil, nil, err
+	}
+	limiter, err := ratelimit.New(ratelimit.Config{Now: now},
+		ratelimit.Policy{Name: "api", Limit: cfg.rate, Window: time.Minute})
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, limiter, nil
+}
+
+// bootstrapAdmin creates the "admin" user when the store has no users: with the password given
+// (SECUREAPI_ADMIN_PASSWORD), or with a random one printed once on stderr, outside the logs.
+func (a *app) bootstrapAdmin(ctx context.Context, password string, stderr io.Writer) error {
+	if len(a.store.users()) > 0 {
+		return nil
+	}
+	generated := password == ""
+	if generated {
+		var err error
+		if password, _, err = auth.GeneratePassword(24, ""); err != nil { // 142 bits
+			return err
+		}
+	} else if err := a.policy.Check(ctx, password, roleAdmin); err != nil {
+		return fmt.Errorf("SECUREAPI_ADMIN_PASSWORD: %w", err)
+	}
+	hash, err := a.hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	if err := a.store.createUser(user{Name: roleAdmin, Hash: hash, Role: roleAdmin, CreatedAt: a.now().UTC().Truncate(time.Second)}); err != nil {
+		return err
+	}
+	a.log.Info("admin user created", "event", "register", "user", roleAdmin, "from_env", !generated)
+	if generated {
+		fmt.Fprintf(stderr, "\nsecureapi: created the user \"admin\" with this one-time password (it is not stored or shown again):\n\n    %s\n\n", password)
+	}
+	return nil
+}
+
+// printBanner tells the user where the server listens and how to reach it.
+func printBanner(w io.Writer, addr string, plainHTTP bool, caPath string) {
+	scheme, cacert := "https", ""
+	if plainHTTP {
+		scheme = "http"
+	}
+	url := scheme + "://" + addr
+	fmt.Fprintf(w, "secureapi: listening on %s\n", url)
+	if caPath != "" {
+		fmt.Fprintf(w, "secureapi: development CA (not for production): %s\n", caPath)
+		cacert = "--cacert " + caPath + " "
+	}
+	fmt.Fprintf(w, "secureapi: try: curl %s%s/healthz\n", cacert, url)
+	fmt.Fprintf(w, "secureapi: then POST /api/register and /api/login, GET /api/profile: see the README's quick start\n")
+}

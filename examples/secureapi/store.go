@@ -1,0 +1,345 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rampart-go/rampart/auth"
+	"github.com/rampart-go/rampart/secretbox"
+)
+
+// The store keeps every user, item and revocation in one encrypted file, storeFile under the
+// data directory. Each change is written before the request that made it is answered, by
+// secretbox.EncryptFile: a temporary file is written, synced and renamed over the old one, and
+// the directory synced, so after a crash (SIGKILL, power loss) the file holds either the state
+// before the change or after it, never a mixture. A request whose response was sent is never
+// lost; the request in flight at the crash may be.
+//
+// Rewriting the whole file on each change is simple and safe, and fine for the thousands of
+// records this example is meant for (maxItems caps them); a service with more data uses a
+// database with its own write-ahead log, and secretbox.Keyring.Seal for sensitive columns.
+
+const (
+	storeFile = "store.enc"
+	// storeAD binds the file to its purpose: a sealed file of another kind, or of another
+	// version of this format, fails to open rather than being misread.
+	storeAD = "secureapi/store/v1"
+	// maxItems caps the submitted items, which bounds the size of the file and the cost of
+	// rewriting it.
+	maxItems = 10_000
+	// maxRevoked caps the live denylist entries (logouts whose tokens have not expired yet).
+	maxRevoked = 100_000
+	// maxGenerations caps the subjects with a revocation generation; one per user at most.
+	maxGenerations = 1 << 20
+)
+
+// Errors of the store.
+var (
+	errUserExists = errors.New("secureapi: user name taken")
+	errStoreFull  = errors.New("secureapi: store full")
+	errClosed     = errors.New("secureapi: store closed")
+)
+
+// user is one account. Name is the user name as registered (NFKC); key, its lower-case form,
+// identifies the account, so "Alice" and "alice" are the same user.
+type user struct {
+	Name      string    `json:"name"`
+	Hash      string    `json:"hash"`
+	Role      string    `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// item is one submission to POST /api/data, stored as it was answered (sanitized).
+type item struct {
+	ID        uint64    `json:"id"`
+	Title     string    `json:"title"`
+	Content   string    `json:"content"`
+	Author    string    `json:"author"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// state is what the file holds, as JSON inside the encrypted stream.
+type state struct {
+	Users       map[string]*user     `json:"users"` // by userKey
+	Items       []item               `json:"items"`
+	NextID      uint64               `json:"next_id"`
+	Generations map[string]uint64    `json:"generations"` // auth revocation generations, by subject
+	Revoked     map[string]time.Time `json:"revoked"`     // denylisted token IDs and their expiry
+}
+
+// store is the encrypted, crash-safe store. It is also the auth.RevocationStore of the
+// service, so logouts survive restarts: with an in-memory revocation store, a restart would
+// bring every logged-out token back to life. It is safe for concurrent use; writes are
+// serialized.
+type store struct {
+	dir  string
+	ring *secretbox.Keyring
+	now  func() time.Time
+
+	mu     sync.RWMutex
+	st     state
+	closed bool
+}
+
+var _ auth.RevocationStore = (*store)(nil)
+
+// userKey is the identity of a user name: its lower-case form. Names are ASCII once validated.
+func userKey(name string) string { return strings.ToLower(name) }
+
+// openStore opens the store in dir, or starts an empty one if dir holds none. A store sealed
+// under an older key of ring is rewritten under the primary key.
+func openStore(dir string, ring *secretbox.Keyring, now func() time.Time) (*store, error) {
+	if now == nil {
+		now = time.Now
+	}
+	s := &store{dir: dir, ring: ring, now: now, st: state{
+		Users: map[string]*user{}, NextID: 1,
+		Generations: map[string]uint64{}, Revoked: map[string]time.Time{},
+	}}
+	var buf bytes.Buffer
+	path := filepath.Join(dir, storeFile)
+	f, err := os.Open(path) //nolint:gosec // G304: the path is the operator's -data directory
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return s, nil
+	case err != nil:
+		return nil, err
+	}
+	defer f.Close()
+	r, err := secretbox.NewReader(f, ring, []byte(storeAD))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w (wrong SECUREAPI_STORE_KEYS or key file?)", path, err)
+	}
+	if _, err := r.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := json.Unmarshal(buf.Bytes(), &s.st); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", path, err)
+	}
+	if s.st.Users == nil {
+		s.st.Users = map[string]*user{}
+	}
+	if s.st.Generations == nil {
+		s.st.Generations = map[string]uint64{}
+	}
+	if s.st.Revoked == nil {
+		s.st.Revoked = map[string]time.Time{}
+	}
+	if r.Stale() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err := s.writeLocked(); err != nil {
+			return nil, fmt.Errorf("re-encrypt %s under the new key: %w", path, err)
+		}
+	}
+	return s, nil
+}
+
+// update applies change to the state and writes it. If the write fails, undo restores the
+// state in memory, so memory never holds what the disk does not.
+func (s *store) update(change func(st *state) (undo func(), err error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errClosed
+	}
+	undo, err := change(&s.st)
+	if err != nil {
+		return err
+	}
+	if err := s.writeLocked(); err != nil {
+		undo()
+		return err
+	}
+	return nil
+}
+
+// writeLocked encrypts the state into the store file, crash-safely. s.mu is held.
+func (s *store) writeLocked() error {
+	b, err := json.Marshal(&s.st)
+	if err != nil {
+		return err
+	}
+	return secretbox.EncryptFile(filepath.Join(s.dir, storeFile), bytes.NewReader(b), s.ring, []byte(storeAD))
+}
+
+// close waits for a write in progress and refuses later ones. Every change was written when it
+// was made, so nothing is left to flush.
+func (s *store) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return nil
+}
+
+// createUser adds u, failing with errUserExists if its name is taken (in any case).
+func (s *store) createUser(u user) error {
+	k := userKey(u.Name)
+	return s.update(func(st *state) (func(), error) {
+		if _, ok := st.Users[k]; ok {
+			return nil, errUserExists
+		}
+		st.Users[k] = &u
+		return func() { delete(st.Users, k) }, nil
+	})
+}
+
+// user returns the user named name (in any case).
+func (s *store) user(name string) (user, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, ok := s.st.Users[userKey(name)]
+	if !ok {
+		return user{}, false
+	}
+	return *u, true
+}
+
+// setHash replaces the password hash of the user named name (after an upgrade on login).
+func (s *store) setHash(name, hash string) error {
+	k := userKey(name)
+	return s.update(func(st *state) (func(), error) {
+		u, ok := st.Users[k]
+		if !ok {
+			return nil, fmt.Errorf("secureapi: no user %q", name)
+		}
+		old := u.Hash
+		u.Hash = hash
+		return func() { u.Hash = old }, nil
+	})
+}
+
+// users returns every user, oldest first.
+func (s *store) users() []user {
+	s.mu.RLock()
+	out := make([]user, 0, len(s.st.Users))
+	for _, u := range s.st.Users {
+		out = append(out, *u)
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b user) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out
+}
+
+// addItem stores it with the next ID and returns it as stored.
+func (s *store) addItem(it item) (item, error) {
+	err := s.update(func(st *state) (func(), error) {
+		if len(st.Items) >= maxItems {
+			return nil, errStoreFull
+		}
+		it.ID = st.NextID
+		st.NextID++
+		st.Items = append(st.Items, it)
+		return func() { st.Items = st.Items[:len(st.Items)-1]; st.NextID-- }, nil
+	})
+	return it, err
+}
+
+// items returns every stored item, in order of ID.
+func (s *store) items() []item {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.st.Items)
+}
+
+// Generation implements auth.RevocationStore.
+func (s *store) Generation(ctx context.Context, subject string) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.st.Generations[subject], nil
+}
+
+// IncrementGeneration implements auth.RevocationStore: "log out everywhere", persisted.
+func (s *store) IncrementGeneration(ctx context.Context, subject string) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var gen uint64
+	err := s.update(func(st *state) (func(), error) {
+		old, ok := st.Generations[subject]
+		if !ok && len(st.Generations) >= maxGenerations {
+			return nil, auth.ErrRevocationStoreFull
+		}
+		gen = old + 1
+		st.Generations[subject] = gen
+		return func() {
+			if ok {
+				st.Generations[subject] = old
+			} else {
+				delete(st.Generations, subject)
+			}
+		}, nil
+	})
+	return gen, err
+}
+
+// Revoke implements auth.RevocationStore: the token ID stays on the denylist, on disk, until
+// expiry. Expired entries are dropped as new ones arrive.
+func (s *store) Revoke(ctx context.Context, id auth.TokenID, expiry time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := s.now()
+	if !expiry.After(now) {
+		return nil
+	}
+	k := id.String()
+	return s.update(func(st *state) (func(), error) {
+		dropped := map[string]time.Time{}
+		for id, exp := range st.Revoked {
+			if !exp.After(now) {
+				dropped[id] = exp
+				delete(st.Revoked, id)
+			}
+		}
+		old, had := st.Revoked[k]
+		restore := func() {
+			for id, exp := range dropped {
+				st.Revoked[id] = exp
+			}
+			if had {
+				st.Revoked[k] = old
+			} else {
+				delete(st.Revoked, k)
+			}
+		}
+		if !had && len(st.Revoked) >= maxRevoked {
+			restore()
+			return nil, auth.ErrRevocationStoreFull
+		}
+		if !had || expiry.After(old) {
+			st.Revoked[k] = expiry.UTC()
+		}
+		return restore, nil
+	})
+}
+
+// Lookup implements auth.RevocationStore. It reads memory only: one map lookup of each kind.
+func (s *store) Lookup(ctx context.Context, subject string, id auth.TokenID) (uint64, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	k := id.String()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	exp, revoked := s.st.Revoked[k]
+	return s.st.Generations[subject], revoked && exp.After(s.now()), nil
+}
