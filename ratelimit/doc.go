@@ -97,7 +97,10 @@
 //
 // Every decision has a form taking an explicit instant ([Limiter.AllowAt], [Limiter.PeekAt]),
 // so tests can step through synthetic instants; the other forms use [Config].Now, or the
-// store's own clock (time.Now for Memory, the server's clock for a distributed store).
+// store's own clock (a monotonic clock for Memory, the server's clock for a distributed store).
+// Memory's clock starts at the wall time and then advances monotonically, so a stepped wall
+// clock neither resets nor freezes limits; instants given to the At forms are Unix times, so
+// mixing the two forms on one key agrees unless the wall clock has been stepped since.
 //
 // # Concurrency
 //

@@ -29,7 +29,7 @@ type Config struct {
 	// returned, wrapping [ErrStore], with a Decision whose Allowed field follows this choice.
 	FailOpen bool
 	// Now is the clock for calls without an explicit instant. Nil means the store's own clock
-	// (time.Now for [Memory], the server's clock for a distributed store).
+	// (a monotonic clock for [Memory], the server's clock for a distributed store).
 	Now func() time.Time
 }
 

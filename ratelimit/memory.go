@@ -23,7 +23,8 @@ type MemoryConfig struct {
 	// cap is split evenly between the shards, so eviction may start slightly before MaxKeys
 	// entries are held. The table grows with use, to about 30 bytes per entry at the cap.
 	MaxKeys int
-	// Now is the store's clock, used when a request carries no instant. Nil means time.Now.
+	// Now is the store's clock, used when a request carries no instant. Nil means the wall
+	// time at creation advanced by the monotonic clock, which wall-clock steps do not affect.
 	Now func() time.Time
 }
 
@@ -43,7 +44,9 @@ type Memory struct {
 	seed     maphash.Seed
 	shards   []shard
 	mask     uint64
-	now      func() time.Time
+	now      func() time.Time // nil: the monotonic clock below
+	start    time.Time        // carries a monotonic reading
+	startNs  int64
 	mu       sync.Mutex // guards salts
 	salts    map[string]uint64
 	perShard int
@@ -85,7 +88,8 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		salts:  make(map[string]uint64),
 	}
 	if m.now == nil {
-		m.now = time.Now
+		m.start = time.Now()
+		m.startNs = m.start.UnixNano()
 	}
 	m.perShard = (maxKeys + n - 1) / n
 	for i := range m.shards {
@@ -130,10 +134,15 @@ func (m *Memory) salt(p Policy) uint64 {
 }
 
 func (m *Memory) instant(t time.Time) int64 {
-	if t.IsZero() {
-		t = m.now()
+	if !t.IsZero() {
+		return t.UnixNano()
 	}
-	return t.UnixNano()
+	if m.now != nil {
+		return m.now().UnixNano()
+	}
+	// Wall time at creation plus monotonic time since: immune to wall-clock steps, and cheaper
+	// than time.Now.
+	return m.startNs + int64(time.Since(m.start))
 }
 
 // Take implements [Store]. It never fails except for a request that breaks the Store contract
