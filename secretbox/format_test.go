@@ -35,6 +35,9 @@ def hchacha20(key, n16):
         qr(s, 0, 4, 8, 12); qr(s, 1, 5, 9, 13); qr(s, 2, 6, 10, 14); qr(s, 3, 7, 11, 15)
         qr(s, 0, 5, 10, 15); qr(s, 1, 6, 11, 12); qr(s, 2, 7, 8, 13); qr(s, 3, 4, 9, 14)
     return struct.pack('<8I', *(s[0:4] + s[12:16]))
+# draft-irtf-cfrg-xchacha-03 §2.2.1 test vector.
+assert hchacha20(bytes(range(32)), bytes.fromhex('000000090000004a0000000031415927')).hex() == \
+    '82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc'
 def xopen(key, nonce, ct, ad):
     return ChaCha20Poly1305(hchacha20(key, nonce[:16])).decrypt(b'\0' * 4 + nonce[16:], ct, ad)
 def hkdf(secret, salt, info):
