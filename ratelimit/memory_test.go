@@ -178,3 +178,42 @@ func TestMemoryTakeContract(t *testing.T) {
 		t.Fatalf("Len() = %d after rejected requests, want 0", m.Len())
 	}
 }
+
+func TestMemoryClock(t *testing.T) {
+	now := t0
+	m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ratelimit.MustNew(ratelimit.Config{Store: m}, ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 1, Window: time.Second})
+	ctx := context.Background()
+	if d, _ := l.Allow(ctx, "k"); !d.Allowed {
+		t.Fatal("first Allow refused")
+	}
+	if d, _ := l.Allow(ctx, "k"); d.Allowed || d.RetryAfter != time.Second {
+		t.Fatalf("second Allow on the store's clock = %+v, want refused with RetryAfter 1s", d)
+	}
+	now = now.Add(time.Second)
+	if d, _ := l.Allow(ctx, "k"); !d.Allowed {
+		t.Fatal("Allow a second later on the store's clock refused")
+	}
+}
+
+// TestMemorySharedByLimiters: two limiters on one store keep their state apart unless their
+// policies are identical (same name and parameters).
+func TestMemorySharedByLimiters(t *testing.T) {
+	m := newMemory(t, 0)
+	ctx := context.Background()
+	login := ratelimit.MustNew(ratelimit.Config{Store: m}, ratelimit.Policy{Name: "login", Limit: 1, Window: time.Hour})
+	api := ratelimit.MustNew(ratelimit.Config{Store: m}, ratelimit.Policy{Name: "api", Limit: 1, Window: time.Hour})
+	same := ratelimit.MustNew(ratelimit.Config{Store: m}, ratelimit.Policy{Name: "login", Limit: 1, Window: time.Hour})
+	if d, _ := login.AllowAt(ctx, "k", t0, 1); !d.Allowed {
+		t.Fatal("login limiter refused its first request")
+	}
+	if d, _ := api.AllowAt(ctx, "k", t0, 1); !d.Allowed {
+		t.Fatal("api limiter refused: it shares state with the login limiter")
+	}
+	if d, _ := same.AllowAt(ctx, "k", t0, 1); d.Allowed {
+		t.Fatal("a limiter with an identical policy did not share state")
+	}
+}
