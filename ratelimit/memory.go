@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/maphash"
 	"math/bits"
 	"sync"
@@ -71,7 +72,7 @@ var ErrConfig = errors.New("ratelimit: invalid configuration")
 func NewMemory(cfg MemoryConfig) (*Memory, error) {
 	maxKeys := cfg.MaxKeys
 	if maxKeys < 0 {
-		return nil, errors.Join(ErrConfig, errors.New("ratelimit: MaxKeys is negative"))
+		return nil, fmt.Errorf("%w: MaxKeys %d is negative", ErrConfig, maxKeys)
 	}
 	if maxKeys == 0 {
 		maxKeys = DefaultMaxKeys
@@ -150,7 +151,7 @@ func (m *Memory) instant(t time.Time) int64 {
 // [ErrCost].
 func (m *Memory) Take(_ context.Context, req *Request, out []Decision) error {
 	if len(out) != len(req.Policies) || len(req.Policies) == 0 {
-		return errors.Join(ErrConfig, errors.New("ratelimit: Take needs one output per policy"))
+		return fmt.Errorf("%w: Take needs one policy or more and one output per policy", ErrConfig)
 	}
 	ps := make([]prepared, len(req.Policies))
 	for i, p := range req.Policies {
@@ -169,13 +170,21 @@ func (m *Memory) Take(_ context.Context, req *Request, out []Decision) error {
 // Reset implements [Store]; it never fails.
 func (m *Memory) Reset(_ context.Context, key string, policies []Policy) error {
 	h := maphash.String(m.seed, key)
-	sh := &m.shards[h&m.mask]
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	for _, p := range policies {
-		if s := sh.find(tagOf(h, m.salt(p))); s != nil {
-			sh.remove(s)
+	var tags [8]uint64
+	for len(policies) > 0 {
+		n := min(len(policies), len(tags))
+		for i, p := range policies[:n] {
+			tags[i] = tagOf(h, m.salt(p))
 		}
+		policies = policies[n:]
+		sh := &m.shards[h&m.mask]
+		sh.mu.Lock()
+		for _, tag := range tags[:n] {
+			if s := sh.find(tag); s != nil {
+				sh.remove(s)
+			}
+		}
+		sh.mu.Unlock()
 	}
 	return nil
 }
