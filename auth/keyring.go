@@ -173,7 +173,8 @@ type TokenConfig struct {
 // and swap it in (an atomic.Pointer works well). See the package documentation, section
 // "Tokens", for the rotation procedure.
 //
-// Like [Key], a Keyring never prints or marshals its secrets.
+// Like [Key], a Keyring never prints or marshals its secrets. Make keyrings with
+// [NewKeyring]; the zero Keyring is not usable.
 type Keyring struct {
 	s *keyringState // behind a pointer so that even a copied Keyring value prints no secret
 }

@@ -49,7 +49,7 @@ type MiddlewareConfig struct {
 // Middleware authenticates requests with tokens from a Bearer header and/or a session cookie,
 // puts the verified [Claims] in the request context (read them with [ClaimsFromContext]) and
 // rejects the rest. [Middleware.Check] is the decision, [Middleware.Handler] the plumbing.
-// It is safe for concurrent use.
+// Make one with [NewMiddleware]; it is safe for concurrent use.
 type Middleware struct {
 	v        TokenVerifier
 	sessions *Sessions // v, if it is a *Sessions: cookie mode renews

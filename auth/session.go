@@ -44,7 +44,7 @@ type SessionConfig struct {
 // [Sessions.Fresh] tells whether the user proved their identity recently enough for a sensitive
 // operation. The session ID survives renewals, so [Sessions.Logout] ends the session for good.
 //
-// Sessions is safe for concurrent use.
+// Make one with [NewSessions]; it is safe for concurrent use.
 type Sessions struct {
 	kr         *Keyring
 	idle       time.Duration
