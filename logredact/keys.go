@@ -167,7 +167,32 @@ func sensitive[T text](r *Redactor, k T, i, j int, query bool) bool {
 // SensitiveKey reports whether an attribute, field or parameter named key is redacted whole by
 // this Redactor's key rules (see the package documentation, "Keys").
 func (r *Redactor) SensitiveKey(key string) bool {
-	return sensitive(r, key, 0, len(key), false)
+	if len(key) > maxKey {
+		return sensitive(r, key, 0, len(key), false)
+	}
+	// Attribute keys are nearly always constants, so a small cache of recent answers saves
+	// the handler most of the work. Entries are immutable; a collision just replaces one.
+	slot := &r.keyCache[keyHash(key)%uint32(len(r.keyCache))]
+	if e := slot.Load(); e != nil && e.key == key {
+		return e.sensitive
+	}
+	v := sensitive(r, key, 0, len(key), false)
+	slot.Store(&keyEntry{key: key, sensitive: v})
+	return v
+}
+
+// keyEntry is one cached answer of SensitiveKey.
+type keyEntry struct {
+	key       string
+	sensitive bool
+}
+
+func keyHash(k string) uint32 {
+	h := uint32(len(k)) * 0x9e3779b1
+	if len(k) > 0 {
+		h ^= uint32(k[0])<<16 ^ uint32(k[len(k)-1])<<8 ^ uint32(k[len(k)/2])
+	}
+	return h ^ h>>15
 }
 
 // isKeyBoundary reports whether a key that starts at s[ks] stands on its own, so "password=" is a

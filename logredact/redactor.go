@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"sync"
+	"sync/atomic"
 )
 
 // Mode selects what replaces a secret.
@@ -81,6 +82,8 @@ type Redactor struct {
 	emails   bool
 	maxLine  int
 	hmacs    *sync.Pool // of hash.Hash keyed with PseudonymKey; nil without a key
+
+	keyCache [64]atomic.Pointer[keyEntry] // recent SensitiveKey answers
 }
 
 // New returns a Redactor with the given settings. It returns [ErrPseudonymKey] when cfg.Mode is

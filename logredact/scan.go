@@ -152,6 +152,9 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 		cl := class[c]
 		if cl&(clWord|clTrigger) == 0 {
 			i++
+			for i < n && class[s[i]]&(clWord|clTrigger) == 0 {
+				i++
+			}
 			continue
 		}
 		var m match
@@ -172,6 +175,22 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 					continue
 				}
 				next = j
+				if j-i < 13 && j+1 < n && (s[j] == ' ' || s[j] == '-') && isDigit(s[j+1]) {
+					// Digit groups (dates, UUID parts, versions): skip the run at once unless it
+					// holds enough digits for a card.
+					total, k := j-i, j
+					for total < 13 && k+1 < n && (s[k] == ' ' || s[k] == '-') && isDigit(s[k+1]) {
+						k++
+						for k < n && isDigit(s[k]) {
+							k++
+							total++
+						}
+					}
+					if total < 13 {
+						i = k
+						continue
+					}
+				}
 				if j-i >= 13 || j+1 < n && (s[j] == ' ' || s[j] == '-') && isDigit(s[j+1]) {
 					var skip int
 					m, ok, skip = cardAt(s, i)
@@ -184,7 +203,10 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 					j++
 				}
 				next = j
-				if cl&clStart != 0 || j-i >= 42 && cl&clLower != 0 {
+				// Only words long enough for a token, or the few short words that start one
+				// (Bearer, Basic, xoxb-, hooks.slack.com, eyJ...), reach the word detectors.
+				if w := j - i; w >= 18 || cl&clStart != 0 && (w == 4 && c == 'x' || w == 5 && (c|0x20 == 'b' || c == 'h') ||
+					w == 6 && c|0x20 == 'b' || w >= 3 && c == 'e' && s[i+1] == 'y') {
 					var skip int
 					m, ok, skip = wordAt(s, i, j)
 					if !ok && skip > next {
