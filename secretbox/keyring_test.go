@@ -2,6 +2,8 @@ package secretbox_test
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -165,5 +167,21 @@ func TestZeroValuesFailClosed(t *testing.T) {
 	tok, _ := secretbox.NewFernet(k).Encrypt([]byte("x"))
 	if _, err := f.Decrypt(tok); !errors.Is(err, secretbox.ErrAuth) {
 		t.Errorf("zero Fernet Decrypt = %v, want ErrAuth", err)
+	}
+}
+
+func TestKeyringPrintsNoSecret(t *testing.T) {
+	k := mustKey(t)
+	r := mustKeyring(t, k, mustKey(t))
+	enc := k.Encode()
+	raw, err := base64.RawURLEncoding.DecodeString(enc[5:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretHex := hex.EncodeToString(raw[4:])
+	for _, s := range []string{fmt.Sprintf("%v", r), fmt.Sprintf("%+v", *r), fmt.Sprintf("%#v", r), fmt.Sprintf("%v", r.Primary())} {
+		if strings.Contains(s, enc[len(enc)-12:]) || strings.Contains(s, secretHex[:16]) || strings.Contains(s, string(raw[4:12])) {
+			t.Errorf("printing a Keyring reveals a key: %s", s)
+		}
 	}
 }
