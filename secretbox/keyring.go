@@ -125,14 +125,19 @@ func msgAD(header, ad []byte) []byte {
 // wrapType implements Wrapper.
 func (r *Keyring) wrapType() byte { return wrapKeyring }
 
-func (r *Keyring) random() io.Reader { return r.Rand }
+func (r *Keyring) random() io.Reader {
+	if r == nil {
+		return nil
+	}
+	return r.Rand
+}
 
 // wrapKey appends the keyring wrap section (key ID, nonce, wrapped data key) to hdr.
 func (r *Keyring) wrapKey(hdr []byte, dk *[dataKeySize]byte, ad []byte) ([]byte, error) {
-	k := r.primary
-	if k == nil {
+	if r == nil || r.primary == nil {
 		return nil, errNoKeys
 	}
+	k := r.primary
 	hdr = binary.BigEndian.AppendUint32(hdr, k.id)
 	aad := append([]byte(nil), hdr...)
 	n := len(hdr)
@@ -145,7 +150,7 @@ func (r *Keyring) wrapKey(hdr []byte, dk *[dataKeySize]byte, ad []byte) ([]byte,
 
 // unwrapKey reads the keyring wrap section after prefix from src and recovers the data key.
 func (r *Keyring) unwrapKey(prefix []byte, src io.Reader, ad []byte) (dk [dataKeySize]byte, stale bool, err error) {
-	if prefix[len(prefix)-1] != wrapKeyring {
+	if r == nil || prefix[len(prefix)-1] != wrapKeyring {
 		return dk, false, ErrAuth
 	}
 	var b [keyringWrapSize]byte

@@ -185,3 +185,15 @@ func TestKeyringPrintsNoSecret(t *testing.T) {
 		}
 	}
 }
+
+func TestNilWrappersFailClosed(t *testing.T) {
+	ct := encryptStream(t, mustKeyring(t, mustKey(t)), []byte("x"), nil)
+	for name, w := range map[string]secretbox.Wrapper{"keyring": (*secretbox.Keyring)(nil), "passphrase": (*secretbox.Passphrase)(nil)} {
+		if _, err := secretbox.NewWriter(&bytes.Buffer{}, w, nil); err == nil {
+			t.Errorf("%s: NewWriter with a nil pointer succeeded", name)
+		}
+		if _, err := secretbox.NewReader(bytes.NewReader(ct), w, nil); err == nil {
+			t.Errorf("%s: NewReader with a nil pointer succeeded", name)
+		}
+	}
+}

@@ -89,13 +89,18 @@ func (p Passphrase) LogValue() slog.Value { return slog.StringValue(p.String()) 
 func (p Passphrase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
 func (p *Passphrase) wrapType() byte {
-	if p.KDF.Scrypt {
+	if p != nil && p.KDF.Scrypt {
 		return wrapScrypt
 	}
 	return wrapArgon2id
 }
 
-func (p *Passphrase) random() io.Reader { return p.Rand }
+func (p *Passphrase) random() io.Reader {
+	if p == nil {
+		return nil
+	}
+	return p.Rand
+}
 
 // kdfParams is the decoded parameter block of a passphrase header.
 type kdfParams struct {
@@ -184,7 +189,7 @@ func (kp *kdfParams) derive(secret, salt []byte) ([]byte, error) {
 
 // wrapKey appends the passphrase wrap section (parameters, salt, nonce, wrapped key) to hdr.
 func (p *Passphrase) wrapKey(hdr []byte, dk *[dataKeySize]byte, ad []byte) ([]byte, error) {
-	if len(p.secret) == 0 {
+	if p == nil || len(p.secret) == 0 {
 		return nil, errEmptyPassphrase
 	}
 	kp := p.params()
@@ -212,7 +217,7 @@ func (p *Passphrase) wrapKey(hdr []byte, dk *[dataKeySize]byte, ad []byte) ([]by
 // unwrapKey reads a passphrase wrap section after prefix from src, checks its parameters
 // against the caps, and recovers the data key.
 func (p *Passphrase) unwrapKey(prefix []byte, src io.Reader, ad []byte) (dk [dataKeySize]byte, stale bool, err error) {
-	if len(p.secret) == 0 {
+	if p == nil || len(p.secret) == 0 {
 		return dk, false, errEmptyPassphrase
 	}
 	typ := prefix[len(prefix)-1]

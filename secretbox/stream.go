@@ -67,7 +67,7 @@ func chunkAEAD(dk *[dataKeySize]byte, salt []byte) cipher.AEAD {
 	return aead
 }
 
-// writeHeader builds the header for a new stream under w and returns it with its chunk AEAD.
+// newHeader builds the header for a new stream under w and returns it with its chunk AEAD.
 func newHeader(w Wrapper, ad []byte) ([]byte, cipher.AEAD, error) {
 	if w == nil {
 		return nil, nil, errors.New("secretbox: nil Wrapper")
