@@ -17,10 +17,10 @@ FUZZTIME   ?= 3s
 BENCHTIME  ?= 1s
 BENCHCOUNT ?= 1
 
-.PHONY: test fmt-check vet staticcheck lint unit fuzz-smoke fuzz bench bench-compare tools clean
+.PHONY: test fmt-check vet staticcheck lint unit bench-compile fuzz-smoke fuzz bench bench-compare tools clean
 
 ## test: every check CI runs, on every module.
-test: fmt-check vet staticcheck lint unit fuzz-smoke
+test: fmt-check vet staticcheck lint unit bench-compile fuzz-smoke
 
 fmt-check:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -38,6 +38,10 @@ lint: $(GOLANGCI)
 unit:
 	@set -e; for m in $(MODULES); do echo "go test -race: $$m"; (cd $$m && $(GO) test -race -count=1 ./...); done
 
+## bench-compile: the peer benchmarks in bench/ are too slow for `make test`, but must compile.
+bench-compile:
+	@if [ -f bench/go.mod ]; then echo "bench: compile only"; cd bench && $(GO) test -run='^$$' -bench='^$$' ./...; fi
+
 fuzz-smoke:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
@@ -48,6 +52,10 @@ fuzz:
 ## bench: every benchmark of the core module, with allocations.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) -count=$(BENCHCOUNT) ./...
+
+## bench-compare: rampart against its peers, same run, ratios in bench/RESULTS.md.
+bench-compare: $(BENCHSTAT)
+	BENCHSTAT=$(BENCHSTAT) ./bench/compare.sh
 
 tools: $(STATICCHECK) $(GOLANGCI)
 
