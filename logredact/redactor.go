@@ -75,11 +75,12 @@ type Config struct {
 }
 
 // Redactor finds and replaces secrets. It is immutable after [New] and safe for concurrent use.
+// The zero Redactor is usable and behaves like New(Config{}).
 type Redactor struct {
 	mode     Mode
 	keys     [][]byte
 	keyMasks []uint32
-	emails   bool
+	keepMail bool
 	maxLine  int
 	hmacs    *sync.Pool // of hash.Hash keyed with PseudonymKey; nil without a key
 
@@ -89,7 +90,7 @@ type Redactor struct {
 // New returns a Redactor with the given settings. It returns [ErrPseudonymKey] when cfg.Mode is
 // [Pseudonym] without a long enough key, and an error for an unknown mode or a MaxLine below 1024.
 func New(cfg Config) (*Redactor, error) {
-	r := &Redactor{mode: cfg.Mode, emails: !cfg.KeepEmails, maxLine: cfg.MaxLine}
+	r := &Redactor{mode: cfg.Mode, keepMail: cfg.KeepEmails, maxLine: cfg.MaxLine}
 	switch cfg.Mode {
 	case Typed, Fixed, Partial, Pseudonym:
 	default:

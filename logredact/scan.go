@@ -217,7 +217,7 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 		} else {
 			switch c {
 			case '@':
-				if r.emails {
+				if !r.keepMail {
 					m, ok = emailAt(s, i, last)
 				}
 			case ':':

@@ -35,8 +35,10 @@ func TestDetectors(t *testing.T) {
 		{"4111111111111111.5", "4111111111111111.5"},                               // a decimal
 		{"+4111111111111111", "+4111111111111111"},                                 // a phone number
 		{"4111111111111111abc x4111111111111111 4111_1111111111111111", "4111111111111111abc x4111111111111111 4111_1111111111111111"},
-		{"EAN 4006381333931", "EAN 4006381333931"}, // valid GS1, Luhn-valid too
+		{"EAN 4006381333924", "EAN 4006381333924"}, // valid GS1, Luhn-valid too
 		{"1234-5678-9012-3456", "1234-5678-9012-3456"},
+		{"visa13 4006381333924x", "visa13 4006381333924x"},
+		{"4222222222222", "[REDACTED:card]"}, // 13-digit Visa test number, not a GS1 code
 		// jwt
 		{"t=" + redacttest.FakeJWT() + ".", "t=[REDACTED:jwt]."},
 		{unsecured + " x", "[REDACTED:jwt] x"},
@@ -187,5 +189,18 @@ func TestPartial(t *testing.T) {
 		if got := r.Redact(tt.in); got != tt.want {
 			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestZeroRedactor(t *testing.T) {
+	var r logredact.Redactor
+	if got := r.Redact("mail jane@example.com card 4111111111111111"); got != "mail [REDACTED:email] card [REDACTED:card]" {
+		t.Errorf("zero Redactor: %q", got)
+	}
+	var buf bytes.Buffer
+	w := r.Writer(&buf)
+	_, _ = w.Write([]byte(strings.Repeat("x ", 40000) + "token=abc\n"))
+	if !strings.HasSuffix(buf.String(), "token=[REDACTED:field]\n") {
+		t.Errorf("zero Redactor Writer: %q", buf.String()[max(0, buf.Len()-40):])
 	}
 }

@@ -33,6 +33,7 @@ type Writer struct {
 	mu      sync.Mutex
 	r       *Redactor
 	w       io.Writer
+	limit   int       // the longest line held, Config.MaxLine
 	buf     []byte    // the pending part of the current line
 	out     []byte    // redacted output waiting for the underlying writer
 	tail    tailState // a quoted value or PEM block left open by the previous piece
@@ -43,7 +44,11 @@ type Writer struct {
 
 // Writer returns a redacting Writer that writes to w.
 func (r *Redactor) Writer(w io.Writer) *Writer {
-	return &Writer{r: r, w: w}
+	limit := r.maxLine
+	if limit == 0 {
+		limit = DefaultMaxLine // the zero Redactor
+	}
+	return &Writer{r: r, w: w, limit: limit}
 }
 
 // Write redacts and writes every complete line in p and buffers the rest. It returns len(p) and
@@ -64,7 +69,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 			w.add(p)
 			break
 		}
-		if len(w.buf) == 0 && nl <= w.r.maxLine {
+		if len(w.buf) == 0 && nl <= w.limit {
 			w.piece(p[:nl], true)
 		} else {
 			w.add(p[:nl])
@@ -91,10 +96,10 @@ func (w *Writer) add(seg []byte) {
 			seg = seg[k:]
 			w.skipRun = false
 		}
-		take := min(len(seg), w.r.maxLine+1-len(w.buf))
+		take := min(len(seg), w.limit+1-len(w.buf))
 		w.buf = append(w.buf, seg[:take]...)
 		seg = seg[take:]
-		for len(w.buf) > w.r.maxLine {
+		for len(w.buf) > w.limit {
 			w.cut()
 		}
 	}
@@ -212,7 +217,7 @@ func closingQuote(b []byte, t tailState) int {
 // cut redacts and emits the front of an over-long buffered line (see [Writer], "Long lines").
 func (w *Writer) cut() {
 	b := w.buf
-	limit := w.r.maxLine
+	limit := w.limit
 	if p := safeCut(b, limit/4, limit); p > 0 {
 		w.piece(b[:p], false)
 		w.buf = b[:copy(b, b[p:])]

@@ -125,12 +125,12 @@ func FakePrivateKey() string {
 // the CRC-32 (IEEE) of `prefix "_" random`.
 func FakeAPIKey(prefix string) string {
 	body := prefix + "_" + fill("RampartFakeApiKey", 32)
-	return body + "_" + Base62Checksum(body)
+	return body + "_" + base62Checksum(body)
 }
 
-// Base62Checksum returns the 6-character base62 CRC-32 (IEEE) checksum of s used by rampart API
+// base62Checksum returns the 6-character base62 CRC-32 (IEEE) checksum of s used by rampart API
 // keys: most significant digit first, alphabet 0-9, A-Z, a-z, left-padded with '0'.
-func Base62Checksum(s string) string {
+func base62Checksum(s string) string {
 	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	sum := crc32.ChecksumIEEE([]byte(s))
 	var out [6]byte
