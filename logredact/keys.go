@@ -188,7 +188,7 @@ type keyEntry struct {
 }
 
 func keyHash(k string) uint32 {
-	h := uint32(len(k)) * 0x9e3779b1
+	h := uint32(len(k)&0xff) * 0x9e3779b1 // #nosec G115 -- masked to 8 bits, a hash input
 	if len(k) > 0 {
 		h ^= uint32(k[0])<<16 ^ uint32(k[len(k)-1])<<8 ^ uint32(k[len(k)/2])
 	}
