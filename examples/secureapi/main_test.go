@@ -637,7 +637,7 @@ func TestKeys(t *testing.T) {
 	dir2 := t.TempDir()
 	s2 := startServer(t, dir2, map[string]string{"SECUREAPI_ADMIN_PASSWORD": pw}, nil, nil)
 	s2.stop()
-	if err := os.Chmod(filepath.Join(dir2, keyFileName), 0o644); err != nil {
+	if err := os.Chmod(filepath.Join(dir2, keyFileName), 0o644); err != nil { //nolint:gosec // G302: the test makes the key file too open on purpose
 		t.Fatal(err)
 	}
 	if _, err := loadKeys(dir2, func(string) string { return "" }, nil); err == nil {

@@ -106,6 +106,13 @@ func openStore(dir string, ring *secretbox.Keyring, now func() time.Time) (*stor
 		Users: map[string]*user{}, NextID: 1,
 		Generations: map[string]uint64{}, Revoked: map[string]time.Time{},
 	}}
+	// A crash during a write can leave the temporary file of secretbox.EncryptFile behind; it
+	// was never renamed into place, so it holds nothing that was acknowledged.
+	if stale, err := filepath.Glob(filepath.Join(dir, "."+storeFile+".tmp-*")); err == nil {
+		for _, name := range stale {
+			_ = os.Remove(name) //nolint:gosec // G703: the names come from a glob inside the operator's -data directory
+		}
+	}
 	var buf bytes.Buffer
 	path := filepath.Join(dir, storeFile)
 	f, err := os.Open(path) //nolint:gosec // G304: the path is the operator's -data directory
@@ -115,7 +122,7 @@ func openStore(dir string, ring *secretbox.Keyring, now func() time.Time) (*stor
 	case err != nil:
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	r, err := secretbox.NewReader(f, ring, []byte(storeAD))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w (wrong SECUREAPI_STORE_KEYS or key file?)", path, err)
