@@ -235,6 +235,7 @@ func TestNewErrors(t *testing.T) {
 		{"burst on window", []ratelimit.Policy{{Limit: 1, Window: time.Second, Burst: 2}}},
 		{"negative burst", []ratelimit.Policy{{Algorithm: ratelimit.TokenBucket, Limit: 1, Window: time.Second, Burst: -1}}},
 		{"rate finer than 1ns", []ratelimit.Policy{{Algorithm: ratelimit.TokenBucket, Limit: 1 << 30, Window: time.Millisecond}}},
+		{"burst refill over 10 years", []ratelimit.Policy{{Algorithm: ratelimit.TokenBucket, Limit: 1, Window: 24 * time.Hour, Burst: 10*366 + 1}}},
 		{"big log", []ratelimit.Policy{{Algorithm: ratelimit.SlidingLog, Limit: ratelimit.MaxLogLimit + 1, Window: time.Second}}},
 		{"quote in name", []ratelimit.Policy{{Name: `a"b`, Limit: 1, Window: time.Second}}},
 		{"newline in name", []ratelimit.Policy{{Name: "a\nb", Limit: 1, Window: time.Second}}},

@@ -71,7 +71,8 @@ type Policy struct {
 	// sets the refill rate: one unit every Window/Limit (at least 1ns).
 	Window time.Duration
 	// Burst is the bucket capacity of a [TokenBucket] policy: how many units may be spent at
-	// once after an idle period. Zero means Limit. Other algorithms require zero.
+	// once after an idle period. Zero means Limit. A full refill (Burst·Window/Limit) may take
+	// at most 10 years. Other algorithms require zero.
 	Burst int
 }
 
@@ -97,8 +98,12 @@ func (p Policy) Validate() error {
 		if p.Burst < 0 || p.Burst > maxLimit {
 			return bad("burst %d out of range [0, %d]", p.Burst, maxLimit)
 		}
-		if int64(p.Window)/int64(p.Limit) < 1 {
+		ival := int64(p.Window) / int64(p.Limit)
+		if ival < 1 {
 			return bad("rate %d per %v is finer than one unit per nanosecond", p.Limit, p.Window)
+		}
+		if int64(p.Capacity()) > int64(maxWindow)/ival {
+			return bad("burst %d takes longer than %v to refill", p.Burst, maxWindow)
 		}
 	case SlidingLog:
 		if p.Limit > MaxLogLimit {
