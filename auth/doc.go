@@ -17,6 +17,8 @@
 //   - scrypt in passlib's PHC form: $scrypt$ln=17,r=8,p=1$salt$hash
 //   - PBKDF2-HMAC-SHA-256 in passlib's form $pbkdf2-sha256$600000$salt$hash (adapted base64),
 //     or $pbkdf2-sha256$i=600000$salt$hash
+//   - Django's pbkdf2_sha256$600000$salt$hash and argon2$argon2id$... (verified, then
+//     upgraded to the standard form at login)
 //
 // Salts and digests are unpadded standard base64, so hashes move both ways between rampart,
 // argon2-cffi, passlib, Python's bcrypt, libsodium and the argon2 reference implementation;

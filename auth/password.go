@@ -512,7 +512,8 @@ func (h *Hasher) hashPrepared(ctx context.Context, pw []byte) (string, error) {
 }
 
 // Verify reports whether password matches the stored hash encoded, which may be any supported
-// format (argon2id, argon2i, bcrypt $2a$/$2b$/$2y$, scrypt, pbkdf2-sha256). It returns nil
+// format (argon2id, argon2i, bcrypt $2a$/$2b$/$2y$, scrypt, pbkdf2-sha256, and Django's
+// pbkdf2_sha256 and argon2 forms). It returns nil
 // on a match, and then reports in needsRehash whether encoded uses another algorithm,
 // weaker or different parameters, or an older pepper than the Hasher's configuration.
 //
@@ -548,7 +549,7 @@ func (h *Hasher) NeedsRehash(encoded string) bool {
 
 func (h *Hasher) needsRehash(ph *phcHash) bool {
 	t := &h.target
-	if ph.alg != t.alg || ph.keyID != t.keyID {
+	if ph.alg != t.alg || ph.keyID != t.keyID || ph.django {
 		return true
 	}
 	switch ph.alg {

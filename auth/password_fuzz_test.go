@@ -62,6 +62,8 @@ func FuzzParsePHC(f *testing.F) {
 		"$pbkdf2-sha256$1000$N2YuJ.D7n3M.hj8OIRPf.w$qLrQ7aP8KAO34KjR.2dN1Q7xAqzfDiNrpwlrJTM2Wrw",
 		"$pbkdf2-sha256$i=1000,keyid=k1$N2YuJ+D7n3M+hj8OIRPf+w$qLrQ7aP8KAO34KjR+2dN1Q7xAqzfDiNrpwlrJTM2Wrw",
 		"$2b$04$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+		"pbkdf2_sha256$1000$xTWS0xzvC6C3$GQb3naRetxAU8e3Eb2V0E9uNzYSDcsOMG7S9M5vXWmM=",
+		"argon2$argon2i$v=19$m=64,t=1,p=1$SukdY6x1bi1FaG0tBWAMgQ$dhzo7od/0MC8iUh4hPnFaA",
 		"$md5$x$y", "$", "", "$$$$", "$argon2id$v=19$m=1,t=1,p=1$$",
 	} {
 		f.Add(s, "password")

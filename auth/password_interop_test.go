@@ -162,6 +162,9 @@ algs = {
 made = {}
 for name, alg in algs.items():
     made[name] = [alg.hash(pw) for pw in req["passwords"] if name != "bcrypt" or len(pw.encode()) <= 72]
+# Django's own formats, for migrations from Django (verified in Go, then upgraded).
+made["django-pbkdf2"] = [ph.django_pbkdf2_sha256.using(rounds=1000).hash(pw) for pw in req["passwords"]]
+made["django-argon2"] = [ph.django_argon2.using(rounds=1, memory_cost=1024).hash(pw) for pw in req["passwords"]]
 verdicts = {}
 for kind, hashes in req["verify"].items():
     alg = algs[kind]
@@ -182,15 +185,23 @@ func TestInteropPasslib(t *testing.T) {
 		Verdicts map[string][][2]bool
 	}
 	runInteropPython(t, py, passlibScript, map[string]any{"passwords": interopPasswords, "verify": mine}, &res)
-	for kind, want := range map[string]string{"argon2": "$argon2id$", "bcrypt": "$2b$", "scrypt": "$scrypt$", "pbkdf2-sha256": "$pbkdf2-sha256$1000$"} {
+	for kind, want := range map[string]string{"argon2": "$argon2id$", "bcrypt": "$2b$", "scrypt": "$scrypt$", "pbkdf2-sha256": "$pbkdf2-sha256$1000$", "django-pbkdf2": "pbkdf2_sha256$1000$", "django-argon2": "argon2$argon2"} {
 		for _, enc := range res.Made[kind] {
 			if !strings.HasPrefix(enc, want) {
 				t.Errorf("passlib %s hash %q, want prefix %q", kind, enc, want)
 			}
 		}
 	}
-	interopVerifyInGo(t, newTestHasher(t, auth.HasherConfig{}), res.Made)
+	h := newTestHasher(t, auth.HasherConfig{})
+	interopVerifyInGo(t, h, res.Made)
 	checkPythonVerdicts(t, "passlib", mine, res.Verdicts)
+	// Django hashes are upgraded to the standard form at the first login.
+	for _, kind := range []string{"django-pbkdf2", "django-argon2"} {
+		nh, err := h.Login(context.Background(), interopPasswords[0], res.Made[kind][0])
+		if err != nil || !strings.HasPrefix(nh, "$argon2id$v=19$m=19456,t=2,p=1$") {
+			t.Errorf("Login(%s hash) = %q, %v; want an upgrade to argon2id", kind, nh, err)
+		}
+	}
 }
 
 const bcryptScript = `

@@ -208,6 +208,10 @@ func TestHostileStoredHashes(t *testing.T) {
 		{"param order", "$argon2id$v=19$t=2,m=19456,p=1$" + s + "$" + d, auth.ErrMalformedHash},
 		{"padded base64", "$argon2id$v=19$m=19456,t=2,p=1$" + s + "==$" + d, auth.ErrMalformedHash},
 		{"extra field", "$argon2id$v=19$m=19456,t=2,p=1$" + s + "$" + d + "$x", auth.ErrMalformedHash},
+		{"django rounds", "pbkdf2_sha256$1000000000$xTWS0xzvC6C3$GQb3naRetxAU8e3Eb2V0E9uNzYSDcsOMG7S9M5vXWmM=", auth.ErrHashParams},
+		{"django short salt", "pbkdf2_sha256$1000$xTWS$GQb3naRetxAU8e3Eb2V0E9uNzYSDcsOMG7S9M5vXWmM=", auth.ErrHashParams},
+		{"django unpadded", "pbkdf2_sha256$1000$xTWS0xzvC6C3$GQb3naRetxAU8e3Eb2V0E9uNzYSDcsOMG7S9M5vXWmM", auth.ErrMalformedHash},
+		{"django argon2 hostile", "argon2$argon2id$v=19$m=4194304,t=2,p=1$" + s + "$" + d, auth.ErrHashParams},
 		{"empty", "$", auth.ErrMalformedHash},
 		{"no dollar", "argon2id", auth.ErrMalformedHash},
 	}

@@ -9,7 +9,8 @@ import (
 
 // This file parses and formats stored password hashes: PHC strings
 // (https://github.com/P-H-C/phc-string-format) for argon2id, argon2i, scrypt and
-// pbkdf2-sha256, and the modular-crypt bcrypt form $2a$/$2b$/$2y$.
+// pbkdf2-sha256, the modular-crypt bcrypt form $2a$/$2b$/$2y$, and Django's
+// pbkdf2_sha256$... and argon2$argon2id$... forms (verify only: they are upgraded at login).
 //
 // Parsing is bounded: the whole string is capped at maxEncodedHashLen bytes, every numeric
 // parameter is read without allocation and checked against the hasher's caps, and the salt and
@@ -64,6 +65,10 @@ type phcHash struct {
 	cost    int
 	encoded string
 
+	// django marks Django's forms: "argon2" before an argon2 PHC string, and
+	// pbkdf2_sha256$<rounds>$<salt as text>$<padded base64 digest>.
+	django bool
+
 	keyID string // pepper key ID (keyid=), "" when the hash is not peppered
 	salt  []byte
 	sum   []byte
@@ -89,6 +94,17 @@ func parsePHC(s string, lim *hashLimits) (*phcHash, error) {
 	}
 	if strings.HasPrefix(s, "$2") {
 		return parseBcrypt(s, lim)
+	}
+	if rest, ok := strings.CutPrefix(s, "pbkdf2_sha256$"); ok {
+		return parseDjangoPBKDF2(rest, lim)
+	}
+	if rest, ok := strings.CutPrefix(s, djangoArgon2Prefix); ok && strings.HasPrefix(rest, "$argon2") {
+		h, err := parsePHC(rest, lim)
+		if err != nil {
+			return nil, err
+		}
+		h.django = true
+		return h, nil
 	}
 	rest, ok := strings.CutPrefix(s, "$")
 	if !ok {
@@ -434,6 +450,47 @@ func parsePBKDF2(rest string, lim *hashLimits) (*phcHash, error) {
 	return h, nil
 }
 
+// djangoArgon2Prefix precedes the PHC string in Django's Argon2PasswordHasher hashes.
+const djangoArgon2Prefix = "argon2"
+
+// parseDjangoPBKDF2 parses the rest of Django's PBKDF2PasswordHasher form
+// "pbkdf2_sha256$<rounds>$<salt>$<digest>": the salt is used as text (not base64), the digest
+// is padded standard base64.
+func parseDjangoPBKDF2(rest string, lim *hashLimits) (*phcHash, error) {
+	rounds, rest, ok := strings.Cut(rest, "$")
+	if !ok {
+		return nil, fmt.Errorf("%w: truncated Django pbkdf2 hash", ErrMalformedHash)
+	}
+	n, err := phcDecimal("rounds", rounds, uint64(lim.pbkdf2Iter)) // #nosec G115 -- a positive int
+	if err != nil {
+		return nil, err
+	}
+	if n < 1 {
+		return nil, fmt.Errorf("%w: pbkdf2 rounds=0", ErrHashParams)
+	}
+	salt, sum, ok := strings.Cut(rest, "$")
+	if !ok || strings.IndexByte(sum, '$') >= 0 {
+		return nil, fmt.Errorf("%w: Django pbkdf2 hash needs rounds$salt$digest", ErrMalformedHash)
+	}
+	if len(salt) < phcMinSaltLen || len(salt) > phcMaxSaltLen {
+		return nil, fmt.Errorf("%w: salt of %d bytes (want %d to %d)", ErrHashParams, len(salt), phcMinSaltLen, phcMaxSaltLen)
+	}
+	for i := 0; i < len(salt); i++ {
+		if salt[i] <= ' ' || salt[i] > '~' {
+			return nil, fmt.Errorf("%w: Django salt is not printable ASCII", ErrMalformedHash)
+		}
+	}
+	enc := base64.StdEncoding.Strict()
+	if sumLen := enc.DecodedLen(len(sum)); sumLen < phcMinSumLen || sumLen > phcMaxSumLen+2 {
+		return nil, fmt.Errorf("%w: digest of about %d bytes (want %d to %d)", ErrHashParams, sumLen, phcMinSumLen, phcMaxSumLen)
+	}
+	digest, err := enc.DecodeString(sum)
+	if err != nil || len(digest) < phcMinSumLen || len(digest) > phcMaxSumLen {
+		return nil, fmt.Errorf("%w: Django digest is not padded base64 of 16 to 64 bytes", ErrMalformedHash)
+	}
+	return &phcHash{alg: phcPBKDF2, django: true, iter: int(n), salt: []byte(salt), sum: digest}, nil // #nosec G115 -- bounded by lim.pbkdf2Iter, an int
+}
+
 // bcryptAlphabet is bcrypt's own base64 alphabet.
 const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -491,10 +548,13 @@ func (h *phcHash) String() string {
 	case phcBcrypt:
 		return h.encoded
 	case phcArgon2id, phcArgon2i:
-		sb.WriteString("$argon2id$v=19$m=")
+		if h.django {
+			sb.WriteString(djangoArgon2Prefix)
+		}
 		if h.alg == phcArgon2i {
-			sb.Reset()
 			sb.WriteString("$argon2i$v=19$m=")
+		} else {
+			sb.WriteString("$argon2id$v=19$m=")
 		}
 		sb.WriteString(strconv.FormatUint(uint64(h.memory), 10))
 		sb.WriteString(",t=")
@@ -509,6 +569,9 @@ func (h *phcHash) String() string {
 		sb.WriteString(",p=")
 		sb.WriteString(strconv.FormatUint(uint64(h.p), 10))
 	case phcPBKDF2:
+		if h.django {
+			return "pbkdf2_sha256$" + strconv.Itoa(h.iter) + "$" + string(h.salt) + "$" + base64.StdEncoding.EncodeToString(h.sum)
+		}
 		if h.keyID == "" {
 			// passlib's form, so that passlib verifies it.
 			sb.WriteString("$pbkdf2-sha256$")

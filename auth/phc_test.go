@@ -126,6 +126,8 @@ func TestPHCRoundTripAllAlgorithms(t *testing.T) {
 		"$pbkdf2-sha256$29000$N2YuJ.D7n3M.hj8OIRPf.w$qLrQ7aP8KAO34KjR.2dN1Q7xAqzfDiNrpwlrJTM2Wrw",
 		"$pbkdf2-sha256$i=1000,keyid=k3$N2YuJ+D7n3M+hj8OIRPf+w$qLrQ7aP8KAO34KjR+2dN1Q7xAqzfDiNrpwlrJTM2Wrw",
 		"$2y$10$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234",
+		"pbkdf2_sha256$1000$xTWS0xzvC6C3$GQb3naRetxAU8e3Eb2V0E9uNzYSDcsOMG7S9M5vXWmM=",
+		"argon2$argon2i$v=19$m=1024,t=1,p=8$SukdY6x1bi1FaG0tBWAMgQ$dhzo7od/0MC8iUh4hPnFaA",
 	} {
 		ph, err := parsePHC(enc, &h.limits)
 		if err != nil {
