@@ -8,13 +8,13 @@ import (
 // prepared is a validated Policy with the constants its algorithm needs, computed once.
 type prepared struct {
 	Policy
-	w     int64  // window, ns
-	l     int64  // limit
-	c     int64  // capacity
-	ival  int64  // token bucket: emission interval T = W/L, ns
+	w     int64   // window, ns
+	l     int64   // limit
+	c     int64   // capacity
+	ival  int64   // token bucket: emission interval T = W/L, ns
 	inv   float64 // token bucket: 1/T, for divisions without an integer divide
-	tau   int64  // token bucket: capacity·T, ns
-	salt  uint64 // memory store: mixes the policy into the key's tag
+	tau   int64   // token bucket: capacity·T, ns
+	salt  uint64  // memory store: mixes the policy into the key's tag
 	index int
 }
 
