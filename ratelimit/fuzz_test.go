@@ -18,12 +18,20 @@ func FuzzLimiter(f *testing.F) {
 	f.Add(uint8(1), uint16(3), uint16(500), []byte{0, 2, 0, 2, 10, 3, 255, 1, 0, 0, 5, 4})
 	f.Add(uint8(2), uint16(4), uint16(100), []byte{0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 99, 1, 1, 1})
 	f.Add(uint8(0x81), uint16(1), uint16(1), []byte{0x80, 1, 0x7f, 1, 0xff, 1})
+	f.Add(uint8(0x21), uint16(0xffff), uint16(0xffff), []byte{0, 255, 0, 255, 254, 1})
 	f.Add(uint8(0x49), uint16(0x0305), uint16(0x1234), []byte{0, 1, 0, 1, 0, 1, 0, 1, 40, 2, 0, 1, 0, 1})
 	f.Fuzz(func(t *testing.T, alg uint8, limit, windowMs uint16, ops []byte) {
 		p := ratelimit.Policy{
 			Algorithm: ratelimit.Algorithm(alg % 3),
 			Limit:     1 + int(limit%200),
 			Window:    time.Duration(1+int(windowMs)%5000) * time.Millisecond,
+		}
+		if alg&0x20 != 0 { // extreme policies: huge limits, windows up to years
+			p.Limit = 1 + int(limit)*32768
+			p.Window = time.Duration(1+int(windowMs)) * 48 * time.Hour
+			if p.Algorithm == ratelimit.SlidingLog {
+				p.Limit = ratelimit.MaxLogLimit
+			}
 		}
 		if p.Algorithm == ratelimit.TokenBucket && alg&0x80 != 0 {
 			p.Burst = 1 + int(limit>>8)
