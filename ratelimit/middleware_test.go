@@ -234,3 +234,23 @@ func TestMiddlewareNilKeyPanics(t *testing.T) {
 	}()
 	ratelimit.MustNew(ratelimit.Config{}, ratelimit.Policy{Limit: 1, Window: time.Second}).Middleware(nil, ratelimit.MiddlewareConfig{})
 }
+
+// TestMiddlewareBindingPolicy: the RateLimit field names the policy that decided.
+func TestMiddlewareBindingPolicy(t *testing.T) {
+	c := &clock{now: t0}
+	l, _ := ratelimit.New(ratelimit.Config{Now: c.Now},
+		ratelimit.Policy{Name: "burst", Algorithm: ratelimit.TokenBucket, Limit: 5, Window: time.Second},
+		ratelimit.Policy{Name: "hourly", Limit: 3, Window: time.Hour})
+	h := l.Middleware(func(*http.Request) (string, error) { return "k", nil }, ratelimit.MiddlewareConfig{})(ok)
+	want := []string{`"hourly";r=2;t=7200`, `"hourly";r=1;t=7200`, `"hourly";r=0;t=7200`}
+	for i, w := range want {
+		rec := serve(h, request("192.0.2.1:1"))
+		if got := rec.Header().Get("RateLimit"); rec.Code != http.StatusOK || got != w {
+			t.Fatalf("request %d: status %d, RateLimit %q; want 200 and %q", i+1, rec.Code, got, w)
+		}
+	}
+	rec := serve(h, request("192.0.2.1:1"))
+	if got := rec.Header().Get("RateLimit"); rec.Code != http.StatusTooManyRequests || got != `"hourly";r=0;t=7200` {
+		t.Fatalf("refusal: status %d, RateLimit %q; want 429 naming the hourly policy", rec.Code, got)
+	}
+}
