@@ -225,7 +225,7 @@ func checkPaths(in, out string, force bool) error {
 	if err != nil {
 		return err
 	}
-	outInfo, err := os.Stat(out)
+	outInfo, err := os.Stat(out) //nolint:gosec // G703: the user names the output file
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return nil
