@@ -217,6 +217,9 @@ func (t *capTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.Method == http.MethodHead {
+		return resp, nil // no body; Content-Length is the size a GET would get
+	}
 	if resp.ContentLength > t.max {
 		_ = resp.Body.Close()
 		return nil, fmt.Errorf("%w: Content-Length %d exceeds %d bytes", ErrResponseTooLarge, resp.ContentLength, t.max)
