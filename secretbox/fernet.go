@@ -72,8 +72,13 @@ func ParseFernetKey(s string) (*FernetKey, error) {
 }
 
 // Encode returns the key in padded base64url, the form Python's Fernet accepts. It is the only
-// method that reveals the key.
-func (k *FernetKey) Encode() string { return b64.EncodeToString(k.secret[:]) }
+// method that reveals the key. A nil key encodes as "".
+func (k *FernetKey) Encode() string {
+	if k == nil {
+		return ""
+	}
+	return b64.EncodeToString(k.secret[:])
+}
 
 // String returns a redacted description of the key.
 func (k FernetKey) String() string { return "secretbox.FernetKey(REDACTED)" }
@@ -92,8 +97,8 @@ var errNoFernetKeys = errors.New("secretbox: Fernet has no keys; use NewFernet")
 
 // Fernet encrypts and decrypts Fernet tokens with one or more keys: it encrypts with the first
 // key and decrypts with any of them (Python's MultiFernet). Set the exported fields before first
-// use; a Fernet is then safe for concurrent use. The zero Fernet holds no keys: it encrypts
-// nothing and fails every decryption with [ErrAuth].
+// use; a Fernet is then safe for concurrent use. The zero Fernet (and a nil *Fernet) holds no
+// keys: it encrypts nothing and fails every decryption with [ErrAuth].
 type Fernet struct {
 	// Skew is how far in the future a token's timestamp may be when decrypting with a TTL.
 	// Zero means 60 seconds, as in the specification and Python; a negative value allows none.
@@ -142,7 +147,7 @@ func NewFernet(keys ...*FernetKey) *Fernet {
 }
 
 func (f *Fernet) now() time.Time {
-	if f.Now != nil {
+	if f != nil && f.Now != nil {
 		return f.Now()
 	}
 	return time.Now()
@@ -150,7 +155,7 @@ func (f *Fernet) now() time.Time {
 
 // Encrypt returns a token holding msg, stamped with the current time, under the first key.
 func (f *Fernet) Encrypt(msg []byte) ([]byte, error) {
-	if len(f.keys) == 0 {
+	if f == nil || len(f.keys) == 0 {
 		return nil, errNoFernetKeys
 	}
 	var iv [aes.BlockSize]byte
@@ -278,6 +283,9 @@ func (f *Fernet) Rotate(token []byte) ([]byte, error) {
 
 // open decodes and authenticates token, returning the plaintext and timestamp.
 func (f *Fernet) open(token []byte) ([]byte, int64, error) {
+	if f == nil {
+		return nil, 0, ErrAuth
+	}
 	// Strict canonical padded base64url: the decoder ignores CR and LF, so reject them here.
 	if len(token) > fernetMaxToken || len(token)%4 != 0 || bytes.IndexByte(token, '\n') >= 0 || bytes.IndexByte(token, '\r') >= 0 {
 		return nil, 0, ErrAuth

@@ -84,8 +84,12 @@ func ParseKey(s string) (*Key, error) {
 }
 
 // Encode returns the key in the form [ParseKey] reads. It is the only method that reveals the
-// key; store its result as a secret.
+// key; store its result as a secret. The zero Key (which holds no key) encodes as "", which
+// [ParseKey] refuses.
 func (k *Key) Encode() string {
+	if !k.valid() {
+		return ""
+	}
 	var b [4 + keySize]byte
 	binary.BigEndian.PutUint32(b[:4], k.id)
 	copy(b[4:], k.secret[:])
@@ -93,7 +97,16 @@ func (k *Key) Encode() string {
 }
 
 // ID returns the key's ID, which is public: it is written in clear into every header.
-func (k *Key) ID() uint32 { return k.id }
+func (k *Key) ID() uint32 {
+	if k == nil {
+		return 0
+	}
+	return k.id
+}
+
+// valid reports whether k was made by GenerateKey or ParseKey, rather than being nil or the zero
+// Key, which hold no key and must never seal anything.
+func (k *Key) valid() bool { return k != nil && k.seal != nil && k.wrap != nil }
 
 // String returns a redacted description that shows only the key ID.
 func (k Key) String() string { return fmt.Sprintf("secretbox.Key(id=%08x, REDACTED)", k.id) }

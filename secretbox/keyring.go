@@ -26,8 +26,8 @@ var errNoKeys = errors.New("secretbox: Keyring has no keys; use NewKeyring")
 // Keyring holds one primary key, which seals, and any number of older keys, which only open.
 // [Keyring.Open] finds the key by the ID in the header with one map lookup, so its cost does not
 // depend on the number of keys. Set Rand before first use; a Keyring is then safe for concurrent
-// use. A Keyring is also a [Wrapper] for streams and files. The zero Keyring holds no keys: it
-// fails every Seal and Open.
+// use. A Keyring is also a [Wrapper] for streams and files. The zero Keyring (and a nil
+// *Keyring) holds no keys: it fails every Seal and Open.
 type Keyring struct {
 	// Rand supplies nonces and stream data keys; nil means [crypto/rand.Reader].
 	Rand io.Reader
@@ -37,12 +37,16 @@ type Keyring struct {
 }
 
 // NewKeyring returns a keyring that seals with primary and opens with primary or any of older.
-// It fails if a key is nil or two keys share an ID.
+// It fails if a key is nil or the zero Key (not made by [GenerateKey] or [ParseKey]), or if two
+// keys share an ID.
 func NewKeyring(primary *Key, older ...*Key) (*Keyring, error) {
 	r := &Keyring{primary: primary, keys: make(map[uint32]*Key, 1+len(older))}
 	for _, k := range append([]*Key{primary}, older...) {
 		if k == nil {
 			return nil, fmt.Errorf("secretbox: NewKeyring given a nil key")
+		}
+		if !k.valid() {
+			return nil, fmt.Errorf("secretbox: NewKeyring given a zero Key; use GenerateKey or ParseKey")
 		}
 		if _, dup := r.keys[k.id]; dup {
 			return nil, fmt.Errorf("secretbox: two keys share the ID %08x", k.id)
@@ -70,21 +74,26 @@ func ParseKeyring(s string) (*Keyring, error) {
 	return NewKeyring(keys[0], keys[1:]...)
 }
 
-// Primary returns the key that seals.
-func (r *Keyring) Primary() *Key { return r.primary }
+// Primary returns the key that seals (nil for the zero or a nil Keyring).
+func (r *Keyring) Primary() *Key {
+	if r == nil {
+		return nil
+	}
+	return r.primary
+}
 
 // Seal encrypts and authenticates plaintext under the primary key, binding it to ad (associated
 // data such as a row ID, user ID or file name, which is authenticated but not stored: pass the
 // same ad to Open). The result is len(plaintext)+45 bytes. Seal fails only if Rand fails, if
-// plaintext or ad is larger than 1 GiB (use a stream), or on the zero Keyring.
+// plaintext or ad is larger than 1 GiB (use a stream), or on the zero or a nil Keyring.
 func (r *Keyring) Seal(plaintext, ad []byte) ([]byte, error) {
 	if len(ad) > maxAD || len(plaintext) > maxAD {
 		return nil, fmt.Errorf("secretbox: Seal input larger than 1 GiB; use a stream")
 	}
-	k := r.primary
-	if k == nil {
+	if r == nil || r.primary == nil {
 		return nil, errNoKeys
 	}
+	k := r.primary
 	out := make([]byte, msgHeader+msgNonce, msgOverhead+len(plaintext))
 	out[0] = msgVersion
 	binary.BigEndian.PutUint32(out[1:msgHeader], k.id)
@@ -98,7 +107,7 @@ func (r *Keyring) Seal(plaintext, ad []byte) ([]byte, error) {
 // named in its header. stale reports that the value was sealed under a key other than the
 // current primary and should be re-sealed. Every failure is [ErrAuth].
 func (r *Keyring) Open(sealed, ad []byte) (plaintext []byte, stale bool, err error) {
-	if len(sealed) < msgOverhead || sealed[0] != msgVersion || len(ad) > maxAD {
+	if r == nil || len(sealed) < msgOverhead || sealed[0] != msgVersion || len(ad) > maxAD {
 		return nil, false, ErrAuth
 	}
 	k, ok := r.keys[binary.BigEndian.Uint32(sealed[1:msgHeader])]

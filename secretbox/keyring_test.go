@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampart-go/rampart/secretbox"
 )
@@ -196,4 +198,72 @@ func TestNilWrappersFailClosed(t *testing.T) {
 			t.Errorf("%s: NewReader with a nil pointer succeeded", name)
 		}
 	}
+}
+
+// TestNilAndZeroReceiversFailClosed calls every entry point on a nil pointer or a zero value that
+// users can construct (a zero Key can also come from json.Unmarshal of "{}"): each must return
+// an error, never panic and never seal under an all-zero key.
+func TestNilAndZeroReceiversFailClosed(t *testing.T) {
+	noPanic := func(t *testing.T, name string, f func() error) {
+		t.Helper()
+		defer func() {
+			if r := recover(); r != nil {
+				t.Errorf("%s panicked: %v", name, r)
+			}
+		}()
+		if err := f(); err == nil {
+			t.Errorf("%s succeeded, want an error", name)
+		}
+	}
+	var nilRing *secretbox.Keyring
+	noPanic(t, "nil Keyring Seal", func() error { _, err := nilRing.Seal([]byte("x"), nil); return err })
+	sealed, _ := mustKeyring(t, mustKey(t)).Seal([]byte("x"), nil)
+	noPanic(t, "nil Keyring Open", func() error {
+		_, _, err := nilRing.Open(sealed, nil)
+		if err != nil && !errors.Is(err, secretbox.ErrAuth) {
+			t.Errorf("nil Keyring Open = %v, want ErrAuth", err)
+		}
+		return err
+	})
+	if nilRing.Primary() != nil {
+		t.Error("nil Keyring Primary() != nil")
+	}
+
+	var zeroKey secretbox.Key // what json.Unmarshal of "{}" into a Key also yields
+	noPanic(t, "NewKeyring(zero Key)", func() error { _, err := secretbox.NewKeyring(&zeroKey); return err })
+	noPanic(t, "NewKeyring(key, zero Key)", func() error { _, err := secretbox.NewKeyring(mustKey(t), &zeroKey); return err })
+	if s := zeroKey.Encode(); s != "" {
+		t.Errorf("zero Key Encode() = %q, want \"\" (it holds no key)", s)
+	}
+	var nilKey *secretbox.Key
+	if nilKey.ID() != 0 || nilKey.Encode() != "" {
+		t.Error("nil Key ID or Encode not empty")
+	}
+
+	var nilFernet *secretbox.Fernet
+	fk, _ := secretbox.GenerateFernetKey(nil)
+	tok, _ := secretbox.NewFernet(fk).Encrypt([]byte("x"))
+	noPanic(t, "nil Fernet Encrypt", func() error { _, err := nilFernet.Encrypt([]byte("x")); return err })
+	for name, f := range map[string]func() error{
+		"Decrypt":    func() error { _, err := nilFernet.Decrypt(tok); return err },
+		"DecryptTTL": func() error { _, err := nilFernet.DecryptTTL(tok, time.Hour); return err },
+		"Timestamp":  func() error { _, err := nilFernet.Timestamp(tok); return err },
+		"Rotate":     func() error { _, err := nilFernet.Rotate(tok); return err },
+	} {
+		noPanic(t, "nil Fernet "+name, func() error {
+			err := f()
+			if err != nil && !errors.Is(err, secretbox.ErrAuth) {
+				t.Errorf("nil Fernet %s = %v, want ErrAuth", name, err)
+			}
+			return err
+		})
+	}
+	var nilFernetKey *secretbox.FernetKey
+	if s := nilFernetKey.Encode(); s != "" {
+		t.Errorf("nil FernetKey Encode() = %q", s)
+	}
+
+	var zeroReader secretbox.Reader
+	noPanic(t, "zero Reader Read", func() error { _, err := zeroReader.Read(make([]byte, 8)); return err })
+	noPanic(t, "zero Reader WriteTo", func() error { _, err := (&secretbox.Reader{}).WriteTo(io.Discard); return err })
 }

@@ -253,7 +253,8 @@ func (s *writer) Close() error {
 // have been authenticated; a stream that is truncated (at a chunk boundary or inside a chunk),
 // reordered, has a chunk duplicated or data appended fails with [ErrAuth]. Because chunks are
 // released as they are authenticated, a consumer that acts on data before Read returns io.EOF
-// must be prepared to undo it if a later Read fails.
+// must be prepared to undo it if a later Read fails. The zero Reader fails every Read; use
+// [NewReader].
 type Reader struct {
 	src      io.Reader
 	aead     cipher.AEAD
@@ -428,10 +429,16 @@ func (s *pushSink) open(ct []byte, last bool) error {
 	return s.err
 }
 
+// errZeroReader fails a Reader that was not made by NewReader.
+var errZeroReader = errors.New("secretbox: Reader not made by NewReader")
+
 // next reads and authenticates one chunk into r.pt, returning io.EOF after the last chunk.
 func (r *Reader) next() error {
 	if r.done {
 		return io.EOF
+	}
+	if r.aead == nil {
+		return errZeroReader
 	}
 	have := 0
 	if r.hasAhead {
