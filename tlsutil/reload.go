@@ -249,7 +249,13 @@ func (r *Reloader) ClientCAs() *x509.CertPool { return r.cur.Load().pool }
 // DaysToExpiry returns the whole days left before the certificate in service expires
 // (0 during its last day, negative once expired), for monitoring and alerts.
 func (r *Reloader) DaysToExpiry() int {
-	return int(r.cur.Load().cert.Leaf.NotAfter.Sub(r.now()) / (24 * time.Hour))
+	const day = 24 * time.Hour
+	left := r.cur.Load().cert.Leaf.NotAfter.Sub(r.now())
+	days := left / day
+	if left < 0 && left%day != 0 {
+		days-- // round toward minus infinity: one second past expiry is day -1, not 0
+	}
+	return int(days)
 }
 
 // ServerConfig returns [ServerConfig](p) serving the reloaded certificate. With
