@@ -202,3 +202,17 @@ func BenchmarkReference(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAllowTwoPolicies is one decision under a per-second token bucket and a daily
+// sliding window at once, on a hot key.
+func BenchmarkAllowTwoPolicies(b *testing.B) {
+	l := ratelimit.MustNew(ratelimit.Config{},
+		ratelimit.Policy{Name: "second", Algorithm: ratelimit.TokenBucket, Limit: 1 << 29, Window: time.Second},
+		ratelimit.Policy{Name: "day", Limit: 1 << 31, Window: 24 * time.Hour})
+	ctx := context.Background()
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	for b.Loop() {
+		_, _ = l.AllowAt(ctx, "203.0.113.7/32", t0, 1)
+	}
+}
