@@ -246,8 +246,9 @@ func (r *Reloader) Certificate() *tls.Certificate { return r.cur.Load().cert }
 // ClientCAs returns the current client CA pool, or nil without ReloadOptions.ClientCAFile.
 func (r *Reloader) ClientCAs() *x509.CertPool { return r.cur.Load().pool }
 
-// DaysToExpiry returns the whole days left before the certificate in service expires
-// (0 during its last day, negative once expired), for monitoring and alerts.
+// DaysToExpiry returns the whole days left before the certificate in service expires, rounded
+// down: 0 during its last day, -1 during the first day after it expired, and so on. Use it
+// for monitoring and alerts.
 func (r *Reloader) DaysToExpiry() int {
 	const day = 24 * time.Hour
 	left := r.cur.Load().cert.Leaf.NotAfter.Sub(r.now())

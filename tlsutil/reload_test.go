@@ -219,7 +219,7 @@ func TestReloadValidityAndExpiry(t *testing.T) {
 	}{
 		{a.Leaf.NotBefore.Add(time.Minute), 1}, // DevValidity plus 5 minutes of back-dating
 		{a.Leaf.NotAfter.Add(-time.Hour), 0},
-		{a.Leaf.NotAfter.Add(25 * time.Hour), -1},
+		{a.Leaf.NotAfter.Add(25 * time.Hour), -2}, // the second day after expiry
 	} {
 		set(tc.at)
 		if got := r.DaysToExpiry(); got != tc.want {
