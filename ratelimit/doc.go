@@ -34,8 +34,9 @@
 //   - [TokenBucket]: the generic cell rate algorithm, with x/time/rate semantics (Limit/Window
 //     tokens per second, bucket of Burst). One timestamp per key, exact counts; best when bursts
 //     should be allowed but the long-run rate held.
-//   - [SlidingLog]: exact over any interval of length Window, at 8 bytes per unit of Limit per
-//     key; meant for small limits (at most [MaxLogLimit]) such as failed logins.
+//   - [SlidingLog]: exact over any interval of length Window, at 8 bytes per unit admitted in
+//     the last Window (so up to 8·Limit bytes per key); meant for small limits (at most
+//     [MaxLogLimit]) such as failed logins.
 //
 // Every request has a cost ([Limiter.AllowN]); [Limiter.Peek] asks without charging;
 // [Limiter.Reset] forgets a key. Several policies on one Limiter are decided together: a

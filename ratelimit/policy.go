@@ -25,8 +25,9 @@ const (
 	TokenBucket
 	// SlidingLog is the exact sliding-window log: it remembers the instant of every admitted cost
 	// unit in the last Window and admits a request only if at most Limit units fall in any
-	// interval of length Window. Memory is 8 bytes per unit of Limit per key, so it is meant for
-	// small limits (at most [MaxLogLimit]), such as login attempts.
+	// interval of length Window. Memory is 8 bytes per unit admitted in the last Window (up to
+	// 8·Limit bytes per key), so it is meant for small limits (at most [MaxLogLimit]), such as
+	// login attempts.
 	SlidingLog
 )
 
