@@ -8,6 +8,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -81,4 +83,42 @@ func mustLeaf(t *testing.T, certPEM []byte) *x509.Certificate {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestGuardMoreMetadataEndpoints: credential and metadata endpoints beyond the first four.
+// 168.63.129.16 is a public address, so without the list nothing blocked it; the others sit
+// in ranges that an Allow entry (169.254.0.0/16, fc00::/7, 192.0.0.0/24) would have opened.
+func TestGuardMoreMetadataEndpoints(t *testing.T) {
+	broad := tlsutil.Guard{Allow: []netip.Prefix{
+		netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("fc00::/7"),
+		netip.MustParsePrefix("fe80::/10"), netip.MustParsePrefix("192.0.0.0/24"),
+		netip.MustParsePrefix("0.0.0.0/0"),
+	}}
+	for _, host := range []string{
+		"168.63.129.16", "169.254.170.23", "169.254.0.23", "169.254.42.42", "192.0.0.192",
+		"[fd00:ec2::23]", "[fd20:ce::254]", "[fd00:42::42]", "[fe80::a9fe:a9fe%25eth0]",
+		"[::ffff:168.63.129.16]", "[64:ff9b::a83f:8110]",
+	} {
+		var g tlsutil.Guard
+		var be *tlsutil.BlockedError
+		if err := g.CheckHost(host); !errors.As(err, &be) || !strings.Contains(be.Reason, "cloud metadata") {
+			t.Errorf("CheckHost(%s) = %v, want blocked as cloud metadata", host, err)
+		}
+		if err := broad.CheckHost(host); !errors.Is(err, tlsutil.ErrBlocked) {
+			t.Errorf("with broad Allow prefixes, CheckHost(%s) = %v, want still blocked", host, err)
+		}
+		single := tlsutil.Guard{Allow: []netip.Prefix{netip.PrefixFrom(mustHostAddr(t, host), mustHostAddr(t, host).BitLen())}}
+		if err := single.CheckHost(host); err != nil {
+			t.Errorf("with an exact Allow entry, CheckHost(%s) = %v, want allowed", host, err)
+		}
+	}
+}
+
+func mustHostAddr(t *testing.T, host string) netip.Addr {
+	t.Helper()
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if i := strings.Index(host, "%25"); i >= 0 {
+		host = host[:i]
+	}
+	return netip.MustParseAddr(host)
 }

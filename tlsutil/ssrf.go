@@ -39,8 +39,12 @@ func (e *BlockedError) Unwrap() error { return ErrBlocked }
 //     IETF protocol assignments (192.0.0/24, 2001::/23, which includes Teredo 2001::/32),
 //     the 6to4 relay anycast 192.88.99/24, discard-only 100::/64, site-local fec0::/10, and
 //     every IPv6 address outside the global unicast 2000::/3;
-//   - cloud metadata endpoints (169.254.169.254, 169.254.170.2, 100.100.100.200,
-//     fd00:ec2::254);
+//   - cloud metadata and credential endpoints: 169.254.169.254 (AWS, GCP, Azure, Oracle,
+//     OpenStack, ...), 169.254.170.2 and 169.254.170.23 (AWS ECS and EKS Pod Identity),
+//     169.254.0.23 (Tencent), 169.254.42.42 (Scaleway), 100.100.100.200 (Alibaba),
+//     192.0.0.192 (Oracle classic), 168.63.129.16 (Azure WireServer, a public address),
+//     fd00:ec2::254 and fd00:ec2::23 (AWS), fd20:ce::254 (GCP), fd00:42::42 (Scaleway) and
+//     fe80::a9fe:a9fe (OpenStack);
 //   - IPv4 hidden in IPv6: IPv4-mapped (::ffff:0:0/96), IPv4-compatible (::/96), NAT64
 //     64:ff9b::/96 and 6to4 2002::/16 are judged by the IPv4 address they reach, and the
 //     local-use NAT64 prefix 64:ff9b:1::/48 is blocked.
@@ -73,10 +77,19 @@ func rules(specs ...string) []rangeRule {
 
 var (
 	metadata = []netip.Addr{
-		netip.MustParseAddr("169.254.169.254"), // AWS, GCP, Azure, OpenStack, ...
-		netip.MustParseAddr("169.254.170.2"),   // AWS ECS task metadata
+		netip.MustParseAddr("169.254.169.254"), // AWS, GCP, Azure, Oracle, OpenStack, DigitalOcean, ...
+		netip.MustParseAddr("169.254.170.2"),   // AWS ECS task metadata and credentials
+		netip.MustParseAddr("169.254.170.23"),  // AWS EKS Pod Identity Agent (credentials)
+		netip.MustParseAddr("169.254.0.23"),    // Tencent Cloud
+		netip.MustParseAddr("169.254.42.42"),   // Scaleway
 		netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud
+		netip.MustParseAddr("192.0.0.192"),     // Oracle Cloud (classic)
+		netip.MustParseAddr("168.63.129.16"),   // Azure WireServer (a public address: only this list blocks it)
 		netip.MustParseAddr("fd00:ec2::254"),   // AWS IMDS over IPv6
+		netip.MustParseAddr("fd00:ec2::23"),    // AWS EKS Pod Identity Agent over IPv6
+		netip.MustParseAddr("fd20:ce::254"),    // GCP metadata over IPv6
+		netip.MustParseAddr("fd00:42::42"),     // Scaleway over IPv6
+		netip.MustParseAddr("fe80::a9fe:a9fe"), // OpenStack metadata over IPv6
 	}
 	v4Rules = rules(
 		"0.0.0.0/8", "unspecified",
