@@ -57,8 +57,10 @@ func maskOf(s string) uint32 { return letterMask(s, 0, len(s)) }
 // them cannot be sensitive, which rules out most keys ("level", "msg", "status", "request_id")
 // without normalizing them.
 var builtinMasks = func() []uint32 {
-	names := []string{"passw", "passphrase", "privatekey", "secret", "apikey", "accesskey", "authorization",
-		"credential", "cookie", "token", "session", "sessid", "pwd", "sig", "cvv", "cvc", "pass", "pw"}
+	// Only the minimal letter sets matter: "pw" covers passw and pwd, "pass" covers passphrase,
+	// "cvv" covers cvc.
+	names := []string{"pw", "pass", "privatekey", "secret", "apikey", "accesskey", "authorization",
+		"credential", "cookie", "token", "session", "sessid", "sig", "cvv"}
 	ms := make([]uint32, len(names))
 	for i, n := range names {
 		ms[i] = maskOf(n)
@@ -167,30 +169,51 @@ func sensitive[T text](r *Redactor, k T, i, j int, query bool) bool {
 // SensitiveKey reports whether an attribute, field or parameter named key is redacted whole by
 // this Redactor's key rules (see the package documentation, "Keys").
 func (r *Redactor) SensitiveKey(key string) bool {
-	if len(key) > maxKey {
-		return sensitive(r, key, 0, len(key), false)
-	}
-	// Attribute keys are nearly always constants, so a small cache of recent answers saves
-	// the handler most of the work. Entries are immutable; a collision just replaces one.
-	slot := &r.keyCache[keyHash(key)%uint32(len(r.keyCache))]
-	if e := slot.Load(); e != nil && e.key == key {
-		return e.sensitive
-	}
-	v := sensitive(r, key, 0, len(key), false)
-	slot.Store(&keyEntry{key: key, sensitive: v})
-	return v
+	sens, _ := lookupKey(r, key, 0, len(key))
+	return sens
 }
 
-// keyEntry is one cached answer of SensitiveKey.
+// keyEntry is one cached answer of the key rules: whether the key is sensitive as an attribute
+// or field name, and as a URL query parameter.
 type keyEntry struct {
-	key       string
-	sensitive bool
+	key         string
+	sens, query bool
 }
 
-func keyHash(k string) uint32 {
-	h := uint32(len(k)&0xff) * 0x9e3779b1 // #nosec G115 -- masked to 8 bits, a hash input
-	if len(k) > 0 {
-		h ^= uint32(k[0])<<16 ^ uint32(k[len(k)-1])<<8 ^ uint32(k[len(k)/2])
+// lookupKey applies the key rules to k[i:j] through a small cache of recent answers: attribute
+// keys are nearly always constants, so most lookups are one hash and one comparison. Entries are
+// immutable; a collision just replaces one.
+func lookupKey[T text](r *Redactor, k T, i, j int) (sens, query bool) {
+	if j-i > 64 {
+		return sensitive(r, k, i, j, false), sensitive(r, k, i, j, true)
+	}
+	slot := &r.keyCache[keyHash(k, i, j)%uint32(len(r.keyCache))]
+	if e := slot.Load(); e != nil && equalText(k, i, j, e.key) {
+		return e.sens, e.query
+	}
+	sens = sensitive(r, k, i, j, false)
+	query = sens || sensitive(r, k, i, j, true)
+	slot.Store(&keyEntry{key: string(k[i:j]), sens: sens, query: query})
+	return sens, query
+}
+
+func equalText[T text](s T, i, j int, key string) bool {
+	if j-i != len(key) {
+		return false
+	}
+	for p := 0; p < len(key); p++ {
+		if s[i+p] != key[p] {
+			return false
+		}
+	}
+	return true
+}
+
+func keyHash[T text](k T, i, j int) uint32 {
+	n := j - i
+	h := uint32(n&0xff) * 0x9e3779b1
+	if n > 0 {
+		h ^= uint32(k[i])<<16 ^ uint32(k[j-1])<<8 ^ uint32(k[i+n/2])
 	}
 	return h ^ h>>15
 }
@@ -253,7 +276,11 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 		}
 	}
 	okB, query := keyBoundary(s, bstart, last)
-	if !okB || !sensitive(r, s, ks, ke, query) {
+	if !okB {
+		return match{}, false, tailNone
+	}
+	// No cache here: free text holds too many one-off "keys" (words before a colon).
+	if !sensitive(r, s, ks, ke, query) {
 		return match{}, false, tailNone
 	}
 	kind := kindField
