@@ -245,7 +245,6 @@ func NewHasher(cfg HasherConfig) (*Hasher, error) {
 	}
 
 	t := &h.target
-	var weight int64
 	switch cfg.Algorithm {
 	case Argon2id:
 		p := cfg.Argon2
@@ -275,7 +274,7 @@ func NewHasher(cfg HasherConfig) (*Hasher, error) {
 	default:
 		return nil, fmt.Errorf("auth: unknown %v", cfg.Algorithm)
 	}
-	weight = hashWeight(t)
+	weight := hashWeight(t)
 
 	budget := cfg.MemoryBudget
 	switch {
