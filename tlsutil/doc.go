@@ -65,7 +65,7 @@
 // follows a redirect from https to http, and drops Authorization, Proxy-Authorization and
 // Cookie whenever a redirect changes the origin. Its [Guard] refuses loopback, private,
 // link-local, CGNAT, multicast, reserved, documentation and cloud metadata addresses, and
-// IPv4 addresses hidden in IPv4-mapped, IPv4-compatible, NAT64 and 6to4 IPv6 addresses. The
+// IPv4 addresses hidden in IPv4-mapped, IPv4-compatible, NAT64, 6to4 and ISATAP IPv6 addresses. The
 // check runs in the dialer's ControlContext, on the address being connected to after DNS
 // resolution, for every address tried: DNS rebinding (a name that resolves to a public
 // address when validated and to 127.0.0.1 when fetched) does not get through. Host literals

@@ -122,3 +122,59 @@ func mustHostAddr(t *testing.T, host string) netip.Addr {
 	}
 	return netip.MustParseAddr(host)
 }
+
+// TestGuardISATAP: an ISATAP interface identifier (RFC 5214) under a global prefix reaches
+// the IPv4 address it embeds; it is judged by that address. Link-local ISATAP addresses stay
+// link-local whatever they embed.
+func TestGuardISATAP(t *testing.T) {
+	for _, tc := range []struct{ addr, reason string }{
+		{"2001:470:1f00::5efe:7f00:1", "ISATAP of loopback"},
+		{"2600:1f18::200:5efe:a00:1", "ISATAP of private"},
+		{"2600:1f18::5efe:a9fe:a9fe", "ISATAP of cloud metadata"},
+		{"2002:808:808:1:200:5efe:c0a8:1", "ISATAP of private"}, // 6to4 of public, then ISATAP
+		{"fe80::5efe:808:808", "link-local"},
+		{"2600:1f18::5efe:808:808", ""},
+		{"2600:1f18::100:5efe:a00:1", ""}, // not an ISATAP identifier (0100)
+		{"2600:1f18::5eff:a00:1", ""},
+	} {
+		var g tlsutil.Guard
+		err := g.Check(netip.MustParseAddr(tc.addr))
+		var be *tlsutil.BlockedError
+		switch {
+		case tc.reason == "" && err != nil:
+			t.Errorf("Check(%s) = %v, want allowed", tc.addr, err)
+		case tc.reason != "" && (!errors.As(err, &be) || be.Reason != tc.reason):
+			t.Errorf("Check(%s) = %v, want blocked (%s)", tc.addr, err, tc.reason)
+		}
+	}
+}
+
+// TestGuardBroadAllowKeepsEmbeddedIPv4Blocked: an Allow entry written for IPv6 (::/0,
+// 2000::/3) must not open the private IPv4 addresses reached through NAT64, 6to4 or ISATAP;
+// entries for the IPv4 range or for the embedding range itself still do.
+func TestGuardBroadAllowKeepsEmbeddedIPv4Blocked(t *testing.T) {
+	pfx := func(s string) []netip.Prefix { return []netip.Prefix{netip.MustParsePrefix(s)} }
+	for _, tc := range []struct {
+		allow   string
+		addr    string
+		allowed bool
+	}{
+		{"::/0", "64:ff9b::a00:1", false},
+		{"::/0", "::ffff:7f00:1", false},
+		{"::/0", "2002:a00:1::1", false},
+		{"2000::/3", "2002:7f00:1::1", false},
+		{"2000::/3", "2600:1f18::5efe:a00:1", false},
+		{"::/0", "fd12::1", true}, // no embedded IPv4: a broad entry still opens it
+		{"10.0.0.0/8", "64:ff9b::a00:1", true},
+		{"10.0.0.0/8", "2002:a00:1::1", true},
+		{"64:ff9b::/96", "64:ff9b::a00:1", true},
+		{"::ffff:0:0/96", "::ffff:7f00:1", true},
+		{"2002::/16", "2002:a00:1::1", true},
+		{"2600:1f18::/64", "2600:1f18::5efe:a00:1", true},
+	} {
+		g := tlsutil.Guard{Allow: pfx(tc.allow)}
+		if err := g.Check(netip.MustParseAddr(tc.addr)); (err == nil) != tc.allowed {
+			t.Errorf("Guard{Allow: %s}.Check(%s) = %v, want allowed %v", tc.allow, tc.addr, err, tc.allowed)
+		}
+	}
+}

@@ -46,8 +46,9 @@ func (e *BlockedError) Unwrap() error { return ErrBlocked }
 //     fd00:ec2::254 and fd00:ec2::23 (AWS), fd20:ce::254 (GCP), fd00:42::42 (Scaleway) and
 //     fe80::a9fe:a9fe (OpenStack);
 //   - IPv4 hidden in IPv6: IPv4-mapped (::ffff:0:0/96), IPv4-compatible (::/96), NAT64
-//     64:ff9b::/96 and 6to4 2002::/16 are judged by the IPv4 address they reach, and the
-//     local-use NAT64 prefix 64:ff9b:1::/48 is blocked.
+//     64:ff9b::/96, 6to4 2002::/16 and ISATAP interface identifiers (::5efe:a.b.c.d and
+//     ::200:5efe:a.b.c.d under a global prefix) are judged by the IPv4 address they reach,
+//     and the local-use NAT64 prefix 64:ff9b:1::/48 is blocked.
 //
 // Zones are ignored (fe80::1%eth0 is link-local). The guard judges addresses, not names: the
 // dialer applies it to every address it connects to, after DNS resolution, which defeats DNS
@@ -56,9 +57,18 @@ func (e *BlockedError) Unwrap() error { return ErrBlocked }
 // A Guard must not be modified after first use; it is then safe for concurrent use.
 type Guard struct {
 	// Allow lists prefixes that are reachable even though blocked above (an internal API,
-	// a test server on loopback). A metadata endpoint is allowed only by a prefix that
-	// contains nothing else (a /32 or /128), so allowing 169.254.0.0/16 or ::/0 does not open
-	// it.
+	// a test server on loopback). Two rules keep a broad entry from opening more than was
+	// meant:
+	//
+	//   - a metadata endpoint is allowed only by a prefix that contains nothing else (a /32
+	//     or /128), so allowing 169.254.0.0/16, fc00::/7 or ::/0 does not open it;
+	//   - an IPv6 address blocked for the IPv4 address it embeds is allowed by a prefix of
+	//     that IPv4 address (10.0.0.0/8 opens 64:ff9b::10.1.2.3), or by an IPv6 prefix no
+	//     wider than the embedding (::ffff:0:0/96, 64:ff9b::/96, 2002::/16, or a /64 for
+	//     ISATAP), never by a wider one such as ::/0 or 2000::/3.
+	//
+	// A prefix matches by its masked bits: 127.0.0.1/8 allows all of 127.0.0.0/8, so write
+	// single addresses as /32 or /128.
 	Allow []netip.Prefix
 }
 
@@ -134,28 +144,33 @@ func (g *Guard) Check(addr netip.Addr) error {
 		return &BlockedError{Addr: addr, Reason: "invalid address"}
 	}
 	addr = addr.WithZone("")
-	reason := classify(addr)
-	if reason == "" {
+	v := classify(addr)
+	if v.reason == "" {
 		return nil
 	}
-	if g != nil && g.allowed(addr, strings.HasSuffix(reason, "cloud metadata")) {
+	if g != nil && g.allowed(addr, v) {
 		return nil
 	}
-	return &BlockedError{Addr: addr, Reason: reason}
+	return &BlockedError{Addr: addr, Reason: v.reason}
 }
 
-func (g *Guard) allowed(addr netip.Addr, exactOnly bool) bool {
+// allowed reports whether an Allow prefix opens addr, blocked for v.
+func (g *Guard) allowed(addr netip.Addr, v verdict) bool {
+	exactOnly := strings.HasSuffix(v.reason, "cloud metadata")
 	for _, p := range g.Allow {
-		if !p.Contains(addr) {
+		if !p.Contains(addr) || exactOnly && !p.IsSingleIP() {
 			continue
 		}
-		if !exactOnly || p.IsSingleIP() {
-			return true
+		// A prefix wider than the embedding range (::/0, 2000::/3) was not written with
+		// the embedded IPv4 address in mind: it does not open that address.
+		if p.Bits() < v.minBits {
+			continue
 		}
+		return true
 	}
 	// an IPv4 address hidden in IPv6 is also allowed by the prefix of the IPv4 address
-	if v4, ok := embeddedV4(addr); ok {
-		return g.allowed(v4, exactOnly || isMetadata(v4))
+	if v.via.IsValid() {
+		return g.allowed(v.via, classify(v.via))
 	}
 	return false
 }
@@ -169,60 +184,91 @@ func isMetadata(a netip.Addr) bool {
 	return false
 }
 
+// embedding is an IPv4 address reached through an IPv6 address.
+type embedding struct {
+	kind string     // "IPv4-mapped IPv6", "NAT64", ...
+	v4   netip.Addr // the IPv4 address reached
+	bits int        // length of the embedding range, such as 96 for 64:ff9b::/96
+}
+
 // embeddedV4 returns the IPv4 address reached through an IPv4-mapped, IPv4-compatible,
 // NAT64 (64:ff9b::/96) or 6to4 address.
-func embeddedV4(a netip.Addr) (netip.Addr, bool) {
+func embeddedV4(a netip.Addr) (embedding, bool) {
 	if !a.Is6() {
-		return netip.Addr{}, false
+		return embedding{}, false
 	}
 	b := a.As16()
 	switch {
 	case a.Is4In6():
-		return a.Unmap(), true
-	case nat64.Contains(a), v4Compatible.Contains(a) && !a.IsUnspecified() && a != netip.IPv6Loopback():
-		return netip.AddrFrom4([4]byte(b[12:16])), true
+		return embedding{"IPv4-mapped IPv6", a.Unmap(), 96}, true
+	case nat64.Contains(a):
+		return embedding{"NAT64", netip.AddrFrom4([4]byte(b[12:16])), 96}, true
+	case v4Compatible.Contains(a) && !a.IsUnspecified() && a != netip.IPv6Loopback():
+		return embedding{"IPv4-compatible IPv6", netip.AddrFrom4([4]byte(b[12:16])), 96}, true
 	case sixToFour.Contains(a):
-		return netip.AddrFrom4([4]byte(b[2:6])), true
+		return embedding{"6to4", netip.AddrFrom4([4]byte(b[2:6])), 16}, true
 	}
-	return netip.Addr{}, false
+	return embedding{}, false
 }
 
-// classify returns why addr is blocked, or "" for a globally reachable unicast address.
-func classify(a netip.Addr) string {
+// isatapV4 returns the IPv4 address in an ISATAP interface identifier (RFC 5214 section
+// 6.1: 0000:5efe or 0200:5efe, the universal/local bit either way, then the IPv4 address).
+func isatapV4(a netip.Addr) (embedding, bool) {
+	b := a.As16()
+	if !a.Is6() || b[8]&^0x02 != 0 || b[9] != 0 || b[10] != 0x5e || b[11] != 0xfe {
+		return embedding{}, false
+	}
+	return embedding{"ISATAP", netip.AddrFrom4([4]byte(b[12:16])), 64}, true
+}
+
+// verdict is why an address is blocked ("" when it is not), and the embedded IPv4 address
+// that decided it, if any.
+type verdict struct {
+	reason  string
+	via     netip.Addr // the embedded IPv4 address judged, or the zero Addr
+	minBits int        // an Allow prefix shorter than this does not open the address
+}
+
+// classify returns why a is blocked, or a zero verdict for a globally reachable unicast address.
+func classify(a netip.Addr) verdict {
 	if isMetadata(a) {
-		return "cloud metadata"
+		return verdict{reason: "cloud metadata"}
 	}
-	if v4, ok := embeddedV4(a); ok {
-		kind := "IPv4-mapped IPv6"
-		switch {
-		case nat64.Contains(a):
-			kind = "NAT64"
-		case sixToFour.Contains(a):
-			kind = "6to4"
-		case !a.Is4In6():
-			kind = "IPv4-compatible IPv6"
-		}
-		if r := classify(v4); r != "" {
-			return kind + " of " + r
-		}
-		if kind == "IPv4-compatible IPv6" {
-			return "deprecated IPv4-compatible IPv6"
-		}
-		return ""
-	}
-	rs := v6Rules
 	if a.Is4() {
-		rs = v4Rules
+		for _, r := range v4Rules {
+			if r.p.Contains(a) {
+				return verdict{reason: r.reason}
+			}
+		}
+		return verdict{}
 	}
-	for _, r := range rs {
-		if r.p.Contains(a) {
-			return r.reason
+	if e, ok := embeddedV4(a); ok {
+		if r := classify(e.v4).reason; r != "" {
+			return verdict{reason: e.kind + " of " + r, via: e.v4, minBits: e.bits}
+		}
+		switch e.kind {
+		case "IPv4-compatible IPv6":
+			return verdict{reason: "deprecated IPv4-compatible IPv6"}
+		case "6to4": // its interface identifier may still be ISATAP
+		default:
+			return verdict{}
+		}
+	} else {
+		for _, r := range v6Rules {
+			if r.p.Contains(a) {
+				return verdict{reason: r.reason}
+			}
+		}
+		if !globalUnicast.Contains(a) {
+			return verdict{reason: "reserved IPv6"}
 		}
 	}
-	if a.Is6() && !globalUnicast.Contains(a) {
-		return "reserved IPv6"
+	if e, ok := isatapV4(a); ok {
+		if r := classify(e.v4).reason; r != "" {
+			return verdict{reason: e.kind + " of " + r, via: e.v4, minBits: e.bits}
+		}
 	}
-	return ""
+	return verdict{}
 }
 
 // Control checks the address a socket is about to connect to; set it as
