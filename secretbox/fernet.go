@@ -36,13 +36,23 @@ var b64 = base64.URLEncoding.Strict()
 // AES-128 encryption key. It redacts itself in fmt, slog and JSON output; [FernetKey.Encode] is
 // the one way to get the secret back out.
 type FernetKey struct {
-	secret [fernetKeySize]byte
+	m *fernetKeyMaterial // nil for the zero FernetKey
+}
+
+// fernetKeyMaterial keeps the key bytes two pointers away from the FernetKey, so that fmt
+// printing a caller's struct by reflection shows addresses, never the key (see keyMaterial).
+type fernetKeyMaterial struct {
+	secret *[fernetKeySize]byte
+}
+
+func newFernetKey() *FernetKey {
+	return &FernetKey{m: &fernetKeyMaterial{secret: new([fernetKeySize]byte)}}
 }
 
 // GenerateFernetKey returns a new random key read from rand (nil means [crypto/rand.Reader]).
 func GenerateFernetKey(rand io.Reader) (*FernetKey, error) {
-	k := new(FernetKey)
-	if err := readRand(rand, k.secret[:]); err != nil {
+	k := newFernetKey()
+	if err := readRand(rand, k.m.secret[:]); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -66,18 +76,18 @@ func ParseFernetKey(s string) (*FernetKey, error) {
 	if err != nil || n != fernetKeySize || bytes.ContainsAny([]byte(s), "\r\n") {
 		return nil, ErrInvalidKey
 	}
-	k := new(FernetKey)
-	copy(k.secret[:], raw[:n])
+	k := newFernetKey()
+	copy(k.m.secret[:], raw[:n])
 	return k, nil
 }
 
 // Encode returns the key in padded base64url, the form Python's Fernet accepts. It is the only
-// method that reveals the key. A nil key encodes as "".
+// method that reveals the key. A nil or zero FernetKey (which holds no key) encodes as "".
 func (k *FernetKey) Encode() string {
-	if k == nil {
+	if k == nil || k.m == nil {
 		return ""
 	}
-	return b64.EncodeToString(k.secret[:])
+	return b64.EncodeToString(k.m.secret[:])
 }
 
 // String returns a redacted description of the key.
@@ -108,7 +118,9 @@ type Fernet struct {
 	// Rand supplies IVs; nil means [crypto/rand.Reader].
 	Rand io.Reader
 
-	keys []fernetKey
+	// keys are pointers so that fmt, printing a caller's struct that holds a Fernet by value,
+	// shows their addresses rather than the AES key schedule (see keyMaterial).
+	keys []*fernetKey
 }
 
 type fernetKey struct {
@@ -122,22 +134,22 @@ type fernetKey struct {
 const scratchSize = 4 << 10
 
 // NewFernet returns a Fernet that encrypts with keys[0] and decrypts with any of keys. It
-// panics if no key is given or a key is nil (programmer error).
+// panics if no key is given or a key is nil or the zero FernetKey (programmer error).
 func NewFernet(keys ...*FernetKey) *Fernet {
 	if len(keys) == 0 {
 		panic("secretbox: NewFernet needs at least one key")
 	}
-	f := &Fernet{keys: make([]fernetKey, len(keys))}
+	f := &Fernet{keys: make([]*fernetKey, len(keys))}
 	for i, k := range keys {
-		if k == nil {
-			panic("secretbox: NewFernet given a nil key")
+		if k == nil || k.m == nil {
+			panic("secretbox: NewFernet given a nil or zero key; use GenerateFernetKey or ParseFernetKey")
 		}
-		block, err := aes.NewCipher(k.secret[16:])
+		block, err := aes.NewCipher(k.m.secret[16:])
 		if err != nil {
 			panic(err) // unreachable: the key is always 16 bytes
 		}
-		sign := bytes.Clone(k.secret[:16])
-		f.keys[i] = fernetKey{
+		sign := bytes.Clone(k.m.secret[:16])
+		f.keys[i] = &fernetKey{
 			block:   block,
 			macs:    &sync.Pool{New: func() any { return hmac.New(sha256.New, sign) }},
 			scratch: &sync.Pool{New: func() any { return new([scratchSize]byte) }},
@@ -307,7 +319,7 @@ func (f *Fernet) open(token []byte) ([]byte, int64, error) {
 	var sum [sha256.Size]byte
 	var key *fernetKey
 	for i := range f.keys {
-		k := &f.keys[i]
+		k := f.keys[i]
 		mac := k.macs.Get().(hash.Hash)
 		mac.Reset()
 		mac.Write(signed)

@@ -29,8 +29,16 @@ var rawB64 = base64.RawURLEncoding.Strict()
 // in fmt, slog and JSON output (only its ID is shown); [Key.Encode] is the one way to get the
 // secret back out. A Key is immutable and safe for concurrent use.
 type Key struct {
-	id     uint32
-	secret [keySize]byte
+	id uint32
+	m  *keyMaterial // nil for the zero Key
+}
+
+// keyMaterial holds a Key's secrets two pointers away from the Key. fmt does not call String or
+// Format on the unexported fields of a caller's struct: it prints them by reflection, and with a
+// verb such as %s it dereferences a pointer field once. Every field here is a pointer (or an
+// interface holding one) so that what it can reach is printed as an address, never as key bytes.
+type keyMaterial struct {
+	secret *[keySize]byte
 	seal   cipher.AEAD // XChaCha20-Poly1305 under HKDF(secret, infoSeal)
 	wrap   cipher.AEAD // XChaCha20-Poly1305 under HKDF(secret, infoWrap)
 }
@@ -48,11 +56,13 @@ func GenerateKey(rand io.Reader) (*Key, error) {
 
 // newKey builds a key from its 4-byte big-endian ID followed by its 32 secret bytes.
 func newKey(b []byte) *Key {
-	k := &Key{id: binary.BigEndian.Uint32(b[:4])}
-	copy(k.secret[:], b[4:])
-	k.seal = subAEAD(k.secret[:], infoSeal)
-	k.wrap = subAEAD(k.secret[:], infoWrap)
-	return k
+	secret := new([keySize]byte)
+	copy(secret[:], b[4:])
+	return &Key{id: binary.BigEndian.Uint32(b[:4]), m: &keyMaterial{
+		secret: secret,
+		seal:   subAEAD(secret[:], infoSeal),
+		wrap:   subAEAD(secret[:], infoWrap),
+	}}
 }
 
 func subAEAD(secret []byte, info string) cipher.AEAD {
@@ -92,7 +102,7 @@ func (k *Key) Encode() string {
 	}
 	var b [4 + keySize]byte
 	binary.BigEndian.PutUint32(b[:4], k.id)
-	copy(b[4:], k.secret[:])
+	copy(b[4:], k.m.secret[:])
 	return keyPrefix + rawB64.EncodeToString(b[:])
 }
 
@@ -106,7 +116,7 @@ func (k *Key) ID() uint32 {
 
 // valid reports whether k was made by GenerateKey or ParseKey, rather than being nil or the zero
 // Key, which hold no key and must never seal anything.
-func (k *Key) valid() bool { return k != nil && k.seal != nil && k.wrap != nil }
+func (k *Key) valid() bool { return k != nil && k.m != nil }
 
 // String returns a redacted description that shows only the key ID.
 func (k Key) String() string { return fmt.Sprintf("secretbox.Key(id=%08x, REDACTED)", k.id) }

@@ -100,7 +100,7 @@ func (r *Keyring) Seal(plaintext, ad []byte) ([]byte, error) {
 	if err := readRand(r.Rand, out[msgHeader:]); err != nil {
 		return nil, err
 	}
-	return k.seal.Seal(out, out[msgHeader:], plaintext, msgAD(out[:msgHeader], ad)), nil
+	return k.m.seal.Seal(out, out[msgHeader:], plaintext, msgAD(out[:msgHeader], ad)), nil
 }
 
 // Open authenticates and decrypts a value made by [Keyring.Seal] with the same ad, using the key
@@ -115,7 +115,7 @@ func (r *Keyring) Open(sealed, ad []byte) (plaintext []byte, stale bool, err err
 		return nil, false, ErrAuth
 	}
 	nonce, ct := sealed[msgHeader:msgHeader+msgNonce], sealed[msgHeader+msgNonce:]
-	pt, err := k.seal.Open(make([]byte, 0, len(ct)-chacha20poly1305.Overhead), nonce, ct, msgAD(sealed[:msgHeader], ad))
+	pt, err := k.m.seal.Open(make([]byte, 0, len(ct)-chacha20poly1305.Overhead), nonce, ct, msgAD(sealed[:msgHeader], ad))
 	if err != nil {
 		return nil, false, ErrAuth
 	}
@@ -154,7 +154,7 @@ func (r *Keyring) wrapKey(hdr []byte, dk *[dataKeySize]byte, ad []byte) ([]byte,
 	if err := readRand(r.Rand, hdr[n:]); err != nil {
 		return nil, err
 	}
-	return k.wrap.Seal(hdr, hdr[n:], dk[:], append(aad, ad...)), nil
+	return k.m.wrap.Seal(hdr, hdr[n:], dk[:], append(aad, ad...)), nil
 }
 
 // unwrapKey reads the keyring wrap section after prefix from src and recovers the data key.
@@ -173,7 +173,7 @@ func (r *Keyring) unwrapKey(prefix []byte, src io.Reader, ad []byte) (dk [dataKe
 	aad := make([]byte, 0, len(prefix)+4+len(ad))
 	aad = append(append(append(aad, prefix...), b[:4]...), ad...)
 	nonce := b[4 : 4+chacha20poly1305.NonceSizeX]
-	if _, err := k.wrap.Open(dk[:0], nonce, b[4+chacha20poly1305.NonceSizeX:], aad); err != nil {
+	if _, err := k.m.wrap.Open(dk[:0], nonce, b[4+chacha20poly1305.NonceSizeX:], aad); err != nil {
 		return dk, false, ErrAuth
 	}
 	return dk, k != r.primary, nil

@@ -267,3 +267,90 @@ func TestNilAndZeroReceiversFailClosed(t *testing.T) {
 	noPanic(t, "zero Reader Read", func() error { _, err := zeroReader.Read(make([]byte, 8)); return err })
 	noPanic(t, "zero Reader WriteTo", func() error { _, err := (&secretbox.Reader{}).WriteTo(io.Discard); return err })
 }
+
+// TestSecretsRedactedInsideCallerStructs prints keys and passphrases held by value in the
+// unexported fields of a caller's struct, where fmt prints fields by reflection without calling
+// their String or Format methods: no verb may reveal the secret in any rendering (decimal bytes,
+// hex, raw, base64).
+func TestSecretsRedactedInsideCallerStructs(t *testing.T) {
+	k := mustKey(t)
+	kraw, err := base64.RawURLEncoding.DecodeString(k.Encode()[len("sbk1_"):])
+	if err != nil {
+		t.Fatal(err)
+	}
+	fk, _ := secretbox.GenerateFernetKey(nil)
+	fraw, err := base64.URLEncoding.DecodeString(fk.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := "correct horse battery staple"
+	type config struct {
+		key    secretbox.Key
+		fernet secretbox.FernetKey
+		pass   secretbox.Passphrase
+		ring   secretbox.Keyring
+		f      secretbox.Fernet
+	}
+	c := config{key: *k, fernet: *fk, pass: *secretbox.NewPassphrase([]byte(pass)),
+		ring: *mustKeyring(t, k), f: *secretbox.NewFernet(fk)}
+	renderings := func(secret []byte) []string {
+		s := fmt.Sprint(secret)
+		return []string{
+			s[1:min(len(s)-1, 40)], // decimal bytes, as fmt prints a []byte or [N]byte field
+			hex.EncodeToString(secret)[:16],
+			fmt.Sprintf("%X", secret)[:16],
+			string(secret[:8]),
+			fmt.Sprintf("%q", secret)[1:20],
+		}
+	}
+	// A stream writer and reader in mid-stream hold plaintext in their buffers and a chunk key.
+	plain := []byte("stream plaintext that must stay out of logs")
+	var streamBuf bytes.Buffer
+	sw, err := secretbox.NewWriter(&streamBuf, &c.ring, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sw.Write(plain); err != nil {
+		t.Fatal(err)
+	}
+	type streams struct {
+		w io.WriteCloser
+		r *secretbox.Reader
+	}
+	st := streams{w: sw}
+	var probes []string
+	probes = append(probes, renderings(plain)...)
+	probes = append(probes, renderings(kraw[4:])...)
+	probes = append(probes, renderings(fraw)...)
+	probes = append(probes, renderings([]byte(pass))...)
+	probes = append(probes, k.Encode()[10:30], fk.Encode()[5:25])
+	check := func(values ...any) {
+		t.Helper()
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
+			for _, v := range values {
+				out := fmt.Sprintf(verb, v)
+				for _, p := range probes {
+					if strings.Contains(out, p) {
+						t.Fatalf("Sprintf(%q, %T) reveals a secret (%q): %.2000s", verb, v, p, out)
+					}
+				}
+				if len(out) > 4096 {
+					t.Fatalf("Sprintf(%q, %T) is %d bytes long: it dumps internal state such as buffers or keys", verb, v, len(out))
+				}
+			}
+		}
+	}
+	check(c, &c, []config{c}, map[string]config{"c": c}, sw, st, &st)
+	if err := sw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := secretbox.NewReader(&streamBuf, &c.ring, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Read(make([]byte, 1)); err != nil { // the rest of the plaintext is now buffered
+		t.Fatal(err)
+	}
+	st.r = r
+	check(r, st, &st)
+}

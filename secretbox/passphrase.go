@@ -63,7 +63,13 @@ type Passphrase struct {
 	// Rand supplies data keys, salts and nonces; nil means [crypto/rand.Reader].
 	Rand io.Reader
 
-	secret []byte
+	m *passphraseMaterial // nil for the zero Passphrase
+}
+
+// passphraseMaterial keeps the passphrase two pointers away from the Passphrase, so that fmt
+// printing a caller's struct by reflection shows addresses, never the secret (see keyMaterial).
+type passphraseMaterial struct {
+	secret *[]byte
 }
 
 // errEmptyPassphrase fails a Passphrase that holds no secret (the zero value, or NewPassphrase
@@ -73,7 +79,8 @@ var errEmptyPassphrase = errors.New("secretbox: empty passphrase")
 // NewPassphrase returns a Passphrase holding a copy of secret, with the default KDF. An empty
 // secret (like the zero Passphrase) is refused when used.
 func NewPassphrase(secret []byte) *Passphrase {
-	return &Passphrase{secret: bytes.Clone(secret)}
+	b := bytes.Clone(secret)
+	return &Passphrase{m: &passphraseMaterial{secret: &b}}
 }
 
 // String returns a redacted description.
@@ -87,6 +94,9 @@ func (p Passphrase) LogValue() slog.Value { return slog.StringValue(p.String()) 
 
 // MarshalText returns the redacted description, so JSON and other encoders never see the secret.
 func (p Passphrase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// empty reports whether p holds no passphrase (nil, the zero Passphrase, or an empty one).
+func (p *Passphrase) empty() bool { return p == nil || p.m == nil || len(*p.m.secret) == 0 }
 
 func (p *Passphrase) wrapType() byte {
 	if p != nil && p.KDF.Scrypt {
@@ -189,7 +199,7 @@ func (kp *kdfParams) derive(secret, salt []byte) ([]byte, error) {
 
 // wrapKey appends the passphrase wrap section (parameters, salt, nonce, wrapped key) to hdr.
 func (p *Passphrase) wrapKey(hdr []byte, dk *[dataKeySize]byte, ad []byte) ([]byte, error) {
-	if p == nil || len(p.secret) == 0 {
+	if p.empty() {
 		return nil, errEmptyPassphrase
 	}
 	kp := p.params()
@@ -202,7 +212,7 @@ func (p *Passphrase) wrapKey(hdr []byte, dk *[dataKeySize]byte, ad []byte) ([]by
 	if err := readRand(p.Rand, hdr[n:]); err != nil {
 		return nil, err
 	}
-	kek, err := kp.derive(p.secret, hdr[n:n+kdfSaltSize])
+	kek, err := kp.derive(*p.m.secret, hdr[n:n+kdfSaltSize])
 	if err != nil {
 		return nil, fmt.Errorf("secretbox: deriving the passphrase key: %w", err)
 	}
@@ -217,7 +227,7 @@ func (p *Passphrase) wrapKey(hdr []byte, dk *[dataKeySize]byte, ad []byte) ([]by
 // unwrapKey reads a passphrase wrap section after prefix from src, checks its parameters
 // against the caps, and recovers the data key.
 func (p *Passphrase) unwrapKey(prefix []byte, src io.Reader, ad []byte) (dk [dataKeySize]byte, stale bool, err error) {
-	if p == nil || len(p.secret) == 0 {
+	if p.empty() {
 		return dk, false, errEmptyPassphrase
 	}
 	typ := prefix[len(prefix)-1]
@@ -233,7 +243,7 @@ func (p *Passphrase) unwrapKey(prefix []byte, src io.Reader, ad []byte) (dk [dat
 		return dk, false, fmt.Errorf("%w: %w", ErrAuth, err)
 	}
 	salt := b[kdfParamsSize : kdfParamsSize+kdfSaltSize]
-	kek, err := kp.derive(p.secret, salt)
+	kek, err := kp.derive(*p.m.secret, salt)
 	if err != nil {
 		return dk, false, ErrAuth
 	}

@@ -126,7 +126,15 @@ func setNonce(nonce *[chacha20poly1305.NonceSize]byte, counter uint64, last bool
 }
 
 // writer encrypts a stream; it implements io.WriteCloser.
-type writer struct {
+//
+// Like a Reader, it formats itself as a fixed string and keeps its state behind a pointer (see
+// readerState), so that printing it never shows buffered plaintext or the chunk key.
+type writer struct{ *writerState }
+
+// Format writes a fixed description for every verb.
+func (s *writer) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "secretbox stream writer") }
+
+type writerState struct {
 	dst     io.Writer
 	aead    cipher.AEAD
 	buf     []byte // plaintext of the current chunk, with room for the tag
@@ -149,7 +157,7 @@ func NewWriter(dst io.Writer, w Wrapper, ad []byte) (io.WriteCloser, error) {
 	if _, err := dst.Write(hdr); err != nil {
 		return nil, err
 	}
-	return &writer{dst: dst, aead: aead, buf: make([]byte, 0, encChunk)}, nil
+	return &writer{&writerState{dst: dst, aead: aead, buf: make([]byte, 0, encChunk)}}, nil
 }
 
 // Write encrypts p. Full chunks are written to dst as soon as more data follows them.
@@ -256,6 +264,14 @@ func (s *writer) Close() error {
 // must be prepared to undo it if a later Read fails. The zero Reader fails every Read; use
 // [NewReader].
 type Reader struct {
+	*readerState // nil for the zero Reader
+}
+
+// readerState is a Reader's state. [Reader.Format] covers a Reader printed directly or in an
+// exported field; in the unexported field of a caller's struct, fmt prints by reflection without
+// calling Format, and dereferences a pointer once for verbs such as %s. One pointer away, the
+// buffered plaintext and the chunk AEAD's key would be printed; two pointers away, only addresses.
+type readerState struct {
 	src      io.Reader
 	aead     cipher.AEAD
 	buf      []byte // one encrypted chunk plus one look-ahead byte
@@ -278,21 +294,28 @@ func NewReader(src io.Reader, w Wrapper, ad []byte) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{
+	return &Reader{&readerState{
 		src:   src,
 		aead:  chunkAEAD(&dk, prefix[5:5+streamSalt]),
 		buf:   make([]byte, encChunk+1),
 		stale: stale,
-	}, nil
+	}}, nil
 }
+
+// Format writes "secretbox.Reader" for every verb: printing a Reader never shows its buffered
+// plaintext or its key.
+func (r *Reader) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "secretbox.Reader") }
 
 // Stale reports that the header was wrapped under a keyring key other than the current primary,
 // so the stream should be rewrapped (see [Rewrap]). It is always false for passphrases.
-func (r *Reader) Stale() bool { return r.stale }
+func (r *Reader) Stale() bool { return r.readerState != nil && r.stale }
 
 // Read implements io.Reader. After the last chunk it returns io.EOF; any failure to
 // authenticate is [ErrAuth], and errors are sticky.
 func (r *Reader) Read(p []byte) (int, error) {
+	if r.readerState == nil {
+		return 0, errZeroReader
+	}
 	for len(r.pt) == 0 {
 		if r.err != nil {
 			return 0, r.err
@@ -309,6 +332,9 @@ func (r *Reader) Read(p []byte) (int, error) {
 // *bytes.Reader or *bytes.Buffer, chunks are also decrypted straight out of the source's memory.
 // It returns nil at the end of the stream.
 func (r *Reader) WriteTo(w io.Writer) (int64, error) {
+	if r.readerState == nil {
+		return 0, errZeroReader
+	}
 	var total int64
 	for {
 		if len(r.pt) > 0 {
@@ -436,9 +462,6 @@ var errZeroReader = errors.New("secretbox: Reader not made by NewReader")
 func (r *Reader) next() error {
 	if r.done {
 		return io.EOF
-	}
-	if r.aead == nil {
-		return errZeroReader
 	}
 	have := 0
 	if r.hasAhead {
