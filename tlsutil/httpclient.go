@@ -38,7 +38,7 @@ const (
 // left zero takes the default named after it, and the SSRF guard is on.
 type ClientOptions struct {
 	// TLS is the TLS configuration; nil means [ClientConfig] with zero options (system
-	// roots, TLS 1.2 or later).
+	// roots, TLS 1.2 or later). The client uses a copy: later changes do not affect it.
 	TLS *tls.Config
 	// Guard decides which addresses may be reached; nil means the zero [Guard] (public
 	// unicast addresses only). To reach internal services, list them in Guard.Allow.
@@ -91,6 +91,8 @@ func NewClient(o ClientOptions) (*http.Client, error) {
 			return nil, err
 		}
 		o.TLS = c
+	} else {
+		o.TLS = o.TLS.Clone() // http.Transport writes NextProtos into its TLSClientConfig
 	}
 	guard := o.Guard
 	if guard == nil {

@@ -4,10 +4,12 @@ package tlsutil_test
 // without the fix it names.
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -176,5 +178,34 @@ func TestGuardBroadAllowKeepsEmbeddedIPv4Blocked(t *testing.T) {
 		if err := g.Check(netip.MustParseAddr(tc.addr)); (err == nil) != tc.allowed {
 			t.Errorf("Guard{Allow: %s}.Check(%s) = %v, want allowed %v", tc.allow, tc.addr, err, tc.allowed)
 		}
+	}
+}
+
+// TestNewClientDoesNotMutateTLSConfig: http.Transport adds "h2" and "http/1.1" to the
+// NextProtos of its TLSClientConfig in place; a configuration the caller shares between
+// clients (or reads while requests run) must not change under it.
+func TestNewClientDoesNotMutateTLSConfig(t *testing.T) {
+	d := dev(t)
+	srv := httptest.NewUnstartedServer(okHandler())
+	srv.EnableHTTP2 = true
+	srv.TLS = tlsutil.ServerConfig(tlsutil.Intermediate)
+	srv.TLS.Certificates = []tls.Certificate{d.Server}
+	srv.StartTLS()
+	defer srv.Close()
+	cfg, err := tlsutil.ClientConfig(tlsutil.TLSClientOptions{RootCAs: d.Pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mustClient(t, tlsutil.ClientOptions{TLS: cfg, Guard: &tlsutil.Guard{Allow: loopbackOnly}})
+	resp, err := c.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.ProtoMajor != 2 {
+		t.Errorf("protocol %s, want HTTP/2", resp.Proto)
+	}
+	if len(cfg.NextProtos) != 0 {
+		t.Errorf("the caller's tls.Config NextProtos became %q", cfg.NextProtos)
 	}
 }
