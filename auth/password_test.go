@@ -377,3 +377,46 @@ func TestCancelledContext(t *testing.T) {
 		t.Errorf("Login(cancelled ctx) = %v, want context.Canceled", err)
 	}
 }
+
+func TestHashAlgorithmString(t *testing.T) {
+	for alg, want := range map[auth.HashAlgorithm]string{auth.Argon2id: "argon2id", auth.Bcrypt: "bcrypt", auth.Scrypt: "scrypt", auth.PBKDF2SHA256: "pbkdf2-sha256", 9: "HashAlgorithm(9)"} {
+		if got := alg.String(); got != want {
+			t.Errorf("HashAlgorithm(%d).String() = %q, want %q", int(alg), got, want)
+		}
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("entropy source down") }
+
+func TestRandFailureIsAnError(t *testing.T) {
+	if _, err := auth.NewHasher(auth.HasherConfig{Rand: failingReader{}}); err == nil {
+		t.Error("NewHasher with a failing Rand = nil error, want an error")
+	}
+}
+
+// TestNeedsRehashOnParameterChange checks each parameter that makes a stored hash stale.
+func TestNeedsRehashOnParameterChange(t *testing.T) {
+	ctx := context.Background()
+	for name, pair := range map[string][2]auth.HasherConfig{
+		"argon2 memory":  {{Argon2: auth.Argon2Params{Memory: 256, Time: 1, Threads: 1}}, {Argon2: auth.Argon2Params{Memory: 512, Time: 1, Threads: 1}}},
+		"argon2 time":    {{Argon2: auth.Argon2Params{Memory: 256, Time: 1, Threads: 1}}, {Argon2: auth.Argon2Params{Memory: 256, Time: 2, Threads: 1}}},
+		"argon2 threads": {{Argon2: auth.Argon2Params{Memory: 256, Time: 1, Threads: 1}}, {Argon2: auth.Argon2Params{Memory: 256, Time: 1, Threads: 2}}},
+		"bcrypt cost":    {{Algorithm: auth.Bcrypt, BcryptCost: 4}, {Algorithm: auth.Bcrypt, BcryptCost: 5}},
+		"scrypt N":       {{Algorithm: auth.Scrypt, Scrypt: auth.ScryptParams{LogN: 8}}, {Algorithm: auth.Scrypt, Scrypt: auth.ScryptParams{LogN: 9}}},
+		"pbkdf2 rounds":  {{Algorithm: auth.PBKDF2SHA256, PBKDF2Iterations: 1000}, {Algorithm: auth.PBKDF2SHA256, PBKDF2Iterations: 2000}},
+	} {
+		old, cur := newTestHasher(t, pair[0]), newTestHasher(t, pair[1])
+		enc, err := old.Hash(ctx, "rehash-me-please")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if old.NeedsRehash(enc) || !cur.NeedsRehash(enc) {
+			t.Errorf("%s: NeedsRehash = %v (same config), %v (new config); want false, true", name, old.NeedsRehash(enc), cur.NeedsRehash(enc))
+		}
+		if rehash, err := cur.Verify(ctx, "rehash-me-please", enc); err != nil || !rehash {
+			t.Errorf("%s: Verify = %v, %v; want true, nil", name, rehash, err)
+		}
+	}
+}
