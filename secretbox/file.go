@@ -65,10 +65,12 @@ func RewrapFile(name string, from, to Wrapper, ad []byte) error {
 // ReadKeyFile returns the content of the file name (at most 64 KiB), refusing with an error that
 // wraps [ErrInsecurePermissions] a file that is not a regular file or that its group or others
 // may read or write (mode & 0o077 != 0). Symbolic links are followed, and the permissions of the
-// file they lead to are checked. On Windows, where Unix modes are not meaningful, the mode check is
+// file they lead to are checked; a FIFO or device is refused without being read (and a FIFO
+// without blocking). The checks run on the opened file, so the file cannot be swapped between
+// the check and the read. On Windows, where Unix modes are not meaningful, the mode check is
 // skipped.
 func ReadKeyFile(name string) ([]byte, error) {
-	f, err := os.Open(name) // #nosec G304 -- the caller names its key file
+	f, err := os.OpenFile(name, os.O_RDONLY|keyFileFlags, 0) // #nosec G304 -- the caller names its key file
 	if err != nil {
 		return nil, err
 	}
