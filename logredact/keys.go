@@ -242,6 +242,7 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 	var ks int
 	quote := byte(0)
 	escaped := false
+	var letters uint32 // the letters of the key, gathered while finding it
 	if ke > last && (s[ke-1] == '"' || s[ke-1] == '\'') {
 		quote = s[ke-1]
 		ke--
@@ -252,6 +253,9 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 		ks = ke
 		for ks > last && ke-ks < 64 && s[ks-1] != quote && s[ks-1] != '\\' && s[ks-1] >= 0x20 {
 			ks--
+			if c := s[ks] | 0x20; c >= 'a' && c <= 'z' {
+				letters |= 1 << (c - 'a')
+			}
 		}
 		if ks == last || s[ks-1] != quote || escaped && (ks < 2 || s[ks-2] != '\\') {
 			return match{}, false, tailNone
@@ -260,12 +264,15 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 		ks = ke
 		for ks > last && ke-ks < 64 && class[s[ks-1]]&clKey != 0 {
 			ks--
+			if c := s[ks] | 0x20; c >= 'a' && c <= 'z' {
+				letters |= 1 << (c - 'a')
+			}
 		}
 		if ke-ks >= 64 {
 			return match{}, false, tailNone
 		}
 	}
-	if ke-ks < 2 {
+	if ke-ks < 2 || !maskMayMatch(letters, builtinMasks) && !maskMayMatch(letters, queryMasks) && !maskMayMatch(letters, r.keyMasks) {
 		return match{}, false, tailNone
 	}
 	bstart := ks
