@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 var (
@@ -60,6 +62,10 @@ type ClientOptions struct {
 	// MaxResponseBytes caps every response body; a longer body fails with
 	// [ErrResponseTooLarge].
 	MaxResponseBytes int64
+	// SensitiveHeaders names more request headers that carry credentials (such as
+	// X-Api-Key or X-Auth-Token); like Authorization, they are dropped whenever a redirect
+	// changes the origin. Names are case-insensitive.
+	SensitiveHeaders []string
 }
 
 // NewClient returns an http.Client that:
@@ -69,15 +75,24 @@ type ClientOptions struct {
 //   - verifies TLS with [ClientConfig] and bounds dial, handshake, response-header and
 //     overall time;
 //   - follows at most MaxRedirects redirects, never from https to http, and drops the
-//     Authorization, Proxy-Authorization and Cookie headers whenever a redirect changes the
-//     origin (scheme, host or port) of the original request;
+//     Authorization, Proxy-Authorization and Cookie headers, and those named in
+//     SensitiveHeaders, whenever a redirect leaves the origin (scheme, host and port) of
+//     the original request;
 //   - fails a response whose body exceeds MaxResponseBytes with [ErrResponseTooLarge], and
 //     one whose headers exceed 64 KiB.
 //
-// It returns an error for negative durations or size.
+// It returns an error for negative durations or size, and for an invalid header name in
+// SensitiveHeaders.
 func NewClient(o ClientOptions) (*http.Client, error) {
 	if o.Timeout < 0 || o.DialTimeout < 0 || o.TLSHandshakeTimeout < 0 || o.ResponseHeaderTimeout < 0 || o.MaxResponseBytes < 0 {
 		return nil, errors.New("tlsutil: negative ClientOptions value")
+	}
+	sensitive := []string{"Authorization", "Proxy-Authorization", "Cookie", "Cookie2"}
+	for _, h := range o.SensitiveHeaders {
+		if !httpguts.ValidHeaderFieldName(h) {
+			return nil, fmt.Errorf("tlsutil: invalid header name %q in ClientOptions.SensitiveHeaders", h)
+		}
+		sensitive = append(sensitive, http.CanonicalHeaderKey(h))
 	}
 	def := func(d, v time.Duration) time.Duration {
 		if d == 0 {
@@ -148,7 +163,7 @@ func NewClient(o ClientOptions) (*http.Client, error) {
 		Transport: &capTransport{rt: tr, max: o.MaxResponseBytes},
 		Timeout:   def(o.Timeout, DefaultClientTimeout),
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			return checkRedirect(req, via, maxRedirects)
+			return checkRedirect(req, via, maxRedirects, sensitive)
 		},
 	}, nil
 }
@@ -182,7 +197,7 @@ func canonicalAddr(u *url.URL) string {
 	return net.JoinHostPort(u.Hostname(), port)
 }
 
-func checkRedirect(req *http.Request, via []*http.Request, limit int) error {
+func checkRedirect(req *http.Request, via []*http.Request, limit int, sensitive []string) error {
 	if limit < 0 {
 		return http.ErrUseLastResponse
 	}
@@ -197,9 +212,9 @@ func checkRedirect(req *http.Request, via []*http.Request, limit int) error {
 		}
 	}
 	if origin(req.URL) != origin(via[0].URL) {
-		req.Header.Del("Authorization")
-		req.Header.Del("Proxy-Authorization")
-		req.Header.Del("Cookie")
+		for _, h := range sensitive {
+			req.Header.Del(h)
+		}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -207,5 +208,40 @@ func TestNewClientDoesNotMutateTLSConfig(t *testing.T) {
 	}
 	if len(cfg.NextProtos) != 0 {
 		t.Errorf("the caller's tls.Config NextProtos became %q", cfg.NextProtos)
+	}
+}
+
+// TestClientSensitiveHeaders: API keys in custom headers are credentials too; listed in
+// SensitiveHeaders they are dropped on a change of origin like Authorization, and kept on
+// same-origin redirects.
+func TestClientSensitiveHeaders(t *testing.T) {
+	echo := func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.Header.Get("X-Api-Key")+"|"+r.Header.Get("Authorization"))
+	}
+	other := newCountingServer(t, http.HandlerFunc(echo))
+	origin := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, other.URL+"/", http.StatusFound)
+		case "/here":
+			http.Redirect(w, r, "/echo", http.StatusFound)
+		default:
+			echo(w, r)
+		}
+	}))
+	creds := []string{"X-Api-Key", "k3y", "Authorization", "Bearer t0ken"}
+	plain := mustClient(t, tlsutil.ClientOptions{Guard: &tlsutil.Guard{Allow: loopbackOnly}})
+	if _, body, err := get(plain, origin.URL+"/away", creds...); err != nil || body != "k3y|" {
+		t.Fatalf("without SensitiveHeaders: %q %v, want the API key forwarded (Go's behaviour)", body, err)
+	}
+	c := mustClient(t, tlsutil.ClientOptions{Guard: &tlsutil.Guard{Allow: loopbackOnly}, SensitiveHeaders: []string{"x-api-key"}})
+	if _, body, err := get(c, origin.URL+"/away", creds...); err != nil || body != "|" {
+		t.Errorf("cross-origin redirect forwarded %q (%v), want neither the API key nor Authorization", body, err)
+	}
+	if _, body, err := get(c, origin.URL+"/here", creds...); err != nil || body != "k3y|Bearer t0ken" {
+		t.Errorf("same-origin redirect = %q (%v), want both kept", body, err)
+	}
+	if _, err := tlsutil.NewClient(tlsutil.ClientOptions{SensitiveHeaders: []string{"X-Bad Name"}}); err == nil {
+		t.Error("NewClient accepted an invalid header name in SensitiveHeaders")
 	}
 }
