@@ -20,17 +20,25 @@ func TestLimitStoreConformance(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		cfg  func(t *testing.T) redisstore.Config
+		auto bool
 	}{
 		{"PlainKeys", func(t *testing.T) redisstore.Config {
 			return redisstore.Config{Prefix: testPrefix(t), Timeout: testTimeout}
-		}},
+		}, false},
 		{"KeySecret", func(t *testing.T) redisstore.Config {
 			return redisstore.Config{Prefix: testPrefix(t), KeySecret: secret(t), Timeout: testTimeout}
-		}},
+		}, false},
+		{"AutoPipeline", func(t *testing.T) redisstore.Config {
+			return redisstore.Config{Prefix: testPrefix(t), Timeout: testTimeout}
+		}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ratelimittest.TestStore(t, func(t *testing.T) ratelimit.Store {
-				s, err := redisstore.NewLimitStore(newClient(t, url), tc.cfg(t))
+				var client redis.UniversalClient = newClient(t, url)
+				if tc.auto {
+					client = autoPipeline(t, client)
+				}
+				s, err := redisstore.NewLimitStore(client, tc.cfg(t))
 				if err != nil {
 					t.Fatalf("NewLimitStore: %v", err)
 				}

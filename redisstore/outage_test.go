@@ -17,12 +17,31 @@ import (
 // ratelimit.ErrStore and redisstore.ErrUnavailable; once Redis is back on the same address,
 // decisions resume with the same store and client.
 func TestOutage(t *testing.T) {
-	for _, failOpen := range []bool{false, true} {
+	for _, tc := range []struct {
+		failOpen, auto bool
+	}{{false, false}, {true, false}, {false, true}} {
+		failOpen := tc.failOpen
 		name := map[bool]string{false: "FailClosed", true: "FailOpen"}[failOpen]
+		if tc.auto {
+			name += "/AutoPipeline"
+		}
 		t.Run(name, func(t *testing.T) {
 			srv := startServer(t) // this test kills its own server, never the shared one
 			const timeout = 500 * time.Millisecond
-			client := newClient(t, srv.URL())
+			var client redis.UniversalClient = newClient(t, srv.URL())
+			if tc.auto {
+				// The automatic pipeliner sends batches with the client's own socket
+				// timeouts, not the callers' contexts: bound those by the store's timeout.
+				opt, err := redis.ParseURL(srv.URL())
+				if err != nil {
+					t.Fatal(err)
+				}
+				opt.ContextTimeoutEnabled = true
+				opt.ReadTimeout, opt.WriteTimeout = timeout, timeout
+				c := redis.NewClient(opt)
+				t.Cleanup(func() { _ = c.Close() })
+				client = autoPipeline(t, c)
+			}
 			store, err := redisstore.NewLimitStore(client, redisstore.Config{Timeout: timeout})
 			if err != nil {
 				t.Fatal(err)

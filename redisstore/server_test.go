@@ -308,3 +308,14 @@ func (s *server) signal(t testing.TB, sig syscall.Signal) {
 // testTimeout is the store timeout of tests that do not test the timeout: generous, because
 // the race detector on a loaded machine can stretch a round trip well past the default.
 const testTimeout = 10 * time.Second
+
+// autoPipeline returns go-redis's automatic pipeliner over c, closed at the end of the test.
+func autoPipeline(t testing.TB, c redis.UniversalClient) *redis.AutoPipeliner {
+	t.Helper()
+	ap, err := c.AutoPipeline()
+	if err != nil {
+		t.Fatalf("AutoPipeline: %v", err)
+	}
+	t.Cleanup(func() { _ = ap.Close() })
+	return ap
+}
