@@ -1,6 +1,7 @@
 package tlsutil
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -53,8 +54,9 @@ type ReloadOptions struct {
 // keep the size and fall within the file system's timestamp granularity (which a stat of
 // size, modification time and inode would miss). Each poll reads the two or three small
 // files, bounded at 1 MiB each. A new pair is validated (it parses, the key matches, the leaf
-// is within its validity period) before it replaces the old one; when it is bad, the old pair
-// keeps serving. The chain is not verified against any root: the certificate file is trusted
+// is within its validity period, every certificate of the chain parses and no PEM block is
+// cut off, as in a file caught half written) before it replaces the old one; when it is bad,
+// the old pair keeps serving. The chain is not verified against any root: the certificate file is trusted
 // to hold the chain your clients need.
 //
 // All methods are safe for concurrent use; handshakes never wait on a reload.
@@ -159,6 +161,9 @@ func (r *Reloader) read() ([][]byte, [sha256.Size]byte, error) {
 
 // install validates the contents of the files and swaps them in; r.mu is held.
 func (r *Reloader) install(contents [][]byte) error {
+	if err := checkChain(r.certFile, contents[0]); err != nil {
+		return err
+	}
 	cert, err := tls.X509KeyPair(contents[0], contents[1])
 	if err != nil {
 		return fmt.Errorf("%w: %s and %s: %w", ErrInvalidCertificate, r.certFile, r.keyFile, err)
@@ -203,6 +208,33 @@ func readBounded(name string) ([]byte, error) {
 	return b, nil
 }
 
+// errTruncatedPEM reports a PEM file whose last block does not decode: a file caught while
+// it is being written, or corrupt. pem.Decode alone would silently stop before it.
+func errTruncatedPEM(name string, rest []byte) error {
+	if bytes.Contains(rest, []byte("-----BEGIN")) {
+		return fmt.Errorf("%w: %s ends with a truncated or malformed PEM block", ErrInvalidCertificate, name)
+	}
+	return nil
+}
+
+// checkChain checks that every CERTIFICATE block of a certificate file parses (tls.X509KeyPair
+// parses only the leaf, and would serve a corrupt intermediate) and that no block is cut off.
+func checkChain(name string, b []byte) error {
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			return errTruncatedPEM(name, b)
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrInvalidCertificate, name, err)
+		}
+	}
+}
+
 func parsePool(name string, b []byte) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()
 	n := 0
@@ -210,6 +242,9 @@ func parsePool(name string, b []byte) (*x509.CertPool, error) {
 		var block *pem.Block
 		block, b = pem.Decode(b)
 		if block == nil {
+			if err := errTruncatedPEM(name, b); err != nil {
+				return nil, err
+			}
 			break
 		}
 		if block.Type != "CERTIFICATE" {

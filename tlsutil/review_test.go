@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -244,4 +245,66 @@ func TestClientSensitiveHeaders(t *testing.T) {
 	if _, err := tlsutil.NewClient(tlsutil.ClientOptions{SensitiveHeaders: []string{"X-Bad Name"}}); err == nil {
 		t.Error("NewClient accepted an invalid header name in SensitiveHeaders")
 	}
+}
+
+// TestReloadRejectsTruncatedPEM: a poll (or a SIGHUP Reload) that catches a certificate chain
+// or CA bundle half written must not install what pem.Decode happened to read so far: a leaf
+// without its intermediate, or a pool missing the CAs after the cut. The old files keep
+// serving, and the complete files are installed once written.
+func TestReloadRejectsTruncatedPEM(t *testing.T) {
+	d := dev(t)
+	_, leafPEM, keyPEM := pairPEM(t, d)
+	chain := append(append([]byte{}, leafPEM...), pemCA(d)...)
+	otherCA, err := tlsutil.NewDev()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := append(append([]byte{}, pemCA(d)...), pemCA(otherCA)...)
+	p := newPairFiles(t, chain, keyPEM)
+	caFile := filepath.Join(t.TempDir(), "clients.pem")
+	writeFile(t, caFile, bundle)
+	r, err := tlsutil.NewReloader(p.cert, p.key, tlsutil.ReloadOptions{ClientCAFile: caFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if n := len(r.Certificate().Certificate); n != 2 {
+		t.Fatalf("initial chain has %d certificates, want 2", n)
+	}
+	for _, tc := range []struct {
+		name       string
+		file       string
+		whole, cut []byte
+	}{
+		{"chain cut in the intermediate", p.cert, chain, chain[:len(leafPEM)+len(pemCA(d))/2]},
+		{"chain with a corrupt intermediate", p.cert, chain, append(append([]byte{}, leafPEM...),
+			pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("not DER")})...)},
+		{"CA bundle cut in the second CA", caFile, bundle, bundle[:len(pemCA(d))+len(pemCA(otherCA))/2]},
+	} {
+		writeFile(t, tc.file, tc.cut)
+		if err := r.Reload(); !errors.Is(err, tlsutil.ErrInvalidCertificate) {
+			t.Errorf("%s: Reload() = %v, want ErrInvalidCertificate", tc.name, err)
+		}
+		if changed, err := r.ReloadIfChanged(); changed || err != nil {
+			t.Errorf("%s: ReloadIfChanged() right after = %v, %v; want no new attempt", tc.name, changed, err)
+		}
+		if n := len(r.Certificate().Certificate); n != 2 {
+			t.Errorf("%s: the chain in service has %d certificates, want the old 2", tc.name, n)
+		}
+		if r.ClientCAs() == nil || !r.ClientCAs().Equal(poolOf(d, otherCA)) {
+			t.Errorf("%s: the client CA pool in service changed", tc.name)
+		}
+		writeFile(t, tc.file, tc.whole)
+		if changed, err := r.ReloadIfChanged(); !changed || err != nil {
+			t.Errorf("%s: ReloadIfChanged() once complete = %v, %v; want true, nil", tc.name, changed, err)
+		}
+	}
+}
+
+func poolOf(ds ...*tlsutil.Dev) *x509.CertPool {
+	p := x509.NewCertPool()
+	for _, d := range ds {
+		p.AddCert(d.CA)
+	}
+	return p
 }
