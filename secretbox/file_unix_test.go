@@ -35,6 +35,6 @@ func TestReadKeyFileFIFO(t *testing.T) {
 		if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil { // release it
 			_ = w.Close()
 		}
-		<-done
+		t.Logf("after release: %v", <-done)
 	}
 }

@@ -294,7 +294,7 @@ func TestSecretsRedactedInsideCallerStructs(t *testing.T) {
 	c := config{key: *k, fernet: *fk, pass: *secretbox.NewPassphrase([]byte(pass)),
 		ring: *mustKeyring(t, k), f: *secretbox.NewFernet(fk)}
 	renderings := func(secret []byte) []string {
-		s := fmt.Sprint(secret)
+		s := fmt.Sprintf("%d", secret)
 		return []string{
 			s[1:min(len(s)-1, 40)], // decimal bytes, as fmt prints a []byte or [N]byte field
 			hex.EncodeToString(secret)[:16],
