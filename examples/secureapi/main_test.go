@@ -662,3 +662,28 @@ func TestAdminPasswordPolicy(t *testing.T) {
 		t.Error("serve with a weak admin password = nil error")
 	}
 }
+
+// TestTrustedProxy checks that X-Forwarded-For is believed only from -trusted-proxy networks:
+// behind a trusted proxy each client has its own quota; otherwise the header is ignored and
+// the quota is the connection's.
+func TestTrustedProxy(t *testing.T) {
+	for _, trusted := range []bool{true, false} {
+		t.Run(fmt.Sprintf("trusted=%v", trusted), func(t *testing.T) {
+			args := []string{"-rate", "1"}
+			if trusted {
+				args = append(args, "-trusted-proxy", "127.0.0.0/8, ::1/128")
+			}
+			s := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": newPassword(t)}, nil, nil, args...)
+			xff := "X-Forwarded-For"
+			want(t, "client A", s.do("GET", "/api/profile", "", xff, "203.0.113.9"), http.StatusUnauthorized, "")
+			want(t, "client A again", s.do("GET", "/api/profile", "", xff, "203.0.113.9"), http.StatusTooManyRequests, "")
+			// A spoofed left-most entry does not help client A either way.
+			want(t, "client A spoofing", s.do("GET", "/api/profile", "", xff, "198.51.100.1, 203.0.113.9"), http.StatusTooManyRequests, "")
+			wantB := http.StatusTooManyRequests
+			if trusted {
+				wantB = http.StatusUnauthorized
+			}
+			want(t, "client B", s.do("GET", "/api/profile", "", xff, "192.0.2.77"), wantB, "")
+		})
+	}
+}

@@ -70,11 +70,11 @@ type item struct {
 
 // state is what the file holds, as JSON inside the encrypted stream.
 type state struct {
-	Users       map[string]*user     `json:"users"` // by userKey
-	Items       []item               `json:"items"`
-	NextID      uint64               `json:"next_id"`
-	Generations map[string]uint64    `json:"generations"` // auth revocation generations, by subject
-	Revoked     map[string]time.Time `json:"revoked"`     // denylisted token IDs and their expiry
+	Users       map[string]*user           `json:"users"` // by userKey
+	Items       []item                     `json:"items"`
+	NextID      uint64                     `json:"next_id"`
+	Generations map[string]uint64          `json:"generations"` // auth revocation generations, by subject
+	Revoked     map[auth.TokenID]time.Time `json:"revoked"`     // denylisted token IDs and their expiry
 }
 
 // store is the encrypted, crash-safe store. It is also the auth.RevocationStore of the
@@ -104,7 +104,7 @@ func openStore(dir string, ring *secretbox.Keyring, now func() time.Time) (*stor
 	}
 	s := &store{dir: dir, ring: ring, now: now, st: state{
 		Users: map[string]*user{}, NextID: 1,
-		Generations: map[string]uint64{}, Revoked: map[string]time.Time{},
+		Generations: map[string]uint64{}, Revoked: map[auth.TokenID]time.Time{},
 	}}
 	// A crash during a write can leave the temporary file of secretbox.EncryptFile behind; it
 	// was never renamed into place, so it holds nothing that was acknowledged.
@@ -140,7 +140,7 @@ func openStore(dir string, ring *secretbox.Keyring, now func() time.Time) (*stor
 		s.st.Generations = map[string]uint64{}
 	}
 	if s.st.Revoked == nil {
-		s.st.Revoked = map[string]time.Time{}
+		s.st.Revoked = map[auth.TokenID]time.Time{}
 	}
 	if r.Stale() {
 		s.mu.Lock()
@@ -308,9 +308,9 @@ func (s *store) Revoke(ctx context.Context, id auth.TokenID, expiry time.Time) e
 	if !expiry.After(now) {
 		return nil
 	}
-	k := id.String()
+	k := id
 	return s.update(func(st *state) (func(), error) {
-		dropped := map[string]time.Time{}
+		dropped := map[auth.TokenID]time.Time{}
 		for id, exp := range st.Revoked {
 			if !exp.After(now) {
 				dropped[id] = exp
@@ -344,9 +344,8 @@ func (s *store) Lookup(ctx context.Context, subject string, id auth.TokenID) (ui
 	if err := ctx.Err(); err != nil {
 		return 0, false, err
 	}
-	k := id.String()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	exp, revoked := s.st.Revoked[k]
+	exp, revoked := s.st.Revoked[id]
 	return s.st.Generations[subject], revoked && exp.After(s.now()), nil
 }
