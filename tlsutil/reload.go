@@ -193,6 +193,13 @@ func (r *Reloader) install(contents [][]byte) error {
 }
 
 func readBounded(name string) ([]byte, error) {
+	// Only regular files (symlinks to them included): opening a FIFO blocks until a writer
+	// comes, and a pipe or device cannot be read again on the next poll.
+	if fi, err := os.Stat(name); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidCertificate, err)
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is not a regular file (%s)", ErrInvalidCertificate, name, fi.Mode().Type())
+	}
 	f, err := os.Open(name) // #nosec G304 -- the operator-configured certificate path
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidCertificate, err)

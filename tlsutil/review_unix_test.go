@@ -1,0 +1,41 @@
+//go:build unix
+
+package tlsutil_test
+
+import (
+	"errors"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rampart-go/rampart/tlsutil"
+)
+
+// TestReloadRefusesNonRegularFiles: opening a FIFO (or a /dev/fd pipe from process
+// substitution) for reading blocks until a writer appears, and a pipe cannot be read twice;
+// a Reloader pointed at one hung in NewReloader, or later in Run while holding its lock.
+func TestReloadRefusesNonRegularFiles(t *testing.T) {
+	_, certPEM, keyPEM := pairPEM(t, dev(t))
+	p := newPairFiles(t, certPEM, keyPEM)
+	fifo := filepath.Join(t.TempDir(), "cert.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := tlsutil.NewReloader(fifo, p.key, tlsutil.ReloadOptions{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, tlsutil.ErrInvalidCertificate) {
+			t.Errorf("NewReloader(fifo) = %v, want ErrInvalidCertificate", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("NewReloader(fifo) blocked") // the goroutine stays blocked in open; the test binary exits
+	}
+	if _, err := tlsutil.NewReloader(p.cert, "/dev/null", tlsutil.ReloadOptions{}); !errors.Is(err, tlsutil.ErrInvalidCertificate) {
+		t.Errorf("NewReloader(key /dev/null) = %v, want ErrInvalidCertificate", err)
+	}
+}
