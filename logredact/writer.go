@@ -11,8 +11,8 @@ import (
 // third-party code you cannot give a slog handler.
 //
 // Writer buffers the current line until its '\n' arrives, so a secret split across two Write calls
-// is still found; each complete line is redacted and written with one Write call to the underlying
-// writer. A PEM private-key block is suppressed from its BEGIN line to its END line, however many
+// is still found; the complete lines of each Write are redacted and passed on in one Write call to
+// the underlying writer. A PEM private-key block is suppressed from its BEGIN line to its END line, however many
 // lines and writes it spans.
 //
 // # Long lines
