@@ -45,7 +45,10 @@
 // generate a key, make it the primary (first) and keep the old keys; [Keyring.Open] and
 // [Reader.Stale] report values and streams made under an older key, which can be re-sealed or
 // rewrapped ([Rewrap], [RewrapFile]) in the background. Drop an old key only once nothing
-// needs it. Keys redact themselves in fmt, slog and JSON output; only [Key.Encode] reveals them.
+// needs it. Keys redact themselves in fmt, slog and JSON output, also inside a caller's struct
+// (their bytes sit behind pointers that fmt prints as addresses); only [Key.Encode] reveals
+// them. Reflection-based dumpers that follow pointers (such as go-spew) can still reach them,
+// and Go cannot reliably wipe secrets from memory.
 // [ReadKeyFile] refuses key files that others can read.
 //
 // # Passphrases
@@ -56,7 +59,9 @@
 // authenticated, and checked against hard caps (256 MiB, 10 passes, 16 threads; lowered with
 // [Passphrase.MaxMemory]) before anything is derived or allocated, so a hostile file cannot make
 // the reader allocate gigabytes or spin for minutes. Changing the passphrase rewrites only the
-// header ([Rewrap]).
+// header ([Rewrap]). Rewrapping keeps the stream's data key, so it does not protect a file from
+// whoever already had the old passphrase and a copy of the old file; after a compromise,
+// re-encrypt instead.
 //
 // # Streams and files
 //
@@ -92,7 +97,7 @@
 //
 // [Keyring.Seal] takes up to 1 GiB of plaintext and associated data (use a stream beyond a few
 // megabytes: Seal holds everything in memory). A stream may hold up to 2^64-1 chunks. Key files
-// are at most 64 KiB. Each decoder reads and allocates at most its documented fixed sizes: a
+// are at most 64 KiB. Fernet tokens are at most 2 GiB (math.MaxInt32 bytes). Each decoder reads and allocates at most its documented fixed sizes: a
 // sealed message or Fernet token allocates its own length, a stream reader one 64 KiB chunk.
 //
 // # Concurrency

@@ -115,7 +115,8 @@ type Fernet struct {
 	Skew time.Duration
 	// Now returns the current time; nil means [time.Now].
 	Now func() time.Time
-	// Rand supplies IVs; nil means [crypto/rand.Reader].
+	// Rand supplies IVs; nil means [crypto/rand.Reader]. Set it only in tests: predictable IVs
+	// weaken AES-CBC.
 	Rand io.Reader
 
 	// keys are pointers so that fmt, printing a caller's struct that holds a Fernet by value,

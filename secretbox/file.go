@@ -20,6 +20,9 @@ const maxKeyFile = 64 << 10
 // same directory (created exclusively, never through a symlink), syncs it, renames it over name
 // and syncs the directory, so that name always holds either its old content or the complete new
 // one. A crash can leave a temporary file named ".<name>.tmp-*" behind; it is never read.
+// If name is a symbolic link, the link itself is replaced by the new file and the file it
+// pointed to is left untouched; if name is a directory, EncryptFile fails and changes nothing.
+// The new file has mode 0600 whatever the mode of the file it replaces.
 func EncryptFile(name string, src io.Reader, w Wrapper, ad []byte) error {
 	return writeAtomic(name, func(f io.Writer) error {
 		sw, err := NewWriter(f, w, ad)
@@ -53,6 +56,7 @@ func DecryptFile(name string, dst io.Writer, w Wrapper, ad []byte) error {
 
 // RewrapFile replaces the header of the stream file name by one wrapping the same data key with
 // to instead of from (see [Rewrap]), crash-safely, without decrypting or re-encrypting the body.
+// The data key does not change: see [Rewrap] for what that means after a key compromise.
 func RewrapFile(name string, from, to Wrapper, ad []byte) error {
 	f, err := os.Open(name) // #nosec G304 -- the caller names the file to rewrap
 	if err != nil {

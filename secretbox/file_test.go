@@ -281,3 +281,29 @@ func TestEncryptFileSurvivesSIGKILL(t *testing.T) {
 		t.Errorf("mode after the kills = %v, %v; want 0600", fi.Mode(), err)
 	}
 }
+
+// TestEncryptFileTargets backs the documented behaviour at unusual targets: a directory is
+// refused with nothing changed and no temporary file left behind.
+func TestEncryptFileTargets(t *testing.T) {
+	dir := t.TempDir()
+	kr := mustKeyring(t, mustKey(t))
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sub, "inside"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := secretbox.EncryptFile(sub, bytes.NewReader([]byte("data")), kr, nil); err == nil {
+		t.Error("EncryptFile over a directory succeeded")
+	}
+	if fi, err := os.Stat(sub); err != nil || !fi.IsDir() {
+		t.Errorf("the directory was replaced: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("directory holds %d entries after a refused write, want 1 (no temporary left)", len(entries))
+	}
+	if err := secretbox.EncryptFile(filepath.Join(dir, "missing", "f"), bytes.NewReader(nil), kr, nil); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("EncryptFile in a missing directory = %v, want ErrNotExist", err)
+	}
+}

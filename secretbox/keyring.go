@@ -29,7 +29,9 @@ var errNoKeys = errors.New("secretbox: Keyring has no keys; use NewKeyring")
 // use. A Keyring is also a [Wrapper] for streams and files. The zero Keyring (and a nil
 // *Keyring) holds no keys: it fails every Seal and Open.
 type Keyring struct {
-	// Rand supplies nonces and stream data keys; nil means [crypto/rand.Reader].
+	// Rand supplies nonces and stream data keys; nil means [crypto/rand.Reader]. Set it only
+	// in tests: a source that repeats itself repeats nonces, which breaks both confidentiality
+	// and authenticity.
 	Rand io.Reader
 
 	primary *Key

@@ -60,7 +60,8 @@ type Passphrase struct {
 	// ask for at most 10 passes and 16 threads, scrypt headers for r <= 32 and p <= 4. A header
 	// above a cap fails with [ErrAuth] and [ErrKDFLimit] before any work is done.
 	MaxMemory uint32
-	// Rand supplies data keys, salts and nonces; nil means [crypto/rand.Reader].
+	// Rand supplies data keys, salts and nonces; nil means [crypto/rand.Reader]. Set it only in
+	// tests: a predictable source makes the data keys predictable.
 	Rand io.Reader
 
 	m *passphraseMaterial // nil for the zero Passphrase

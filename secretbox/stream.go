@@ -503,6 +503,11 @@ func (r *Reader) next() error {
 // copied unchanged (not decrypted, not re-encrypted). Use it to move a file to a new keyring
 // primary (from and to the same [*Keyring]) or to change a passphrase. A header that from cannot
 // authenticate fails with [ErrAuth]; the body is not authenticated here.
+//
+// The data key itself does not change. Rewrapping therefore stops the old key or passphrase
+// from opening the new header, but anyone who holds the old key or passphrase and a copy of
+// the old header (a backup, an earlier version of the file) can still decrypt the body. After
+// a compromise, re-encrypt: decrypt with [NewReader] and encrypt again with [NewWriter].
 func Rewrap(dst io.Writer, src io.Reader, from, to Wrapper, ad []byte) error {
 	if to == nil {
 		return errors.New("secretbox: nil Wrapper")

@@ -406,3 +406,22 @@ func TestStreamCopyPaths(t *testing.T) {
 		t.Errorf("io.Copy from a failing source = %v", err)
 	}
 }
+
+// TestRewrapKeepsDataKey backs the documented limit of Rewrap: the data key does not change, so
+// the old header (kept in a backup, say) still opens the rewrapped body with the old passphrase.
+func TestRewrapKeepsDataKey(t *testing.T) {
+	old, cur := fastPassphrase("old", false), fastPassphrase("new", false)
+	pt := pattern(chunk + 10)
+	ct := encryptStream(t, old, pt, nil)
+	var rewrapped bytes.Buffer
+	if err := secretbox.Rewrap(&rewrapped, bytes.NewReader(ct), old, cur, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decryptStream(old, rewrapped.Bytes(), nil); !errors.Is(err, secretbox.ErrAuth) {
+		t.Errorf("old passphrase on the new header = %v, want ErrAuth", err)
+	}
+	spliced := append(bytes.Clone(ct[:passphraseHeader]), rewrapped.Bytes()[passphraseHeader:]...)
+	if got, err := decryptStream(old, spliced, nil); err != nil || !bytes.Equal(got, pt) {
+		t.Errorf("old header + rewrapped body = %v; the data key was expected to be unchanged", err)
+	}
+}
