@@ -10,7 +10,8 @@ import (
 )
 
 // WeakSetting is a GODEBUG setting, in effect for the running program, that weakens TLS,
-// certificate verification or HTTP parsing.
+// certificate verification, or the parsing limits and escaping of net/http, net/url,
+// mime/multipart and html/template.
 type WeakSetting struct {
 	Name   string // the setting, such as "tlsrsakex"
 	Value  string // its effective value, such as "1"
@@ -53,8 +54,22 @@ var weakRules = []weakRule{
 	{"x509negativeserial", equals("1"), "certificates with negative serial numbers are parsed"},
 	{"rsa1024min", equals("0"), "RSA keys shorter than 1024 bits are accepted"},
 	{"httplaxcontentlength", equals("1"), "net/http accepts invalid empty Content-Length headers (request smuggling risk)"},
-	{"httpcookiemaxnum", equals("0"), "net/http parses an unlimited number of cookies per request (denial of service)"},
-	{"urlmaxqueryparams", equals("0"), "net/url parses an unlimited number of query parameters (denial of service)"},
+	{"httpcookiemaxnum", raisesLimit(3000, true), "net/http parses more than 3000 cookies per request, or any number (denial of service)"},
+	{"urlmaxqueryparams", raisesLimit(10000, true), "net/url parses more than 10000 query parameters, or any number (denial of service)"},
+	{"multipartmaxparts", raisesLimit(1000, false), "mime/multipart forms may have more than 1000 parts (denial of service)"},
+	{"multipartmaxheaders", raisesLimit(10000, false), "mime/multipart parts may have more than 10000 headers in total (denial of service)"},
+	{"urlstrictcolons", equals("0"), "net/url accepts http and https URLs with colons in the host, which other parsers read differently (SSRF, filter bypass)"},
+	{"htmlmetacontenturlescape", equals("0"), "html/template stops filtering URLs in <meta content> attributes (javascript: redirects, XSS)"},
+}
+
+// raisesLimit reports values of a numeric limit that are weaker than its default: larger
+// ones and, when zeroUnlimited, 0. As in the standard library, a value that does not parse
+// leaves the default in force.
+func raisesLimit(def int, zeroUnlimited bool) func(string) bool {
+	return func(v string) bool {
+		n, err := strconv.Atoi(v)
+		return err == nil && (n > def || zeroUnlimited && n == 0)
+	}
 }
 
 // CheckGODEBUG reports the GODEBUG settings of the running program that weaken security: the

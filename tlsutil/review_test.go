@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -307,4 +308,30 @@ func poolOf(ds ...*tlsutil.Dev) *x509.CertPool {
 		p.AddCert(d.CA)
 	}
 	return p
+}
+
+// TestCheckGODEBUGRaisedLimits: raising a parsing limit above its default weakens it as much
+// as removing it (httpcookiemaxnum=1000000 was not reported, only =0), and the Go 1.26
+// urlstrictcolons=0 and the html/template meta-URL filter switch were missing.
+func TestCheckGODEBUGRaisedLimits(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want []string
+	}{
+		{"httpcookiemaxnum=1000000", []string{"httpcookiemaxnum=1000000@GODEBUG"}},
+		{"httpcookiemaxnum=100", nil},  // stricter than the default 3000
+		{"httpcookiemaxnum=lots", nil}, // ignored by net/http
+		{"urlmaxqueryparams=20000", []string{"urlmaxqueryparams=20000@GODEBUG"}},
+		{"urlmaxqueryparams=0", []string{"urlmaxqueryparams=0@GODEBUG"}},
+		{"urlmaxqueryparams=10000", nil},
+		{"multipartmaxparts=5000,multipartmaxheaders=100000", []string{"multipartmaxheaders=100000@GODEBUG", "multipartmaxparts=5000@GODEBUG"}},
+		{"multipartmaxparts=0,multipartmaxheaders=500", nil}, // 0 parts is stricter, not unlimited
+		{"urlstrictcolons=0", []string{"urlstrictcolons=0@GODEBUG"}},
+		{"urlstrictcolons=1", nil},
+		{"htmlmetacontenturlescape=0", []string{"htmlmetacontenturlescape=0@GODEBUG"}},
+	} {
+		if got := names(tlsutil.CheckGODEBUGValues("", tc.env)); !slices.Equal(got, tc.want) {
+			t.Errorf("CheckGODEBUGValues(%q) = %v, want %v", tc.env, got, tc.want)
+		}
+	}
 }
