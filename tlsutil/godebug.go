@@ -36,7 +36,9 @@ func equals(want string) func(string) bool { return func(v string) bool { return
 // weakRules lists the settings known to Go 1.25 and 1.26 (plus x509sha1, removed in Go 1.24)
 // whose non-default values weaken security. tlssecpmlkem=0 is deliberately absent: it is the
 // default of every module declaring go 1.25 or older and only removes the NIST-curve hybrids,
-// leaving X25519MLKEM768 (which tlsmlkem=0 would remove, and is reported). Sources: https://go.dev/doc/godebug and the
+// leaving X25519MLKEM768 (which tlsmlkem=0 would remove, and is reported). urlstrictcolons=0
+// is absent for the same reason: every module declaring go 1.25 or older runs with it, and it
+// only keeps net/url's pre-1.26 leniency for extra colons in http and https hosts. Sources: https://go.dev/doc/godebug and the
 // crypto/tls, crypto/x509, crypto/rsa and net/http sources of Go 1.26.
 var weakRules = []weakRule{
 	{"tls10server", equals("1"), "servers whose tls.Config leaves MinVersion unset accept TLS 1.0 and 1.1"},
@@ -58,7 +60,6 @@ var weakRules = []weakRule{
 	{"urlmaxqueryparams", raisesLimit(10000, true), "net/url parses more than 10000 query parameters, or any number (denial of service)"},
 	{"multipartmaxparts", raisesLimit(1000, false), "mime/multipart forms may have more than 1000 parts (denial of service)"},
 	{"multipartmaxheaders", raisesLimit(10000, false), "mime/multipart parts may have more than 10000 headers in total (denial of service)"},
-	{"urlstrictcolons", equals("0"), "net/url accepts http and https URLs with colons in the host, which other parsers read differently (SSRF, filter bypass)"},
 	{"htmlmetacontenturlescape", equals("0"), "html/template stops filtering URLs in <meta content> attributes (javascript: redirects, XSS)"},
 }
 
