@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,7 +29,8 @@ const (
 type Config struct {
 	// Prefix starts every Redis key the store writes, so that several applications (or a
 	// staging and a production deployment) can share one Redis. Empty means [DefaultPrefix].
-	// Every instance that must share limits or revocations must use the same prefix.
+	// Every instance that must share limits or revocations must use the same prefix. It must
+	// not contain '{' or '}', which Redis Cluster reads as a hash tag.
 	Prefix string
 
 	// Timeout bounds each call, that is each round trip to Redis, on top of the caller's
@@ -67,6 +69,9 @@ func (c Config) settings(client redis.UniversalClient) (settings, error) {
 	s := settings{prefix: c.Prefix, timeout: c.Timeout}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
+	}
+	if strings.ContainsAny(s.prefix, "{}") {
+		return settings{}, fmt.Errorf("redisstore: Prefix %q contains a brace, which would change the keys' hash tag", c.Prefix)
 	}
 	if s.timeout < 0 {
 		return settings{}, fmt.Errorf("redisstore: negative Timeout %v", c.Timeout)

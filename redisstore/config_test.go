@@ -1,0 +1,118 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rampart-go/rampart/ratelimit"
+	"github.com/rampart-go/rampart/redisstore"
+)
+
+func TestNewErrors(t *testing.T) {
+	good := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = good.Close() })
+	noCtx := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	t.Cleanup(func() { _ = noCtx.Close() })
+	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
+	t.Cleanup(func() { _ = cluster.Close() })
+	tests := []struct {
+		name    string
+		client  redis.UniversalClient
+		cfg     redisstore.Config
+		wantErr bool
+		is      error
+	}{
+		{"zero config", good, redisstore.Config{}, false, nil},
+		{"all set", good, redisstore.Config{Prefix: "app:", Timeout: time.Second, KeySecret: make([]byte, 32)}, false, nil},
+		{"nil client", nil, redisstore.Config{}, true, nil},
+		{"no ContextTimeoutEnabled", noCtx, redisstore.Config{}, true, redisstore.ErrContextTimeout},
+		{"cluster without ContextTimeoutEnabled", cluster, redisstore.Config{}, true, redisstore.ErrContextTimeout},
+		{"negative timeout", good, redisstore.Config{Timeout: -time.Second}, true, nil},
+		{"short secret", good, redisstore.Config{KeySecret: make([]byte, 31)}, true, nil},
+		{"empty secret", good, redisstore.Config{KeySecret: []byte{}}, true, nil},
+		{"brace in prefix", good, redisstore.Config{Prefix: "app{1}:"}, true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err1 := redisstore.NewLimitStore(tt.client, tt.cfg)
+			_, err2 := redisstore.NewRevocationStore(tt.client, tt.cfg)
+			for _, err := range []error{err1, err2} {
+				if (err != nil) != tt.wantErr {
+					t.Fatalf("New(%s) error = %v, want error %v", tt.name, err, tt.wantErr)
+				}
+				if tt.is != nil && !errors.Is(err, tt.is) {
+					t.Fatalf("New(%s) error = %v, want errors.Is %v", tt.name, err, tt.is)
+				}
+				if err != nil && !strings.HasPrefix(err.Error(), "redisstore: ") {
+					t.Errorf("error %q does not start with the package name", err)
+				}
+			}
+		})
+	}
+}
+
+// TestTakeErrors covers the requests the store refuses before reaching Redis, and the error
+// when Redis cannot be reached at all (nothing listens on port 1).
+func TestTakeErrors(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, MaxRetries: -1})
+	t.Cleanup(func() { _ = c.Close() })
+	s, err := redisstore.NewLimitStore(c, redisstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 10, Window: time.Second}
+	canceled, cancel := context.WithCancel(t.Context())
+	cancel()
+	many := make([]ratelimit.Policy, redisstore.MaxPolicies+1)
+	for i := range many {
+		many[i] = bucket
+		many[i].Name = "p" + strconv.Itoa(i)
+	}
+	tests := []struct {
+		name string
+		ctx  context.Context
+		req  ratelimit.Request
+		out  int
+		is   error
+	}{
+		{"no policies", t.Context(), ratelimit.Request{Key: "k"}, 0, nil},
+		{"too many policies", t.Context(), ratelimit.Request{Key: "k", Policies: many}, len(many), nil},
+		{"short out", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket, bucket}}, 1, nil},
+		{"negative cost", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket}, Cost: -1}, 1, nil},
+		{"window below a microsecond", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{
+			{Algorithm: ratelimit.SlidingWindow, Limit: 10, Window: time.Millisecond + time.Nanosecond}}, Cost: 1}, 1, ratelimit.ErrUnsupported},
+		{"unknown algorithm", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{
+			{Algorithm: 9, Limit: 10, Window: time.Second}}, Cost: 1}, 1, ratelimit.ErrUnsupported},
+		{"instant out of range", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket}, Cost: 1,
+			Now: time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)}, 1, nil},
+		{"canceled", canceled, ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket}, Cost: 1}, 1, context.Canceled},
+		{"unreachable", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket}, Cost: 1}, 1, redisstore.ErrUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := make([]ratelimit.Decision, tt.out)
+			err := s.Take(tt.ctx, &tt.req, out)
+			if err == nil {
+				t.Fatalf("Take(%s) = nil error, want one", tt.name)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Fatalf("Take(%s) error = %v, want errors.Is %v", tt.name, err, tt.is)
+			}
+		})
+	}
+	if err := s.Reset(canceled, "k", []ratelimit.Policy{bucket}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Reset(canceled) = %v, want context.Canceled", err)
+	}
+	if err := s.Reset(t.Context(), "k", []ratelimit.Policy{bucket}); !errors.Is(err, redisstore.ErrUnavailable) {
+		t.Errorf("Reset(unreachable) = %v, want ErrUnavailable", err)
+	}
+	if err := s.Reset(t.Context(), "k", nil); err != nil {
+		t.Errorf("Reset with no policies = %v, want nil", err)
+	}
+}
