@@ -35,8 +35,8 @@ func FuzzCheckHost(f *testing.F) {
 	})
 }
 
-// FuzzGuardCheck checks arbitrary IPv4 addresses: the IPv4-mapped and NAT64 forms of an
-// address are allowed exactly when the address itself is.
+// FuzzGuardCheck checks arbitrary IPv4 addresses: the IPv4-mapped, NAT64, 6to4 and ISATAP
+// (under a global prefix) forms of an address are allowed exactly when the address itself is.
 func FuzzGuardCheck(f *testing.F) {
 	for _, s := range []string{"127.0.0.1", "8.8.8.8", "169.254.169.254", "10.0.0.1", "100.64.0.1", "0.0.0.0", "255.255.255.255", "93.184.215.14"} {
 		a := netip.MustParseAddr(s).As4()
@@ -47,8 +47,10 @@ func FuzzGuardCheck(f *testing.F) {
 		v4 := netip.AddrFrom4([4]byte{a, b, c, d})
 		mapped := netip.AddrFrom16([16]byte{10: 0xff, 11: 0xff, 12: a, 13: b, 14: c, 15: d})
 		nat64 := netip.AddrFrom16([16]byte{0: 0, 1: 0x64, 2: 0xff, 3: 0x9b, 12: a, 13: b, 14: c, 15: d})
+		sixToFour := netip.AddrFrom16([16]byte{0: 0x20, 1: 0x02, 2: a, 3: b, 4: c, 5: d, 15: 1})
+		isatap := netip.AddrFrom16([16]byte{0: 0x26, 1: 0x00, 2: 0x1f, 3: 0x18, 8: 0x02, 10: 0x5e, 11: 0xfe, 12: a, 13: b, 14: c, 15: d})
 		want := g.Check(v4) == nil
-		for _, x := range []netip.Addr{mapped, nat64} {
+		for _, x := range []netip.Addr{mapped, nat64, sixToFour, isatap} {
 			if got := g.Check(x) == nil; got != want {
 				t.Fatalf("Check(%s) allowed = %v, but Check(%s) allowed = %v", x, got, v4, want)
 			}
