@@ -58,6 +58,11 @@
 //   - Concurrent hash computations share [HasherConfig.MemoryBudget] (256 MiB by default): a
 //     call that would exceed it waits in line, and gives up when its context is done. With the
 //     default parameters, 13 hashes run at once and the rest queue, however many logins arrive.
+//     The budget bounds the memory that running hashes hold; the Go collector frees a finished
+//     hash's memory at its next cycle, so the heap can briefly hold up to about twice the budget
+//     (200 concurrent logins under a 64 MiB budget: 57 MiB held by hashes, a 114 MiB heap
+//     peak with default settings, 76 MiB with GOMEMLIMIT=80MiB). Set GOMEMLIMIT for a hard
+//     bound on the process.
 //
 // # Peppers
 //
