@@ -361,29 +361,37 @@ func cardAt[T text](s T, i int) (m match, ok bool, skip int) {
 	if ng == 1 && (ends[0]-starts[0] < 13 || ends[0]-starts[0] > 19) {
 		return m, false, j
 	}
+	capped := ng == maxGroups
+	rest := 0 // digits in groups g0 and after
+	for g := range ends {
+		rest += ends[g] - starts[g]
+	}
 	for g0, a := range starts {
+		if capped && g0 > 0 && rest < 20 {
+			// Windows from here could reach past the groups parsed: resume here, so each group
+			// starts windows once and the scan stays linear.
+			return m, false, a
+		}
 		digits := 0
 		best := -1
-		for g1 := g0; g1 < len(ends); g1++ {
-			digits += ends[g1] - starts[g1]
-			if digits > 19 {
-				break
-			}
-			if digits < 13 || g1 == ng-1 && !endOK {
-				continue
-			}
-			if cardPrefixOK(s, a, ends[g1]) && luhn(s, a, ends[g1]) {
-				best = ends[g1]
+		if s[a] >= '2' && s[a] <= '6' {
+			for g1 := g0; g1 < len(ends); g1++ {
+				digits += ends[g1] - starts[g1]
+				if digits > 19 {
+					break
+				}
+				if digits < 13 || g1 == ng-1 && !endOK {
+					continue
+				}
+				if cardPrefixOK(s, a, ends[g1], digits) && luhn(s, a, ends[g1]) {
+					best = ends[g1]
+				}
 			}
 		}
 		if best >= 0 {
 			return match{start: a, end: best, kind: kindCard}, true, 0
 		}
-	}
-	if ng == maxGroups {
-		// The run goes on beyond the groups examined: resume at the second group, so every window
-		// of the run is examined once.
-		return m, false, ge[0]
+		rest -= ends[g0] - starts[g0]
 	}
 	return m, false, j
 }
@@ -395,16 +403,13 @@ func cardAt[T text](s T, i int) (m match, ok bool, skip int) {
 // nanoseconds, 13 and 19 digits long, from ever looking like cards; tying short lengths to their
 // networks keeps most 13-15 digit identifiers out, and 13 and 14 digit numbers with a valid GS1
 // check digit are taken for product codes (EAN-13, GTIN-14).
-func cardPrefixOK[T text](s T, i, j int) bool {
+func cardPrefixOK[T text](s T, i, j, n int) bool {
 	var d [4]int
-	got, n := 0, 0
-	for k := i; k < j; k++ {
+	got := 0
+	for k := i; k < len(s) && got < 4; k++ {
 		if isDigit(s[k]) {
-			if got < 4 {
-				d[got] = int(s[k] - '0')
-				got++
-			}
-			n++
+			d[got] = int(s[k] - '0')
+			got++
 		}
 	}
 	two := d[0]*10 + d[1]
