@@ -4,15 +4,18 @@ package tlsutil_test
 // without the fix it names.
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -332,5 +335,130 @@ func TestCheckGODEBUGRaisedLimits(t *testing.T) {
 		if got := names(tlsutil.CheckGODEBUGValues("", tc.env)); !slices.Equal(got, tc.want) {
 			t.Errorf("CheckGODEBUGValues(%q) = %v, want %v", tc.env, got, tc.want)
 		}
+	}
+}
+
+// TestMaxConnsSurvivesFailedHandshakes: with MaxConns 1, connections that fail the TLS
+// handshake (garbage, or silence until the handshake deadline) must give their slot back.
+func TestMaxConnsSurvivesFailedHandshakes(t *testing.T) {
+	o := tlsServerOptions(t)
+	o.MaxConns = 1
+	o.ReadHeaderTimeout = 200 * time.Millisecond // also the handshake deadline
+	s, err := tlsutil.NewServer(okHandler(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := startServer(t, s, true)
+	for i := range 3 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n") // not a ClientHello
+		} // else: say nothing, and let the handshake deadline pass
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, _ = io.Copy(io.Discard, c) // until the server closes it
+		_ = c.Close()
+	}
+	cl := httpsClient(t)
+	cl.Timeout = 5 * time.Second
+	resp, err := cl.Get("https://" + addr + "/")
+	if err != nil {
+		t.Fatalf("request after failed handshakes = %v, want the slot back", err)
+	}
+	_ = resp.Body.Close()
+}
+
+// TestSlowBodyCutByReadTimeout: a client that sends its headers at once and then the body
+// one byte at a time (slow POST / R-U-Dead-Yet) is cut off by ReadTimeout.
+func TestSlowBodyCutByReadTimeout(t *testing.T) {
+	o := tlsServerOptions(t)
+	o.ReadTimeout = 300 * time.Millisecond
+	bodyErr := make(chan error, 1)
+	s, err := tlsutil.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := io.ReadAll(r.Body)
+		bodyErr <- err
+	}), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := startServer(t, s, true)
+	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: dev(t).Pool, ServerName: "localhost", MinVersion: tls.VersionTLS12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for range 1000 {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			if _, err := conn.Write([]byte{'x'}); err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-bodyErr:
+		if err == nil {
+			t.Fatal("the handler read the whole slow body; want ReadTimeout to cut it")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the slow body was not cut off within 10s")
+	}
+}
+
+// TestServerAndReloaderLeaveNoGoroutines: after ServeTLS returns (context cancelled) and
+// Reloader.Run returns (Close), the goroutine count is back where it started.
+func TestServerAndReloaderLeaveNoGoroutines(t *testing.T) {
+	cl := httpsClient(t)
+	before := runtime.NumGoroutine()
+	_, certPEM, keyPEM := pairPEM(t, dev(t))
+	p := newPairFiles(t, certPEM, keyPEM)
+	r, err := tlsutil.NewReloader(p.cert, p.key, tlsutil.ReloadOptions{Interval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- r.Run(context.Background()) }()
+	s, err := tlsutil.NewServer(okHandler(), tlsutil.ServerOptions{TLS: r.ServerConfig(tlsutil.Modern), MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, stop := startServer(t, s, true)
+	for range 3 {
+		resp, err := cl.Get("https://" + addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("ServeTLS = %v", err)
+	}
+	_ = r.Close()
+	if err := <-ran; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	cl.CloseIdleConnections()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		runtime.Gosched()
+		time.Sleep(10 * time.Millisecond) // waiting for goroutines to exit, not for logic
 	}
 }
