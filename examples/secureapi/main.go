@@ -59,6 +59,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -99,6 +100,9 @@ type config struct {
 	now func() time.Time
 	// ready, if set, is called with the listening address once the listener is open.
 	ready func(addr string)
+	// onRequest, if set, is called as each request arrives (tests use it to shut down while a
+	// request is in flight).
+	onRequest func(r *http.Request)
 }
 
 // run parses args and the environment, then serves until ctx is done.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -686,4 +687,30 @@ func TestTrustedProxy(t *testing.T) {
 			want(t, "client B", s.do("GET", "/api/profile", "", xff, "192.0.2.77"), wantB, "")
 		})
 	}
+}
+
+// TestGracefulShutdown shuts the server down while a registration is in flight: the request
+// must complete with 201, and the user must be in the store after a restart.
+func TestGracefulShutdown(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"SECUREAPI_ADMIN_PASSWORD": newPassword(t)}
+	arrived := make(chan struct{})
+	var once sync.Once
+	s := startServer(t, dir, env, nil, func(c *config) {
+		c.onRequest = func(r *http.Request) {
+			if r.URL.Path == "/api/register" {
+				once.Do(func() { close(arrived) })
+			}
+		}
+	})
+	pw := newPassword(t)
+	res := make(chan response, 1)
+	go func() { res <- s.do("POST", "/api/register", creds("erin", pw)) }()
+	<-arrived
+	s.cancel() // SIGTERM, as far as serve is concerned; the hash of erin's password is under way
+	r := <-res
+	want(t, "register during shutdown", r, http.StatusCreated, "")
+	s.stop()
+	s2 := startServer(t, dir, nil, nil, nil)
+	s2.login("erin", pw)
 }

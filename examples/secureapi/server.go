@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -52,6 +53,13 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 
 	accessLog := redactor.AccessLog(logger, logredact.AccessLogConfig{ClientIP: a.ip, Now: now})
 	handler := a.routes(a.newMiddleware(limiter, apiHeaders(cfg.plainHTTP), accessLog))
+	if cfg.onRequest != nil {
+		inner := handler
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			cfg.onRequest(r)
+			inner.ServeHTTP(w, r)
+		})
+	}
 
 	// TLS: the operator's certificate (reloaded when the files change), or a development CA
 	// whose certificate is written where curl --cacert can find it.
@@ -113,7 +121,11 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if cerr := st.close(); err == nil {
 		err = cerr
 	}
-	logger.Info("shut down", "error", fmt.Sprint(err))
+	if err != nil {
+		logger.Error("stopped", "error", err.Error())
+	} else {
+		logger.Info("shut down cleanly")
+	}
 	return err
 }
 
