@@ -186,12 +186,18 @@ func checkTarget(ctx context.Context, g *Guard, r *net.Resolver, host string) er
 	return nil
 }
 
+// canonicalAddr returns host:port of u, with the default port http.Transport uses for its
+// scheme.
 func canonicalAddr(u *url.URL) string {
 	port := u.Port()
 	if port == "" {
-		port = "80"
-		if u.Scheme == "https" {
+		switch u.Scheme {
+		case "https":
 			port = "443"
+		case "socks5", "socks5h":
+			port = "1080"
+		default:
+			port = "80"
 		}
 	}
 	return net.JoinHostPort(u.Hostname(), port)

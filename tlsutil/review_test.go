@@ -4,6 +4,8 @@ package tlsutil_test
 // without the fix it names.
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -14,9 +16,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -460,5 +464,41 @@ func TestServerAndReloaderLeaveNoGoroutines(t *testing.T) {
 		}
 		runtime.Gosched()
 		time.Sleep(10 * time.Millisecond) // waiting for goroutines to exit, not for logic
+	}
+}
+
+// TestClientBodyCapGzipBomb: Transport's transparent gzip decoding hands the client the
+// decompressed stream, and the cap applies to that, not to the few compressed bytes.
+func TestClientBodyCapGzipBomb(t *testing.T) {
+	var bomb bytes.Buffer
+	zw := gzip.NewWriter(&bomb)
+	_, _ = zw.Write(make([]byte, 8<<20))
+	_ = zw.Close()
+	srv := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Length", strconv.Itoa(bomb.Len())) // far below the cap
+		_, _ = w.Write(bomb.Bytes())
+	}))
+	c := mustClient(t, tlsutil.ClientOptions{Guard: &tlsutil.Guard{Allow: loopbackOnly}, MaxResponseBytes: 64 << 10})
+	_, body, err := get(c, srv.URL)
+	if !errors.Is(err, tlsutil.ErrResponseTooLarge) || len(body) > 64<<10 {
+		t.Errorf("gzip bomb (%d compressed bytes): read %d bytes, %v; want ErrResponseTooLarge within the cap", bomb.Len(), len(body), err)
+	}
+}
+
+// TestClientSOCKS5ProxyDefaultPort: a socks5 proxy URL without a port means port 1080, as
+// http.Transport dials it; the exemption for the proxy's own address must match that, or
+// the connection to a proxy on a private address is refused by the guard.
+func TestClientSOCKS5ProxyDefaultPort(t *testing.T) {
+	for _, proxy := range []string{"socks5://127.0.0.1", "socks5h://127.0.0.1"} {
+		pu, _ := url.Parse(proxy)
+		c := mustClient(t, tlsutil.ClientOptions{Proxy: pu, DialTimeout: 2 * time.Second})
+		_, _, err := get(c, "http://93.184.215.14/")
+		if err == nil {
+			t.Fatalf("GET through %s succeeded; nothing should listen on port 1080", proxy)
+		}
+		if errors.Is(err, tlsutil.ErrBlocked) {
+			t.Errorf("GET through %s = %v: the guard blocked the proxy itself", proxy, err)
+		}
 	}
 }
