@@ -93,6 +93,16 @@
 //   - Pseudonyms of low-entropy values can be confirmed by anyone holding the key; values shorter
 //     than [MinPseudonymLen] are never pseudonymized.
 //
+// # Performance
+//
+// Scanning is one pass of hand-written scanners behind a byte-class table: no regular
+// expressions, no allocation when nothing is found (Redact returns its argument, Append copies),
+// and a few small allocations per record that does change. The handler checks a record first and
+// passes it on untouched, without copying, when nothing needs redacting; attribute-key answers
+// are cached per Redactor. The benchmarks in bench_test.go measure scanning throughput on a
+// secret-free corpus and a secret-dense one, the handler against the plain JSON handler, and the
+// regular-expression approach this package replaces.
+//
 // # Concurrency
 //
 // A [Redactor] is immutable and safe for concurrent use; so are the handlers, middleware and
