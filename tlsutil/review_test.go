@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -26,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-go/rampart/internal/testenv"
 	"github.com/rampart-go/rampart/tlsutil"
 )
 
@@ -499,6 +502,31 @@ func TestClientSOCKS5ProxyDefaultPort(t *testing.T) {
 		}
 		if errors.Is(err, tlsutil.ErrBlocked) {
 			t.Errorf("GET through %s = %v: the guard blocked the proxy itself", proxy, err)
+		}
+	}
+}
+
+// TestPinOfMatchesOpenSSL computes the pin-sha256 of RFC 7469 independently, with the OpenSSL
+// pipeline ParsePin documents, for an ECDSA and an RSA key.
+func TestPinOfMatchesOpenSSL(t *testing.T) {
+	openssl := testenv.LookPath(t, "openssl")
+	for _, c := range []tls.Certificate{dev(t).Server, rsaCert(t)} {
+		certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Leaf.Raw})
+		run := func(in []byte, args ...string) []byte {
+			cmd := exec.Command(openssl, args...) // #nosec G204 -- openssl from PATH with fixed arguments
+			cmd.Stdin = bytes.NewReader(in)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("openssl %v: %v", args, err)
+			}
+			return out
+		}
+		pub := run(certPEM, "x509", "-pubkey", "-noout")
+		der := run(pub, "pkey", "-pubin", "-outform", "der")
+		digest := run(der, "dgst", "-sha256", "-binary")
+		want := "sha256/" + base64.StdEncoding.EncodeToString(digest)
+		if got := tlsutil.PinOf(c.Leaf).String(); got != want {
+			t.Errorf("PinOf(%T key) = %s, OpenSSL says %s", c.Leaf.PublicKey, got, want)
 		}
 	}
 }
