@@ -1,0 +1,45 @@
+package bench
+
+import (
+	"crypto/rand"
+	"net/http"
+	"runtime"
+	"testing"
+)
+
+// randBytes returns n random bytes, failing the benchmark if the system's random source fails.
+func randBytes(tb testing.TB, n int) []byte {
+	tb.Helper()
+	p := make([]byte, n)
+	if _, err := rand.Read(p); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// heapInUse returns the live heap after a full collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// discardWriter is an http.ResponseWriter that a benchmark reuses across iterations, so that the
+// cost measured is the middleware's, not the recorder's.
+type discardWriter struct {
+	h    http.Header
+	code int
+}
+
+func newDiscardWriter() *discardWriter { return &discardWriter{h: make(http.Header)} }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardWriter) WriteHeader(code int)        { d.code = code }
+
+func (d *discardWriter) reset() {
+	clear(d.h)
+	d.code = http.StatusOK
+}
