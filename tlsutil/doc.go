@@ -89,8 +89,10 @@
 // [Headers] sets HSTS (two years; includeSubDomains and preload opt-in), a restrictive
 // Content-Security-Policy with a fresh nonce per request ([Nonce]), X-Frame-Options DENY,
 // nosniff, Referrer-Policy, Cross-Origin-Opener-Policy, Cross-Origin-Resource-Policy,
-// Permissions-Policy and X-XSS-Protection: 0. Every header can be changed or omitted, per
-// route.
+// Permissions-Policy and X-XSS-Protection: 0. Every header but the fixed nosniff and
+// X-XSS-Protection: 0 can be changed or omitted, per route. Strict-Transport-Security goes
+// out on plain HTTP responses too, where browsers ignore it (RFC 6797, section 8.1), so the
+// middleware works the same behind a TLS-terminating proxy.
 //
 // # Development certificates
 //
@@ -103,7 +105,9 @@
 // [Server.Serve] for plain HTTP and keep [Headers]); for ACME, pair golang.org/x/crypto/acme/autocert's
 // GetCertificate with [ServerConfig] instead of a [Reloader]. The SSRF guard decides by IP
 // address; it does not restrict ports, schemes or hostnames (add your own allowlist of
-// destinations where you can).
+// destinations where you can). The client is for request and response, not for protocol
+// upgrades: like any http.Client with a Timeout, it cannot hand a 101 Switching Protocols
+// connection (WebSocket) back for writing.
 //
 // # Concurrency
 //
