@@ -85,6 +85,12 @@ func TestDetectors(t *testing.T) {
 		{"rk_0123456789ABCDEFGHIJKLMNOPQRSTUV_2lyDbd", "[REDACTED:apikey]"},
 		{"acme_zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz_4Jbez0", "[REDACTED:apikey]"},
 		{"rk_0123456789ABCDEFGHIJKLMNOPQRSTUV_2lyDbe", "rk_0123456789ABCDEFGHIJKLMNOPQRSTUV_2lyDbe"},
+		// the auth package's API-key test vectors (auth/apikey_test.go), which share the format
+		{"rk_00000000000000000000000000000000_1yIhSk", "[REDACTED:apikey]"},
+		{"rk_abcdefghijklmnopqrstuvwxyzABCDEF_3762MC", "[REDACTED:apikey]"},
+		{"acme_Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0Pp_3ZWGIW", "[REDACTED:apikey]"},
+		{"a0123456789abcde_zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz_0R04mU", "[REDACTED:apikey]"},
+		{"rk_abcdefghijklmnopqrstuvwxyzABCDEF_3762Mc", "rk_abcdefghijklmnopqrstuvwxyzABCDEF_3762Mc"},
 		// markers stay put
 		{"[REDACTED:card:****1111] [REDACTED] password=[REDACTED:field]", "[REDACTED:card:****1111] [REDACTED] password=[REDACTED:field]"},
 	}
