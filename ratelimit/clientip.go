@@ -192,6 +192,14 @@ func forwardedFor(lines []string, hops *[maxHops]string) int {
 	var ring [maxHops]string
 	total := 0
 	for _, line := range lines {
+		if !quotesBalanced(line) {
+			// An unterminated quoted string would swallow the elements that proxies append to
+			// the client's line ("for=6.6.6.6;x=\"" + ", for=<real client>" parses as one element
+			// whose for= is the client's choice): the line counts as one invalid entry.
+			ring[total%maxHops] = ""
+			total++
+			continue
+		}
 		for elem := range forwardedElements(line) {
 			ring[total%maxHops] = forParam(elem)
 			total++
@@ -202,6 +210,20 @@ func forwardedFor(lines []string, hops *[maxHops]string) int {
 		hops[i] = ring[(total-1-i)%maxHops]
 	}
 	return n
+}
+
+// quotesBalanced reports whether every quoted string of a Forwarded field line is terminated.
+func quotesBalanced(line string) bool {
+	quoted := false
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		}
+	}
+	return !quoted
 }
 
 // forwardedElements yields the comma-separated elements of a Forwarded field line, honouring

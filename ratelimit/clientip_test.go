@@ -51,6 +51,8 @@ func TestClientIPAddr(t *testing.T) {
 		{"Forwarded quoted IPv6", ratelimit.ClientIP{TrustedProxies: proxies, Header: "Forwarded"}, request("10.0.0.1:80", "Forwarded", `for="[2001:db8:cafe::17]:4711";by=10.0.0.1`), "2001:db8:cafe::17"},
 		{"Forwarded quoted comma", ratelimit.ClientIP{TrustedProxies: proxies, Header: "Forwarded"}, request("10.0.0.1:80", "Forwarded", `for=198.51.100.9;ext="a,b", for=10.0.0.2`), "198.51.100.9"},
 		{"Forwarded case", ratelimit.ClientIP{TrustedProxies: proxies, Header: "Forwarded"}, request("10.0.0.1:80", "Forwarded", `By=10.0.0.1;For=198.51.100.9`), "198.51.100.9"},
+		// A client's line with an unterminated quote cannot hide the proxy's own line.
+		{"Forwarded unterminated quote on the client's line", ratelimit.ClientIP{TrustedProxies: proxies, Header: "Forwarded"}, request("10.0.0.1:80", "Forwarded", `for=6.6.6.6;by="`, "Forwarded", "for=198.51.100.9"), "198.51.100.9"},
 		{"Forwarded ignores XFF", ratelimit.ClientIP{TrustedProxies: proxies, Header: "Forwarded"}, request("10.0.0.1:80", "X-Forwarded-For", "6.6.6.6", "Forwarded", "for=198.51.100.9"), "198.51.100.9"},
 		{"XFF ignores Forwarded", ratelimit.ClientIP{TrustedProxies: proxies}, request("10.0.0.1:80", "Forwarded", "for=6.6.6.6", "X-Forwarded-For", "198.51.100.9"), "198.51.100.9"},
 		// RemoteAddr forms.
@@ -82,6 +84,11 @@ func TestClientIPErrors(t *testing.T) {
 		{"garbage hop", ratelimit.ClientIP{TrustedProxies: proxies}, request("10.0.0.1:80", "X-Forwarded-For", "1.2.3.4, garbage"), ratelimit.ErrClientIP},
 		{"empty hop", ratelimit.ClientIP{TrustedProxies: proxies}, request("10.0.0.1:80", "X-Forwarded-For", "1.2.3.4,"), ratelimit.ErrClientIP},
 		{"obfuscated Forwarded", ratelimit.ClientIP{TrustedProxies: proxies, Header: "Forwarded"}, request("10.0.0.1:80", "Forwarded", "for=_hidden"), ratelimit.ErrClientIP},
+		// The client sends `for=6.6.6.6;by="` and the proxy appends ", for=<client>" to the same
+		// line (nginx's $proxy_add_forwarded does): the open quote must not swallow the proxy's
+		// element and leave the client's for= as the rightmost one.
+		{"Forwarded unterminated quote", ratelimit.ClientIP{TrustedProxies: proxies, Header: "Forwarded"}, request("10.0.0.1:80", "Forwarded", `for=6.6.6.6;by=", for=198.51.100.9`), ratelimit.ErrClientIP},
+		{"Forwarded unterminated escaped quote", ratelimit.ClientIP{TrustedProxies: proxies, Header: "Forwarded"}, request("10.0.0.1:80", "Forwarded", `for=6.6.6.6;by="x\", for=198.51.100.9`), ratelimit.ErrClientIP},
 		{"Forwarded without for", ratelimit.ClientIP{TrustedProxies: proxies, Header: "Forwarded"}, request("10.0.0.1:80", "Forwarded", "proto=https"), ratelimit.ErrClientIP},
 		{"bad header name", ratelimit.ClientIP{Header: "X-Real-IP"}, request("192.0.2.1:80"), ratelimit.ErrConfig},
 		{"bad hops", ratelimit.ClientIP{TrustedHops: -1}, request("192.0.2.1:80"), ratelimit.ErrConfig},
