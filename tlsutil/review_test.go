@@ -50,7 +50,7 @@ func TestClientBodyCapHEAD(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.ContentLength != 1<<30 {
 		t.Errorf("HEAD = %d, Content-Length %d; want 200, %d", resp.StatusCode, resp.ContentLength, 1<<30)
 	}
-	if _, err := c.Get(srv.URL); !errors.Is(err, tlsutil.ErrResponseTooLarge) {
+	if _, _, err := get(c, srv.URL); !errors.Is(err, tlsutil.ErrResponseTooLarge) {
 		t.Errorf("GET of a 1 GiB resource = %v, want ErrResponseTooLarge", err)
 	}
 }
@@ -228,7 +228,7 @@ func TestNewClientDoesNotMutateTLSConfig(t *testing.T) {
 // same-origin redirects.
 func TestClientSensitiveHeaders(t *testing.T) {
 	echo := func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, r.Header.Get("X-Api-Key")+"|"+r.Header.Get("Authorization"))
+		_, _ = io.WriteString(w, r.Header.Get("X-Api-Key")+"|"+r.Header.Get("Authorization")) // #nosec G705 -- test echo server on loopback, text/plain
 	}
 	other := newCountingServer(t, http.HandlerFunc(echo))
 	origin := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -336,7 +336,7 @@ func TestCheckGODEBUGRaisedLimits(t *testing.T) {
 		{"urlmaxqueryparams=10000", nil},
 		{"multipartmaxparts=5000,multipartmaxheaders=100000", []string{"multipartmaxheaders=100000@GODEBUG", "multipartmaxparts=5000@GODEBUG"}},
 		{"multipartmaxparts=0,multipartmaxheaders=500", nil}, // 0 parts is stricter, not unlimited
-		{"urlstrictcolons=0", nil}, // the default of every go 1.25 module: reporting it would stop them all
+		{"urlstrictcolons=0", nil},                           // the default of every go 1.25 module: reporting it would stop them all
 		{"htmlmetacontenturlescape=0", []string{"htmlmetacontenturlescape=0@GODEBUG"}},
 	} {
 		if got := names(tlsutil.CheckGODEBUGValues("", tc.env)); !slices.Equal(got, tc.want) {
