@@ -1,16 +1,102 @@
-// Package redisstore keeps rampart's shared state in Redis: rate-limit quotas
-// ([LimitStore], a [ratelimit.Store]) and token revocations ([RevocationStore], an
-// [auth.RevocationStore]), so that a service running on several instances enforces one limit
-// per client and honours a logout everywhere.
+// Package redisstore keeps rampart's shared state in Redis: rate-limit quotas ([LimitStore],
+// a [ratelimit.Store]) and token revocations ([RevocationStore], an [auth.RevocationStore]).
+// A service that runs on several instances needs it, or a client gets N times its limit behind
+// N instances and a logout on one instance is ignored by the others.
+//
+// For most uses, make one go-redis client with ContextTimeoutEnabled, then:
+//
+//	limits, err := redisstore.NewLimitStore(rdb, redisstore.Config{})
+//	limiter, err := ratelimit.New(ratelimit.Config{Store: limits}, policies...)
+//
+//	revocations, err := redisstore.NewRevocationStore(rdb, redisstore.Config{})
+//	keyring, err := auth.NewKeyring(auth.TokenConfig{Revocation: revocations}, key)
+//
+// The package lives in its own module (github.com/rampart-go/rampart/redisstore) so that the
+// core module does not depend on Redis. A single-instance service does not need it:
+// [ratelimit.Memory] and [auth.MemoryRevocationStore] are faster and have no moving parts.
+//
+// # Rate limits
+//
+// Every decision ([LimitStore.Take], which [ratelimit.Limiter] calls) is one round trip: one
+// EVALSHA of a Lua script that reads the state of every policy of the request, decides each,
+// and writes the new state only if all of them admit it, atomically, so concurrent instances
+// can never overshoot a limit together and a refused request consumes nothing. The script
+// computes exactly the formulas of the [ratelimit.Store] contract (a test replays random
+// traffic against both stores and requires identical decisions):
+//
+//   - [ratelimit.TokenBucket] (GCRA) keeps one instant per key and policy: exact counts.
+//   - [ratelimit.SlidingWindow] keeps a window start and two counts: at most Limit in any fixed
+//     window, at most Limit·(1 + d/Window) in any interval of length d ≤ Window (the window must
+//     be a whole number of microseconds).
+//   - [ratelimit.SlidingLog] keeps one list entry per admitted unit, so it is for small limits
+//     such as failed logins.
+//
+// The clock is Redis's TIME, so instances whose clocks disagree still decide alike; a request
+// with a non-zero [ratelimit.Request.Now] (tests, or a [ratelimit.Config] with its own Now) is
+// decided at that instant instead. If Redis answers NOSCRIPT (its script cache was flushed, or
+// it restarted), the script is sent once with EVAL, which proves the first attempt did not
+// run. No other failure is retried, whatever the client's MaxRetries: after a timeout the
+// script may have run, and running it again would charge the request twice.
+//
+// Keys are "<prefix>rl:{<client key>}:<policy>", where <policy> is a digest of the
+// [ratelimit.Policy.ID], so all the keys of one decision share one hash tag and one Redis
+// Cluster slot. Each key expires when its state becomes equivalent to a fresh key's: an idle
+// client costs nothing. Redis's MEMORY USAGE reports 120 bytes per active client and policy
+// for an IPv4 client key and the default prefix (token bucket and sliding window); a sliding
+// log takes 200 bytes plus 25 per admitted unit still in its window.
+//
+// # Revocations
+//
+// [RevocationStore] keeps a generation counter per subject ("<prefix>gen:{<subject>}"),
+// incremented by "log out everywhere" and never expired, since a counter that fell back to zero
+// would revive revoked tokens; and a denylist of token IDs ("<prefix>deny:{<id>}") that Redis
+// expires at each token's expiry ([auth.Keyring] adds its leeway). The check made on every
+// verification, [RevocationStore.Lookup], is one round trip.
+//
+// # Client keys and privacy
+//
+// Without [Config.KeySecret], a client key made of letters, digits and . : _ - @ / + and at most
+// 128 bytes long is stored as it is, so that operators can read it in redis-cli; any other key
+// (a brace, a space, a long user name) is replaced by its SHA-256, so clients cannot choose the
+// shape or the size of Redis keys. With KeySecret, every client key and subject is replaced by
+// its HMAC-SHA256, and Redis (its dumps, MONITOR, SLOWLOG) never holds an IP address or a user
+// name.
+//
+// # Failures
+//
+// Each call has a timeout ([Config.Timeout], [DefaultTimeout] 250 ms). A call that fails or
+// times out returns an error wrapping [ErrUnavailable]; what happens then is the caller's
+// choice: [ratelimit.Config.FailOpen] admits or refuses the request (the middleware's error
+// handler answers 503 when it refuses), and a revocation check that fails makes verification
+// fail with that error rather than accept a possibly revoked token. When Redis comes back,
+// decisions resume on the same store and client: go-redis discards broken connections and
+// dials new ones, and the script is reloaded through the NOSCRIPT fallback.
+//
+// The go-redis client must set ContextTimeoutEnabled: without it go-redis ignores context
+// deadlines on its sockets and a hung Redis would hold every request for the client's
+// ReadTimeout (3 s by default). [NewLimitStore] and [NewRevocationStore] refuse such a
+// *redis.Client, *redis.ClusterClient or *redis.Ring with [ErrContextTimeout].
+//
+// # Throughput
+//
+// On a plain client each decision holds one connection for one round trip; go-redis's pool
+// size (10 per CPU by default) bounds the concurrent decisions. go-redis's automatic
+// pipeliner (rdb.AutoPipeline(), experimental in go-redis) sends the decisions of concurrent
+// requests together and measured five to seven times the throughput at 32 concurrent callers;
+// it bounds each batch by the client's ReadTimeout and WriteTimeout rather than by each
+// call's context, so set those no higher than [Config.Timeout] when you use it.
+//
+// # Security
+//
+// Redis is trusted: whoever can write to it can reset any client's quota, un-revoke a token or
+// read the client keys. Give the service its own Redis user (ACL) limited to its prefix, require
+// a password, and use TLS (rediss://) on any network you do not control. The stores never pass
+// client data to Redis as code: the Lua scripts are constants and client keys are arguments.
+//
+// # Compatibility and concurrency
+//
+// The stores need Redis 5 or later (Lua scripts that write after reading TIME) and work with
+// standalone Redis, Sentinel and Redis Cluster clients; the tests run against Redis 7. Both
+// stores are safe for concurrent use, start no goroutines, and never close the client they
+// were given.
 package redisstore
-
-import (
-	"github.com/rampart-go/rampart/auth"
-	"github.com/rampart-go/rampart/ratelimit"
-)
-
-// The imports above exist for the documentation links.
-var (
-	_ ratelimit.Store      = (*LimitStore)(nil)
-	_ auth.RevocationStore = (*RevocationStore)(nil)
-)

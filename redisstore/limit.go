@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	_ "embed" // the Lua scripts
 	"errors"
 	"fmt"
@@ -92,7 +94,7 @@ func (s *LimitStore) Take(ctx context.Context, req *ratelimit.Request, out []rat
 	}
 	tag := s.tag(req.Key)
 	for i, p := range req.Policies {
-		keys[i] = tag + p.ID()
+		keys[i] = policyKey(tag, p)
 		switch p.Algorithm {
 		case ratelimit.TokenBucket:
 			t := int64(p.Window) / int64(p.Limit)
@@ -159,7 +161,7 @@ func (s *LimitStore) Reset(ctx context.Context, key string, policies []ratelimit
 	tag := s.tag(key)
 	keys := make([]string, len(policies))
 	for i, p := range policies {
-		keys[i] = tag + p.ID()
+		keys[i] = policyKey(tag, p)
 	}
 	cctx, cancel := s.cfg.call(ctx)
 	defer cancel()
@@ -169,8 +171,19 @@ func (s *LimitStore) Reset(ctx context.Context, key string, policies []ratelimit
 	return nil
 }
 
+// policyKey returns the Redis key of a policy's state for the client whose tag is tag: the tag
+// and 11 base64url characters (66 bits) of the SHA-256 of the policy's ID. A policy ID is up to
+// a hundred bytes long; the digest keeps the key, which Redis stores once per client and
+// policy, short.
+func policyKey(tag string, p ratelimit.Policy) string {
+	sum := sha256.Sum256([]byte(p.ID()))
+	b := make([]byte, 0, len(tag)+11)
+	b = append(b, tag...)
+	return string(base64.RawURLEncoding.AppendEncode(b, sum[:8])[:len(tag)+11])
+}
+
 // tag returns the common start of the Redis keys of a client: the prefix, "rl:" and the
-// encoded client key as a hash tag, followed by ":" and then the policy ID.
+// encoded client key as a hash tag, followed by ":".
 func (s *LimitStore) tag(key string) string {
 	b := make([]byte, 0, len(s.cfg.prefix)+8+len(key)+44)
 	b = append(b, s.cfg.prefix...)
