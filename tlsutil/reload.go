@@ -115,7 +115,9 @@ func (r *Reloader) Reload() error {
 // ReloadIfChanged reloads like [Reloader.Reload] if the content of any file differs from what
 // the last attempt (successful or not) read, and reports whether it looked at new content.
 // [Reloader.Run] calls it on every tick. A bad new pair is therefore reported once, not on
-// every tick, and the old pair keeps serving until the files change again.
+// every tick, and the old pair keeps serving until the files change again. The exception is
+// a pair refused only because it is not valid yet (a renewal written before its NotBefore,
+// or clock skew): it is tried, and reported, on every call until it becomes valid.
 func (r *Reloader) ReloadIfChanged() (changed bool, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -127,9 +129,21 @@ func (r *Reloader) ReloadIfChanged() (changed bool, err error) {
 	if sum == r.seen {
 		return false, nil
 	}
-	r.seen = sum
-	return true, r.install(contents)
+	return true, r.installSeen(contents, sum)
 }
+
+// installSeen installs contents and remembers their digest, unless they were refused only for
+// being not yet valid: those are tried again on the next call. r.mu is held.
+func (r *Reloader) installSeen(contents [][]byte, sum [sha256.Size]byte) error {
+	err := r.install(contents)
+	if !errors.Is(err, errNotYetValid) {
+		r.seen = sum
+	}
+	return err
+}
+
+// errNotYetValid marks a pair refused only because its NotBefore has not come yet.
+var errNotYetValid = errors.New("not yet valid")
 
 // load reads, validates and swaps; r.mu is held.
 func (r *Reloader) load() error {
@@ -137,8 +151,7 @@ func (r *Reloader) load() error {
 	if err != nil {
 		return err
 	}
-	r.seen = sum
-	return r.install(contents)
+	return r.installSeen(contents, sum)
 }
 
 // read reads every file, bounded, and digests their contents together.
@@ -177,7 +190,7 @@ func (r *Reloader) install(contents [][]byte) error {
 	}
 	now := r.now()
 	if now.Before(leaf.NotBefore) {
-		return fmt.Errorf("%w: %s is not valid before %s", ErrInvalidCertificate, r.certFile, leaf.NotBefore.UTC().Format(time.RFC3339))
+		return fmt.Errorf("%w: %s is %w (NotBefore %s)", ErrInvalidCertificate, r.certFile, errNotYetValid, leaf.NotBefore.UTC().Format(time.RFC3339))
 	}
 	if now.After(leaf.NotAfter) {
 		return fmt.Errorf("%w: %s expired at %s", ErrInvalidCertificate, r.certFile, leaf.NotAfter.UTC().Format(time.RFC3339))

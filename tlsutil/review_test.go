@@ -7,12 +7,16 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -529,4 +533,64 @@ func TestPinOfMatchesOpenSSL(t *testing.T) {
 			t.Errorf("PinOf(%T key) = %s, OpenSSL says %s", c.Leaf.PublicKey, got, want)
 		}
 	}
+}
+
+// TestReloadRetriesNotYetValid: a renewed certificate written before its NotBefore (clock
+// skew between the CA and this host, or a pre-staged renewal) is refused, but must be
+// installed once it becomes valid. ReloadIfChanged remembered the rejected content and never
+// looked at it again, so the old certificate served on until it expired.
+func TestReloadRetriesNotYetValid(t *testing.T) {
+	_, aCert, aKey := pairPEM(t, dev(t))
+	p := newPairFiles(t, aCert, aKey)
+	start := mustLeaf(t, aCert).NotBefore.Add(10 * time.Minute)
+	future, futureCert, futureKey := selfSigned(t, start.Add(time.Hour), start.Add(48*time.Hour))
+	var now atomic.Pointer[time.Time]
+	now.Store(&start)
+	r, err := tlsutil.NewReloader(p.cert, p.key, tlsutil.ReloadOptions{Now: func() time.Time { return *now.Load() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, p.cert, futureCert)
+	writeFile(t, p.key, futureKey)
+	if err := r.Reload(); !errors.Is(err, tlsutil.ErrInvalidCertificate) { // e.g. from SIGHUP
+		t.Fatalf("Reload() before NotBefore = %v, want ErrInvalidCertificate", err)
+	}
+	if changed, err := r.ReloadIfChanged(); !changed || !errors.Is(err, tlsutil.ErrInvalidCertificate) {
+		t.Fatalf("ReloadIfChanged() before NotBefore = %v, %v; want true, ErrInvalidCertificate", changed, err)
+	}
+	later := start.Add(2 * time.Hour)
+	now.Store(&later)
+	if changed, err := r.ReloadIfChanged(); !changed || err != nil {
+		t.Fatalf("ReloadIfChanged() after NotBefore = %v, %v; want true, nil", changed, err)
+	}
+	if !r.Certificate().Leaf.Equal(future) {
+		t.Error("the certificate that became valid is not served")
+	}
+	if changed, _ := r.ReloadIfChanged(); changed {
+		t.Error("ReloadIfChanged() reports a change once the pair is installed")
+	}
+}
+
+// selfSigned returns a self-signed ECDSA certificate for localhost valid from notBefore to
+// notAfter, and its PEM-encoded certificate and key.
+func selfSigned(t *testing.T, notBefore, notAfter time.Time) (*x509.Certificate, []byte, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), DNSNames: []string{"localhost"}, NotBefore: notBefore, NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM, err := tlsutil.MarshalPEM(tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leaf, certPEM, keyPEM
 }
