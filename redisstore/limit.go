@@ -3,8 +3,8 @@ package redisstore
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	_ "embed" // the Lua scripts
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
