@@ -304,3 +304,25 @@ func TestFirstLine(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFirstLine checks the passphrase reader on arbitrary input: never more than
+// maxPassphrase bytes, never a line break, and an error only for an over-long line.
+func FuzzFirstLine(f *testing.F) {
+	for _, s := range []string{"", "\n", "secret\n", "secret\r\n", "a\rb\n", strings.Repeat("x", maxPassphrase+1), "\r", "x\x00y\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := firstLine(strings.NewReader(in))
+		line, _, _ := strings.Cut(in, "\n")
+		line = strings.TrimSuffix(line, "\r")
+		if len(line) > maxPassphrase {
+			if err == nil {
+				t.Fatalf("firstLine(%.40q...) = %d bytes, want an error for a line of %d", in, len(got), len(line))
+			}
+			return
+		}
+		if err != nil || string(got) != line {
+			t.Fatalf("firstLine(%q) = %q, %v; want %q", in, got, err, line)
+		}
+	})
+}

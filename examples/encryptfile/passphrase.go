@@ -83,10 +83,10 @@ func firstLine(r io.Reader) ([]byte, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	if !bytes.HasSuffix(line, []byte("\n")) && len(line) > maxPassphrase {
-		return nil, fmt.Errorf("longer than %d bytes", maxPassphrase)
-	}
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
+	if len(line) > maxPassphrase {
+		return nil, fmt.Errorf("longer than %d bytes", maxPassphrase)
+	}
 	return line, nil
 }

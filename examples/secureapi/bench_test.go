@@ -19,30 +19,7 @@ import (
 // handler. The difference between the two sub-benchmarks is the cost of the stack; the target
 // is at most 5 µs.
 func BenchmarkMiddlewareStack(b *testing.B) {
-	dir := b.TempDir()
-	k, err := loadKeys(dir, func(string) string { return "" }, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := openStore(dir, k.store, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	redactor := logredact.MustNew(logredact.Config{})
-	logger := slog.New(redactor.Handler(slog.NewJSONHandler(io.Discard, nil)))
-	cfg := config{rate: 1 << 30, sessionIdle: 30 * time.Minute, loginFailuresPerUser: 5, loginFailuresPerIP: 20, loginWindow: time.Minute}
-	a, limiter, err := newApp(cfg, st, k.token, logger, time.Now)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := st.createUser(user{Name: "alice", Role: roleUser}); err != nil {
-		b.Fatal(err)
-	}
-	token, _, err := a.sessions.Login(context.Background(), auth.Claims{Subject: "alice", Roles: []string{roleUser}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	mw := a.newMiddleware(limiter, apiHeaders(false), redactor.AccessLog(logger, logredact.AccessLogConfig{ClientIP: a.ip}))
+	_, mw, token := newTestApp(b)
 	bare := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("{}"))
@@ -83,6 +60,38 @@ func BenchmarkMiddlewareStack(b *testing.B) {
 			}
 		})
 	}
+}
+
+// newTestApp builds the app, its middleware and a session token of the user "alice" on a
+// store in a temporary directory, for benchmarks and fuzz targets. Logs are discarded (through
+// the redactor, so its cost is counted); the rate limit is out of reach.
+func newTestApp(tb testing.TB) (*app, middleware, string) {
+	tb.Helper()
+	dir := tb.TempDir()
+	k, err := loadKeys(dir, func(string) string { return "" }, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := openStore(dir, k.store, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	redactor := logredact.MustNew(logredact.Config{})
+	logger := slog.New(redactor.Handler(slog.NewJSONHandler(io.Discard, nil)))
+	cfg := config{rate: 1 << 30, sessionIdle: 30 * time.Minute, loginFailuresPerUser: 5, loginFailuresPerIP: 20, loginWindow: time.Minute}
+	a, limiter, err := newApp(cfg, st, k.token, logger, time.Now)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := st.createUser(user{Name: "alice", Role: roleUser}); err != nil {
+		tb.Fatal(err)
+	}
+	token, _, err := a.sessions.Login(context.Background(), auth.Claims{Subject: "alice", Roles: []string{roleUser}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mw := a.newMiddleware(limiter, apiHeaders(false), redactor.AccessLog(logger, logredact.AccessLogConfig{ClientIP: a.ip}))
+	return a, mw, token
 }
 
 // discardWriter is a minimal http.ResponseWriter, so that the benchmark measures the
