@@ -594,3 +594,42 @@ func selfSigned(t *testing.T, notBefore, notAfter time.Time) (*x509.Certificate,
 	}
 	return leaf, certPEM, keyPEM
 }
+
+// TestClientRedirectToInternalBlocked: an allowed server that redirects to an internal
+// address, in any spelling, does not get the client there: every hop is dialled through the
+// guard.
+func TestClientRedirectToInternalBlocked(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("no 127.0.0.2 on this host: %v", err)
+	}
+	internal := httptest.NewUnstartedServer(okHandler())
+	_ = internal.Listener.Close()
+	internal.Listener = ln
+	var conns atomic.Int64
+	internal.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	internal.Start()
+	defer internal.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	targets := []string{
+		"http://127.0.0.2:" + port + "/", "http://2130706434:" + port + "/", "http://0x7f000002:" + port + "/",
+		"http://[::ffff:127.0.0.2]:" + port + "/", "http://127.2:" + port + "/",
+	}
+	redirector := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
+	}))
+	c := mustClient(t, tlsutil.ClientOptions{Guard: &tlsutil.Guard{Allow: loopbackOnly}, DialTimeout: 2 * time.Second})
+	for _, to := range targets {
+		_, _, err := get(c, redirector.URL+"/?to="+url.QueryEscape(to))
+		if !errors.Is(err, tlsutil.ErrBlocked) {
+			t.Errorf("redirect to %s = %v, want ErrBlocked", to, err)
+		}
+	}
+	if n := conns.Load(); n != 0 {
+		t.Errorf("the internal server accepted %d connections, want 0", n)
+	}
+}

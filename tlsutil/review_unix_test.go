@@ -4,6 +4,7 @@ package tlsutil_test
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -37,5 +38,23 @@ func TestReloadRefusesNonRegularFiles(t *testing.T) {
 	}
 	if _, err := tlsutil.NewReloader(p.cert, "/dev/null", tlsutil.ReloadOptions{}); !errors.Is(err, tlsutil.ErrInvalidCertificate) {
 		t.Errorf("NewReloader(key /dev/null) = %v, want ErrInvalidCertificate", err)
+	}
+}
+
+// TestReloadSymlinkLoop: a certificate path caught in a symlink loop fails with
+// ErrInvalidCertificate instead of hanging or panicking.
+func TestReloadSymlinkLoop(t *testing.T) {
+	_, certPEM, keyPEM := pairPEM(t, dev(t))
+	p := newPairFiles(t, certPEM, keyPEM)
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	if err := os.Symlink(b, a); err != nil {
+		t.Skipf("symlink: %v", err)
+	}
+	if err := os.Symlink(a, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tlsutil.NewReloader(a, p.key, tlsutil.ReloadOptions{}); !errors.Is(err, tlsutil.ErrInvalidCertificate) {
+		t.Errorf("NewReloader(symlink loop) = %v, want ErrInvalidCertificate", err)
 	}
 }
