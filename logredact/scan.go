@@ -145,6 +145,9 @@ const (
 // it changed anything; when it did not, dst is returned unchanged (no copy of s is made).
 func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail tailState) {
 	n := len(s)
+	if n < 4 {
+		return dst, false, tailNone // the shortest detection is a four-byte "pw=x"
+	}
 	last := 0
 	i := 0
 	for i < n {
