@@ -119,7 +119,7 @@ func TestHostileInputBounded(t *testing.T) {
 		}{
 			"not base64":    {append([]byte("!"), tok[1:]...), uint64(len(tok))},
 			"bad length":    {tok[:len(tok)-1], 0},
-			"newline":       {append(bytes.Clone(tok[:len(tok)-4]), '\n', 'A', 'A', '='), 0},
+			"newline":       {append(bytes.Clone(tok[:len(tok)-4]), '\n', 'A', 'A', '='), uint64(len(tok))},
 			"forged MAC":    {forged, uint64(len(forged)) + 64},
 			"other key MAC": {mustToken(t, 4096), uint64(len(tok)) + 64},
 		} {
