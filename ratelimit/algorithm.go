@@ -136,8 +136,8 @@ func (p *prepared) apply(st *slot, ring *logRing, t, cost int64) {
 	case SlidingWindow:
 		s, _, cur, prev := p.window(st, t)
 		st.exp = s + 2*p.w
-		st.cur = uint32(cur + cost) // #nosec G115 -- cur+cost <= Limit <= 2^31, checked by eval
-		st.prev = uint32(prev)      // #nosec G115 -- prev <= Limit <= 2^31
+		st.cur = uint32(cur + cost) // #nosec G115 -- cur+cost <= Limit < 2^31, checked by eval
+		st.prev = uint32(prev)      // #nosec G115 -- prev <= Limit < 2^31
 	case SlidingLog:
 		ring.expire(t - p.w)
 		if ring.n > 0 {

@@ -3,6 +3,7 @@ package ratelimit_test
 import (
 	"context"
 	"hash/maphash"
+	"math"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -37,7 +38,7 @@ func BenchmarkAllowHot(b *testing.B) {
 			p := ratelimit.Policy{Algorithm: alg, Limit: 1, Window: time.Hour}
 			if allowed {
 				name = alg.String() + "/allowed"
-				p = ratelimit.Policy{Algorithm: alg, Limit: 1 << 31, Window: 10 * 365 * 24 * time.Hour}
+				p = ratelimit.Policy{Algorithm: alg, Limit: math.MaxInt32, Window: 10 * 365 * 24 * time.Hour}
 			}
 			l := ratelimit.MustNew(ratelimit.Config{}, p)
 			_, _ = l.AllowAt(ctx, "203.0.113.7/32", t0, 1)
@@ -157,7 +158,7 @@ func BenchmarkMiddleware(b *testing.B) {
 	for _, allowed := range []bool{true, false} {
 		name, p := "denied", ratelimit.Policy{Limit: 1, Window: time.Hour}
 		if allowed {
-			name, p = "allowed", ratelimit.Policy{Limit: 1 << 31, Window: 10 * 365 * 24 * time.Hour}
+			name, p = "allowed", ratelimit.Policy{Limit: math.MaxInt32, Window: 10 * 365 * 24 * time.Hour}
 		}
 		b.Run(name, func(b *testing.B) {
 			l := ratelimit.MustNew(ratelimit.Config{}, p)
@@ -208,7 +209,7 @@ func BenchmarkReference(b *testing.B) {
 func BenchmarkAllowTwoPolicies(b *testing.B) {
 	l := ratelimit.MustNew(ratelimit.Config{},
 		ratelimit.Policy{Name: "second", Algorithm: ratelimit.TokenBucket, Limit: 1 << 29, Window: time.Second},
-		ratelimit.Policy{Name: "day", Limit: 1 << 31, Window: 24 * time.Hour})
+		ratelimit.Policy{Name: "day", Limit: math.MaxInt32, Window: 24 * time.Hour})
 	ctx := context.Background()
 	b.ReportAllocs()
 	defer reportCPU(b)()

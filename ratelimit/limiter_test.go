@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -156,7 +157,7 @@ func TestMultiPolicyDecision(t *testing.T) {
 func TestCost(t *testing.T) {
 	l := newLimiter(t, ratelimit.Policy{Limit: 10, Window: time.Minute}, ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 100, Window: time.Minute, Burst: 8})
 	ctx := context.Background()
-	for _, n := range []int{-1, 9, 1 << 40} {
+	for _, n := range []int{-1, 9, math.MaxInt} {
 		d, err := l.AllowAt(ctx, "k", t0, n)
 		if !errors.Is(err, ratelimit.ErrCost) || d.Allowed {
 			t.Errorf("AllowAt(cost %d) = %+v, %v; want refused with ErrCost (capacity is 8)", n, d, err)
@@ -221,6 +222,8 @@ func TestConfigNow(t *testing.T) {
 
 func TestNewErrors(t *testing.T) {
 	ok := ratelimit.Policy{Limit: 1, Window: time.Second}
+	one := 1
+	huge := math.MaxInt32 + one // 2^31 where int has 64 bits; wraps negative where it has 32
 	tests := []struct {
 		name string
 		ps   []ratelimit.Policy
@@ -228,7 +231,7 @@ func TestNewErrors(t *testing.T) {
 		{"none", nil},
 		{"zero limit", []ratelimit.Policy{{Window: time.Second}}},
 		{"negative limit", []ratelimit.Policy{{Limit: -1, Window: time.Second}}},
-		{"huge limit", []ratelimit.Policy{{Limit: 1<<31 + 1, Window: time.Second}}},
+		{"huge limit", []ratelimit.Policy{{Limit: huge, Window: time.Second}}},
 		{"short window", []ratelimit.Policy{{Limit: 1, Window: time.Microsecond}}},
 		{"long window", []ratelimit.Policy{{Limit: 1, Window: 100 * 366 * 24 * time.Hour}}},
 		{"unknown algorithm", []ratelimit.Policy{{Algorithm: 9, Limit: 1, Window: time.Second}}},

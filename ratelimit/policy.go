@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -37,7 +38,7 @@ const MaxLogLimit = 10_000
 // Bounds on policies, chosen so that every computation fits in an int64 of nanoseconds and a
 // store can keep time at microsecond resolution.
 const (
-	maxLimit  = 1 << 31
+	maxLimit  = math.MaxInt32 // an int on every platform; counts fit a uint32
 	minWindow = time.Millisecond
 	maxWindow = 10 * 366 * 24 * time.Hour
 )
@@ -66,13 +67,13 @@ type Policy struct {
 	Name string
 	// Algorithm is the counting algorithm; the zero value is [SlidingWindow].
 	Algorithm Algorithm
-	// Limit is the number of cost units admitted per Window; it must be at least 1.
+	// Limit is the number of cost units admitted per Window, from 1 to 2³¹−1.
 	Limit int
 	// Window is the period the Limit applies to, from 1ms to 10 years. For [TokenBucket] it
 	// sets the refill rate: one unit every Window/Limit (at least 1ns).
 	Window time.Duration
 	// Burst is the bucket capacity of a [TokenBucket] policy: how many units may be spent at
-	// once after an idle period. Zero means Limit. A full refill (Burst·Window/Limit) may take
+	// once after an idle period, at most 2³¹−1. Zero means Limit. A full refill (Burst·Window/Limit) may take
 	// at most 10 years. Other algorithms require zero.
 	Burst int
 }

@@ -10,7 +10,7 @@ import (
 func TestUnits(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6)) // #nosec G404 -- deterministic test inputs
 	for range 20000 {
-		limit := 1 + r.IntN(1<<31)
+		limit := 1 + r.IntN(maxLimit)
 		w := time.Duration(int64(time.Millisecond) + r.Int64N(int64(maxWindow)))
 		if int64(w)/int64(limit) < 1 {
 			continue
