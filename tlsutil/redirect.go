@@ -9,15 +9,22 @@ import (
 
 // RedirectHTTPS returns a handler for the plain-HTTP port that redirects every request to the
 // same path and query over HTTPS with 308 Permanent Redirect, but only when the request's Host
-// (without port, case-insensitive) is one of hosts; any other Host gets 400 Bad Request, so
+// (without port and trailing dot, case-insensitive; IPv6 literals with or without brackets)
+// is one of hosts; any other Host gets 400 Bad Request, so
 // the handler cannot be used to send visitors to an attacker's domain. httpsPort is the
 // public HTTPS port; 0 or 443 leaves it out of the URL.
 //
 // Mount your ACME http-01 handler (/.well-known/acme-challenge/) before it if you use one.
 func RedirectHTTPS(hosts []string, httpsPort int) http.Handler {
 	allowed := make(map[string]bool, len(hosts))
+	norm := func(h string) string {
+		if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") { // a bracketed IPv6 literal
+			h = h[1 : len(h)-1]
+		}
+		return strings.ToLower(strings.TrimSuffix(h, "."))
+	}
 	for _, h := range hosts {
-		allowed[strings.ToLower(strings.TrimSuffix(h, "."))] = true
+		allowed[norm(h)] = true
 	}
 	suffix := ""
 	if httpsPort != 0 && httpsPort != 443 {
@@ -28,7 +35,7 @@ func RedirectHTTPS(hosts []string, httpsPort int) http.Handler {
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
 		}
-		host = strings.ToLower(strings.TrimSuffix(host, "."))
+		host = norm(host)
 		if !allowed[host] {
 			http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
 			return

@@ -633,3 +633,21 @@ func TestClientRedirectToInternalBlocked(t *testing.T) {
 		t.Errorf("the internal server accepted %d connections, want 0", n)
 	}
 }
+
+// TestRedirectHTTPSBracketedIPv6WithoutPort: "Host: [::1]" (port 80 left out, as browsers
+// send it) is the IPv6 host ::1; it was looked up with its brackets and refused with 400.
+// Hosts may be configured with or without brackets.
+func TestRedirectHTTPSBracketedIPv6WithoutPort(t *testing.T) {
+	for _, hosts := range [][]string{{"::1"}, {"[::1]"}} {
+		h := tlsutil.RedirectHTTPS(hosts, 0)
+		for _, host := range []string{"[::1]", "[::1]:80"} {
+			r := httptest.NewRequest(http.MethodGet, "http://placeholder/p", nil)
+			r.Host = host
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusPermanentRedirect || w.Header().Get("Location") != "https://[::1]/p" {
+				t.Errorf("hosts %q, Host %s: %d %q, want 308 https://[::1]/p", hosts, host, w.Code, w.Header().Get("Location"))
+			}
+		}
+	}
+}
