@@ -68,6 +68,7 @@ func BenchmarkRedaction(b *testing.B) {
 			b.Run(rec.name+"/"+h.name, func(b *testing.B) {
 				l := slog.New(h.h())
 				b.ReportAllocs()
+				defer reportCPU(b)()
 				for b.Loop() {
 					rec.log(ctx, l)
 				}

@@ -77,6 +77,7 @@ func BenchmarkPasswords(b *testing.B) {
 			}
 			b.Run(g.name+"/hash/"+im.name, func(b *testing.B) {
 				b.ReportAllocs()
+				defer reportCPU(b)()
 				for b.Loop() {
 					if _, err := im.hash(); err != nil {
 						b.Fatal(err)
@@ -90,6 +91,7 @@ func BenchmarkPasswords(b *testing.B) {
 			}
 			b.Run(g.name+"/verify/"+im.name, func(b *testing.B) {
 				b.ReportAllocs()
+				defer reportCPU(b)()
 				for b.Loop() {
 					if err := verify(stored); err != nil {
 						b.Fatal(err)

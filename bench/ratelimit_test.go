@@ -306,6 +306,7 @@ func BenchmarkRateLimit(b *testing.B) {
 			allow := mk()
 			allow(hot)
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				if !allow(hot) {
 					b.Fatal("refused under an inexhaustible limit")
@@ -318,6 +319,7 @@ func BenchmarkRateLimit(b *testing.B) {
 				b.Fatal("first request refused")
 			}
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				if allow(hot) {
 					b.Fatal("admitted beyond 1 per hour")
@@ -331,6 +333,7 @@ func BenchmarkRateLimit(b *testing.B) {
 			}
 			i := 0
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				allow(keys[i])
 				if i++; i == len(keys) {
@@ -345,6 +348,7 @@ func BenchmarkRateLimit(b *testing.B) {
 			}
 			i := 0
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				allow(keys[zipf[i&(len(zipf)-1)]])
 				i++
@@ -360,6 +364,7 @@ func BenchmarkRateLimit(b *testing.B) {
 			next := 0
 			b.ReportAllocs()
 			b.ResetTimer()
+			defer reportCPU(b)()
 			b.RunParallel(func(pb *testing.PB) {
 				allow := mk()
 				seed.Lock()
@@ -404,6 +409,7 @@ func BenchmarkRateLimitMiddleware(b *testing.B) {
 					b.Fatalf("status %d, want %d", w.code, sc.status)
 				}
 				b.ReportAllocs()
+				defer reportCPU(b)()
 				for b.Loop() {
 					w.reset()
 					h.ServeHTTP(w, r)

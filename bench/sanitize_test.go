@@ -47,6 +47,7 @@ func BenchmarkHTML(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(htmlDoc)))
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				if c.fn(htmlDoc) == "" {
 					b.Fatal("empty output")

@@ -57,6 +57,7 @@ func BenchmarkFernet(b *testing.B) {
 			b.Run("encrypt/"+name+"/"+im.name, func(b *testing.B) {
 				b.SetBytes(int64(size))
 				b.ReportAllocs()
+				defer reportCPU(b)()
 				for b.Loop() {
 					if _, err := im.encrypt(); err != nil {
 						b.Fatal(err)
@@ -66,6 +67,7 @@ func BenchmarkFernet(b *testing.B) {
 			b.Run("decrypt/"+name+"/"+im.name, func(b *testing.B) {
 				b.SetBytes(int64(size))
 				b.ReportAllocs()
+				defer reportCPU(b)()
 				for b.Loop() {
 					if _, err := im.decrypt(); err != nil {
 						b.Fatal(err)
@@ -195,6 +197,7 @@ func BenchmarkStream(b *testing.B) {
 		b.Run("encrypt/64MiB/"+im.name, func(b *testing.B) {
 			b.SetBytes(streamSize)
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				if err := im.encrypt(); err != nil {
 					b.Fatal(err)
@@ -204,6 +207,7 @@ func BenchmarkStream(b *testing.B) {
 		b.Run("decrypt/64MiB/"+im.name, func(b *testing.B) {
 			b.SetBytes(streamSize)
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for b.Loop() {
 				if err := im.decrypt(); err != nil {
 					b.Fatal(err)

@@ -183,6 +183,7 @@ func BenchmarkTokens(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.ReportAllocs()
+				defer reportCPU(b)()
 				for b.Loop() {
 					if _, err := sign(); err != nil {
 						b.Fatal(err)
@@ -193,6 +194,7 @@ func BenchmarkTokens(b *testing.B) {
 				_, verify, tok := impl.setup(b, n)
 				b.SetBytes(int64(len(tok)))
 				b.ReportAllocs()
+				defer reportCPU(b)()
 				for b.Loop() {
 					if err := verify(tok); err != nil {
 						b.Fatal(err)

@@ -83,8 +83,12 @@ func parse(r io.Reader) ([]*result, error) {
 func isRampart(impl string) bool { return strings.HasPrefix(impl, "rampart") }
 
 // primary is the metric a group's ratios compare: bytes per key for the memory benchmark,
-// nothing for the overshoot one (its figures are counts), time per operation otherwise.
-func primary(group string, rs []*result) string {
+// nothing for the overshoot one (its figures are counts), CPU time per operation where every
+// implementation of the group has it (it does not count time spent waiting for a core on a
+// loaded machine), and wall-clock time per operation otherwise (Redis, where the server's time
+// is part of the cost).
+func primary(rs []*result) string {
+	cpu := true
 	for _, r := range rs {
 		if _, ok := r.samples["bytes/key"]; ok {
 			return "bytes/key"
@@ -92,13 +96,21 @@ func primary(group string, rs []*result) string {
 		if _, ok := r.samples["overshoot"]; ok {
 			return ""
 		}
+		if _, ok := r.samples["cpu-ns/op"]; !ok {
+			cpu = false
+		}
+	}
+	if cpu {
+		return "cpu-ns/op"
 	}
 	return "ns/op"
 }
 
+func isTime(unit string) bool { return unit == "ns/op" || unit == "cpu-ns/op" }
+
 func fmtNum(v float64, unit string) string {
 	switch {
-	case unit == "ns/op":
+	case isTime(unit):
 		switch {
 		case v >= 1e9:
 			return fmt.Sprintf("%.2f s", v/1e9)
@@ -155,27 +167,23 @@ func (rp *report) tables(w io.Writer) {
 			}
 		}
 		fmt.Fprintf(w, "### %s\n\n", strings.TrimPrefix(area, "Benchmark"))
-		fmt.Fprint(w, "| scenario | implementation | median | B/op | allocs/op | other |")
+		fmt.Fprint(w, "| scenario | implementation | wall time/op | CPU time/op | B/op | allocs/op | other |")
 		for _, ri := range rampartImpls {
 			fmt.Fprintf(w, " ÷ %s |", ri)
 		}
-		fmt.Fprint(w, "\n|---|---|--:|--:|--:|---|")
+		fmt.Fprint(w, "\n|---|---|--:|--:|--:|--:|---|")
 		for range rampartImpls {
 			fmt.Fprint(w, "--:|")
 		}
 		fmt.Fprintln(w)
 		for _, g := range groups {
 			rs := rp.groups[g]
-			unit := primary(g, rs)
+			unit := primary(rs)
 			scenario := strings.TrimPrefix(strings.TrimPrefix(g, area), "/")
+			if unit == "cpu-ns/op" {
+				scenario += " ‡"
+			}
 			for _, r := range rs {
-				med := "—"
-				if unit != "" {
-					if v, ok := r.median(unit); ok {
-						med = fmtNum(v, unit) + " " + strings.TrimPrefix(unit, "ns/op")
-						med = strings.TrimSpace(med)
-					}
-				}
 				cell := func(u string) string {
 					if v, ok := r.median(u); ok {
 						return fmtNum(v, u)
@@ -189,18 +197,14 @@ func (rp *report) tables(w io.Writer) {
 				}
 				slices.Sort(units)
 				for _, u := range units {
-					if u == unit || u == "ns/op" && unit != "" || u == "B/op" || u == "allocs/op" {
+					if isTime(u) || u == "B/op" || u == "allocs/op" {
 						continue
 					}
 					v, _ := r.median(u)
 					other = append(other, fmtNum(v, u)+" "+u)
 				}
-				if unit != "ns/op" {
-					if v, ok := r.median("ns/op"); ok {
-						other = append(other, fmtNum(v, "ns/op")+"/op")
-					}
-				}
-				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |", scenario, r.impl, med, cell("B/op"), cell("allocs/op"), strings.Join(other, ", "))
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |", scenario, r.impl, cell("ns/op"), cell("cpu-ns/op"),
+					cell("B/op"), cell("allocs/op"), strings.Join(other, ", "))
 				for _, ri := range rampartImpls {
 					fmt.Fprint(w, " ")
 					base, ok1 := rp.get(g, ri, unit)
@@ -231,6 +235,9 @@ func (rp *report) goals() []goal {
 		gs = append(gs, goal{text, met, known, detail})
 	}
 	ratio := func(group, peer, base, unit string) (float64, bool) {
+		if unit == "ns/op" {
+			unit = primary(rp.groups[group])
+		}
 		p, ok1 := rp.get(group, peer, unit)
 		r, ok2 := rp.get(group, base, unit)
 		if !ok1 || !ok2 || r == 0 {
@@ -252,8 +259,9 @@ func (rp *report) goals() []goal {
 	for _, g := range sortedGroups(rp.groups, "BenchmarkRateLimit/", "BenchmarkRateLimitMiddleware/") {
 		var fastest string
 		var best float64
+		unit := primary(rp.groups[g])
 		for _, r := range rp.groups[g] {
-			if v, ok := r.median("ns/op"); ok && !isRampart(r.impl) && (fastest == "" || v < best) {
+			if v, ok := r.median(unit); ok && !isRampart(r.impl) && (fastest == "" || v < best) {
 				fastest, best = r.impl, v
 			}
 		}
@@ -261,10 +269,10 @@ func (rp *report) goals() []goal {
 			if !isRampart(r.impl) || fastest == "" {
 				continue
 			}
-			v, ok := r.median("ns/op")
+			v, ok := r.median(unit)
 			q := best / v
 			add(fmt.Sprintf("Rate limit %s, %s ≥ 2× the fastest peer", strings.TrimPrefix(g, "Benchmark"), r.impl), q >= 2, ok,
-				fmt.Sprintf("%.2f× (fastest peer: %s, %s vs %s)", q, fastest, fmtNum(best, "ns/op"), fmtNum(v, "ns/op")))
+				fmt.Sprintf("%.2f× (fastest peer: %s, %s vs %s)", q, fastest, fmtNum(best, unit), fmtNum(v, unit)))
 		}
 	}
 	for _, r := range rp.groups["BenchmarkRateLimitMemory/1M-keys"] {
@@ -348,7 +356,7 @@ func run(in io.Reader, w io.Writer) error {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s |\n", g.text, status, g.detail)
 	}
-	fmt.Fprintln(w, "\n## Tables\n\nMedians over the -count runs. Ratio columns: this peer's median ÷ that rampart implementation's median on the same scenario (time, or bytes per key for the memory benchmark); above 1× rampart is ahead.")
+	fmt.Fprintln(w, "\n## Tables\n\nMedians over the runs. Ratio columns: this peer's median ÷ that rampart implementation's median on the same scenario; above 1× rampart is ahead. The ratio is of CPU time per operation on scenarios marked ‡ (it leaves out time spent waiting for a core on a loaded machine), of wall time elsewhere (Redis, where the server's work counts), and of bytes per key for the memory benchmark. The goals use the same figures.")
 	fmt.Fprintln(w)
 	rp.tables(w)
 	return nil
