@@ -43,6 +43,34 @@ type slot struct {
 
 const fresh = math.MinInt64
 
+// maxInstant bounds the instants the algorithms compute with, in Unix nanoseconds (March
+// 2232): far enough from the int64 limits that t + 2·Window and a bucket's TAT + τ never
+// overflow, which would make a key look fresh on every request.
+const maxInstant = math.MaxInt64 - 3*int64(maxWindow)
+
+// unixNano is t.UnixNano clamped to ±maxInstant (UnixNano itself wraps beyond the years 1678
+// and 2262). Time stands still at the bounds, which grants no extra quota.
+func unixNano(t time.Time) int64 {
+	switch s := t.Unix(); {
+	case s >= maxInstant/1e9:
+		return maxInstant
+	case s <= -maxInstant/1e9:
+		return -maxInstant
+	}
+	return t.UnixNano()
+}
+
+// clampTime is t within the instants unixNano represents exactly; the zero time is kept.
+func clampTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	if n := unixNano(t); n == maxInstant || n == -maxInstant {
+		return time.Unix(0, n)
+	}
+	return t
+}
+
 // eval decides cost at t under p from state st (never nil; exp == fresh for a new key) without
 // changing it. ring is the sliding log's instants (nil for a new key or another algorithm).
 func (p *prepared) eval(st *slot, ring *logRing, t, cost int64) Decision {

@@ -102,6 +102,8 @@
 // Memory's clock starts at the wall time and then advances monotonically, so a stepped wall
 // clock neither resets nor freezes limits; instants given to the At forms are Unix times, so
 // mixing the two forms on one key agrees unless the wall clock has been stepped since.
+// Instants before 1708 or after 2231 are clamped (time stands still there), so that no
+// computation overflows and a far-off instant never resets a limit.
 //
 // # Concurrency
 //

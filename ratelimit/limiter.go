@@ -148,7 +148,7 @@ func (l *Limiter) decide(ctx context.Context, key string, t time.Time, n int, pe
 		return l.mem.decide(l.mem.hash(key), l.ps, l.mem.instant(t), int64(n), peek, nil), nil
 	}
 	out := make([]Decision, len(l.policies))
-	err := l.store.Take(ctx, &Request{Key: key, Policies: l.policies, Cost: n, Peek: peek, Now: t}, out)
+	err := l.store.Take(ctx, &Request{Key: key, Policies: l.policies, Cost: n, Peek: peek, Now: clampTime(t)}, out)
 	if err != nil {
 		return Decision{Allowed: l.failOpen, Limit: l.policies[0].Limit}, fmt.Errorf("%w: %w", ErrStore, err)
 	}

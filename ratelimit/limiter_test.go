@@ -342,3 +342,43 @@ func TestConcurrentKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestExtremeInstants: instants near the ends of int64 nanoseconds (and beyond, where
+// time.Time.UnixNano wraps) never turn a limit off: at most Limit of 10 requests are admitted,
+// on the in-memory fast path and through the generic Store path alike.
+func TestExtremeInstants(t *testing.T) {
+	instants := []time.Time{
+		time.Unix(0, math.MaxInt64-int64(time.Hour)),
+		time.Unix(0, math.MaxInt64),
+		time.Date(2262, 4, 11, 0, 0, 0, 0, time.UTC),
+		time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(0, math.MinInt64+1),
+		time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	for _, alg := range []ratelimit.Algorithm{ratelimit.SlidingWindow, ratelimit.TokenBucket, ratelimit.SlidingLog} {
+		for _, generic := range []bool{false, true} {
+			var store ratelimit.Store
+			mem, _ := ratelimit.NewMemory(ratelimit.MemoryConfig{})
+			store = mem
+			if generic {
+				store = opaque{mem}
+			}
+			l := ratelimit.MustNew(ratelimit.Config{Store: store}, ratelimit.Policy{Algorithm: alg, Limit: 2, Window: 10 * 365 * 24 * time.Hour})
+			for i, at := range instants {
+				admitted := 0
+				for range 10 {
+					d, err := l.AllowAt(context.Background(), fmt.Sprint("k", i), at, 1)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if d.Allowed {
+						admitted++
+					}
+				}
+				if admitted != 2 {
+					t.Errorf("%v (generic %v) at %v: %d of 10 admitted, want 2", alg, generic, at, admitted)
+				}
+			}
+		}
+	}
+}

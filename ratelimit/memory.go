@@ -136,10 +136,10 @@ func (m *Memory) salt(p Policy) uint64 {
 
 func (m *Memory) instant(t time.Time) int64 {
 	if !t.IsZero() {
-		return t.UnixNano()
+		return unixNano(t)
 	}
 	if m.now != nil {
-		return m.now().UnixNano()
+		return unixNano(m.now())
 	}
 	// Wall time at creation plus monotonic time since: immune to wall-clock steps, and cheaper
 	// than time.Now.
