@@ -104,5 +104,7 @@
 //
 // [Key], [Keyring], [Passphrase] and [Fernet] are safe for concurrent use once their exported
 // fields are set. The writer returned by [NewWriter] and a [Reader] belong to one goroutine.
-// Nothing in the package starts a goroutine, logs or keeps global state.
+// Nothing in the package logs, keeps mutable global state (two read-only base64 lookup tables
+// are built on first use) or leaves a goroutine running: Argon2id runs its lanes in goroutines
+// that all finish before the call returns.
 package secretbox
