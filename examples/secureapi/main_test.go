@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rampart-go/rampart/auth"
+	"github.com/rampart-go/rampart/tlsutil"
 )
 
 // newPassword returns a fresh random password: tests hold no credentials either, and unique
@@ -713,4 +715,66 @@ func TestGracefulShutdown(t *testing.T) {
 	s.stop()
 	s2 := startServer(t, dir, nil, nil, nil)
 	s2.login("erin", pw)
+}
+
+// TestOwnCertificate starts secureapi with -cert and -key: it serves that certificate, and
+// writes and prints no development CA.
+func TestOwnCertificate(t *testing.T) {
+	dev, err := tlsutil.NewDev()
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM, err := tlsutil.MarshalPEM(dev.Server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certDir := t.TempDir()
+	certFile, keyFile := filepath.Join(certDir, "cert.pem"), filepath.Join(certDir, "key.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	env := map[string]string{"SECUREAPI_ADMIN_PASSWORD": newPassword(t)}
+	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0", "-data", dir, "-cert", certFile, "-key", keyFile},
+		func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan string, 1)
+	cfg.ready = func(a string) { ready <- a }
+	ctx, cancel := contextWithCancel()
+	done := make(chan error, 1)
+	var stdout syncBuffer
+	go func() { done <- serve(ctx, cfg, &stdout, io.Discard) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve() = %v", err)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: dev.Pool, MinVersion: tls.VersionTLS12}}}
+	resp, err := client.Get("https://" + addr + "/healthz")
+	if err != nil {
+		t.Errorf("GET /healthz with the operator's certificate: %v", err)
+	} else {
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET /healthz = %d", resp.StatusCode)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve() after cancel = %v", err)
+	}
+	client.CloseIdleConnections()
+	if _, err := os.Stat(filepath.Join(dir, "dev-ca.pem")); !os.IsNotExist(err) {
+		t.Errorf("a development CA was written despite -cert (%v)", err)
+	}
+	if strings.Contains(stdout.String(), "development CA") || !strings.Contains(stdout.String(), "curl https://"+addr+"/healthz") {
+		t.Errorf("stdout = %q, want a curl command without --cacert", stdout.String())
+	}
 }
