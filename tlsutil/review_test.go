@@ -497,12 +497,14 @@ func TestClientBodyCapGzipBomb(t *testing.T) {
 // http.Transport dials it; the exemption for the proxy's own address must match that, or
 // the connection to a proxy on a private address is refused by the guard.
 func TestClientSOCKS5ProxyDefaultPort(t *testing.T) {
-	for _, proxy := range []string{"socks5://127.0.0.1", "socks5h://127.0.0.1"} {
+	// The target stays on loopback (allowed), and so does the proxy, on an address the guard
+	// does not allow: only the proxy exemption lets the client reach it.
+	for _, proxy := range []string{"socks5://127.0.0.3", "socks5h://127.0.0.3"} {
 		pu, _ := url.Parse(proxy)
-		c := mustClient(t, tlsutil.ClientOptions{Proxy: pu, DialTimeout: 2 * time.Second})
-		_, _, err := get(c, "http://93.184.215.14/")
+		c := mustClient(t, tlsutil.ClientOptions{Proxy: pu, DialTimeout: 2 * time.Second, Guard: &tlsutil.Guard{Allow: loopbackOnly}})
+		_, _, err := get(c, "http://127.0.0.1:1/")
 		if err == nil {
-			t.Fatalf("GET through %s succeeded; nothing should listen on port 1080", proxy)
+			t.Fatalf("GET through %s succeeded; nothing should listen on 127.0.0.3:1080", proxy)
 		}
 		if errors.Is(err, tlsutil.ErrBlocked) {
 			t.Errorf("GET through %s = %v: the guard blocked the proxy itself", proxy, err)
