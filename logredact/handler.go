@@ -47,8 +47,11 @@ func (h *handler) WithGroup(name string) slog.Handler {
 
 func (h *handler) Handle(ctx context.Context, rec slog.Record) error {
 	r := h.r
-	msg := r.Redact(rec.Message)
-	changed := len(msg) != len(rec.Message) || msg != rec.Message
+	msg := rec.Message
+	changed := r.changes(msg)
+	if changed {
+		msg = r.Redact(msg)
+	}
 	if !changed {
 		rec.Attrs(func(a slog.Attr) bool {
 			if r.attrChanges(a) {
@@ -79,9 +82,7 @@ func (r *Redactor) attrChanges(a slog.Attr) bool {
 		if r.SensitiveKey(a.Key) {
 			return true
 		}
-		s := a.Value.String()
-		_, changed, _ := scan(r, s, nil)
-		return changed
+		return r.changes(a.Value.String())
 	case slog.KindInt64:
 		return r.SensitiveKey(a.Key) || intIsCard(a.Value.Int64())
 	case slog.KindUint64:

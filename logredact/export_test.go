@@ -1,0 +1,4 @@
+package logredact
+
+// QuickClean exposes the handler's screen to the black-box fuzz test.
+var QuickClean = quickClean
