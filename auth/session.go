@@ -186,10 +186,12 @@ func (s *Sessions) ChangeRoles(ctx context.Context, c Claims, roles []string) (s
 // Reauthenticate replaces the session c after the user proved their identity again (entered
 // their password for a sensitive operation): a new session ID, a new login time (so
 // [Sessions.Fresh] holds and the absolute deadline restarts), the same roles and extra data.
-// The old token is revoked as by [Sessions.ChangeRoles].
+// The old token is revoked as by [Sessions.ChangeRoles], and the revocation generation is kept
+// as there, so that a re-authentication racing with "log out everywhere" yields no live session.
 func (s *Sessions) Reauthenticate(ctx context.Context, c Claims) (string, Claims, error) {
 	now := s.kr.s.now()
-	tok, nc, err := s.issue(ctx, Claims{Subject: c.Subject, Roles: c.Roles, Extra: c.Extra, AuthTime: now}, now, false)
+	next := Claims{Subject: c.Subject, Roles: c.Roles, Extra: c.Extra, AuthTime: now, Generation: c.Generation}
+	tok, nc, err := s.issue(ctx, next, now, true)
 	if err != nil {
 		return "", Claims{}, err
 	}

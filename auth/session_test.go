@@ -302,3 +302,33 @@ func TestSessionChangeRolesKeepsGeneration(t *testing.T) {
 	_, err = e.s.Verify(t.Context(), tok)
 	checkTokenErr(t, err, auth.ErrRevoked)
 }
+
+// TestSessionReauthenticateKeepsGeneration: like a privilege change, a re-authentication
+// racing with "log out everywhere" (claims verified before the logout, replaced after it) must
+// not yield a session that outlives the logout.
+func TestSessionReauthenticateKeepsGeneration(t *testing.T) {
+	e := newSessionEnv(t, auth.SessionConfig{}, true)
+	_, c := e.login(t, "user")
+	if err := e.s.LogoutEverywhere(t.Context(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := e.s.Reauthenticate(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.s.Verify(t.Context(), tok)
+	checkTokenErr(t, err, auth.ErrRevoked)
+
+	// Without the race, re-authentication still works.
+	_, c = e.login(t, "user")
+	tok, nc, err := e.s.Reauthenticate(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Verify(t.Context(), tok); err != nil {
+		t.Fatalf("Verify(reauthenticated) = %v", err)
+	}
+	if nc.ID == c.ID || nc.Generation != c.Generation {
+		t.Errorf("reauthenticated claims ID %v gen %d, old ID %v gen %d: want a new ID, the same generation", nc.ID, nc.Generation, c.ID, c.Generation)
+	}
+}
