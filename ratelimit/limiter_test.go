@@ -254,6 +254,10 @@ func TestNewErrors(t *testing.T) {
 	if _, err := ratelimit.NewMemory(ratelimit.MemoryConfig{MaxKeys: -1}); !errors.Is(err, ratelimit.ErrConfig) {
 		t.Fatalf("NewMemory(MaxKeys -1) error = %v, want ErrConfig", err)
 	}
+	// MaxInt made the shard sizing overflow to a negative cap (and an unbounded table).
+	if m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{MaxKeys: math.MaxInt}); !errors.Is(err, ratelimit.ErrConfig) {
+		t.Fatalf("NewMemory(MaxKeys MaxInt) = cap %d, %v; want ErrConfig", m.Cap(), err)
+	}
 	defer func() {
 		if recover() == nil {
 			t.Fatal("MustNew with no policy did not panic")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"math/bits"
 	"sync"
 	"time"
@@ -22,7 +23,8 @@ type MemoryConfig struct {
 	// idle entries are reused first and then the least recently used one (by the CLOCK
 	// algorithm) is evicted, which resets that client's quota. Zero means [DefaultMaxKeys]. The
 	// cap is split evenly between the shards, so eviction may start slightly before MaxKeys
-	// entries are held. The table grows with use, to about 30 bytes per entry at the cap.
+	// entries are held. The table grows with use, to about 30 bytes per entry at the cap. At
+	// most 2³² (2³⁰ on 32-bit platforms).
 	MaxKeys int
 	// Now is the store's clock, used when a request carries no instant. Nil means the wall
 	// time at creation advanced by the monotonic clock, which wall-clock steps do not affect.
@@ -68,11 +70,16 @@ type shard struct {
 // ErrConfig is wrapped by the errors constructors return for an invalid configuration.
 var ErrConfig = errors.New("ratelimit: invalid configuration")
 
-// NewMemory returns an empty in-memory store. It fails only for a negative MaxKeys.
+// maxMaxKeys bounds MemoryConfig.MaxKeys (about 128 GiB of entries; 2³⁰ where int has 32
+// bits), so that the table's sizing arithmetic cannot overflow.
+const maxMaxKeys = min(1<<32, math.MaxInt>>1)
+
+// NewMemory returns an empty in-memory store. It fails only for a MaxKeys that is negative or
+// above 2³² (2³⁰ on 32-bit platforms).
 func NewMemory(cfg MemoryConfig) (*Memory, error) {
 	maxKeys := cfg.MaxKeys
-	if maxKeys < 0 {
-		return nil, fmt.Errorf("%w: MaxKeys %d is negative", ErrConfig, maxKeys)
+	if maxKeys < 0 || maxKeys > maxMaxKeys {
+		return nil, fmt.Errorf("%w: MaxKeys %d out of range [0, %d]", ErrConfig, maxKeys, maxMaxKeys)
 	}
 	if maxKeys == 0 {
 		maxKeys = DefaultMaxKeys
