@@ -110,6 +110,7 @@
 //
 // # Testing
 //
-// The sub-package redacttest plants fake secrets of every kind into a logger you build and fails
-// the test if any appears in the output: run it against your service's real logging setup.
+// The sub-package [github.com/rampart-go/rampart/logredact/redacttest] plants fake secrets of
+// every kind into a logger you build and fails the test if any appears in the output: run it
+// against your service's real logging setup.
 package logredact
