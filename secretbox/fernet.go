@@ -367,13 +367,14 @@ func cbcDecryptInPlace(b cipher.Block, iv, buf []byte) {
 	}
 }
 
-// b64Pairs maps 12 bits to their two base64url characters, halving the table lookups of
+// b64Pairs maps 12 bits to their two base64url characters, the first in the low byte (so that
+// four entries make eight characters of a little-endian store), halving the table lookups of
 // encodeInPlace. It is built on first use (8 KiB).
-var b64Pairs = sync.OnceValue(func() *[4096][2]byte {
+var b64Pairs = sync.OnceValue(func() *[4096]uint16 {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	t := new([4096][2]byte)
+	t := new([4096]uint16)
 	for i := range t {
-		t[i] = [2]byte{alphabet[i>>6], alphabet[i&63]}
+		t[i] = uint16(alphabet[i>>6]) | uint16(alphabet[i&63])<<8
 	}
 	return t
 })
@@ -396,19 +397,19 @@ func encodeInPlace(buf []byte, rawLen int) {
 		o := buf[4*g : 4*g+4]
 		o[0], o[1], o[2], o[3] = alphabet[v>>18], alphabet[v>>12&63], alphabet[v>>6&63], '='
 	}
-	// Two groups (6 bytes, 8 characters) at a time, then the first group if one is left.
+	// Two groups (6 bytes, 8 characters) at a time, with one 8-byte load: for g <= G-2 (G full
+	// groups) the load ends at 3g+8 <= 3G+2 <= len(buf), and its last two bytes, which belong
+	// to group g+2 and are ignored, have not been overwritten (group g+2 was written at 4g+8).
 	for g -= 2; g >= 0; g -= 2 {
-		in := buf[3*g : 3*g+6]
-		v := uint(in[0])<<16 | uint(in[1])<<8 | uint(in[2])
-		w := uint(in[3])<<16 | uint(in[4])<<8 | uint(in[5])
-		p, q, r, s := pairs[v>>12], pairs[v&0xfff], pairs[w>>12], pairs[w&0xfff]
-		binary.LittleEndian.PutUint64(buf[4*g:4*g+8], uint64(p[0])|uint64(p[1])<<8|uint64(q[0])<<16|uint64(q[1])<<24|
-			uint64(r[0])<<32|uint64(r[1])<<40|uint64(s[0])<<48|uint64(s[1])<<56)
+		x := binary.BigEndian.Uint64(buf[3*g : 3*g+8])
+		v, w := x>>40, x>>16&0xffffff
+		binary.LittleEndian.PutUint64(buf[4*g:4*g+8], uint64(pairs[v>>12])|uint64(pairs[v&0xfff])<<16|
+			uint64(pairs[w>>12])<<32|uint64(pairs[w&0xfff])<<48)
 	}
 	if g == -1 {
 		v := uint(buf[0])<<16 | uint(buf[1])<<8 | uint(buf[2])
 		p, q := pairs[v>>12], pairs[v&0xfff]
-		buf[0], buf[1], buf[2], buf[3] = p[0], p[1], q[0], q[1]
+		buf[0], buf[1], buf[2], buf[3] = byte(p), byte(p>>8), byte(q), byte(q>>8) // #nosec G115 -- deliberate truncation to bytes
 	}
 }
 
