@@ -251,6 +251,14 @@ func (t *capTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// CloseIdleConnections closes the idle connections of the underlying transport; without it
+// http.Client.CloseIdleConnections would not reach them.
+func (t *capTransport) CloseIdleConnections() {
+	if c, ok := t.rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // capBody fails the read that would go past the cap.
 type capBody struct {
 	rc   io.ReadCloser

@@ -653,3 +653,31 @@ func TestRedirectHTTPSBracketedIPv6WithoutPort(t *testing.T) {
 		}
 	}
 }
+
+// TestClientCloseIdleConnections: http.Client.CloseIdleConnections reaches the transport only
+// if the client's RoundTripper has that method; the body-capping wrapper hid it, so idle
+// keep-alive connections (and their goroutines) stayed open until IdleConnTimeout.
+func TestClientCloseIdleConnections(t *testing.T) {
+	closed := make(chan struct{}, 1)
+	srv := httptest.NewUnstartedServer(okHandler())
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateClosed {
+			closed <- struct{}{}
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, err := tlsutil.NewClient(tlsutil.ClientOptions{Guard: &tlsutil.Guard{Allow: loopbackOnly}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := get(c, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	c.CloseIdleConnections()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the idle keep-alive connection is still open after CloseIdleConnections")
+	}
+}
