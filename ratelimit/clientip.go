@@ -201,13 +201,15 @@ func forwardedFor(lines []string, hops *[maxHops]string) int {
 			continue
 		}
 		for elem := range forwardedElements(line) {
-			ring[total%maxHops] = forParam(elem)
+			ring[total%maxHops] = elem
 			total++
 		}
 	}
+	// Only the rightmost elements are parsed: unquoting may allocate, and a client can send
+	// tens of thousands of elements in one header.
 	n := min(total, maxHops)
 	for i := range n {
-		hops[i] = ring[(total-1-i)%maxHops]
+		hops[i] = forParam(ring[(total-1-i)%maxHops])
 	}
 	return n
 }

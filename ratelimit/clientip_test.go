@@ -179,3 +179,18 @@ func FuzzClientIP(f *testing.F) {
 		}
 	})
 }
+
+// TestClientIPHostileHeaderAllocs: a client's near-1MB Forwarded header of escaped quoted
+// elements costs a bounded number of allocations (only the rightmost 64 elements are
+// unquoted), not one per element.
+func TestClientIPHostileHeaderAllocs(t *testing.T) {
+	c := &ratelimit.ClientIP{TrustedProxies: proxies, Header: "Forwarded"}
+	hostile := strings.Repeat(`for="\1.2.3.4";by=x, `, 40000) + "for=198.51.100.9"
+	r := request("10.0.0.1:80", "Forwarded", hostile)
+	if a, err := c.Addr(r); err != nil || a != netip.MustParseAddr("198.51.100.9") {
+		t.Fatalf("Addr() = %v, %v; want 198.51.100.9", a, err)
+	}
+	if n := testing.AllocsPerRun(5, func() { _, _ = c.Addr(r) }); n > 100 {
+		t.Fatalf("Addr() with a %d-byte hostile Forwarded header: %v allocations, want at most 100", len(hostile), n)
+	}
+}
