@@ -12,7 +12,10 @@ import (
 // prefix.
 const DefaultSessionCookieName = "session"
 
-const hostCookiePrefix = "__Host-"
+const (
+	hostCookiePrefix   = "__Host-"
+	secureCookiePrefix = "__Secure-"
+)
 
 // SessionCookie sets, reads and clears the cookie that carries a session token. The zero value
 // is the secure default: a cookie named "__Host-session" with Secure, HttpOnly, SameSite=Lax and
@@ -31,8 +34,9 @@ type SessionCookie struct {
 	// [http.SameSiteStrictMode]. Other values are rejected by [SessionCookie.Set].
 	SameSite http.SameSite
 
-	// InsecureHTTP drops the Secure attribute and the "__Host-" prefix so that the cookie works
-	// over plain http://localhost during development. Never set it in production.
+	// InsecureHTTP drops the Secure attribute and the "__Host-" prefix (also from a Name that
+	// carries it, or "__Secure-") so that the cookie works over plain http://localhost during
+	// development. Never set it in production.
 	InsecureHTTP bool
 }
 
@@ -42,7 +46,12 @@ func (sc SessionCookie) CookieName() string {
 	if name == "" {
 		name = DefaultSessionCookieName
 	}
-	if sc.InsecureHTTP || strings.HasPrefix(name, hostCookiePrefix) {
+	if sc.InsecureHTTP {
+		// Browsers refuse a __Host- or __Secure- cookie without the Secure attribute.
+		name = strings.TrimPrefix(name, hostCookiePrefix)
+		return strings.TrimPrefix(name, secureCookiePrefix)
+	}
+	if strings.HasPrefix(name, hostCookiePrefix) {
 		return name
 	}
 	return hostCookiePrefix + name

@@ -354,6 +354,11 @@ func TestSessionCookieAttributes(t *testing.T) {
 		{"already prefixed", auth.SessionCookie{Name: "__Host-sid"}, "__Host-sid=tok; Path=/; Max-Age=90; HttpOnly; Secure; SameSite=Lax", false},
 		{"strict", auth.SessionCookie{SameSite: http.SameSiteStrictMode}, "__Host-session=tok; Path=/; Max-Age=90; HttpOnly; Secure; SameSite=Strict", false},
 		{"insecure dev", auth.SessionCookie{InsecureHTTP: true}, "session=tok; Path=/; Max-Age=90; HttpOnly; SameSite=Lax", false},
+		// Browsers drop a __Host- or __Secure- cookie that lacks Secure, so InsecureHTTP drops the
+		// prefix from a Name that carries one too.
+		{"insecure dev, prefixed name", auth.SessionCookie{Name: "__Host-sid", InsecureHTTP: true}, "sid=tok; Path=/; Max-Age=90; HttpOnly; SameSite=Lax", false},
+		{"insecure dev, __Secure- name", auth.SessionCookie{Name: "__Secure-sid", InsecureHTTP: true}, "sid=tok; Path=/; Max-Age=90; HttpOnly; SameSite=Lax", false},
+		{"insecure dev, bare prefix", auth.SessionCookie{Name: "__Host-", InsecureHTTP: true}, "", true},
 		{"SameSite=None refused", auth.SessionCookie{SameSite: http.SameSiteNoneMode}, "", true},
 		{"bad name", auth.SessionCookie{Name: "a;b"}, "", true},
 	}
