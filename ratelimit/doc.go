@@ -65,15 +65,22 @@
 //
 // # Failed logins
 //
-// To throttle password guessing, count failures only: Peek before checking the password
-// (refuse if throttled, without running the check), Allow after a failure, Reset after a
-// success. Keep one limiter per user name (normalized) and one per client IP: the first stops
-// guessing against one account from many addresses, the second stops one address from trying
-// many accounts. Concurrent attempts may all pass their Peek before any failure is charged, so
-// a client can exceed the limit by the number of attempts it has in flight; cap that with a
-// per-IP concurrency limit if it matters. Per-account limits let an attacker lock an account's
-// owner out for the Window: prefer a SlidingLog of modest Window, and a per-(user, IP) key for
-// the strictest limit if lockout is a concern. See the login throttling example.
+// To throttle password guessing, count failures only, with one limiter per user name
+// (normalized) and one per client IP: the first stops guessing against one account from many
+// addresses, the second stops one address from trying many accounts. Per account, Allow before
+// checking the password (refuse if throttled, without running the check) and Reset after a
+// success, which refunds it along with the account's failures; since the attempt is charged
+// before the check, concurrent guesses cannot overrun the limit. (Peek before the check and
+// Allow after a failure would let every attempt in flight pass its Peek before any failure is
+// charged: a botnet guessing in parallel against a slow password hash would get as many
+// guesses per Window as it has requests in flight.) Per address, Peek before the check and
+// Allow after a failure, so that the successful logins of many users behind one NAT do not
+// count; one address can then exceed its limit by the attempts it has in flight, which a
+// per-IP concurrency limit caps. Per-account limits let an attacker lock an account's owner
+// out for the Window: prefer a SlidingLog of modest Window, and a per-(user, IP) key for the
+// strictest limit if lockout is a concern. Attacker-chosen keys such as user names can also be
+// minted to flood the store and evict a throttled entry (see below): the per-IP limit, checked
+// first, bounds how fast one address can do that. See the login throttling example.
 //
 // # Stores, memory and failure
 //

@@ -76,9 +76,11 @@ var (
 	errBadCredentials = errors.New("invalid user name or password")
 )
 
-// Throttling failed logins per user name and per client IP, counting only failures: Peek
-// before checking the password (so a throttled client learns nothing from the check), Allow
-// after a failure, Reset after a success.
+// Throttling failed logins per user name and per client IP so that only failures count. Per
+// account, charge before checking the password and Reset after a success: a throttled client
+// learns nothing from the check, a success costs nothing, and concurrent guesses cannot
+// overrun the limit. Per address, Peek before the check and Allow after a failure, so that the
+// successful logins of many users behind one NAT do not count.
 func Example_loginThrottling() {
 	perUser := ratelimit.MustNew(ratelimit.Config{}, ratelimit.Policy{Algorithm: ratelimit.SlidingLog, Limit: 5, Window: 15 * time.Minute})
 	perIP := ratelimit.MustNew(ratelimit.Config{}, ratelimit.Policy{Algorithm: ratelimit.SlidingLog, Limit: 20, Window: time.Hour})
@@ -86,18 +88,17 @@ func Example_loginThrottling() {
 
 	login := func(ctx context.Context, user, ip, password string) error {
 		user = strings.ToLower(user) // one quota per account, however the name is typed
-		if d, err := perUser.Peek(ctx, user); err != nil || !d.Allowed {
-			return errThrottled
-		}
 		if d, err := perIP.Peek(ctx, ip); err != nil || !d.Allowed {
 			return errThrottled
 		}
+		if d, err := perUser.Allow(ctx, user); err != nil || !d.Allowed { // charged now...
+			return errThrottled
+		}
 		if !checkPassword(user, password) {
-			_, _ = perUser.Allow(ctx, user) // only failures are charged
-			_, _ = perIP.Allow(ctx, ip)
+			_, _ = perIP.Allow(ctx, ip) // only failures are charged to the address
 			return errBadCredentials
 		}
-		_ = perUser.Reset(ctx, user) // a success clears the account's failures
+		_ = perUser.Reset(ctx, user) // ...and refunded, with the account's failures, on success
 		return nil
 	}
 
