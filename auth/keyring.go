@@ -144,13 +144,13 @@ func (k Key) MarshalJSON() ([]byte, error) {
 }
 
 // TokenConfig holds the optional settings of a [Keyring]. The zero value is a secure default:
-// one-hour tokens, no tokClock-skew leeway, no revocation store.
+// one-hour tokens, no clock-skew leeway, no revocation store.
 type TokenConfig struct {
 	// TTL is the lifetime given to tokens signed without an expiry. Zero means
 	// [DefaultTokenTTL].
 	TTL time.Duration
 
-	// Leeway tolerates tokClock skew between the signing and the verifying machines: a token is
+	// Leeway tolerates clock skew between the signing and the verifying machines: a token is
 	// accepted until Leeway after its expiry and from Leeway before its not-before and
 	// issued-at times. Zero means none; at most [MaxTokenLeeway].
 	Leeway time.Duration

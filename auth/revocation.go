@@ -56,6 +56,10 @@ var ErrNoRevocationStore = errors.New("auth: no revocation store configured")
 // Revoke puts the token with claims c (as returned by [Keyring.Verify]) on the denylist of the
 // keyring's [RevocationStore] until c.Expiry plus the leeway, after which it would fail anyway.
 // Tokens of other IDs are unaffected.
+//
+// Do not end a session this way: renewed tokens of a session share its ID and expire later
+// than c, so they would verify again once c.Expiry passes. [Sessions.Logout] denylists the ID
+// until the session's absolute deadline.
 func (kr *Keyring) Revoke(ctx context.Context, c Claims) error {
 	return kr.s.revoke(ctx, c.ID, c.Expiry)
 }

@@ -28,7 +28,7 @@ type MemoryRevocationConfig struct {
 	// [ErrRevocationStoreFull]. Zero means [DefaultMaxRevokedTokens].
 	MaxTokens int
 
-	// Now returns the current time; nil means time.Now. Tests inject a synthetic tokClock.
+	// Now returns the current time; nil means time.Now. Tests inject a synthetic clock.
 	Now func() time.Time
 }
 

@@ -167,8 +167,10 @@ func (s *Sessions) renew(ctx context.Context, t time.Time, c Claims) (string, Cl
 // user's privileges change: the new token has a new session ID, the old one is revoked. The
 // login time, and so the absolute deadline and freshness, are kept.
 //
-// Without a [RevocationStore] the old token cannot be revoked and stays valid until its idle
-// expiry; configure a store wherever privileges can be reduced.
+// Without a [RevocationStore] the old token cannot be revoked: it stays valid until its idle
+// expiry and, since renewal keeps its session ID, [Sessions.Renew] (and so the cookie-mode
+// [Middleware]) keeps renewing it, with the old roles, until the session's absolute deadline.
+// Configure a store wherever privileges can be reduced.
 func (s *Sessions) ChangeRoles(ctx context.Context, c Claims, roles []string) (string, Claims, error) {
 	// The generation is kept, so that a "log out everywhere" racing with this call still ends
 	// the new session too.

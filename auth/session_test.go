@@ -332,3 +332,30 @@ func TestSessionReauthenticateKeepsGeneration(t *testing.T) {
 		t.Errorf("reauthenticated claims ID %v gen %d, old ID %v gen %d: want a new ID, the same generation", nc.ID, nc.Generation, c.ID, c.Generation)
 	}
 }
+
+// TestKeyringRevokeOfSessionExpiresWithToken pins what the Keyring.Revoke doc warns of: the
+// denylist entry of Keyring.Revoke ends at the revoked token's expiry, so a renewed token of the
+// same session verifies again afterwards, whereas Sessions.Logout holds until the deadline.
+func TestKeyringRevokeOfSessionExpiresWithToken(t *testing.T) {
+	e := newSessionEnv(t, auth.SessionConfig{IdleTimeout: 10 * time.Minute, AbsoluteTimeout: time.Hour}, true)
+	_, c := e.login(t)
+	e.clk.Advance(6 * time.Minute)
+	renewed, err := e.s.Renew(t.Context(), c)
+	if err != nil || renewed == "" {
+		t.Fatalf("Renew = %q, %v", renewed, err)
+	}
+	if err := e.kr.Revoke(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.s.Verify(t.Context(), renewed)
+	checkTokenErr(t, err, auth.ErrRevoked)
+	e.clk.Advance(5 * time.Minute) // past c.Expiry, before the renewed token's
+	if _, err := e.s.Verify(t.Context(), renewed); err != nil {
+		t.Fatalf("renewed token after the Keyring.Revoke entry expired: %v (the doc says it verifies again)", err)
+	}
+	if err := e.s.Logout(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.s.Verify(t.Context(), renewed)
+	checkTokenErr(t, err, auth.ErrRevoked)
+}
