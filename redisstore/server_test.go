@@ -27,9 +27,10 @@ import (
 // temporary directory, with persistence off, and stopped at the end. Tests that kill and restart
 // it (the outage test) get their own; the others share one per test binary.
 type server struct {
-	bin  string
-	dir  string
-	port int
+	bin   string
+	dir   string
+	port  int
+	extra []string // further redis-server arguments
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -43,10 +44,10 @@ func (s *server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.It
 
 // startServer starts a new redis-server and registers its shutdown with t.Cleanup. It skips
 // (fails under RAMPART_STRICT=1) when the binary is absent.
-func startServer(t testing.TB) *server {
+func startServer(t testing.TB, extra ...string) *server {
 	t.Helper()
 	bin := testenv.LookPath(t, "redis-server")
-	s, err := newServer(bin, t.TempDir())
+	s, err := newServer(bin, t.TempDir(), extra...)
 	if err != nil {
 		t.Fatalf("starting redis-server: %v", err)
 	}
@@ -54,8 +55,8 @@ func startServer(t testing.TB) *server {
 	return s
 }
 
-func newServer(bin, dir string) (*server, error) {
-	s := &server{bin: bin, dir: dir}
+func newServer(bin, dir string, extra ...string) (*server, error) {
+	s := &server{bin: bin, dir: dir, extra: extra}
 	// A port that was free a moment ago can be taken by another process before redis-server
 	// binds it; try a few.
 	var err error
@@ -96,6 +97,7 @@ func (s *server) Start() error {
 		"--loglevel", "warning",
 		"--logfile", filepath.Join(s.dir, "redis.log"),
 	)
+	cmd.Args = append(cmd.Args, s.extra...)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
