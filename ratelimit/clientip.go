@@ -25,11 +25,15 @@ const maxHops = 64
 // TrustedHops). Then, if the connection comes from a trusted proxy, the forwarding header is
 // read from right to left, each proxy having appended the address it saw, and the first address
 // that is not a trusted proxy is the client: entries further left were written by the client and
-// are never believed. If every address is trusted, the leftmost one is used.
+// are never believed. If every address is trusted, the leftmost one is used. Only the rightmost
+// 64 entries are examined (counting the Forwarded header's elements, or X-Forwarded-For's
+// comma-separated entries, over all its field lines).
 //
 // Addresses are parsed with [net/netip]; IPv4-mapped IPv6 addresses are unmapped and zones
 // dropped. [ClientIP.Key] groups IPv6 clients by prefix (default /64), since one host
-// typically controls a whole /64 and could otherwise rotate addresses to escape its limit.
+// typically controls a whole /64 and could otherwise rotate addresses to escape its limit. A
+// client given a larger allocation (a /56 or /48) can still rotate through its /64s; a shorter
+// IPv6Prefix stops that at the cost of grouping neighbours.
 //
 // A ClientIP is read-only after configuration and safe for concurrent use.
 type ClientIP struct {

@@ -91,9 +91,15 @@
 // entry takes 24 bytes (about 30 with the table's headroom) whatever the key's length, and a
 // flood of distinct keys can never grow memory past the cap. The cap is enforced per shard
 // (MaxKeys divided by up to 64 shards), so eviction can begin a little before MaxKeys keys are
-// held (0.3% early at a million keys). Eviction forgets a client's
-// usage, which favours that client: size the cap above the number of clients active within a
-// Window.
+// held (0.3% early at a million keys). Eviction forgets a client's usage, which favours that
+// client, and a client that can mint keys (user names at a login form, the /64s of a large
+// IPv6 allocation, made-up API keys) can use it: once the store is full of live entries,
+// sending on the order of MaxKeys requests under fresh keys (sometimes a fraction of that,
+// depending on where the CLOCK hand stands) without touching its throttled key evicts that key
+// and restores its quota. The secret seed keeps it from aiming at the shard or set of a key,
+// so each reset costs it that many requests. Size the cap well above the number of keys
+// active within a Window, and check a limit on something the client cannot mint (its address)
+// before a limit on keys it can.
 //
 // A [Store] is the interface for distributed stores (the redisstore module provides one on
 // Redis); every store must pass ratelimittest.TestStore. When a store fails, the Limiter
