@@ -40,7 +40,8 @@ type ClientIP struct {
 	// TrustedProxies are the networks of proxies whose forwarding headers are believed.
 	TrustedProxies []netip.Prefix
 	// TrustedHops is the number of proxies in front of the server that are always trusted,
-	// whatever their address: the connection's peer is hop 1. Use it only if the server cannot
+	// whatever their address: the connection's peer is hop 1, and may then be a Unix socket
+	// (whose RemoteAddr is not an IP address). Use it only if the server cannot
 	// be reached except through those proxies: with TrustedHops = 1, a client that reaches the
 	// server directly can claim any address.
 	TrustedHops int
@@ -90,12 +91,14 @@ func (c *ClientIP) Addr(r *http.Request) (netip.Addr, error) {
 		return netip.Addr{}, err
 	}
 	remote, ok := parseHop(r.RemoteAddr)
-	if !ok {
+	switch {
+	case !ok && c.TrustedHops == 0:
 		return netip.Addr{}, fmt.Errorf("%w: RemoteAddr %.64q", ErrClientIP, r.RemoteAddr)
-	}
-	if !c.trusted(remote, 1) {
+	case ok && !c.trusted(remote, 1):
 		return remote, nil
 	}
+	// The peer is a trusted proxy: by address, or by position (then it may be a Unix socket,
+	// whose RemoteAddr is no IP address).
 	var hops [maxHops]string
 	var n int
 	if c.Header == "Forwarded" {
@@ -113,6 +116,9 @@ func (c *ClientIP) Addr(r *http.Request) (netip.Addr, error) {
 			return a, nil
 		}
 		last = a
+	}
+	if !last.IsValid() {
+		return netip.Addr{}, fmt.Errorf("%w: RemoteAddr %.64q and no forwarding entry", ErrClientIP, r.RemoteAddr)
 	}
 	return last, nil
 }

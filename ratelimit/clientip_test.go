@@ -60,6 +60,9 @@ func TestClientIPAddr(t *testing.T) {
 		{"zone dropped", ratelimit.ClientIP{}, request("[fe80::1%eth0]:443"), "fe80::1"},
 		{"mapped remote", ratelimit.ClientIP{}, request("[::ffff:192.0.2.1]:443"), "192.0.2.1"},
 		{"bare remote", ratelimit.ClientIP{}, request("192.0.2.1"), "192.0.2.1"},
+		// A proxy trusted by position may reach the server over a Unix socket.
+		{"Unix socket peer", ratelimit.ClientIP{TrustedHops: 1}, request("@", "X-Forwarded-For", "6.6.6.6, 198.51.100.9"), "198.51.100.9"},
+		{"unnamed Unix socket peer", ratelimit.ClientIP{TrustedHops: 1}, request("", "X-Forwarded-For", "198.51.100.9"), "198.51.100.9"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,6 +84,8 @@ func TestClientIPErrors(t *testing.T) {
 		{"empty remote", ratelimit.ClientIP{}, request(""), ratelimit.ErrClientIP},
 		{"garbage remote", ratelimit.ClientIP{}, request("not an address"), ratelimit.ErrClientIP},
 		{"hostname remote", ratelimit.ClientIP{}, request("localhost:80"), ratelimit.ErrClientIP},
+		{"Unix socket peer, no proxy trusted", ratelimit.ClientIP{TrustedProxies: proxies}, request("@", "X-Forwarded-For", "198.51.100.9"), ratelimit.ErrClientIP},
+		{"Unix socket peer, no header", ratelimit.ClientIP{TrustedHops: 1}, request("@"), ratelimit.ErrClientIP},
 		{"garbage hop", ratelimit.ClientIP{TrustedProxies: proxies}, request("10.0.0.1:80", "X-Forwarded-For", "1.2.3.4, garbage"), ratelimit.ErrClientIP},
 		{"empty hop", ratelimit.ClientIP{TrustedProxies: proxies}, request("10.0.0.1:80", "X-Forwarded-For", "1.2.3.4,"), ratelimit.ErrClientIP},
 		{"obfuscated Forwarded", ratelimit.ClientIP{TrustedProxies: proxies, Header: "Forwarded"}, request("10.0.0.1:80", "Forwarded", "for=_hidden"), ratelimit.ErrClientIP},
