@@ -64,7 +64,7 @@
 // [NewClient] bounds every phase with timeouts, caps redirects and response bodies, never
 // follows a redirect from https to http, and drops Authorization, Proxy-Authorization,
 // Cookie and the headers named in [ClientOptions.SensitiveHeaders] (your API key headers)
-// whenever a redirect changes the origin. Its [Guard] refuses loopback, private,
+// whenever a redirect changes the origin, to which it sends only the origin as Referer. Its [Guard] refuses loopback, private,
 // link-local, CGNAT, multicast, reserved, documentation and cloud metadata addresses, and
 // IPv4 addresses hidden in IPv4-mapped, IPv4-compatible, NAT64, 6to4 and ISATAP IPv6 addresses. The
 // check runs in the dialer's ControlContext, on the address being connected to after DNS

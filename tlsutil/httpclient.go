@@ -77,7 +77,8 @@ type ClientOptions struct {
 //   - follows at most MaxRedirects redirects, never from https to http, and drops the
 //     Authorization, Proxy-Authorization and Cookie headers, and those named in
 //     SensitiveHeaders, whenever a redirect leaves the origin (scheme, host and port) of
-//     the original request;
+//     the original request, and cuts the Referer sent to another origin down to the origin
+//     (no path or query, where tokens hide);
 //   - fails a response whose body exceeds MaxResponseBytes with [ErrResponseTooLarge], and
 //     one whose headers exceed 64 KiB.
 //
@@ -220,6 +221,15 @@ func checkRedirect(req *http.Request, via []*http.Request, limit int, sensitive 
 	if origin(req.URL) != origin(via[0].URL) {
 		for _, h := range sensitive {
 			req.Header.Del(h)
+		}
+	}
+	// Go sends the previous URL, query included, as Referer; across origins keep only the
+	// origin (strict-origin-when-cross-origin), so tokens in URLs do not leak.
+	if ref := req.Header.Get("Referer"); ref != "" && origin(req.URL) != origin(via[len(via)-1].URL) {
+		if u, err := url.Parse(ref); err == nil && u.Scheme != "" && u.Host != "" {
+			req.Header.Set("Referer", u.Scheme+"://"+u.Host+"/")
+		} else {
+			req.Header.Del("Referer")
 		}
 	}
 	return nil

@@ -681,3 +681,34 @@ func TestClientCloseIdleConnections(t *testing.T) {
 		t.Fatal("the idle keep-alive connection is still open after CloseIdleConnections")
 	}
 }
+
+// TestClientRedirectRefererOriginOnly: Go's client sends the previous URL, query included,
+// as Referer to the next hop, so a redirect to another origin leaked tokens in the URL
+// (https://api/callback?code=...). Across origins the client now sends only the origin, as
+// browsers do under strict-origin-when-cross-origin; within one origin, the full URL.
+func TestClientRedirectRefererOriginOnly(t *testing.T) {
+	other := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.Header.Get("Referer")) // #nosec G705 -- test echo server on loopback, text/plain
+	}))
+	var first *countingServer
+	first = newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
+		case "/here":
+			http.Redirect(w, r, "/echo", http.StatusFound)
+		default:
+			_, _ = io.WriteString(w, r.Header.Get("Referer")) // #nosec G705 -- test echo server on loopback, text/plain
+		}
+	}))
+	c := mustClient(t, tlsutil.ClientOptions{Guard: &tlsutil.Guard{Allow: loopbackOnly}})
+	if _, ref, err := get(c, first.URL+"/away?code=s3cret"); err != nil || ref != first.URL+"/" {
+		t.Errorf("cross-origin redirect sent Referer %q (%v), want %q", ref, err, first.URL+"/")
+	}
+	if _, ref, err := get(c, first.URL+"/away?code=s3cret", "Referer", "https://app.example/page?session=s3cret"); err != nil || strings.Contains(ref, "s3cret") {
+		t.Errorf("cross-origin redirect sent an explicit Referer as %q (%v), want no path or query", ref, err)
+	}
+	if _, ref, err := get(c, first.URL+"/here?code=abc"); err != nil || ref != first.URL+"/here?code=abc" {
+		t.Errorf("same-origin redirect sent Referer %q (%v), want the full URL", ref, err)
+	}
+}
