@@ -690,8 +690,7 @@ func TestClientRedirectRefererOriginOnly(t *testing.T) {
 	other := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, r.Header.Get("Referer")) // #nosec G705 -- test echo server on loopback, text/plain
 	}))
-	var first *countingServer
-	first = newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	first := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/away":
 			http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
