@@ -25,12 +25,14 @@
 //	                                                   ?cookie=1 or a form post; 401, 429
 //	GET  /api/profile    Bearer or cookie              200 {"username","role","message"}, 401
 //	GET  /api/admin/users  admin                       200 {"users":[...]}, 401, 403
-//	POST /api/data       {"title","content"}           201 {"message","data"}, 400, 401, 413, 415
+//	POST /api/data       {"title","content"}           201 {"message","data"}, 400, 401, 413, 415, 507
 //	POST /api/logout     Bearer or cookie              204 (this session revoked), 401
 //	POST /api/logout-all Bearer or cookie              204 (every session revoked), 401
 //	GET  /healthz                                      200
 //
-// Errors are JSON: {"error":"..."}, plus "errors":[{"field","message"}] for invalid fields.
+// Any /api route may also answer 429 (the per-IP rate limit, with Retry-After) and 403 (a
+// cross-origin browser POST). Errors are JSON: {"error":"..."}, plus
+// "errors":[{"field","message"}] for invalid fields.
 //
 // # Flags and environment
 //
@@ -44,8 +46,13 @@
 //	-http           serve plain HTTP (loopback addresses only), behind a local TLS proxy or for tests
 //	-session-idle   session idle timeout (default 30m); sessions end 12h after login regardless
 //
-//	SECUREAPI_STORE_KEYS      secretbox keys of the store, newest first (see keys.go)
-//	SECUREAPI_TOKEN_KEY       session-token key, 32+ random bytes in base64url
+//	SECUREAPI_STORE_KEYS      secretbox keys of the store (sbk1_...), newest first
+//	SECUREAPI_TOKEN_KEY       session-token key, 32+ random bytes in unpadded base64url
+//
+// Set both key variables or neither; without them the keys are generated into -data/keys.json
+// (mode 0600, with a warning), which also shows their format. To rotate the store key, put a
+// new key first in SECUREAPI_STORE_KEYS: the store is re-encrypted under it on the next start.
+//
 //	SECUREAPI_ADMIN_PASSWORD  password of the "admin" user created on first start; random if unset
 //
 // SIGINT or SIGTERM shuts the server down gracefully: in-flight requests finish, then the

@@ -233,3 +233,39 @@ func TestStoreRevocationPersists(t *testing.T) {
 		t.Errorf("Lookup after reopening = %d, %v, %v; want 1, true, nil", gen, revoked, err)
 	}
 }
+
+// TestStoreKeyRotation checks the rotation the documentation promises: with a new key first,
+// the store opens under the old one and is re-encrypted under the new one, so that the old key
+// can then be dropped.
+func TestStoreKeyRotation(t *testing.T) {
+	dir := t.TempDir()
+	oldKF, _ := generateKeys()
+	newKF, _ := generateKeys()
+	oldK, err := parseKeys(oldKF, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := openStore(dir, oldK.store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.createUser(user{Name: "alice", Hash: "h", Role: roleUser}); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.close()
+	both, err := parseKeys(keyFile{StoreKeys: newKF.StoreKeys + "\n" + oldKF.StoreKeys, TokenKey: newKF.TokenKey}, "both")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openStore(dir, both.store, nil); err != nil {
+		t.Fatalf("openStore with the new key first = %v", err)
+	}
+	newK, _ := parseKeys(newKF, "new")
+	st, err = openStore(dir, newK.store, nil)
+	if err != nil {
+		t.Fatalf("openStore with the new key alone after rotation = %v", err)
+	}
+	if _, ok := st.user("alice"); !ok {
+		t.Error("alice lost in the rotation")
+	}
+}
