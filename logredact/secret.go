@@ -18,19 +18,26 @@ const redacted = "[REDACTED]"
 // A Secret can be decoded from JSON or text, so configuration structs can hold one; encoding it
 // again writes "[REDACTED]", so such a struct does not round-trip. The zero Secret is empty.
 //
-// Two weak spots of any wrapper type, handled here where possible: fmt prints the fields of an
-// unexported struct field by reflection, bypassing every method, so a Secret in an unexported
-// field of a struct printed with %v shows its value (the [Redactor.Handler] catches this case for
-// slog; avoid it elsewhere); and encoding/gob and unsafe code see the value.
+// The value is held behind a pointer. fmt bypasses every method where it falls back to
+// reflection (a verb the type cannot take, such as %p, and a Secret in an unexported struct
+// field), and there it prints a memory address, not the value. For the same reason == compares
+// identity, not content: two Secrets made from the same string are not equal (compare revealed
+// values with crypto/subtle if you must). encoding/gob refuses a Secret (it has no exported
+// fields); unsafe code and memory dumps still see the value, which Go cannot wipe.
 type Secret struct {
-	value string
+	value *string
 }
 
 // NewSecret wraps s.
-func NewSecret(s string) Secret { return Secret{value: s} }
+func NewSecret(s string) Secret { return Secret{value: &s} }
 
 // Reveal returns the secret value. Call it only where the value is used, never to log it.
-func (s Secret) Reveal() string { return s.value }
+func (s Secret) Reveal() string {
+	if s.value == nil {
+		return ""
+	}
+	return *s.value
+}
 
 // String returns "[REDACTED]".
 func (Secret) String() string { return redacted }
@@ -65,12 +72,13 @@ func (s *Secret) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return fmt.Errorf("logredact: Secret: %w", err)
 	}
-	s.value = v
+	s.value = &v
 	return nil
 }
 
 // UnmarshalText sets s to text.
 func (s *Secret) UnmarshalText(text []byte) error {
-	s.value = string(text)
+	v := string(text)
+	s.value = &v
 	return nil
 }

@@ -86,3 +86,48 @@ func TestSecretDecode(t *testing.T) {
 		t.Error("zero Secret")
 	}
 }
+
+// TestSecretReflectiveFallback covers the paths where fmt skips a type's methods and prints its
+// fields by reflection: a verb the type cannot take (%p is checked before any method), and a
+// Secret in an unexported struct field. Neither may show the value.
+func TestSecretReflectiveFallback(t *testing.T) {
+	const value = "hunter2-very-secret"
+	s := logredact.NewSecret(value)
+	type hidden struct {
+		name string
+		pass logredact.Secret
+	}
+	h := hidden{"n", s}
+	cases := []struct {
+		format string
+		arg    any
+	}{
+		{"%p", s},
+		{"%p", []logredact.Secret{s}},
+		{"%v", h},
+		{"%+v", h},
+		{"%#v", h},
+		{"%s", &h},
+		{"%v", []hidden{h}},
+		{"%p", h},
+	}
+	for _, c := range cases {
+		if out := fmt.Sprintf(c.format, c.arg); strings.Contains(out, value) {
+			t.Errorf("Sprintf(%q, %T) = %q leaks the value", c.format, c.arg, out)
+		}
+	}
+	if got := s.Reveal(); got != value {
+		t.Errorf("Reveal = %q, want %q", got, value)
+	}
+	var zero logredact.Secret
+	if got := zero.Reveal(); got != "" {
+		t.Errorf("zero Reveal = %q", got)
+	}
+	var dec logredact.Secret
+	if err := dec.UnmarshalText([]byte(value)); err != nil || dec.Reveal() != value {
+		t.Errorf("UnmarshalText: %q, %v", dec.Reveal(), err)
+	}
+	if err := json.Unmarshal([]byte(`"`+value+`"`), &dec); err != nil || dec.Reveal() != value {
+		t.Errorf("UnmarshalJSON: %q, %v", dec.Reveal(), err)
+	}
+}
