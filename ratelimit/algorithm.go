@@ -215,34 +215,54 @@ func counterAdmits(prev, cur, e, w, l, cost int64) bool {
 func (p *prepared) counterRetry(s, e, cur, prev, cost int64) int64 {
 	w, l := p.w, p.l
 	if cur+cost <= l && prev > 0 {
-		if x, ok := firstAdmit(prev, cur, e, w, l, cost); ok {
+		if x, ok, _ := firstAdmit(prev, cur, e, w, l, cost); ok {
 			return x - e
 		}
 	}
 	// Next window: the current count becomes the previous one.
-	x, _ := firstAdmit(cur, 0, 0, w, l, cost)
+	x, _, _ := firstAdmit(cur, 0, 0, w, l, cost)
 	return w - e + x
 }
 
 // firstAdmit returns the smallest elapsed time x in [from, w) at which counterAdmits holds
-// with the given counts, or false if there is none.
-func firstAdmit(prev, cur, from, w, l, cost int64) (int64, bool) {
+// with the given counts, or w and false if there is none, and how many times it evaluated
+// counterAdmits (at most about 64, for tests).
+//
+// counterAdmits is monotone in x even in float arithmetic (every step is a monotone rounding),
+// so a binary search finds the exact first x. The closed form is tried first and is almost
+// always right; it cannot simply be corrected by stepping, since with large counts and
+// windows the float test stays constant over millions of nanoseconds around it.
+func firstAdmit(prev, cur, from, w, l, cost int64) (int64, bool, int) {
 	if counterAdmits(prev, cur, from, w, l, cost) {
-		return from, true
+		return from, true, 1
 	}
 	if prev == 0 || cur+cost > l {
-		return 0, false
+		return w, false, 1
 	}
-	// prev·(w−x)/w ≤ l−cur−cost  ⇔  x ≥ w − (l−cur−cost)·w/prev; then correct float rounding.
+	// Invariant: counterAdmits is false at lo, and true at hi unless hi == w.
+	lo, hi, evals := from, w, 1
+	// prev·(w−x)/w ≤ l−cur−cost  ⇔  x ≥ w − (l−cur−cost)·w/prev.
 	x := w - int64(math.Floor(float64(l-cur-cost)*float64(w)/float64(prev)))
-	x = min(max(x, from), w)
-	for x > from && counterAdmits(prev, cur, x-1, w, l, cost) {
-		x--
+	for _, y := range [2]int64{x - 1, x} {
+		if lo < y && y < hi {
+			evals++
+			if counterAdmits(prev, cur, y, w, l, cost) {
+				hi = y
+			} else {
+				lo = y
+			}
+		}
 	}
-	for x < w && !counterAdmits(prev, cur, x, w, l, cost) {
-		x++
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		evals++
+		if counterAdmits(prev, cur, mid, w, l, cost) {
+			hi = mid
+		} else {
+			lo = mid
+		}
 	}
-	return x, x < w
+	return hi, hi < w, evals
 }
 
 // logRing holds a sliding log's instants, oldest first, in a ring that grows by doubling up to
