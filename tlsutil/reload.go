@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -59,7 +60,9 @@ type ReloadOptions struct {
 // the old pair keeps serving. The chain is not verified against any root: the certificate file is trusted
 // to hold the chain your clients need.
 //
-// All methods are safe for concurrent use; handshakes never wait on a reload.
+// All methods are safe for concurrent use; handshakes never wait on a reload. Create a
+// Reloader with [NewReloader]: a zero Reloader has no certificate, and its handshake callbacks
+// fail with [ErrInvalidCertificate].
 type Reloader struct {
 	certFile, keyFile string
 	opts              ReloadOptions
@@ -283,30 +286,51 @@ func parsePool(name string, b []byte) (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// errNotLoaded is returned by the handshake callbacks of a Reloader that was not created by
+// [NewReloader] (a zero value): failing the handshake beats a nil dereference inside it.
+var errNotLoaded = fmt.Errorf("%w: Reloader has no certificate (create it with NewReloader)", ErrInvalidCertificate)
+
+// current returns the generation in service, or an empty one for a zero Reloader.
+func (r *Reloader) current() *loaded {
+	if l := r.cur.Load(); l != nil {
+		return l
+	}
+	return &loaded{}
+}
+
 // GetCertificate returns the current certificate; use it as tls.Config.GetCertificate.
 func (r *Reloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	return r.cur.Load().cert, nil
+	if c := r.current().cert; c != nil {
+		return c, nil
+	}
+	return nil, errNotLoaded
 }
 
 // GetClientCertificate returns the current certificate; use it as
 // tls.Config.GetClientCertificate (or TLSClientOptions.GetClientCertificate) for a client
 // whose mTLS certificate rotates on disk.
 func (r *Reloader) GetClientCertificate(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-	return r.cur.Load().cert, nil
+	return r.GetCertificate(nil)
 }
 
-// Certificate returns the certificate in service, with Leaf set.
-func (r *Reloader) Certificate() *tls.Certificate { return r.cur.Load().cert }
+// Certificate returns the certificate in service, with Leaf set (nil for a Reloader not
+// created by [NewReloader]).
+func (r *Reloader) Certificate() *tls.Certificate { return r.current().cert }
 
 // ClientCAs returns the current client CA pool, or nil without ReloadOptions.ClientCAFile.
-func (r *Reloader) ClientCAs() *x509.CertPool { return r.cur.Load().pool }
+func (r *Reloader) ClientCAs() *x509.CertPool { return r.current().pool }
 
 // DaysToExpiry returns the whole days left before the certificate in service expires, rounded
-// down: 0 during its last day, -1 during the first day after it expired, and so on. Use it
-// for monitoring and alerts.
+// down: 0 during its last day, -1 during the first day after it expired, and so on
+// (math.MinInt32 for a Reloader not created by [NewReloader]). Use it for monitoring and
+// alerts.
 func (r *Reloader) DaysToExpiry() int {
 	const day = 24 * time.Hour
-	left := r.cur.Load().cert.Leaf.NotAfter.Sub(r.now())
+	c := r.current().cert
+	if c == nil {
+		return math.MinInt32 // no certificate: as expired as can be
+	}
+	left := c.Leaf.NotAfter.Sub(r.now())
 	days := left / day
 	if left < 0 && left%day != 0 {
 		days-- // round toward minus infinity: one second past expiry is day -1, not 0
@@ -334,7 +358,7 @@ func (r *Reloader) ServerConfig(p Profile) *tls.Config {
 	}
 	var cache atomic.Pointer[gen]
 	c.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
-		l := r.cur.Load()
+		l := r.current()
 		if g := cache.Load(); g != nil && g.l == l {
 			return g.cfg, nil
 		}
@@ -374,6 +398,10 @@ func (r *Reloader) Run(ctx context.Context) error {
 // Close stops every [Reloader.Run] loop. The last good certificate keeps serving. Close is
 // idempotent and always returns nil.
 func (r *Reloader) Close() error {
-	r.once.Do(func() { close(r.done) })
+	r.once.Do(func() {
+		if r.done != nil { // nil in a zero Reloader, whose Run stops only with its context
+			close(r.done)
+		}
+	})
 	return nil
 }

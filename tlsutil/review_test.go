@@ -711,3 +711,31 @@ func TestClientRedirectRefererOriginOnly(t *testing.T) {
 		t.Errorf("same-origin redirect sent Referer %q (%v), want the full URL", ref, err)
 	}
 }
+
+// TestZeroReloaderFailsClosed: a Reloader used without NewReloader (a zero value embedded in
+// a struct, say) failed every handshake with a nil-pointer panic, and Close panicked on a
+// nil channel. It now fails the handshake with ErrInvalidCertificate.
+func TestZeroReloaderFailsClosed(t *testing.T) {
+	var r tlsutil.Reloader
+	if c, err := r.GetCertificate(&tls.ClientHelloInfo{}); c != nil || !errors.Is(err, tlsutil.ErrInvalidCertificate) {
+		t.Errorf("GetCertificate() = %v, %v; want nil, ErrInvalidCertificate", c, err)
+	}
+	if c, err := r.GetClientCertificate(&tls.CertificateRequestInfo{}); c != nil || !errors.Is(err, tlsutil.ErrInvalidCertificate) {
+		t.Errorf("GetClientCertificate() = %v, %v; want nil, ErrInvalidCertificate", c, err)
+	}
+	if r.Certificate() != nil || r.ClientCAs() != nil || r.DaysToExpiry() >= 0 {
+		t.Errorf("Certificate, ClientCAs, DaysToExpiry = %v, %v, %d", r.Certificate(), r.ClientCAs(), r.DaysToExpiry())
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("Close() = %v", err)
+	}
+	// Over a real handshake: refused, not crashed.
+	cfg := r.ServerConfig(tlsutil.Modern)
+	cli, err := tlsutil.ClientConfig(tlsutil.TLSClientOptions{RootCAs: dev(t).Pool, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := handshake(t, cli, cfg); err == nil {
+		t.Error("a handshake with a zero Reloader succeeded")
+	}
+}
