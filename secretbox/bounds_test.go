@@ -198,7 +198,8 @@ func TestNoGoroutineLeak(t *testing.T) {
 	if _, err := f.DecryptTTL(tok, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if after := runtime.NumGoroutine(); after != before {
+	// A goroutine of an earlier test may end meanwhile (so fewer is fine); a leak means more.
+	if after := runtime.NumGoroutine(); after > before {
 		t.Errorf("NumGoroutine = %d after the operations, %d before: a goroutine leaked", after, before)
 	}
 }
