@@ -280,13 +280,20 @@ func newLogRing(limit int) *logRing {
 
 func (r *logRing) at(i int) int64 { return r.buf[(r.head+i)%len(r.buf)] }
 
-// expired returns how many of the oldest instants are at or before cutoff.
+// expired returns how many of the oldest instants are at or before cutoff. The instants are
+// sorted, so it is a binary search: Peeks do not drop expired instants, and a linear count
+// over up to MaxLogLimit of them on every Peek would be a cheap way to hold the shard lock.
 func (r *logRing) expired(cutoff int64) int {
-	i := 0
-	for i < r.n && r.at(i) <= cutoff {
-		i++
+	lo, hi := 0, r.n
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if r.at(mid) <= cutoff {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
 	}
-	return i
+	return lo
 }
 
 func (r *logRing) expire(cutoff int64) {

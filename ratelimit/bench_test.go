@@ -217,3 +217,19 @@ func BenchmarkAllowTwoPolicies(b *testing.B) {
 		_, _ = l.AllowAt(ctx, "203.0.113.7/32", t0, 1)
 	}
 }
+
+// BenchmarkLogPeekPartlyExpired: Peeks on a full sliding log (MaxLogLimit instants) whose
+// older half has expired; Peeks drop nothing, so each one searches the ring.
+func BenchmarkLogPeekPartlyExpired(b *testing.B) {
+	l := ratelimit.MustNew(ratelimit.Config{}, ratelimit.Policy{Algorithm: ratelimit.SlidingLog, Limit: ratelimit.MaxLogLimit, Window: time.Second})
+	ctx := context.Background()
+	at := time.Unix(1_800_000_000, 0)
+	for i := range ratelimit.MaxLogLimit {
+		_, _ = l.AllowAt(ctx, "k", at.Add(time.Duration(i)*100*time.Microsecond), 1)
+	}
+	later := at.Add(time.Second + 500*time.Millisecond)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = l.PeekAt(ctx, "k", later, 1)
+	}
+}

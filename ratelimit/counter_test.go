@@ -42,3 +42,30 @@ func TestFirstAdmitBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestLogRingExpired checks the sliding log's binary search against a linear count, on rings
+// that have wrapped around, with repeated instants.
+func TestLogRingExpired(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10)) // #nosec G404 -- deterministic test inputs
+	for range 2000 {
+		limit := 1 + r.IntN(64)
+		ring := newLogRing(limit)
+		now := int64(0)
+		for range r.IntN(3 * limit) {
+			now += r.Int64N(3)
+			ring.expire(now - 40)
+			if ring.n < limit {
+				ring.push(now)
+			}
+		}
+		for cutoff := now - 50; cutoff <= now+1; cutoff++ {
+			want := 0
+			for want < ring.n && ring.at(want) <= cutoff {
+				want++
+			}
+			if got := ring.expired(cutoff); got != want {
+				t.Fatalf("expired(%d) = %d, want %d (ring of %d)", cutoff, got, want, ring.n)
+			}
+		}
+	}
+}
