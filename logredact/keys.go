@@ -243,6 +243,16 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 	quote := byte(0)
 	escaped := false
 	var letters uint32 // the letters of the key, gathered while finding it
+	if sep == '=' {
+		// "key = value", "key => value": up to two spaces before '='.
+		for sp := 0; sp < 2 && ke > last && s[ke-1] == ' '; sp++ {
+			ke--
+		}
+		if ke < i && (ke == last || s[ke-1] == ' ') {
+			return match{}, false, tailNone
+		}
+	}
+	pct := false // the key holds '%': judge its percent-decoded form too
 	if ke > last && (s[ke-1] == '"' || s[ke-1] == '\'') {
 		quote = s[ke-1]
 		ke--
@@ -262,14 +272,29 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 		}
 	} else {
 		ks = ke
-		for ks > last && ke-ks < 64 && class[s[ks-1]]&clKey != 0 {
+		for ks > last && ke-ks < 64 && (class[s[ks-1]]&clKey != 0 || s[ks-1] == '%') {
 			ks--
+			if s[ks] == '%' {
+				pct = true
+			}
 			if c := s[ks] | 0x20; c >= 'a' && c <= 'z' {
 				letters |= 1 << (c - 'a')
 			}
 		}
 		if ke-ks >= 64 {
 			return match{}, false, tailNone
+		}
+		for ks < ke && s[ks] == '%' && (ks+2 >= ke || !isHex(s[ks+1]) || !isHex(s[ks+2])) {
+			ks++ // the '%' of "100%" before a key is not part of it
+		}
+	}
+	var dec []byte // the percent-decoded key (Pass%77ord), when it differs
+	if pct {
+		dec = percentDecode(make([]byte, 0, 64), s, ks, ke)
+		if len(dec) != ke-ks {
+			letters = letterMask(dec, 0, len(dec))
+		} else {
+			dec = nil
 		}
 	}
 	if ke-ks < 2 || !maskMayMatch(letters, builtinMasks) && !maskMayMatch(letters, queryMasks) && !maskMayMatch(letters, r.keyMasks) {
@@ -287,7 +312,7 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 		return match{}, false, tailNone
 	}
 	// No cache here: free text holds too many one-off "keys" (words before a colon).
-	if !sensitive(r, s, ks, ke, query) {
+	if !sensitive(r, s, ks, ke, query) && (dec == nil || !sensitive(r, dec, 0, len(dec), query)) {
 		return match{}, false, tailNone
 	}
 	kind := kindField
@@ -295,7 +320,10 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 		kind = kindQuery
 	}
 	v := i + 1
-	for v < n && v-i <= 3 && (s[v] == ' ' || s[v] == '\t') {
+	if sep == '=' && v < n && s[v] == '>' {
+		v++ // Ruby and Perl hashes: "password" => "..."
+	}
+	for v < n && v-i <= 4 && (s[v] == ' ' || s[v] == '\t') {
 		v++
 	}
 	if v >= n {
@@ -459,4 +487,33 @@ func schemeValue[T text](s T, ks, ke, a, e int) (match, bool) {
 		return match{}, false
 	}
 	return m, true
+}
+
+// percentDecode appends the percent-decoded form of s[i:j] to dst; a '%' not followed by two hex
+// digits is kept as it is.
+func percentDecode[T text](dst []byte, s T, i, j int) []byte {
+	for p := i; p < j; p++ {
+		c := s[p]
+		if c == '%' && p+2 < j && isHex(s[p+1]) && isHex(s[p+2]) {
+			dst = append(dst, unhex(s[p+1])<<4|unhex(s[p+2]))
+			p += 2
+			continue
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }

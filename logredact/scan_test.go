@@ -210,3 +210,33 @@ func TestZeroRedactor(t *testing.T) {
 		t.Errorf("zero Redactor Writer: %q", buf.String()[max(0, buf.Len()-40):])
 	}
 }
+
+// TestFieldSpellings covers key=value spellings that an earlier version let through: spaces
+// around '=', Ruby/Perl "=>", and percent-encoded key names in URL query strings.
+func TestFieldSpellings(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	tests := []struct{ in, want string }{
+		{"password = hunter2 ok", "password = [REDACTED:field] ok"},
+		{"password  =  hunter2", "password  =  [REDACTED:field]"},
+		{"password=>hunter2", "password=>[REDACTED:field]"},
+		{`{"password"=>"hunter2", "user"=>"jane"}`, `{"password"=>"[REDACTED:field]", "user"=>"jane"}`},
+		{`{"password" => "hunter2"}`, `{"password" => "[REDACTED:field]"}`},
+		{"GET /x?Pass%77ord=hunter2 HTTP/1.1", "GET /x?Pass%77ord=[REDACTED:query] HTTP/1.1"},
+		{"GET /x?a=1&%70assword=hunter2&b=2", "GET /x?a=1&%70assword=[REDACTED:query]&b=2"},
+		{"GET /x?access%5Ftoken=abc123", "GET /x?access%5Ftoken=[REDACTED:query]"},
+		{"50%password=hunter2", "50%password=[REDACTED:field]"},
+		// Benign neighbours stay as they are.
+		{"a = b, x => y, 100% = done", "a = b, x => y, 100% = done"},
+		{"GET /x?q%75ery=cats&page=2", "GET /x?q%75ery=cats&page=2"},
+		{"x   = password", "x   = password"},
+	}
+	for _, tt := range tests {
+		got := r.Redact(tt.in)
+		if got != tt.want {
+			t.Errorf("Redact(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		}
+		if again := r.Redact(got); again != got {
+			t.Errorf("not idempotent: %q -> %q", got, again)
+		}
+	}
+}
