@@ -603,7 +603,7 @@ func selfSigned(t *testing.T, notBefore, notAfter time.Time) (*x509.Certificate,
 func TestClientRedirectToInternalBlocked(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.2:0")
 	if err != nil {
-		t.Skipf("no 127.0.0.2 on this host: %v", err)
+		testenv.Skip(t, "no 127.0.0.2 on this host: %v", err)
 	}
 	internal := httptest.NewUnstartedServer(okHandler())
 	_ = internal.Listener.Close()

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-go/rampart/internal/testenv"
 	"github.com/rampart-go/rampart/tlsutil"
 )
 
@@ -21,7 +22,7 @@ func TestReloadRefusesNonRegularFiles(t *testing.T) {
 	p := newPairFiles(t, certPEM, keyPEM)
 	fifo := filepath.Join(t.TempDir(), "cert.fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("mkfifo: %v", err)
+		testenv.Skip(t, "mkfifo: %v", err)
 	}
 	done := make(chan error, 1)
 	go func() {
@@ -49,7 +50,7 @@ func TestReloadSymlinkLoop(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	if err := os.Symlink(b, a); err != nil {
-		t.Skipf("symlink: %v", err)
+		testenv.Skip(t, "symlink: %v", err)
 	}
 	if err := os.Symlink(a, b); err != nil {
 		t.Fatal(err)
