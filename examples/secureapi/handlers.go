@@ -93,6 +93,9 @@ func (a *app) register(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errUserExists):
 		writeError(w, http.StatusConflict, "Username already exists")
 		return
+	case errors.Is(err, errStoreFull):
+		writeError(w, http.StatusInsufficientStorage, "No more accounts can be created")
+		return
 	case err != nil:
 		a.internalError(w, r, "storing the new user failed", err)
 		return

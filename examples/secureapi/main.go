@@ -20,7 +20,7 @@
 //
 // # API
 //
-//	POST /api/register   {"username","password"}       201, 400 (field errors), 409
+//	POST /api/register   {"username","password"}       201, 400 (field errors), 409, 507
 //	POST /api/login      {"username","password"}       200 {"message","token"}; the cookie with
 //	                                                   ?cookie=1 or a form post; 401, 429
 //	GET  /api/profile    Bearer or cookie              200 {"username","role","message"}, 401

@@ -37,6 +37,8 @@ const (
 	// maxItems caps the submitted items, which bounds the size of the file and the cost of
 	// rewriting it.
 	maxItems = 10_000
+	// maxUsers caps the accounts, for the same reason: registration is open to anyone.
+	maxUsers = 10_000
 	// maxRevoked caps the live denylist entries (logouts whose tokens have not expired yet).
 	maxRevoked = 100_000
 	// maxGenerations caps the subjects with a revocation generation; one per user at most.
@@ -195,6 +197,9 @@ func (s *store) createUser(u user) error {
 	return s.update(func(st *state) (func(), error) {
 		if _, ok := st.Users[k]; ok {
 			return nil, errUserExists
+		}
+		if len(st.Users) >= maxUsers {
+			return nil, errStoreFull
 		}
 		st.Users[k] = &u
 		return func() { delete(st.Users, k) }, nil

@@ -269,3 +269,27 @@ func TestStoreKeyRotation(t *testing.T) {
 		t.Error("alice lost in the rotation")
 	}
 }
+
+// TestStoreLimits checks that the store refuses records beyond its caps, without writing them.
+func TestStoreLimits(t *testing.T) {
+	kf, _ := generateKeys()
+	k, _ := parseKeys(kf, "test")
+	st, err := openStore(t.TempDir(), k.store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fill the caps in memory, then make one write through the store.
+	for i := range maxUsers {
+		st.st.Users[fmt.Sprintf("u%d", i)] = &user{Name: fmt.Sprintf("u%d", i)}
+	}
+	st.st.Items = make([]item, maxItems)
+	if err := st.createUser(user{Name: "one_more"}); !errors.Is(err, errStoreFull) {
+		t.Errorf("createUser beyond the cap = %v, want errStoreFull", err)
+	}
+	if _, err := st.addItem(item{Title: "t"}); !errors.Is(err, errStoreFull) {
+		t.Errorf("addItem beyond the cap = %v, want errStoreFull", err)
+	}
+	if _, ok := st.user("one_more"); ok || len(st.items()) != maxItems {
+		t.Error("a refused record was kept")
+	}
+}
