@@ -31,7 +31,8 @@
 // query strings code, key and auth are sensitive too. [Config.Keys] adds names. Struct fields can
 // opt in with the tag `redact:"true"` and out with `redact:"false"` (their values are still
 // scanned); `redact:"-"` drops a field from a rebuilt value. A group or struct under a sensitive
-// key is replaced whole.
+// key is replaced whole, and so is every attribute logged below a [slog.Logger.WithGroup] whose
+// name is sensitive.
 //
 // # Detectors
 //

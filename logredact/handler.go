@@ -8,7 +8,8 @@ import (
 // Handler returns a slog.Handler that redacts every record before passing it to next: the
 // message, and every attribute of the record, of [slog.Logger.With] (redacted once, when the
 // attributes are added) and of groups, at any depth. Attributes whose key is sensitive are replaced
-// whole; other values are scanned by the detectors. LogValuers are resolved before inspection;
+// whole, and so is every attribute below a WithGroup whose name is sensitive; other values are
+// scanned by the detectors. LogValuers are resolved before inspection;
 // maps, structs, slices, pointers, []byte and errors are inspected too (see the package
 // documentation, "What is inspected").
 //
@@ -21,6 +22,9 @@ func (r *Redactor) Handler(next slog.Handler) slog.Handler {
 type handler struct {
 	r    *Redactor
 	next slog.Handler
+	// whole is set under a WithGroup whose name is sensitive ("credentials", "password"): every
+	// attribute added below it is replaced whole, as in a group attribute of that name.
+	whole bool
 }
 
 func (h *handler) Enabled(ctx context.Context, level slog.Level) bool {
@@ -33,16 +37,46 @@ func (h *handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	}
 	red := make([]slog.Attr, len(attrs))
 	for i, a := range attrs {
-		red[i], _ = h.r.attr(a)
+		red[i] = h.redactAttr(a)
 	}
-	return &handler{r: h.r, next: h.next.WithAttrs(red)}
+	return &handler{r: h.r, next: h.next.WithAttrs(red), whole: h.whole}
 }
 
 func (h *handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
-	return &handler{r: h.r, next: h.next.WithGroup(name)}
+	return &handler{r: h.r, next: h.next.WithGroup(name), whole: h.whole || h.r.SensitiveKey(name)}
+}
+
+// redactAttr is the redacted form of a, an attribute added by Handle or WithAttrs.
+func (h *handler) redactAttr(a slog.Attr) slog.Attr {
+	if h.whole {
+		return h.r.wholeAttr(a)
+	}
+	ra, _ := h.r.attr(a)
+	return ra
+}
+
+// wholeAttr replaces the value of a whole, as under a sensitive key; the members of an inline
+// group (empty key) are replaced one by one, since they land in the enclosing group.
+func (r *Redactor) wholeAttr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	if v.Kind() == slog.KindGroup {
+		g := v.Group()
+		if len(g) == 0 {
+			return a // handlers drop empty groups
+		}
+		if a.Key == "" {
+			out := make([]slog.Attr, len(g))
+			for i, ga := range g {
+				out[i] = r.wholeAttr(ga)
+			}
+			return slog.Attr{Value: slog.GroupValue(out...)}
+		}
+		return slog.String(a.Key, r.keyReplacement(v.String()))
+	}
+	return slog.String(a.Key, r.keyReplacement(valueText(v)))
 }
 
 func (h *handler) Handle(ctx context.Context, rec slog.Record) error {
@@ -51,6 +85,9 @@ func (h *handler) Handle(ctx context.Context, rec slog.Record) error {
 	changed := r.changes(msg)
 	if changed {
 		msg = r.Redact(msg)
+	}
+	if !changed && h.whole {
+		changed = rec.NumAttrs() > 0
 	}
 	if !changed {
 		rec.Attrs(func(a slog.Attr) bool {
@@ -66,8 +103,7 @@ func (h *handler) Handle(ctx context.Context, rec slog.Record) error {
 	}
 	out := slog.NewRecord(rec.Time, rec.Level, msg, rec.PC)
 	rec.Attrs(func(a slog.Attr) bool {
-		ra, _ := r.attr(a)
-		out.AddAttrs(ra)
+		out.AddAttrs(h.redactAttr(a))
 		return true
 	})
 	return h.next.Handle(ctx, out)

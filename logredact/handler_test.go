@@ -288,3 +288,26 @@ func TestHandlerConcurrent(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestHandlerSensitiveWithGroup: attributes logged under Logger.WithGroup with a sensitive name
+// are replaced whole, like the members of a slog.Group attribute of that name.
+func TestHandlerSensitiveWithGroup(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	var buf bytes.Buffer
+	base := slog.New(r.Handler(slog.NewJSONHandler(&buf, nil)))
+	base.WithGroup("credentials").Info("m", "value", "hunter2", "n", 42, slog.Group("", "inline", "hunter3"))
+	base.WithGroup("db").WithGroup("password").With("cached", "hunter4").Info("m")
+	base.WithGroup("Client-Secret").WithGroup("inner").Info("m", slog.Group("g", "x", "hunter5"))
+	base.WithGroup("request").Info("m", "id", "abc") // not sensitive: kept
+	out := buf.String()
+	for _, leak := range []string{"hunter2", "42", "hunter3", "hunter4", "hunter5"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("output leaks %q:\n%s", leak, out)
+		}
+	}
+	for _, want := range []string{`"credentials":{"value":"[REDACTED]","n":"[REDACTED]","inline":"[REDACTED]"}`, `"request":{"id":"abc"}`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+}
