@@ -50,7 +50,8 @@
 //
 // A [Rule] composes the checks for one field: required, length in code points (not bytes),
 // allowed character classes or a regexp, and optional NFKC normalization or identifier
-// folding (so "Ａdmin" and "admin" are the same user name). Every rule refuses invalid
+// folding (so "Ａdmin" and "admin" are the same user name, and invisible characters such as
+// U+200B that would make "ad\u200bmin" a look-alike are refused). Every rule refuses invalid
 // UTF-8, NUL and other control characters (tab, LF and CR only with Multiline), and the
 // bidirectional overrides and isolates of "Trojan Source". [Errors] collects the failures of
 // a whole request and serializes them as JSON. Checking a valid ASCII value does not allocate.

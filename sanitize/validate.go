@@ -87,6 +87,11 @@ type Rule struct {
 	// Identifier is for names that must compare equal when users would think them equal
 	// (user names, handles, tags): it applies NFKC, Unicode case folding and NFKC again, so
 	// "Ａdmin", "ADMIN" and "admin" all become "admin". Store and compare the returned value.
+	// It also refuses invisible characters (ErrCharacter): Unicode's default-ignorable code
+	// points, such as U+200B ZERO WIDTH SPACE, U+00AD SOFT HYPHEN, U+200D ZERO WIDTH
+	// JOINER, U+200F RIGHT-TO-LEFT MARK, U+3164 HANGUL FILLER, variation selectors and tag
+	// characters, which would let "ad\u200bmin" look like "admin" yet differ from it. A rune
+	// listed in Extra is allowed nevertheless.
 	// It does not unify look-alikes from different scripts (Cyrillic "а" and Latin "a"
 	// stay distinct, see UTS #39); where that matters, allow ASCIILetters only.
 	Identifier bool
@@ -314,6 +319,9 @@ func (r Rule) allowed(ru rune) bool {
 	if ru < 0x20 || ru == 0x7f {
 		return r.Multiline // only tab, LF and CR got through scan
 	}
+	if r.Identifier && ru >= utf8.RuneSelf && isInvisible(ru) {
+		return r.extra(ru)
+	}
 	if r.Allow == 0 && r.Extra == "" {
 		if ru < utf8.RuneSelf {
 			return true
@@ -351,6 +359,13 @@ func (r Rule) allowed(ru rune) bool {
 		return true
 	}
 	return r.extra(ru)
+}
+
+// isInvisible reports whether ru is a default-ignorable code point (Unicode's
+// Default_Ignorable_Code_Point, approximated from above by format characters, variation
+// selectors and Other_Default_Ignorable_Code_Point): it renders as nothing in most fonts.
+func isInvisible(ru rune) bool {
+	return unicode.In(ru, unicode.Cf, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
 }
 
 func (r Rule) extra(ru rune) bool {

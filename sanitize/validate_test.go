@@ -140,6 +140,52 @@ func TestIdentifierCollisions(t *testing.T) {
 	}
 }
 
+// An identifier must not differ from another only by characters that render as nothing:
+// "ad\u200bmin" would otherwise be a second account that displays as "admin". Review
+// finding (issue 13): Identifier accepted every one of these with a zero Allow.
+func TestIdentifierRefusesInvisible(t *testing.T) {
+	rule := sanitize.Rule{Identifier: true, MaxLen: 32}
+	for _, in := range []string{
+		"ad\u200bmin",     // ZERO WIDTH SPACE
+		"ad\u200cmin",     // ZERO WIDTH NON-JOINER
+		"ad\u200dmin",     // ZERO WIDTH JOINER
+		"admin\u00ad",     // SOFT HYPHEN
+		"a\u2060dmin",     // WORD JOINER
+		"\ufeffadmin",     // ZERO WIDTH NO-BREAK SPACE (BOM)
+		"\u200fadmin",     // RIGHT-TO-LEFT MARK
+		"admin\u061c",     // ARABIC LETTER MARK
+		"ad\u034fmin",     // COMBINING GRAPHEME JOINER
+		"admin\ufe0f",     // VARIATION SELECTOR-16
+		"admin\U000e0100", // VARIATION SELECTOR-17
+		"\u3164admin",     // HANGUL FILLER
+		"\uffa0admin",     // HALFWIDTH HANGUL FILLER (NFKC: U+1160)
+		"\u115fadmin",     // HANGUL CHOSEONG FILLER
+		"admin\U000e0041", // TAG LATIN CAPITAL LETTER A
+		"ad\u2064min",     // INVISIBLE PLUS
+	} {
+		got, err := rule.Check(in)
+		if !errors.Is(err, sanitize.ErrCharacter) {
+			t.Errorf("Check(%+q) = %+q, %v; want ErrCharacter", in, got, err)
+		}
+		if _, err := username.Check(in); err == nil {
+			t.Errorf("username.Check(%+q) accepted an invisible character", in)
+		}
+	}
+	// Free text keeps them (emoji sequences need ZWJ), and Extra can allow one explicitly.
+	if _, err := (sanitize.Rule{}).Check("ad\u200bmin"); err != nil {
+		t.Errorf("zero Rule refused U+200B in free text: %v", err)
+	}
+	if got, err := (sanitize.Rule{Identifier: true, Allow: sanitize.ASCIILetters, Extra: "\u200d"}).Check("a\u200db"); err != nil || got != "a\u200db" {
+		t.Errorf("Identifier with Extra ZWJ: %+q, %v", got, err)
+	}
+	// Visible non-ASCII identifiers still pass.
+	for _, in := range []string{"café", "नमस्ते", "日本語", "σοφια"} {
+		if _, err := rule.Check(in); err != nil {
+			t.Errorf("Check(%q): %v", in, err)
+		}
+	}
+}
+
 func TestErrorsCollectAndJSON(t *testing.T) {
 	var errs sanitize.Errors
 	if errs.Err() != nil {
