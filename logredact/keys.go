@@ -5,8 +5,9 @@ package logredact
 // normalized key is sensitive when it
 //   - contains password, passwd, passphrase, secret, privatekey, apikey, accesskey, credential,
 //     authorization or cookie;
-//   - ends with token, session, sessionid, sessid, pwd, sig, signature, cvv, cvv2 or cvc;
-//   - is exactly pass or pw;
+//   - ends with token, session, sessionid, sessid, pwd, sig, signature, cvv, cvv2, cvc, otp
+//     (totp, hotp), privkey, signingkey, encryptionkey, masterkey, hmackey or sessionkey;
+//   - is exactly pass, pw or pin;
 //   - in a URL query, is also exactly code (an OAuth authorization code), key or auth;
 //   - equals or ends with one of the caller's [Config.Keys], normalized the same way.
 
@@ -60,7 +61,8 @@ var builtinMasks = func() []uint32 {
 	// Only the minimal letter sets matter: "pw" covers passw and pwd, "pass" covers passphrase,
 	// "cvv" covers cvc.
 	names := []string{"pw", "pass", "privatekey", "secret", "apikey", "accesskey", "authorization",
-		"credential", "cookie", "token", "session", "sessid", "sig", "cvv"}
+		"credential", "cookie", "token", "session", "sessid", "sig", "cvv", "otp", "pin",
+		"privkey", "signingkey", "encryptionkey", "masterkey", "hmackey"}
 	ms := make([]uint32, len(names))
 	for i, n := range names {
 		ms[i] = maskOf(n)
@@ -108,7 +110,11 @@ func builtinSensitive(k []byte, query bool) bool {
 	}
 	switch k[n-1] {
 	case 'n':
-		if hasSuffixB(k, "token") || hasSuffixB(k, "session") {
+		if hasSuffixB(k, "token") || hasSuffixB(k, "session") || string(k) == "pin" {
+			return true
+		}
+	case 'p':
+		if hasSuffixB(k, "otp") {
 			return true
 		}
 	case 'd':
@@ -136,7 +142,9 @@ func builtinSensitive(k []byte, query bool) bool {
 			return true
 		}
 	case 'y':
-		if query && string(k) == "key" {
+		if query && string(k) == "key" || hasSuffixB(k, "privkey") || hasSuffixB(k, "signingkey") ||
+			hasSuffixB(k, "encryptionkey") || hasSuffixB(k, "masterkey") || hasSuffixB(k, "hmackey") ||
+			hasSuffixB(k, "sessionkey") {
 			return true
 		}
 	case 'h':
