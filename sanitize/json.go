@@ -83,6 +83,8 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 //
 //   - a body that is empty, not valid JSON, not valid UTF-8, or holds an unpaired
 //     surrogate escape such as "\ud800";
+//   - a body that is just null (ErrInvalidJSONType), which encoding/json would accept
+//     without touching dst;
 //   - anything after the first JSON value except whitespace ({"a":1}{"a":2});
 //   - nesting deeper than MaxDepth;
 //   - an object with two keys that are equal, or equal ignoring case (as encoding/json
@@ -114,6 +116,13 @@ func (j JSON) Decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	}
 	if err := checkJSON(body, maxDepth); err != nil {
 		return err
+	}
+	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		// encoding/json decodes a null into a pointer as "leave it unchanged" and reports
+		// success, so the handler would see a zero (or pre-filled) dst as if the client
+		// had sent it.
+		return &RequestError{Status: http.StatusBadRequest,
+			Message: "request body must not be null", Err: ErrInvalidJSONType}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if !j.AllowUnknownFields {

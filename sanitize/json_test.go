@@ -117,6 +117,9 @@ func TestDecodeJSONRefuses(t *testing.T) {
 		{"float into int", `{"age":1.5}`, 400, sanitize.ErrInvalidJSONType},
 		{"overflow", `{"age":1e400}`, 400, sanitize.ErrInvalidJSONType},
 		{"array at top", `[1,2]`, 400, sanitize.ErrInvalidJSONType},
+		// Review finding (issue 13): a null body decoded "successfully" into an untouched dst.
+		{"null body", `null`, 400, sanitize.ErrInvalidJSONType},
+		{"null body with spaces", " \r\n null \t", 400, sanitize.ErrInvalidJSONType},
 		{"deep but allowed then unknown", ok32, 400, sanitize.ErrInvalidJSONType},
 	}
 	for _, tt := range tests {
