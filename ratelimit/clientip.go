@@ -37,7 +37,8 @@ const maxHops = 64
 //
 // A ClientIP is read-only after configuration and safe for concurrent use.
 type ClientIP struct {
-	// TrustedProxies are the networks of proxies whose forwarding headers are believed.
+	// TrustedProxies are the networks of proxies whose forwarding headers are believed. An
+	// IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104) stands for its IPv4 prefix (10.0.0.0/8).
 	TrustedProxies []netip.Prefix
 	// TrustedHops is the number of proxies in front of the server that are always trusted,
 	// whatever their address: the connection's peer is hop 1, and may then be a Unix socket
@@ -145,6 +146,13 @@ func (c *ClientIP) trusted(a netip.Addr, hop int) bool {
 	for _, p := range c.TrustedProxies {
 		if p.Contains(a) {
 			return true
+		}
+		// Addresses are unmapped, so an IPv4-mapped prefix (::ffff:10.0.0.0/104, as written
+		// for a dual-stack listener) is compared as the IPv4 prefix it denotes.
+		if a.Is4() && p.Addr().Is4In6() && p.Bits() >= 96 {
+			if q, err := p.Addr().Unmap().Prefix(p.Bits() - 96); err == nil && q.Contains(a) {
+				return true
+			}
 		}
 	}
 	return false

@@ -43,6 +43,9 @@ func TestClientIPAddr(t *testing.T) {
 		{"entry with port", ratelimit.ClientIP{TrustedProxies: proxies}, request("10.0.0.1:80", "X-Forwarded-For", "198.51.100.9:4711"), "198.51.100.9"},
 		{"IPv6 entry with port", ratelimit.ClientIP{TrustedProxies: proxies}, request("10.0.0.1:80", "X-Forwarded-For", "[2001:db8::1]:4711"), "2001:db8::1"},
 		{"mapped IPv4 entry", ratelimit.ClientIP{TrustedProxies: proxies}, request("10.0.0.1:80", "X-Forwarded-For", "::ffff:198.51.100.9"), "198.51.100.9"},
+		// A proxy network written IPv4-mapped, as for a dual-stack listener, is the IPv4 network.
+		{"mapped trusted prefix", ratelimit.ClientIP{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("::ffff:10.0.0.0/104")}}, request("[::ffff:10.0.0.1]:80", "X-Forwarded-For", "198.51.100.9, 10.0.0.2"), "198.51.100.9"},
+		{"mapped trusted prefix, untrusted peer", ratelimit.ClientIP{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("::ffff:10.0.0.0/104")}}, request("11.0.0.1:80", "X-Forwarded-For", "198.51.100.9"), "11.0.0.1"},
 		// Hop counting: the peer is hop 1; with 2 hops, the client is the second entry from the right.
 		{"hops", ratelimit.ClientIP{TrustedHops: 2}, request("192.0.2.1:80", "X-Forwarded-For", "6.6.6.6, 198.51.100.9, 192.0.2.2"), "198.51.100.9"},
 		{"hops short chain", ratelimit.ClientIP{TrustedHops: 3}, request("192.0.2.1:80", "X-Forwarded-For", "198.51.100.9"), "198.51.100.9"},
