@@ -46,8 +46,11 @@ type URLRule struct {
 }
 
 // Check parses and validates s and returns it normalized: scheme and host lower-case, an
-// internationalized host in IDNA ASCII form, the default port removed, and an empty http(s)
-// path written as "/". Every error is a [*FieldError] wrapping [ErrURL].
+// internationalized host in IDNA ASCII form, the default port removed, an empty http(s)
+// path written as "/", and the characters " ' < > ` percent-encoded wherever they occur, so
+// the result cannot close a quoted attribute or open a tag (still escape it with
+// [EscapeHTML] for an attribute: & stays as it is). Every error is a [*FieldError]
+// wrapping [ErrURL].
 func (r URLRule) Check(s string) (string, error) {
 	maxLen := r.MaxLen
 	if maxLen <= 0 {
@@ -101,7 +104,7 @@ func (r URLRule) Check(s string) (string, error) {
 		if len(r.Hosts) > 0 {
 			return "", urlError("uses a host that is not allowed")
 		}
-		return u.String(), nil
+		return quoteUnsafe(u.String()), nil
 	}
 	host, err := normalizeHost(u.Hostname())
 	if err != nil {
@@ -130,7 +133,28 @@ func (r URLRule) Check(s string) (string, error) {
 	if web && u.Path == "" && u.RawPath == "" {
 		u.Path = "/"
 	}
-	return u.String(), nil
+	return quoteUnsafe(u.String()), nil
+}
+
+// quoteUnsafe percent-encodes the characters that end or open an HTML attribute or tag
+// (" ' < > `). net/url keeps them verbatim in a query ("?q=\"><script>") and ' in a path;
+// none of them is valid unencoded in a URI except ', which browsers themselves encode in
+// the query. It returns s itself when there is nothing to encode.
+func quoteUnsafe(s string) string {
+	if !strings.ContainsAny(s, "\"'<>`") {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+16)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\'', '<', '>', '`':
+			b = append(b, '%', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 func urlError(msg string) error { return &FieldError{Message: msg, Err: ErrURL} }

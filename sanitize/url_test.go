@@ -34,6 +34,12 @@ func TestURLRuleCheck(t *testing.T) {
 		{hosts, "https://EXAMPLE.com/", "https://example.com/"},
 		{hosts, "https://img.cdn.example.net/a.png", "https://img.cdn.example.net/a.png"},
 		{hosts, "https://a.b.cdn.example.net/", "https://a.b.cdn.example.net/"},
+		// Review finding (issue 13): net/url kept " < > ' ` verbatim in the query and ' in
+		// the path, so a "normalized" URL could close an attribute and open a tag.
+		{web, `https://example.com/?q="><script>alert(1)</script>`, "https://example.com/?q=%22%3E%3Cscript%3Ealert(1)%3C/script%3E"},
+		{web, "https://example.com/a'b?c='d'&e=`f`", "https://example.com/a%27b?c=%27d%27&e=%60f%60"},
+		{web, `https://example.com/#"><img>`, "https://example.com/#%22%3E%3Cimg%3E"},
+		{mail, `mailto:a@example.com?subject="><b>`, "mailto:a@example.com?subject=%22%3E%3Cb%3E"},
 	}
 	for _, tt := range tests {
 		got, err := tt.rule.Check(tt.in)
