@@ -196,8 +196,8 @@ func TestSkew(t *testing.T) {
 }
 
 // TestRoundTrips counts the commands each call sends: one EVALSHA per decision whatever the
-// number of policies, EVALSHA then EVAL once after Redis lost its script cache, one DEL per
-// Reset.
+// number of policies, one DEL per Reset, and EVALSHA then EVAL once when Redis does not have
+// the script (a fresh server, or one whose script cache was flushed).
 func TestRoundTrips(t *testing.T) {
 	url := redisURL(t)
 	var hook counter
@@ -224,7 +224,29 @@ func TestRoundTrips(t *testing.T) {
 			}
 		}
 	}
-	if err := newClient(t, url).ScriptFlush(t.Context()).Err(); err != nil {
+	if err := s.Reset(t.Context(), "k", policies); err != nil {
+		t.Fatal(err)
+	}
+	if cmds := hook.take(); !slices.Equal(cmds, []string{"del"}) {
+		t.Fatalf("Reset sent %q, want [del]", cmds)
+	}
+
+	// SCRIPT FLUSH on a server of our own, never on a shared REDIS_URL.
+	own := startServer(t)
+	c := newClient(t, own.URL())
+	if err := c.Ping(t.Context()).Err(); err != nil { // connect first: not a decision's work
+		t.Fatal(err)
+	}
+	c.AddHook(&hook)
+	var err error
+	if s, err = redisstore.NewLimitStore(c, redisstore.Config{Timeout: testTimeout}); err != nil {
+		t.Fatal(err)
+	}
+	take(policies...)
+	if cmds := hook.take(); !slices.Equal(cmds, []string{"evalsha", "eval"}) {
+		t.Fatalf("first decision on a fresh server sent %q, want [evalsha eval]", cmds)
+	}
+	if err := newClient(t, own.URL()).ScriptFlush(t.Context()).Err(); err != nil {
 		t.Fatal(err)
 	}
 	take(policies...)
@@ -234,11 +256,5 @@ func TestRoundTrips(t *testing.T) {
 	take(policies...)
 	if cmds := hook.take(); !slices.Equal(cmds, []string{"evalsha"}) {
 		t.Fatalf("second decision after SCRIPT FLUSH sent %q, want [evalsha]", cmds)
-	}
-	if err := s.Reset(t.Context(), "k", policies); err != nil {
-		t.Fatal(err)
-	}
-	if cmds := hook.take(); !slices.Equal(cmds, []string{"del"}) {
-		t.Fatalf("Reset sent %q, want [del]", cmds)
 	}
 }
