@@ -175,7 +175,9 @@ func readBody(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, e
 	// to 64 KiB, and grow beyond that as bytes actually arrive.
 	size := int64(512)
 	if r.ContentLength > 0 {
-		size = min(r.ContentLength+1, 64<<10) // +1 so the final read sees EOF without growing
+		// +1 so the final read sees EOF without growing; added after the min, so that a
+		// Content-Length of math.MaxInt64 (allowed when MaxBytes is) cannot overflow.
+		size = min(r.ContentLength, 64<<10-1) + 1
 	}
 	buf := make([]byte, 0, size)
 	for {

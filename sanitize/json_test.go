@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -319,5 +320,18 @@ func TestDecodeJSONContentLengthLie(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
 		t.Errorf("Decode allocated %d bytes for a 12-byte body claiming 512 GiB", grew)
+	}
+}
+
+// Review finding (issue 13): with MaxBytes at math.MaxInt64 (no practical cap), a request
+// claiming Content-Length 9223372036854775807 overflowed the buffer-size computation
+// (ContentLength+1) and made Decode panic in makeslice.
+func TestDecodeJSONContentLengthMaxInt64(t *testing.T) {
+	dec := sanitize.JSON{MaxBytes: math.MaxInt64}
+	r := jsonRequest(`{"name":"a"}`)
+	r.ContentLength = math.MaxInt64
+	var v account
+	if err := dec.Decode(httptest.NewRecorder(), r, &v); err != nil || v.Name != "a" {
+		t.Fatalf("Decode = %v, %+v", err, v)
 	}
 }
