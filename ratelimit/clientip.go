@@ -37,7 +37,10 @@ const maxHops = 64
 //
 // A ClientIP is read-only after configuration and safe for concurrent use.
 type ClientIP struct {
-	// TrustedProxies are the networks of proxies whose forwarding headers are believed. An
+	// TrustedProxies are the networks of proxies whose forwarding headers are believed. List
+	// only the proxies' own addresses: a client that can send from a listed network (a private
+	// range shared with internal clients, or ::/0) is believed too, and then chooses its key by
+	// writing any address to the left of its own. An
 	// IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104) stands for its IPv4 prefix (10.0.0.0/8).
 	TrustedProxies []netip.Prefix
 	// TrustedHops is the number of proxies in front of the server that are always trusted,

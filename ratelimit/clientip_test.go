@@ -157,6 +157,7 @@ func FuzzClientIP(f *testing.F) {
 		{"10.0.0.1:80", ",,,", `for="a\"b,c";proto=https,for=unknown`},
 		{"[::ffff:10.0.0.1]:1", "::ffff:1.2.3.4%zone", `for="`},
 		{"", "", ""},
+		{"10.0.0.1:80", "1.2.3.4", `for=6.6.6.6;by=", for=198.51.100.9`},
 		{"10.0.0.1", strings.Repeat("1.1.1.1,", 100), strings.Repeat("for=1.1.1.1,", 100)},
 	}
 	for _, s := range seeds {
