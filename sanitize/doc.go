@@ -54,7 +54,9 @@
 // U+200B that would make "ad\u200bmin" a look-alike are refused). Every rule refuses invalid
 // UTF-8, NUL and other control characters (tab, LF and CR only with Multiline), and the
 // bidirectional overrides and isolates of "Trojan Source". [Errors] collects the failures of
-// a whole request and serializes them as JSON. Checking a valid ASCII value does not allocate.
+// a whole request and serializes them as JSON. Checking a valid ASCII value that the rule
+// leaves unchanged does not allocate (Identifier lowercases, which allocates when the value
+// has an upper-case letter).
 //
 // # E-mail addresses, URLs, file names and paths
 //
@@ -69,7 +71,8 @@
 //
 // [JSON.Decode] (and [DecodeJSON] with the defaults) require Content-Type application/json
 // (415 otherwise, which also keeps cross-site HTML forms out), cap the body at 1 MiB (413),
-// and refuse with 400: invalid JSON or UTF-8, trailing data after the value, nesting deeper
+// and refuse with 400: invalid JSON or UTF-8, a body that is just null, trailing data after
+// the value, nesting deeper
 // than 32, unknown fields, values of the wrong type, and duplicate keys, including keys
 // that differ only in case: encoding/json matches keys to fields case-insensitively and lets
 // the last one win, so {"role":"user","ROLE":"admin"} would otherwise decode as admin. The

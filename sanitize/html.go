@@ -26,7 +26,7 @@ func newStrictPolicy() *bluemonday.Policy {
 // StripHTML removes all markup from s and returns its text, HTML-escaped: the result is safe
 // in an HTML element body or a quoted attribute value, and reads as plain text there. The
 // contents of script, style, iframe, noscript and similar elements are dropped, not kept
-// as text. Every removed tag becomes a space, so words do not run together; leading and
+// as text (those of the obsolete xmp and plaintext elements are kept, escaped). Every removed tag becomes a space, so words do not run together; leading and
 // trailing white space is trimmed.
 //
 // The result is meant for HTML. To use the text elsewhere (a JSON field, an e-mail subject),
@@ -68,7 +68,8 @@ func addNoOpener(s string) string {
 //   - lists (ul, ol with start, li, dl, dt, dd) and tables (table, caption, thead, tbody,
 //     tfoot, tr, th and td with colspan, rowspan and scope);
 //   - links: a with href, only http, https and mailto URLs or relative ones, always with
-//     rel="nofollow noreferrer" forced (HTML adds noopener);
+//     rel="nofollow noreferrer" forced (HTML adds noopener); a link may name any host,
+//     also through a protocol-relative "//host/" URL, which counts as relative;
 //   - images: img with src (the same URL rules as links, so no data: URLs), alt, width and
 //     height;
 //   - the global attributes title, lang and dir.
@@ -78,7 +79,9 @@ func addNoOpener(s string) string {
 // class (the last three would let content impersonate or clobber the page's own elements).
 //
 // Images load from any host the author names, which lets a post's author see who reads it
-// (tracking pixels); if that matters, proxy images or build a policy without img.
+// (tracking pixels), and send a GET request with the reader's cookies to your own site
+// too (src="/account/logout"): keep state-changing endpoints off GET. If that matters,
+// proxy images or build a policy without img.
 //
 // Each call builds a new policy, so callers may extend it; a change can weaken it, so keep
 // extensions to elements and attributes that cannot carry script. Build it once, at start-up,

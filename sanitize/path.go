@@ -111,6 +111,10 @@ func windowsReserved(name string) bool {
 //	...
 //	f, err := r.Open(userPath) // fails with an error if userPath leaves root
 //
+// A userPath of "." or one that cleans to it ("a/..") yields root itself, which is inside
+// root but is not a file under it: refuse that result (or check each component with
+// [FileNameRule]) before removing or overwriting what JoinPath returns.
+//
 // JoinPath remains useful to compute and check a path before handing it to code that takes
 // path names, and as a first, cheap rejection of hostile input.
 func JoinPath(root, userPath string) (string, error) {
