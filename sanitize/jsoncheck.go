@@ -38,9 +38,9 @@ type jsonChecker struct {
 	pos      int
 	depth    int
 	maxDepth int
-	arena    []byte     // folded keys of the open objects, back to back
-	keys     [][2]int32 // offsets into arena of those keys; a stack of per-object frames
-	scratch  [256]byte  // backing store of arena for typical bodies
+	arena    []byte    // folded keys of the open objects, back to back
+	keys     [][2]int  // offsets into arena of those keys; a stack of per-object frames
+	scratch  [256]byte // backing store of arena for typical bodies
 }
 
 func (c *jsonChecker) syntaxError() error {
@@ -239,7 +239,7 @@ func (c *jsonChecker) object() error {
 			c.keys = c.keys[:frame]
 			c.arena = c.arena[:arenaStart]
 		default:
-			c.keys = append(c.keys, [2]int32{int32(keyStart), int32(len(c.arena))}) // #nosec G115 -- offsets into a body capped far below 2 GiB
+			c.keys = append(c.keys, [2]int{keyStart, len(c.arena)})
 		}
 
 		c.skipSpace()
