@@ -6,8 +6,8 @@
 //
 // Usage:
 //
-//	tlsecho server [-addr 127.0.0.1:8444] [-ca-out tlsecho-ca.pem] [-max-msg 4096] [-max-conns 64]
-//	tlsecho client [-addr 127.0.0.1:8444] [-ca tlsecho-ca.pem] [MESSAGE...]
+//	tlsecho server [-addr 127.0.0.1:8444] [-ca-out $TMPDIR/tlsecho-ca.pem] [-max-msg 4096] [-max-conns 64]
+//	tlsecho client [-addr 127.0.0.1:8444] [-ca $TMPDIR/tlsecho-ca.pem] [MESSAGE...]
 //
 // The protocol is one line per message: the server answers each line with the same line, and
 // closes the connection after a reply that starts with "error: " (message too long, server
@@ -59,8 +59,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8444", "`address` to listen on or connect to")
 	maxMsg := fs.Int("max-msg", 4096, "longest message in `bytes`")
+	defaultCA := filepath.Join(os.TempDir(), "tlsecho-ca.pem")
 	if args[0] == "server" {
-		caOut := fs.String("ca-out", "tlsecho-ca.pem", "`file` to write the development CA certificate to")
+		caOut := fs.String("ca-out", defaultCA, "`file` to write the development CA certificate to")
 		maxConns := fs.Int("max-conns", 64, "most connections served at once")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -70,7 +71,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return runServer(ctx, *addr, *caOut, *maxMsg, *maxConns, stdout, stderr, ready)
 	}
-	caFile := fs.String("ca", "tlsecho-ca.pem", "CA certificate `file` to verify the server with")
+	caFile := fs.String("ca", defaultCA, "CA certificate `file` to verify the server with")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
