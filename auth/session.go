@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -165,7 +166,9 @@ func (s *Sessions) renew(ctx context.Context, t time.Time, c Claims) (string, Cl
 
 // ChangeRoles replaces the session c by one with the given roles, as required whenever a
 // user's privileges change: the new token has a new session ID, the old one is revoked. The
-// login time, and so the absolute deadline and freshness, are kept.
+// login time, and so the absolute deadline and freshness, are kept. A session logged out since
+// c was verified is not replaced: ChangeRoles then fails with an [ErrInvalidToken] matching
+// [ErrRevoked].
 //
 // Without a [RevocationStore] the old token cannot be revoked: it stays valid until its idle
 // expiry and, since renewal keeps its session ID, [Sessions.Renew] (and so the cookie-mode
@@ -175,6 +178,9 @@ func (s *Sessions) ChangeRoles(ctx context.Context, c Claims, roles []string) (s
 	// The generation is kept, so that a "log out everywhere" racing with this call still ends
 	// the new session too.
 	next := Claims{Subject: c.Subject, Roles: roles, Extra: c.Extra, AuthTime: c.AuthTime, Generation: c.Generation}
+	if err := s.checkNotRevoked(ctx, c); err != nil {
+		return "", Claims{}, err
+	}
 	tok, nc, err := s.issue(ctx, next, s.kr.s.now(), true)
 	if err != nil {
 		return "", Claims{}, err
@@ -189,10 +195,14 @@ func (s *Sessions) ChangeRoles(ctx context.Context, c Claims, roles []string) (s
 // their password for a sensitive operation): a new session ID, a new login time (so
 // [Sessions.Fresh] holds and the absolute deadline restarts), the same roles and extra data.
 // The old token is revoked as by [Sessions.ChangeRoles], and the revocation generation is kept
-// as there, so that a re-authentication racing with "log out everywhere" yields no live session.
+// as there, so that a re-authentication racing with "log out everywhere" yields no live session;
+// a session logged out since c was verified is refused as by ChangeRoles.
 func (s *Sessions) Reauthenticate(ctx context.Context, c Claims) (string, Claims, error) {
 	now := s.kr.s.now()
 	next := Claims{Subject: c.Subject, Roles: c.Roles, Extra: c.Extra, AuthTime: now, Generation: c.Generation}
+	if err := s.checkNotRevoked(ctx, c); err != nil {
+		return "", Claims{}, err
+	}
 	tok, nc, err := s.issue(ctx, next, now, true)
 	if err != nil {
 		return "", Claims{}, err
@@ -201,6 +211,24 @@ func (s *Sessions) Reauthenticate(ctx context.Context, c Claims) (string, Claims
 		return "", Claims{}, err
 	}
 	return tok, nc, nil
+}
+
+// checkNotRevoked fails with an [ErrInvalidToken] matching [ErrRevoked] if the session c was
+// logged out (its ID denylisted, or its generation outdated) since its claims were verified, so
+// that replacing it under a new ID cannot revive it. Without a store there is nothing to check.
+func (s *Sessions) checkNotRevoked(ctx context.Context, c Claims) error {
+	st := s.kr.s.store
+	if st == nil {
+		return nil
+	}
+	g, revoked, err := st.Lookup(ctx, c.Subject, c.ID)
+	if err != nil {
+		return fmt.Errorf("auth: revocation lookup: %w", err)
+	}
+	if revoked || c.Generation < g {
+		return errTokenRevoked
+	}
+	return nil
 }
 
 func (s *Sessions) endOld(ctx context.Context, c Claims) error {

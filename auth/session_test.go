@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -287,49 +288,60 @@ func TestNewSessionsValidation(t *testing.T) {
 	}
 }
 
-// TestSessionChangeRolesKeepsGeneration: a privilege change racing with "log out everywhere"
-// (claims verified before the logout, replaced after it) must not yield a live session.
-func TestSessionChangeRolesKeepsGeneration(t *testing.T) {
-	e := newSessionEnv(t, auth.SessionConfig{}, true)
-	_, c := e.login(t, "user")
-	if err := e.s.LogoutEverywhere(t.Context(), "alice"); err != nil {
-		t.Fatal(err)
-	}
-	tok, _, err := e.s.ChangeRoles(t.Context(), c, []string{"admin"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = e.s.Verify(t.Context(), tok)
-	checkTokenErr(t, err, auth.ErrRevoked)
+// racingStore runs "log out everywhere" for its subject right after the next Lookup has read
+// the generation: the race between a session replacement's revocation check and its signing.
+type racingStore struct {
+	*auth.MemoryRevocationStore
+	armed bool
 }
 
-// TestSessionReauthenticateKeepsGeneration: like a privilege change, a re-authentication
-// racing with "log out everywhere" (claims verified before the logout, replaced after it) must
-// not yield a session that outlives the logout.
-func TestSessionReauthenticateKeepsGeneration(t *testing.T) {
-	e := newSessionEnv(t, auth.SessionConfig{}, true)
-	_, c := e.login(t, "user")
-	if err := e.s.LogoutEverywhere(t.Context(), "alice"); err != nil {
-		t.Fatal(err)
+func (s *racingStore) Lookup(ctx context.Context, subject string, id auth.TokenID) (uint64, bool, error) {
+	g, revoked, err := s.MemoryRevocationStore.Lookup(ctx, subject, id)
+	if s.armed {
+		s.armed = false
+		if _, err := s.IncrementGeneration(ctx, subject); err != nil {
+			return 0, false, err
+		}
 	}
-	tok, _, err := e.s.Reauthenticate(t.Context(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = e.s.Verify(t.Context(), tok)
-	checkTokenErr(t, err, auth.ErrRevoked)
+	return g, revoked, err
+}
 
-	// Without the race, re-authentication still works.
-	_, c = e.login(t, "user")
-	tok, nc, err := e.s.Reauthenticate(t.Context(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.s.Verify(t.Context(), tok); err != nil {
-		t.Fatalf("Verify(reauthenticated) = %v", err)
-	}
-	if nc.ID == c.ID || nc.Generation != c.Generation {
-		t.Errorf("reauthenticated claims ID %v gen %d, old ID %v gen %d: want a new ID, the same generation", nc.ID, nc.Generation, c.ID, c.Generation)
+// TestSessionReplacementKeepsGeneration: a privilege change or re-authentication racing with
+// "log out everywhere" (the logout lands after the replacement checked the old session, before
+// it signed the new one) must not yield a live session: the new token keeps the old generation.
+func TestSessionReplacementKeepsGeneration(t *testing.T) {
+	for _, name := range []string{"ChangeRoles", "Reauthenticate"} {
+		t.Run(name, func(t *testing.T) {
+			clk := newTokClock()
+			mem, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{Now: clk.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			store := &racingStore{MemoryRevocationStore: mem}
+			s, err := auth.NewSessions(newTokKeyring(t, auth.TokenConfig{Now: clk.Now, Revocation: store}), auth.SessionConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, c, err := s.Login(t.Context(), auth.Claims{Subject: "alice", Roles: []string{"user"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			store.armed = true
+			var tok string
+			if name == "ChangeRoles" {
+				tok, _, err = s.ChangeRoles(t.Context(), c, []string{"admin"})
+			} else {
+				tok, _, err = s.Reauthenticate(t.Context(), c)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if store.armed {
+				t.Fatal("the replacement never consulted the store")
+			}
+			_, err = s.Verify(t.Context(), tok)
+			checkTokenErr(t, err, auth.ErrRevoked)
+		})
 	}
 }
 
@@ -358,4 +370,43 @@ func TestKeyringRevokeOfSessionExpiresWithToken(t *testing.T) {
 	}
 	_, err = e.s.Verify(t.Context(), renewed)
 	checkTokenErr(t, err, auth.ErrRevoked)
+}
+
+// TestSessionReplaceAfterLogout: ChangeRoles and Reauthenticate draw a new session ID, so given
+// the claims of a session that was logged out after they were verified (a concurrent request,
+// claims kept too long), they must refuse rather than mint a live successor.
+func TestSessionReplaceAfterLogout(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		replace func(e *sessionEnv, c auth.Claims) (string, auth.Claims, error)
+	}{
+		{"ChangeRoles", func(e *sessionEnv, c auth.Claims) (string, auth.Claims, error) {
+			return e.s.ChangeRoles(t.Context(), c, []string{"admin"})
+		}},
+		{"Reauthenticate", func(e *sessionEnv, c auth.Claims) (string, auth.Claims, error) {
+			return e.s.Reauthenticate(t.Context(), c)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newSessionEnv(t, auth.SessionConfig{}, true)
+			_, c := e.login(t, "user")
+			if err := e.s.Logout(t.Context(), c); err != nil {
+				t.Fatal(err)
+			}
+			tok, _, err := tc.replace(e, c)
+			checkTokenErr(t, err, auth.ErrRevoked)
+			if tok != "" {
+				t.Errorf("%s of a logged-out session returned a token", tc.name)
+			}
+			// A live session is replaced as before.
+			_, c = e.login(t, "user")
+			tok, _, err = tc.replace(e, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.s.Verify(t.Context(), tok); err != nil {
+				t.Errorf("Verify(replacement) = %v", err)
+			}
+		})
+	}
 }
