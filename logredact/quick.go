@@ -37,6 +37,10 @@ func quickClean(s string) bool {
 		switch c {
 		case '@', ':', '=':
 			return false
+		case 0xEF:
+			if _, ok := fullwidthDigit(s, i); ok {
+				return false // a card in full-width digits
+			}
 		case '-':
 			if dashes++; dashes >= 5 {
 				return false

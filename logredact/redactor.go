@@ -216,6 +216,10 @@ func canonical[T text](kind string, secret T) string {
 		if isDigit(secret[i]) {
 			buf[n] = secret[i]
 			n++
+		} else if d, ok := fullwidthDigit(secret, i); ok {
+			buf[n] = d
+			n++
+			i += 2
 		}
 	}
 	return string(buf[:n])
@@ -233,6 +237,10 @@ func lastFour[T text](kind string, secret T) (out [4]byte, ok bool) {
 			if isDigit(secret[i]) {
 				n--
 				out[n] = secret[i]
+			} else if d, ok := fullwidthDigit(secret, max(i-2, 0)); ok && i >= 2 {
+				n--
+				out[n] = d
+				i -= 2
 			}
 		}
 		return out, n == 0

@@ -56,7 +56,7 @@ var class = func() (t [256]uint16) {
 			v |= clLower
 		}
 		switch b {
-		case '@', ':', '=', '-', '[':
+		case '@', ':', '=', '-', '[', 0xEF: // 0xEF: the lead byte of full-width digits
 			v |= clTrigger
 		}
 		if alnum || b == '_' || b == '-' {
@@ -240,6 +240,12 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 					if open {
 						tail = tailPEM
 					}
+				}
+			case 0xEF:
+				var skip int
+				m, ok, skip = fullwidthCardAt(s, i)
+				if !ok && skip > next {
+					next = skip
 				}
 			case '[':
 				if e := markerEnd(s, i); e > 0 {
@@ -915,4 +921,63 @@ func pemEnd[T text](s T, from int) int {
 		}
 		from = e + 1
 	}
+}
+
+// fullwidthDigit returns the ASCII digit of the full-width digit (U+FF10 to U+FF19) at s[i], if
+// one starts there.
+func fullwidthDigit[T text](s T, i int) (byte, bool) {
+	if i+2 < len(s) && s[i] == 0xEF && s[i+1] == 0xBC && s[i+2] >= 0x90 && s[i+2] <= 0x99 {
+		return '0' + s[i+2] - 0x90, true
+	}
+	return 0, false
+}
+
+// fullwidthCardAt checks for a card number typed in full-width digits (as East Asian input
+// methods produce), optionally grouped by spaces, ideographic spaces, dashes or full-width
+// hyphen-minus signs, starting at s[i]. The run is folded to ASCII and judged by cardAt, so the
+// same issuer, length, Luhn and GS1 rules apply.
+func fullwidthCardAt[T text](s T, i int) (m match, ok bool, skip int) {
+	n := len(s)
+	if _, d := fullwidthDigit(s, i); !d || i > 0 && class[s[i-1]]&clWord != 0 {
+		return m, false, i + 1
+	}
+	var buf [48]byte
+	nb, end, endBuf := 0, i, 0
+	j := i
+	for j < n && nb < len(buf) {
+		if d, isD := fullwidthDigit(s, j); isD {
+			buf[nb] = d
+			nb, j = nb+1, j+3
+			end, endBuf = j, nb
+			continue
+		}
+		switch {
+		case isDigit(s[j]):
+			buf[nb] = s[j]
+			nb, j = nb+1, j+1
+			end, endBuf = j, nb
+			continue
+		case s[j] == ' ' || s[j] == '-':
+			buf[nb] = s[j]
+			nb, j = nb+1, j+1
+			continue
+		case j+2 < n && s[j] == 0xE3 && s[j+1] == 0x80 && s[j+2] == 0x80: // ideographic space
+			buf[nb] = ' '
+			nb, j = nb+1, j+3
+			continue
+		case j+2 < n && s[j] == 0xEF && s[j+1] == 0xBC && s[j+2] == 0x8D: // full-width hyphen-minus
+			buf[nb] = '-'
+			nb, j = nb+1, j+3
+			continue
+		}
+		break
+	}
+	if nb == len(buf) || end < n && class[s[end]]&clWord != 0 {
+		return m, false, j
+	}
+	cm, isCard, _ := cardAt(buf[:endBuf], 0)
+	if !isCard || cm.start != 0 || cm.end != endBuf {
+		return m, false, end
+	}
+	return match{i, end, kindCard}, true, end
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -243,5 +244,47 @@ func TestFieldSpellings(t *testing.T) {
 		if again := r.Redact(got); again != got {
 			t.Errorf("not idempotent: %q -> %q", got, again)
 		}
+	}
+}
+
+// TestFullwidthCard: a card number typed in full-width digits (as East Asian input methods do) is
+// a card; the same rules as for ASCII digits decide.
+func TestFullwidthCard(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	tests := []struct{ in, want string }{
+		{"card ４１１１１１１１１１１１１１１１ ok", "card [REDACTED:card] ok"},
+		{"カード番号：４１１１　１１１１　１１１１　１１１１です", "カード番号：[REDACTED:card]です"},
+		{"４１１１－１１１１－１１１１－１１１１", "[REDACTED:card]"},
+		{"４１１１-1111-1111-1111", "[REDACTED:card]"},
+		{"５５５５５５５５５５５５４４４４", "[REDACTED:card]"},
+		// Not cards: Luhn fails, too short, a phone number, a GS1 code, inside a word.
+		{"４１１１１１１１１１１１１１１２", "４１１１１１１１１１１１１１１２"},
+		{"電話：０３－１２３４－５６７８", "電話：０３－１２３４－５６７８"},
+		{"ＪＡＮ ４００６３８１３３３９２４", "ＪＡＮ ４００６３８１３３３９２４"},
+		{"x４１１１１１１１１１１１１１１１", "x４１１１１１１１１１１１１１１１"},
+		{"（全角）ＡＢＣ", "（全角）ＡＢＣ"},
+	}
+	for _, tt := range tests {
+		if got := r.Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	p := logredact.MustNew(logredact.Config{Mode: logredact.Partial})
+	if got := p.Redact("４１１１１１１１１１１１１１１１"); got != "[REDACTED:card:****1111]" {
+		t.Errorf("Partial = %q", got)
+	}
+	key := bytes.Repeat([]byte{7}, 32)
+	ps := logredact.MustNew(logredact.Config{Mode: logredact.Pseudonym, PseudonymKey: key})
+	if a, b := ps.Redact("４１１１１１１１１１１１１１１１"), ps.Redact("4111111111111111"); a != b {
+		t.Errorf("Pseudonym of full-width %q != of ASCII %q", a, b)
+	}
+	// Through the handler (short values pass a cheaper screen first) and the writer.
+	var buf bytes.Buffer
+	slog.New(r.Handler(slog.NewJSONHandler(&buf, nil))).Info("m", "pan", "４１１１１１１１１１１１１１１１")
+	w := r.Writer(&buf)
+	_, _ = w.Write([]byte("card ４１１１１１１１"))
+	_, _ = w.Write([]byte("１１１１１１１１\n"))
+	if strings.Contains(buf.String(), "１１１１１１") {
+		t.Errorf("handler or writer output leaks the card: %s", buf.String())
 	}
 }
