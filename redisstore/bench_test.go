@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -107,9 +108,18 @@ func BenchmarkTake(b *testing.B) {
 				for i := range keys {
 					keys[i] = "203.0.113." + strconv.Itoa(i%256) + "/" + strconv.Itoa(i)
 				}
-				if _, err := l.Allow(b.Context(), keys[0]); err != nil { // load the script
-					b.Fatal(err)
+				// Load the script and open the pool's connections: measure the steady state only.
+				var wg sync.WaitGroup
+				for range benchGoroutines {
+					wg.Go(func() {
+						for range 4 {
+							if _, err := l.Allow(b.Context(), keys[0]); err != nil {
+								b.Error(err)
+							}
+						}
+					})
 				}
+				wg.Wait()
 				hook.reset()
 				var next atomic.Int64
 				b.SetParallelism((benchGoroutines + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
