@@ -25,4 +25,12 @@
 // encrypted) tokens, the same argon2id parameters, the same limit and window. Key spaces are
 // filled before timing. Where a peer has no in-process decision API, or no middleware, the nearest
 // public entry point is used, and the benchmark's comment says which.
+//
+// # Time
+//
+// Besides wall-clock ns/op, every in-process benchmark reports cpu-ns/op: the process's CPU time
+// (getrusage) per operation, every goroutine included. On a machine shared with other work,
+// wall-clock time mostly measures waiting for a core; the report therefore computes ratios from
+// CPU time wherever every implementation of a scenario has it, and from wall-clock time for Redis,
+// whose server's work is part of the cost.
 package bench
