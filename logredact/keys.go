@@ -328,8 +328,8 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 		kind = kindQuery
 	}
 	v := i + 1
-	if sep == '=' && v < n && s[v] == '>' {
-		v++ // Ruby and Perl hashes: "password" => "..."
+	if sep == '=' && v < n && (s[v] == '>' || s[v] == '=') {
+		v++ // Ruby and Perl hashes ("password" => "..."), comparisons (==)
 	}
 	for v < n && v-i <= 4 && (s[v] == ' ' || s[v] == '\t') {
 		v++

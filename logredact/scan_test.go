@@ -227,6 +227,8 @@ func TestFieldSpellings(t *testing.T) {
 		{"password=>hunter2", "password=>[REDACTED:field]"},
 		{`{"password"=>"hunter2", "user"=>"jane"}`, `{"password"=>"[REDACTED:field]", "user"=>"jane"}`},
 		{`{"password" => "hunter2"}`, `{"password" => "[REDACTED:field]"}`},
+		{"password == hunter2", "password == [REDACTED:field]"},
+		{"password==hunter2", "password==[REDACTED:field]"},
 		{"GET /x?Pass%77ord=hunter2 HTTP/1.1", "GET /x?Pass%77ord=[REDACTED:query] HTTP/1.1"},
 		{"GET /x?a=1&%70assword=hunter2&b=2", "GET /x?a=1&%70assword=[REDACTED:query]&b=2"},
 		{"GET /x?access%5Ftoken=abc123", "GET /x?access%5Ftoken=[REDACTED:query]"},
