@@ -28,7 +28,8 @@ const (
 //
 // It refuses display names ("Alice <a@example.com>"), comments, quoted local parts,
 // address-literal domains ("a@[192.0.2.1]"), invalid UTF-8, whitespace, control characters
-// and invisible format characters anywhere (IDNA would silently drop U+200B and U+00AD),
+// and invisible (default-ignorable) characters anywhere (IDNA would silently drop U+200B,
+// U+00AD, U+034F COMBINING GRAPHEME JOINER and variation selectors such as U+FE0F),
 // non-ASCII local parts, a local part longer than 64 octets, a normalized address longer
 // than 254 octets, and domains without a dot, with an empty, over-long (63) or malformed
 // label, or with an all-numeric top-level label.
@@ -50,7 +51,7 @@ func Email(s string) (string, error) {
 		if r == utf8.RuneError {
 			return "", emailError("must be valid UTF-8")
 		}
-		if unicode.Is(unicode.Cf, r) || unicode.IsSpace(r) {
+		if isInvisible(r) || unicode.IsSpace(r) {
 			return "", emailError("must not contain invisible characters")
 		}
 	}

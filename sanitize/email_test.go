@@ -68,6 +68,11 @@ func TestEmail(t *testing.T) {
 		{"a@xn--a.com", "", false},                   // invalid punycode
 		{"a@ex\u202eample.com", "", false},           // bidi override
 		{"a@exam\u200bple.com", "", false},           // zero-width space: IDNA refuses
+		// Review finding (issue 13): IDNA silently drops these default-ignorable marks, so the
+		// address was accepted (as a@example.com) despite the documented refusal.
+		{"a@exam\u034fple.com", "", false}, // COMBINING GRAPHEME JOINER
+		{"a@exa\ufe0fmple.com", "", false}, // VARIATION SELECTOR-16
+		{"a@example.com\U000e0100", "", false},
 		{strings.Repeat("a", 5000) + "@example.com", "", false},
 	}
 	for _, tt := range tests {
