@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +116,54 @@ func TestAccessLogFlusher(t *testing.T) {
 	h.ServeHTTP(rw, httptest.NewRequest(http.MethodGet, "/", nil))
 	if !rw.Flushed {
 		t.Error("Flush did not reach the underlying writer")
+	}
+}
+
+// TestAccessLogAdversarial sends requests an attacker or a careless client would, with the secret
+// in every place the access log reads or might read, and checks that no secret reaches the output
+// and that the middleware leaves no goroutine behind.
+func TestAccessLogAdversarial(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	gh := redacttest.FakeGitHubToken()
+	const pw = "hunter2-Zq9"
+	targets := []string{
+		"/x?Pass%77ord=" + pw,
+		"/x?%70assword=" + pw + "&password=" + pw + "&PASSWORD=" + pw,
+		"/x?a=1;password=" + pw,
+		"/x?next=%2F%3Ftoken%3D" + pw,
+		"/x?redirect=https%3A%2F%2Fu%3A" + pw + "%40db.example",
+		"/x?q=password%3D" + pw,
+		"/x?access%5Ftoken=" + pw,
+		"/login;jsessionid=" + pw,
+		"/api/keys/" + gh,
+		"/x?t=" + gh,
+		"/x?t=Bearer%20" + gh,
+	}
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	mw := r.AccessLog(logger, logredact.AccessLogConfig{})(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Set-Cookie", "session="+pw)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	before := runtime.NumGoroutine()
+	for _, target := range targets {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req.Header.Set("Authorization", "Bearer "+pw)
+		req.Header.Set("Proxy-Authorization", "Basic "+pw)
+		req.Header.Set("Cookie", "session="+pw)
+		req.Header.Set("X-Api-Key", pw)
+		mw.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		t.Errorf("goroutines: %d before, %d after", before, after)
+	}
+	out := buf.String()
+	if n := strings.Count(out, "\n"); n != len(targets) {
+		t.Fatalf("%d records for %d requests:\n%s", n, len(targets), out)
+	}
+	for _, leak := range []string{pw, gh} {
+		if strings.Contains(out, leak) {
+			t.Errorf("access log leaks %q:\n%s", leak, out)
+		}
 	}
 }
