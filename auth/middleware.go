@@ -64,7 +64,10 @@ func NewMiddleware(v TokenVerifier, cfg MiddlewareConfig) (*Middleware, error) {
 		return nil, errors.New("auth: NewMiddleware needs a TokenVerifier")
 	}
 	m := &Middleware{v: v, bearer: cfg.Bearer || cfg.Cookie == nil, onError: cfg.ErrorHandler}
-	m.sessions, _ = v.(*Sessions)
+	var isSessions bool
+	if m.sessions, isSessions = v.(*Sessions); isSessions && m.sessions == nil {
+		return nil, errors.New("auth: NewMiddleware needs a TokenVerifier, got a nil *Sessions")
+	}
 	if cfg.Cookie != nil {
 		sc := *cfg.Cookie
 		if _, err := sc.cookie("x", 1); err != nil {

@@ -385,3 +385,15 @@ func TestSessionCookieAttributes(t *testing.T) {
 		t.Errorf("Token read the unprefixed cookie %q", tok)
 	}
 }
+
+// TestNewMiddlewareNilSessions: a nil *Sessions is a non-nil TokenVerifier interface; it must be
+// refused at construction rather than panic on the first request.
+func TestNewMiddlewareNilSessions(t *testing.T) {
+	var s *auth.Sessions
+	if _, err := auth.NewMiddleware(s, auth.MiddlewareConfig{}); err == nil {
+		t.Error("NewMiddleware((*Sessions)(nil)) succeeded")
+	}
+	if _, err := auth.NewMiddleware(nil, auth.MiddlewareConfig{}); err == nil {
+		t.Error("NewMiddleware(nil) succeeded")
+	}
+}
