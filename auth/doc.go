@@ -162,9 +162,12 @@
 // [Sessions.Renew] issues a new token of the same session only once RenewAfter (half the idle
 // window by default) has passed, and never past the absolute timeout (12 hours after login by
 // default). [Sessions.ChangeRoles] and [Sessions.Reauthenticate] replace the token and its ID
-// whenever privileges change and revoke the old one; [Sessions.Fresh] reports whether the user
-// authenticated recently enough for a sensitive operation. [Sessions.Logout] revokes the
-// session ID, which renewals keep, so it ends the session for good.
+// whenever privileges change and revoke the old one (they refuse a session already logged
+// out, and the new token keeps the old revocation generation); [Sessions.Fresh] reports
+// whether the user authenticated recently enough for a sensitive operation.
+// [Sessions.Logout] revokes the session ID, which renewals keep, until the session's absolute
+// deadline, so it ends the session for good (unlike [Keyring.Revoke], whose entry ends with
+// the one token given).
 //
 // # API keys
 //
