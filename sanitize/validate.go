@@ -365,6 +365,9 @@ func (r Rule) allowed(ru rune) bool {
 // Default_Ignorable_Code_Point, approximated from above by format characters, variation
 // selectors and Other_Default_Ignorable_Code_Point): it renders as nothing in most fonts.
 func isInvisible(ru rune) bool {
+	if ru < 0xad { // U+00AD SOFT HYPHEN is the first
+		return false
+	}
 	return unicode.In(ru, unicode.Cf, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
 }
 
