@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
@@ -23,7 +24,8 @@ const DefaultMaxURLLen = 2048
 // The schemes javascript, vbscript and data are refused whatever Schemes says, and so is
 // every URL with userinfo ("https://user:pass@host/", also a phishing device:
 // "https://bank.example@evil.example/"). Whitespace and control characters are refused
-// anywhere except at the ends (where ASCII spaces are trimmed), so obfuscations such as
+// anywhere except at the ends (where ASCII spaces are trimmed), and so are invisible
+// (default-ignorable) characters such as U+200B, so obfuscations such as
 // "java\tscript:", " javascript:" or "\x01javascript:" fail, and the normalized result
 // always starts with an allowed scheme, so it stays safe in contexts that decode entities.
 //
@@ -74,7 +76,7 @@ func (r URLRule) Check(s string) (string, error) {
 		}
 		ru, size := utf8.DecodeRuneInString(s[i:])
 		if ru == utf8.RuneError && size == 1 || ru <= 0x9f || isBidiControl(ru) ||
-			ru == 0x2028 || ru == 0x2029 || ru == 0xfeff || ru == 0x00a0 {
+			unicode.IsSpace(ru) || isInvisible(ru) || ru == 0x2028 || ru == 0x2029 {
 			return "", urlError("must not contain spaces or control characters")
 		}
 		i += size

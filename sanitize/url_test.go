@@ -108,6 +108,13 @@ func TestURLRuleRefuses(t *testing.T) {
 		{sanitize.URLRule{}, "https://ex\u202eample.com/"},
 		{sanitize.URLRule{}, "https://example.com/\xff"},
 		{sanitize.URLRule{}, "https://example.com/\u2028"},
+		// Review finding (issue 13): the doc promises whitespace is refused anywhere, but
+		// Unicode spaces other than NBSP and invisible characters passed (percent-encoded).
+		{sanitize.URLRule{}, "https://example.com/a\u3000b"},
+		{sanitize.URLRule{}, "https://example.com/a\u2003b"},
+		{sanitize.URLRule{}, "https://example.com/a\u200bb"},
+		{sanitize.URLRule{}, "https://example.com/?q=\u00ad"},
+		{sanitize.URLRule{}, "https://exa\u034fmple.com/"},
 		{sanitize.URLRule{}, "https://example.com/" + strings.Repeat("a", sanitize.DefaultMaxURLLen)},
 		{sanitize.URLRule{MaxLen: 20}, "https://example.com/abc"},
 		{hosts, "https://evil.example/"},
