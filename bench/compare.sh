@@ -119,7 +119,7 @@ else
 	minutes=$(( ( $(date -u +%s) - started + 59 ) / 60 ))
 	cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
 	commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-	if [ -n "$(git -C "$root" status --porcelain -- . ../auth ../ratelimit ../secretbox ../sanitize ../logredact ../redisstore 2>/dev/null)" ]; then
+	if [ -n "$(git -C "$root" status --porcelain --untracked-files=no -- bench auth ratelimit secretbox sanitize logredact redisstore 2>/dev/null)" ]; then
 		commit="$commit (with uncommitted changes)"
 	fi
 	{
