@@ -98,6 +98,7 @@ func (s *server) Start() error {
 		"--logfile", filepath.Join(s.dir, "redis.log"),
 	)
 	cmd.Args = append(cmd.Args, s.extra...)
+	cmd.SysProcAttr = serverProcAttr()
 	if err := cmd.Start(); err != nil {
 		return err
 	}
