@@ -55,10 +55,11 @@ func NewLimitStore(client redis.UniversalClient, cfg Config) (*LimitStore, error
 
 // Take implements [ratelimit.Store]: one round trip that decides every policy of req at once
 // and charges them all or none. When req.Now is zero the decision uses Redis's TIME, so
-// instances whose clocks disagree still decide alike. It supports [ratelimit.TokenBucket] and
-// [ratelimit.SlidingWindow] (with a Window of whole microseconds); for [ratelimit.SlidingLog]
-// it returns an error wrapping [ratelimit.ErrUnsupported]. Errors from Redis wrap
-// [ErrUnavailable] as described there; out is then left unchanged.
+// instances whose clocks disagree still decide alike. It supports [ratelimit.TokenBucket],
+// [ratelimit.SlidingLog] and [ratelimit.SlidingWindow]; a SlidingWindow whose Window is not a
+// whole number of microseconds gets an error wrapping [ratelimit.ErrUnsupported]. At most
+// [MaxPolicies] policies and instants within 142 years of 1970 are accepted. Errors from Redis
+// wrap [ErrUnavailable] as described there; out is then left unchanged.
 func (s *LimitStore) Take(ctx context.Context, req *ratelimit.Request, out []ratelimit.Decision) error {
 	n := len(req.Policies)
 	switch {
