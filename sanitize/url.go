@@ -108,6 +108,11 @@ func (r URLRule) Check(s string) (string, error) {
 		}
 		return quoteUnsafe(u.String()), nil
 	}
+	if rawAuthorityHasPercent(s, scheme) {
+		// net/url decodes %80-%FF in a host, which would bypass the checks above on raw
+		// input (invalid UTF-8, invisible characters); a zone ID needs % as well.
+		return "", urlError("has an invalid host")
+	}
 	host, err := normalizeHost(u.Hostname())
 	if err != nil {
 		return "", urlError("has an invalid host")
@@ -157,6 +162,19 @@ func quoteUnsafe(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// rawAuthorityHasPercent reports whether the authority ("//host:port") of the raw URL s,
+// whose scheme has already been parsed, contains a percent sign.
+func rawAuthorityHasPercent(s, scheme string) bool {
+	rest, ok := strings.CutPrefix(s[len(scheme)+1:], "//")
+	if !ok {
+		return false
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	return strings.IndexByte(rest, '%') >= 0
 }
 
 func urlError(msg string) error { return &FieldError{Message: msg, Err: ErrURL} }

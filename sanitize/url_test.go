@@ -115,6 +115,11 @@ func TestURLRuleRefuses(t *testing.T) {
 		{sanitize.URLRule{}, "https://example.com/a\u200bb"},
 		{sanitize.URLRule{}, "https://example.com/?q=\u00ad"},
 		{sanitize.URLRule{}, "https://exa\u034fmple.com/"},
+		// Found by FuzzURL in the review: a percent-encoded host byte was decoded after the
+		// raw-input checks; %80 became U+FFFD and "xn--zn7c", which Check then refused.
+		{sanitize.URLRule{}, "http://%80/"},
+		{sanitize.URLRule{}, "https://exa%E2%80%8Bmple.com/"},
+		{sanitize.URLRule{}, "https://b%C3%BCcher.example/"},
 		{sanitize.URLRule{}, "https://example.com/" + strings.Repeat("a", sanitize.DefaultMaxURLLen)},
 		{sanitize.URLRule{MaxLen: 20}, "https://example.com/abc"},
 		{hosts, "https://evil.example/"},
