@@ -59,7 +59,9 @@
 //   - stripe: Stripe secret and restricted keys (sk_live_, sk_test_, rk_...) and webhook secrets
 //     (whsec_).
 //   - private-key: PEM private-key blocks, BEGIN to END; a block with no END line is redacted to
-//     the end of the text.
+//     the end of the text or to the first line that is not key material (base64, blank, or an
+//     armor header such as Proc-Type or DEK-Info), whichever comes first, so a planted BEGIN
+//     line cannot hide the lines after it.
 //   - url-password: the password in URL user info (postgres://app:[REDACTED:url-password]@db).
 //   - query: values of sensitive URL query parameters (?token=, ?sig=, ?X-Amz-Signature=, ...).
 //   - field: values of sensitive keys in free text (password=..., "token":"...", Cookie: ...).
@@ -90,8 +92,11 @@
 //
 // # Security properties and limits
 //
-//   - Fails closed where it must guess: an unterminated private-key block, an unterminated quoted
-//     sensitive value, or an over-long run in the [Writer] is removed, not passed through.
+//   - Fails closed where it must guess: the key material of an unterminated private-key block, an
+//     unterminated quoted sensitive value, or an over-long run in the [Writer] is removed, not
+//     passed through. A private-key block spans only lines that look like key material (base64,
+//     blank, armor headers; indentation allowed), so a key printed line by line behind a log
+//     prefix on every line leaks its body lines: log keys never, not even by accident.
 //   - Linear time in the input for every detector, with no regular expressions; attacker-chosen
 //     log content cannot make scanning slow.
 //   - A secret whose key is not sensitive and that matches no detector (a password in prose,

@@ -887,8 +887,10 @@ func urlAt[T text](s T, i, last int) (match, bool) {
 }
 
 // pemAt checks for a PEM private-key block ("-----BEGIN ... PRIVATE KEY-----", RFC 7468, which
-// also covers "OPENSSH PRIVATE KEY" and "PGP PRIVATE KEY BLOCK") at s[i] and returns it whole. A
-// block without its END line runs to the end of s: nothing after a BEGIN line is trusted.
+// also covers "OPENSSH PRIVATE KEY" and "PGP PRIVATE KEY BLOCK") at s[i] and returns it whole: the
+// rest of the BEGIN line, the lines of key material after it, and the END line that follows them.
+// Without that END line the block ends before the first line of ordinary text, or at the end of s
+// (open).
 func pemAt[T text](s T, i int) (m match, ok, open bool) {
 	a := i + len("-----BEGIN ")
 	k := a
@@ -898,11 +900,75 @@ func pemAt[T text](s T, i int) (m match, ok, open bool) {
 	if !hasPrefix(s, k, "-----") || index(s[a:k], 0, "PRIVATE KEY") < 0 {
 		return match{}, false, false
 	}
-	e := pemEnd(s, k+5)
-	if e < 0 {
-		return match{i, len(s), kindPrivateKey}, true, true
+	// The block runs over lines of key material (pemOpenEnd); its END line is the first line that
+	// is not, or is on the BEGIN line itself. Looking for END no further keeps scanning linear and
+	// lets ordinary text after a planted BEGIN line through, as the Writer does line by line.
+	body, open := pemOpenEnd(s, k+5)
+	limit := len(s)
+	if !open {
+		if limit = index(s, body+1, "\n"); limit < 0 {
+			limit = len(s)
+		}
 	}
-	return match{i, e, kindPrivateKey}, true, false
+	if e := pemEnd(s[:limit], k+5); e >= 0 {
+		return match{i, e, kindPrivateKey}, true, false
+	}
+	return match{i, body, kindPrivateKey}, true, open
+}
+
+// pemOpenEnd returns where a key block with no END line ends, its header ending at from: the rest
+// of the BEGIN line and every following line that looks like key material (pemBodyLine) are the
+// block; it ends before the first line that does not. open reports that the text ended inside the
+// block, so the next line may continue it. Ending the block at the first line of ordinary text
+// keeps a planted BEGIN line (a user name of "-----BEGIN PRIVATE KEY-----") from suppressing
+// every log line after it.
+func pemOpenEnd[T text](s T, from int) (end int, open bool) {
+	p := index(s, from, "\n")
+	for p >= 0 {
+		ls := p + 1
+		le := index(s, ls, "\n")
+		if le < 0 {
+			le = len(s)
+		}
+		if !pemBodyLine(s[ls:le]) {
+			return p, false
+		}
+		if le == len(s) {
+			break
+		}
+		p = le
+	}
+	return len(s), true
+}
+
+// pemBodyLine reports whether line (without its '\n') can be part of a PEM or OpenPGP armored key
+// block: empty, only base64 characters, or an RFC 1421 or OpenPGP armor header.
+func pemBodyLine[T text](line T) bool {
+	n := len(line)
+	if n > 0 && line[n-1] == '\r' {
+		n--
+	}
+	i0 := 0
+	for i0 < n && (line[i0] == ' ' || line[i0] == '\t') {
+		i0++ // indented, as in YAML
+	}
+	i := i0
+	base64 := true
+	for ; i < n; i++ {
+		if c := line[i]; !isAlnum(c) && c != '+' && c != '/' && c != '=' {
+			base64 = false
+			break
+		}
+	}
+	if base64 {
+		return true
+	}
+	for _, h := range [...]string{"Proc-Type: ", "DEK-Info: ", "Version: ", "Comment: ", "Hash: ", "Charset: "} {
+		if hasPrefix(line, i0, h) {
+			return true
+		}
+	}
+	return false
 }
 
 // pemEnd returns the index just after the first "-----END ...-----" at or after from, or -1.

@@ -13,7 +13,8 @@ import (
 // Writer buffers the current line until its '\n' arrives, so a secret split across two Write calls
 // is still found; the complete lines of each Write are redacted and passed on in one Write call to
 // the underlying writer. A PEM private-key block is suppressed from its BEGIN line to its END line, however many
-// lines and writes it spans.
+// lines and writes it spans; a block with no END line ends at the first line that is not key
+// material (base64 or an armor header), so a planted BEGIN line cannot silence the log.
 //
 // # Long lines
 //
@@ -38,6 +39,7 @@ type Writer struct {
 	out     []byte    // redacted output waiting for the underlying writer
 	tail    tailState // a quoted value or PEM block left open by the previous piece
 	skipRun bool      // dropping an over-long run up to the next separator
+	midLine bool      // the last piece did not end its line
 	err     error     // the first error of the underlying writer; sticky
 	closed  bool
 }
@@ -165,12 +167,19 @@ func (w *Writer) piece(b []byte, eol bool) {
 	}
 	switch w.tail {
 	case tailPEM:
-		e := pemEnd(b, 0)
-		if e < 0 {
-			return // the whole line is inside the key block
+		if e := pemEnd(b, 0); e >= 0 {
+			w.tail = tailNone
+			b = b[e:]
+		} else if pemBodyLine(b) {
+			w.midLine = !eol
+			return // the whole piece is inside the key block
+		} else {
+			// Ordinary text: the block had no END line and ended before this line.
+			w.tail = tailNone
+			if !w.midLine {
+				w.out = append(w.out, '\n')
+			}
 		}
-		w.tail = tailNone
-		b = b[e:]
 	case tailQuote, tailSQuote, tailEQuote:
 		e := closingQuote(b, w.tail)
 		if e < 0 {
@@ -183,6 +192,7 @@ func (w *Writer) piece(b []byte, eol bool) {
 		w.tail = tailNone
 		b = b[e:]
 	}
+	w.midLine = !eol
 	out, changed, tail := scan(w.r, b, w.out)
 	if !changed {
 		out = append(out, b...)

@@ -119,10 +119,53 @@ func TestWriterUnterminatedPEM(t *testing.T) {
 	w := r.Writer(&buf)
 	key := redacttest.FakePrivateKey()
 	body := key[:strings.Index(key, "-----END")]
-	_, _ = io.WriteString(w, body+"more body\nand more\n")
+	_, _ = io.WriteString(w, body+"bW9yZSBib2R5\n\nYW5kIG1vcmU=\n")
 	_ = w.Close()
-	if strings.Contains(buf.String(), "MIIB") || strings.Contains(buf.String(), "more") {
+	if strings.Contains(buf.String(), "MIIB") || strings.Contains(buf.String(), "bW9y") || strings.Contains(buf.String(), "YW5k") {
 		t.Errorf("a key block without END leaked: %q", buf.String())
+	}
+}
+
+// TestWriterPlantedBEGIN: a BEGIN line an attacker plants (as a user name, say) must not silence
+// the lines after it. A block with no END line ends at the first line that is not key material.
+func TestWriterPlantedBEGIN(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	var buf bytes.Buffer
+	w := r.Writer(&buf)
+	lines := []string{
+		"login failed user=-----BEGIN RSA PRIVATE KEY-----\n",
+		"2026/01/02 03:04:05 admin password changed from 192.0.2.7\n",
+		"2026/01/02 03:04:06 audit log cleared\n",
+	}
+	for _, l := range lines {
+		_, _ = io.WriteString(w, l[:len(l)/2]) // in two writes, as a stream may arrive
+		_, _ = io.WriteString(w, l[len(l)/2:])
+	}
+	_ = w.Close()
+	want := "login failed user=[REDACTED:private-key]\n" + lines[1] + lines[2]
+	if buf.String() != want {
+		t.Errorf("got  %q\nwant %q", buf.String(), want)
+	}
+	// Redact alike: the block ends before the first line of ordinary text, and a header, blank and
+	// base64 lines stay inside it.
+	in := "-----BEGIN RSA PRIVATE KEY-----\r\nProc-Type: 4,ENCRYPTED\r\nDEK-Info: AES-128-CBC,00\r\n\r\nMIIEow+/=\r\nnext: line\n"
+	if got, want := r.Redact(in), "[REDACTED:private-key]\nnext: line\n"; got != want {
+		t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+	}
+	planted := strings.Repeat("u=-----BEGIN PRIVATE KEY-----\nok then\n", 3)
+	if got, want := r.Redact(planted), strings.Repeat("u=[REDACTED:private-key]\nok then\n", 3); got != want {
+		t.Errorf("Redact(%q) = %q, want %q", planted, got, want)
+	}
+	yaml := "tls:\n  key: |\n    -----BEGIN EC PRIVATE KEY-----\n    MHcCAQEEI\n    -----END EC PRIVATE KEY-----\n  port: 443\n"
+	if got, want := r.Redact(yaml), "tls:\n  key: |\n    [REDACTED:private-key]\n  port: 443\n"; got != want {
+		t.Errorf("Redact(%q) = %q, want %q", yaml, got, want)
+	}
+	var yb bytes.Buffer
+	yw := r.Writer(&yb)
+	_, _ = io.WriteString(yw, strings.ReplaceAll(yaml, "-----END", "")) // no END: indented body still hidden
+	_ = yw.Close()
+	if strings.Contains(yb.String(), "MHcC") || !strings.Contains(yb.String(), "port: 443") {
+		t.Errorf("Writer(YAML without END) = %q", yb.String())
 	}
 }
 
