@@ -11,8 +11,10 @@ import (
 )
 
 // TestNoGoroutines: limiters, stores and the middleware start no goroutine (the package has
-// no Close to stop one): the count is the same before and after heavy use, including a store
-// at its cap evicting and the sliding log growing its rings.
+// no Close to stop one): the count does not grow across heavy use, including a store at its
+// cap evicting and the sliding log growing its rings. It may shrink: a goroutine left by an
+// earlier test (an httptest server, a timer) can end meanwhile, so the test asserts only
+// "no more than before", polling for a bounded time while goroutines that are ending finish.
 func TestNoGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
 	mem, err := ratelimit.NewMemory(ratelimit.MemoryConfig{MaxKeys: 1000})
@@ -40,7 +42,24 @@ func TestNoGoroutines(t *testing.T) {
 	if _, err := ratelimit.New(ratelimit.Config{}, ratelimit.Policy{Limit: 1, Window: time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	if after := runtime.NumGoroutine(); after != before {
-		t.Fatalf("runtime.NumGoroutine() = %d after use, %d before", after, before)
+	if after := settledGoroutines(before, 2*time.Second); after > before {
+		t.Fatalf("runtime.NumGoroutine() = %d after use, %d before: the package started a goroutine", after, before)
+	}
+}
+
+// settledGoroutines returns runtime.NumGoroutine() as soon as it is at most limit, or its
+// value when the wait bound expires. Goroutines that are ending (an earlier test's) need a
+// few scheduler turns to exit; the wait backs off from 1 ms and never exceeds wait.
+func settledGoroutines(limit int, wait time.Duration) int {
+	deadline := time.Now().Add(wait)
+	pause := time.Millisecond
+	for {
+		n := runtime.NumGoroutine()
+		if n <= limit || time.Now().After(deadline) {
+			return n
+		}
+		runtime.Gosched()
+		time.Sleep(pause)
+		pause = min(2*pause, 50*time.Millisecond)
 	}
 }
