@@ -81,14 +81,16 @@ func TestTakeErrors(t *testing.T) {
 		out  int
 		is   error
 	}{
-		{"no policies", t.Context(), ratelimit.Request{Key: "k"}, 0, nil},
-		{"too many policies", t.Context(), ratelimit.Request{Key: "k", Policies: many}, len(many), nil},
-		{"short out", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket, bucket}}, 1, nil},
-		{"negative cost", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket}, Cost: -1}, 1, nil},
+		{"no policies", t.Context(), ratelimit.Request{Key: "k"}, 0, ratelimit.ErrConfig},
+		{"too many policies", t.Context(), ratelimit.Request{Key: "k", Policies: many}, len(many), ratelimit.ErrConfig},
+		{"short out", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket, bucket}}, 1, ratelimit.ErrConfig},
+		{"negative cost", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket}, Cost: -1}, 1, ratelimit.ErrCost},
+		{"cost above capacity", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket}, Cost: 11}, 1, ratelimit.ErrCost},
+		{"invalid policy", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{{Limit: 0, Window: time.Second}}}, 1, ratelimit.ErrInvalidPolicy},
 		{"window below a microsecond", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{
 			{Algorithm: ratelimit.SlidingWindow, Limit: 10, Window: time.Millisecond + time.Nanosecond}}, Cost: 1}, 1, ratelimit.ErrUnsupported},
 		{"unknown algorithm", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{
-			{Algorithm: 9, Limit: 10, Window: time.Second}}, Cost: 1}, 1, ratelimit.ErrUnsupported},
+			{Algorithm: 9, Limit: 10, Window: time.Second}}, Cost: 1}, 1, ratelimit.ErrInvalidPolicy},
 		{"instant out of range", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket}, Cost: 1,
 			Now: time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)}, 1, nil},
 		{"canceled", canceled, ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket}, Cost: 1}, 1, context.Canceled},

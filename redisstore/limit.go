@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	_ "embed" // the Lua scripts
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"time"
 
@@ -58,19 +57,31 @@ func NewLimitStore(client redis.UniversalClient, cfg Config) (*LimitStore, error
 // instances whose clocks disagree still decide alike. It supports [ratelimit.TokenBucket],
 // [ratelimit.SlidingLog] and [ratelimit.SlidingWindow]; a SlidingWindow whose Window is not a
 // whole number of microseconds gets an error wrapping [ratelimit.ErrUnsupported]. At most
-// [MaxPolicies] policies and instants within 142 years of 1970 are accepted. Errors from Redis
-// wrap [ErrUnavailable] as described there; out is then left unchanged.
+// [MaxPolicies] policies and instants within 142 years of 1970 are accepted. Like
+// [ratelimit.Memory], it checks the request first: a malformed policy gives an error wrapping
+// [ratelimit.ErrInvalidPolicy], a cost below zero or above a policy's capacity one wrapping
+// [ratelimit.ErrCost], and a mismatched out or no policy one wrapping [ratelimit.ErrConfig].
+// Errors from Redis wrap [ErrUnavailable] as described there; out is then left unchanged.
 func (s *LimitStore) Take(ctx context.Context, req *ratelimit.Request, out []ratelimit.Decision) error {
 	n := len(req.Policies)
 	switch {
 	case n == 0:
-		return errors.New("redisstore: Take with no policies")
+		return fmt.Errorf("redisstore: Take with no policies: %w", ratelimit.ErrConfig)
 	case n > MaxPolicies:
-		return fmt.Errorf("redisstore: %d policies in one Take, at most %d", n, MaxPolicies)
+		return fmt.Errorf("redisstore: %d policies in one Take, at most %d: %w", n, MaxPolicies, ratelimit.ErrConfig)
 	case len(out) != n:
-		return fmt.Errorf("redisstore: %d decisions for %d policies", len(out), n)
+		return fmt.Errorf("redisstore: %d decisions for %d policies: %w", len(out), n, ratelimit.ErrConfig)
 	case req.Cost < 0:
-		return fmt.Errorf("redisstore: negative cost %d", req.Cost)
+		return fmt.Errorf("redisstore: cost %d: %w", req.Cost, ratelimit.ErrCost)
+	}
+	for i := range req.Policies {
+		p := &req.Policies[i]
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("redisstore: policy %d: %w", i, err)
+		}
+		if req.Cost > p.Capacity() {
+			return fmt.Errorf("redisstore: cost %d above the capacity %d of policy %s: %w", req.Cost, p.Capacity(), p.HeaderName(), ratelimit.ErrCost)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: take: %w", err)
@@ -98,10 +109,7 @@ func (s *LimitStore) Take(ctx context.Context, req *ratelimit.Request, out []rat
 		keys[i] = policyKey(tag, p)
 		switch p.Algorithm {
 		case ratelimit.TokenBucket:
-			t := int64(p.Window) / int64(p.Limit)
-			if t < 1 {
-				return fmt.Errorf("redisstore: policy %s: %w", p.HeaderName(), ratelimit.ErrInvalidPolicy)
-			}
+			t := int64(p.Window) / int64(p.Limit) // at least 1: Validate checked
 			args = append(args, "g", p.Limit, t, int64(p.Capacity())*t)
 		case ratelimit.SlidingWindow:
 			if p.Window%time.Microsecond != 0 || p.Window <= 0 {
@@ -110,11 +118,8 @@ func (s *LimitStore) Take(ctx context.Context, req *ratelimit.Request, out []rat
 			}
 			args = append(args, "w", p.Limit, p.Window.Microseconds(), 0)
 		case ratelimit.SlidingLog:
-			if p.Limit > ratelimit.MaxLogLimit {
-				return fmt.Errorf("redisstore: policy %s: %w", p.HeaderName(), ratelimit.ErrInvalidPolicy)
-			}
 			args = append(args, "l", p.Limit, int64(p.Window), 0)
-		default:
+		default: // unreachable: Validate knows the algorithms
 			return fmt.Errorf("redisstore: policy %s: algorithm %v: %w", p.HeaderName(), p.Algorithm, ratelimit.ErrUnsupported)
 		}
 	}
