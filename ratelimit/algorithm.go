@@ -94,15 +94,28 @@ func (p *prepared) eval(st *slot, ring *logRing, t, cost int64) Decision {
 		t = tt
 		e := t - s
 		w := p.w
-		pw := float64(prev) * float64(w-e) / float64(w) // as in counterAdmits
-		if pw+float64(cur+cost) <= float64(p.l) {
-			d.Allowed = true
-			cur += cost
+		if prev == 0 {
+			// Integer fast path, exact: with no previous count the weighted term of
+			// counterAdmits is 0·(w−e)/w = 0 exactly, and counts below 2³¹ are exact in
+			// float64, so the float test and floor below reduce to these integer ones.
+			if cur+cost <= p.l {
+				d.Allowed = true
+				cur += cost
+			} else {
+				d.RetryAfter = time.Duration(p.counterRetry(s, e, cur, prev, cost))
+			}
+			d.Remaining = int(max(p.l-cur, 0))
 		} else {
-			d.RetryAfter = time.Duration(p.counterRetry(s, e, cur, prev, cost))
-		}
-		if r := math.Floor(float64(p.l) - pw - float64(cur)); r > 0 {
-			d.Remaining = int(r)
+			pw := float64(prev) * float64(w-e) / float64(w) // as in counterAdmits
+			if pw+float64(cur+cost) <= float64(p.l) {
+				d.Allowed = true
+				cur += cost
+			} else {
+				d.RetryAfter = time.Duration(p.counterRetry(s, e, cur, prev, cost))
+			}
+			if r := math.Floor(float64(p.l) - pw - float64(cur)); r > 0 {
+				d.Remaining = int(r)
+			}
 		}
 		switch {
 		case cur > 0:

@@ -69,3 +69,49 @@ func TestLogRingExpired(t *testing.T) {
 		}
 	}
 }
+
+// TestCounterIntegerFastPath: eval's integer path for a key with no previous-window count
+// decides and reports exactly what the documented float arithmetic (counterAdmits, and
+// ⌊L − prev·(W−e)/W − cur⌋ for Remaining) gives, across limits up to the maximum, windows up
+// to the maximum and every position in the window; and a key with a previous count still takes
+// the float path (checked by the same oracle).
+func TestCounterIntegerFastPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 12)) // #nosec G404 -- reproducible test inputs, not secrets
+	limits := []int64{1, 2, 3, 10, 1000, 1 << 20, maxLimit}
+	windows := []int64{int64(minWindow), int64(time.Second), int64(time.Hour), int64(maxWindow)}
+	for range 20000 {
+		l := limits[rng.IntN(len(limits))]
+		w := windows[rng.IntN(len(windows))]
+		p := prepare(Policy{Limit: int(l), Window: time.Duration(w)}, 0, 0)
+		s := int64(1_800_000_000) * int64(time.Second)
+		s -= floorMod(s, w)
+		cur := rng.Int64N(l + 1)
+		var prev int64
+		if rng.IntN(2) == 0 {
+			prev = rng.Int64N(l + 1)
+		}
+		cost := rng.Int64N(min(l, 3) + 1)
+		if rng.IntN(4) == 0 {
+			cost = rng.Int64N(l + 1)
+		}
+		e := rng.Int64N(w)
+		st := slot{exp: s + 2*w, cur: uint32(cur), prev: uint32(prev)} // #nosec G115 -- ≤ maxLimit
+		d := p.eval(&st, nil, s+e, cost)
+		wantAllowed := counterAdmits(prev, cur, e, w, l, cost)
+		after := cur
+		if wantAllowed {
+			after += cost
+		}
+		wantRemaining := 0
+		if r := math.Floor(float64(l) - float64(prev)*float64(w-e)/float64(w) - float64(after)); r > 0 {
+			wantRemaining = int(r)
+		}
+		if d.Allowed != wantAllowed || d.Remaining != wantRemaining {
+			t.Fatalf("L=%d W=%d e=%d prev=%d cur=%d cost=%d: Allowed=%v Remaining=%d, want %v %d",
+				l, w, e, prev, cur, cost, d.Allowed, d.Remaining, wantAllowed, wantRemaining)
+		}
+		if wantAllowed != (d.RetryAfter == 0) {
+			t.Fatalf("L=%d W=%d e=%d prev=%d cur=%d cost=%d: RetryAfter=%v with Allowed=%v", l, w, e, prev, cur, cost, d.RetryAfter, d.Allowed)
+		}
+	}
+}
