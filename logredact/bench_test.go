@@ -70,6 +70,7 @@ func BenchmarkAdversarial(b *testing.B) {
 		"keys":       strings.Repeat(strings.Repeat("k", 63)+"=", 1<<10),
 		"quotes":     strings.Repeat(`"password":"`, 1<<12),
 		"pem":        strings.Repeat("-----BEGIN PRIVATE KEY----- -----END X ", 1<<10),
+		"pem-noend":  strings.Repeat("u=-----BEGIN PRIVATE KEY----- x\nQUJD\nok then\n", 1<<10),
 	}
 	for name, s := range inputs {
 		b.Run(name, func(b *testing.B) {

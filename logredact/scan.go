@@ -900,45 +900,45 @@ func pemAt[T text](s T, i int) (m match, ok, open bool) {
 	if !hasPrefix(s, k, "-----") || index(s[a:k], 0, "PRIVATE KEY") < 0 {
 		return match{}, false, false
 	}
-	// The block runs over lines of key material (pemOpenEnd); its END line is the first line that
-	// is not, or is on the BEGIN line itself. Looking for END no further keeps scanning linear and
-	// lets ordinary text after a planted BEGIN line through, as the Writer does line by line.
-	body, open := pemOpenEnd(s, k+5)
-	limit := len(s)
-	if !open {
-		if limit = index(s, body+1, "\n"); limit < 0 {
-			limit = len(s)
+	// The block runs over lines of key material (pemBodyLine) to the first line with an END marker
+	// (which may be the BEGIN line itself). Without one, it ends before the first line of ordinary
+	// text, as in the Writer, which sees one line at a time; so a planted BEGIN line cannot hide
+	// what follows it. Each line is read once, so scanning stays linear.
+	e, eol := pemEndInLine(s, k+5)
+	for e < 0 {
+		if eol == len(s) {
+			return match{i, len(s), kindPrivateKey}, true, true
 		}
+		var next int
+		e, next = pemEndInLine(s, eol+1)
+		if e < 0 && !pemBodyLine(s[eol+1:next]) {
+			return match{i, eol, kindPrivateKey}, true, false
+		}
+		eol = next
 	}
-	if e := pemEnd(s[:limit], k+5); e >= 0 {
-		return match{i, e, kindPrivateKey}, true, false
-	}
-	return match{i, body, kindPrivateKey}, true, open
+	return match{i, e, kindPrivateKey}, true, false
 }
 
-// pemOpenEnd returns where a key block with no END line ends, its header ending at from: the rest
-// of the BEGIN line and every following line that looks like key material (pemBodyLine) are the
-// block; it ends before the first line that does not. open reports that the text ended inside the
-// block, so the next line may continue it. Ending the block at the first line of ordinary text
-// keeps a planted BEGIN line (a user name of "-----BEGIN PRIVATE KEY-----") from suppressing
-// every log line after it.
-func pemOpenEnd[T text](s T, from int) (end int, open bool) {
-	p := index(s, from, "\n")
-	for p >= 0 {
-		ls := p + 1
-		le := index(s, ls, "\n")
-		if le < 0 {
-			le = len(s)
+// pemEndInLine looks for an END marker ("-----END ...-----") in the line from s[from]: it returns
+// the index just after the marker, or -1 and the index of the line's '\n' (len(s) if none).
+func pemEndInLine[T text](s T, from int) (end, eol int) {
+	for j := from; j < len(s); j++ {
+		switch s[j] {
+		case '\n':
+			return -1, j
+		case '-':
+			if hasPrefix(s, j, "-----END ") {
+				k := j + len("-----END ")
+				for k < len(s) && k-j < 80 && (isUpper(s[k]) || isDigit(s[k]) || s[k] == ' ') {
+					k++
+				}
+				if hasPrefix(s, k, "-----") {
+					return k + 5, 0
+				}
+			}
 		}
-		if !pemBodyLine(s[ls:le]) {
-			return p, false
-		}
-		if le == len(s) {
-			break
-		}
-		p = le
 	}
-	return len(s), true
+	return -1, len(s)
 }
 
 // pemBodyLine reports whether line (without its '\n') can be part of a PEM or OpenPGP armored key
