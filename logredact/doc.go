@@ -27,13 +27,14 @@
 // after lower-casing and removing '-', '_', '.' and spaces, so "api_key", "api-key", "apiKey" and
 // "API_KEY" are the same key. A key is sensitive when it contains password, passwd, passphrase,
 // secret, privatekey, apikey, accesskey, credential, authorization or cookie; ends with token,
-// session, sessionid, sessid, pwd, sig, signature, cvv, cvv2, cvc, otp, privkey, signingkey,
-// encryptionkey, masterkey, hmackey or sessionkey; or is pass, pw or pin. In URL query strings
-// code, key and auth are sensitive too. Elsewhere those three are not, nor are plural forms
-// ("tokens", "max_tokens"), "sessions_count" or "token_type": they name counts, kinds and methods
-// far more often than credentials, and their values are still scanned by the detectors (a Bearer
-// or Basic credential under "auth" is found; so is a JWT, by its structure, under any key).
-// [Config.Keys] adds names. Struct fields can opt in with the tag `redact:"true"` and out with
+// session, sessionid, sessid, pwd, sig, signature, cvv, cvv2, cvc, privkey, signingkey,
+// encryptionkey, masterkey, hmackey or sessionkey; or is pass or pw. In URL query strings code,
+// key and auth are sensitive too. Elsewhere those three are not, nor are plural forms ("tokens",
+// "max_tokens"), "sessions_count" or "token_type": they name counts, kinds and methods far more
+// often than credentials, and their values are still scanned by the detectors (a Bearer or Basic
+// credential under "auth" is found; so is a JWT, by its structure, under any key). Short names
+// such as otp, pin, ssn or sid are not built in (they would slow the screen that rules out most
+// keys, and collide with ordinary words): add those your service uses with [Config.Keys]. Struct fields can opt in with the tag `redact:"true"` and out with
 // `redact:"false"` (their values are still scanned); `redact:"-"` drops a field from a rebuilt
 // value. A group or struct under a sensitive key is replaced whole, and so is every attribute
 // logged below a [slog.Logger.WithGroup] whose name is sensitive.

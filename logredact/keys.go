@@ -5,9 +5,9 @@ package logredact
 // normalized key is sensitive when it
 //   - contains password, passwd, passphrase, secret, privatekey, apikey, accesskey, credential,
 //     authorization or cookie;
-//   - ends with token, session, sessionid, sessid, pwd, sig, signature, cvv, cvv2, cvc, otp
-//     (totp, hotp), privkey, signingkey, encryptionkey, masterkey, hmackey or sessionkey;
-//   - is exactly pass, pw or pin;
+//   - ends with token, session, sessionid, sessid, pwd, sig, signature, cvv, cvv2, cvc, privkey,
+//     signingkey, encryptionkey, masterkey, hmackey or sessionkey;
+//   - is exactly pass or pw;
 //   - in a URL query, is also exactly code (an OAuth authorization code), key or auth;
 //   - equals or ends with one of the caller's [Config.Keys], normalized the same way.
 
@@ -60,9 +60,10 @@ func maskOf(s string) uint32 { return letterMask(s, 0, len(s)) }
 var builtinMasks = func() []uint32 {
 	// Only the minimal letter sets matter: "pw" covers passw and pwd, "pass" covers passphrase,
 	// "cvv" covers cvc.
-	names := []string{"pw", "pass", "privatekey", "secret", "apikey", "accesskey", "authorization",
-		"credential", "cookie", "token", "session", "sessid", "sig", "cvv", "otp", "pin",
-		"privkey", "signingkey", "encryptionkey", "masterkey", "hmackey"}
+	// "privkey" covers privatekey, "sig" covers signingkey, "token" covers encryptionkey.
+	names := []string{"pw", "pass", "privkey", "secret", "apikey", "accesskey", "authorization",
+		"credential", "cookie", "token", "session", "sessid", "sig", "cvv",
+		"masterkey", "hmackey"}
 	ms := make([]uint32, len(names))
 	for i, n := range names {
 		ms[i] = maskOf(n)
@@ -110,11 +111,7 @@ func builtinSensitive(k []byte, query bool) bool {
 	}
 	switch k[n-1] {
 	case 'n':
-		if hasSuffixB(k, "token") || hasSuffixB(k, "session") || string(k) == "pin" {
-			return true
-		}
-	case 'p':
-		if hasSuffixB(k, "otp") {
+		if hasSuffixB(k, "token") || hasSuffixB(k, "session") {
 			return true
 		}
 	case 'd':
