@@ -97,7 +97,7 @@
 //     unterminated quoted sensitive value, or an over-long run in the [Writer] is removed, not
 //     passed through. A private-key block spans only lines that look like key material (base64,
 //     blank, armor headers; indentation allowed), so a key printed line by line behind a log
-//     prefix on every line leaks its body lines: log keys never, not even by accident.
+//     prefix on every line is not hidden between those lines. Never log keys on purpose.
 //   - Linear time in the input for every detector, with no regular expressions; attacker-chosen
 //     log content cannot make scanning slow.
 //   - A secret whose key is not sensitive and that matches no detector (a password in prose,

@@ -2,6 +2,7 @@ package logredact_test
 
 import (
 	"bytes"
+	"encoding/gob"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -118,6 +119,10 @@ func TestSecretReflectiveFallback(t *testing.T) {
 	}
 	if got := s.Reveal(); got != value {
 		t.Errorf("Reveal = %q, want %q", got, value)
+	}
+	var gb bytes.Buffer
+	if err := gob.NewEncoder(&gb).Encode(struct{ S logredact.Secret }{s}); err == nil || strings.Contains(gb.String(), value) {
+		t.Errorf("gob encoded a Secret (err %v): %q", err, gb.String())
 	}
 	var zero logredact.Secret
 	if got := zero.Reveal(); got != "" {
