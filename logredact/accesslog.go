@@ -34,8 +34,10 @@ type AccessLogConfig struct {
 // are replaced whole and every value is scanned), status, bytes written, duration and client IP,
 // under the keys "method", "path", "query", "status", "bytes", "duration" and "client_ip". It
 // never logs request or response headers, so Authorization, Cookie and Set-Cookie values cannot
-// appear. The logger's own handler may redact again; that is harmless, since redaction is
-// idempotent.
+// appear. The path is scanned by the detectors only: an opaque token in a path segment
+// (/reset/8f3kq...) that no detector recognizes is logged as it is, so keep such tokens in query
+// parameters with sensitive names, or out of URLs. The logger's own handler may redact again;
+// that is harmless, since redaction is idempotent.
 //
 // The ResponseWriter passed to next keeps http.Flusher and http.Hijacker working and unwraps for
 // http.ResponseController.

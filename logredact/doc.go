@@ -16,7 +16,9 @@
 //
 // Redaction is a safety net, not a licence to log secrets. It cannot know that an arbitrary word
 // is a password unless its key says so, and it cannot see secrets that are encoded (base64 of a
-// whole request body, encrypted or compressed data). Keep credentials in [Secret] values, log
+// whole request body, encrypted or compressed data) or deliberately disguised (zero-width
+// characters inside a token, look-alike letters): it keeps honest mistakes out of logs, not an
+// insider determined to leak. Keep credentials in [Secret] values, log
 // identifiers rather than payloads, and use redaction to catch what slips through. It does not
 // replace access control on the logs themselves.
 //
