@@ -77,11 +77,22 @@ func (c *ClientIP) Key(r *http.Request) (string, error) {
 			bits = 64
 		}
 	}
+	var buf [64]byte
+	if bits == a.BitLen() {
+		// The common case (IPv4 /32): masking is the identity (Addr drops zones), so format
+		// the address with a constant suffix; the string is the one allocation.
+		b := a.AppendTo(buf[:0])
+		if bits == 32 {
+			b = append(b, "/32"...)
+		} else {
+			b = append(b, "/128"...)
+		}
+		return string(b), nil
+	}
 	p, err := a.Prefix(bits)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	var buf [64]byte
 	b := p.Addr().AppendTo(buf[:0])
 	b = append(b, '/')
 	b = strconv.AppendInt(b, int64(bits), 10)

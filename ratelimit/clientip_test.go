@@ -203,3 +203,34 @@ func TestClientIPHostileHeaderAllocs(t *testing.T) {
 		t.Fatalf("Addr() with a %d-byte hostile Forwarded header: %v allocations, want at most 100", len(hostile), n)
 	}
 }
+
+// TestClientIPKeyFullLength: at full prefix length (IPv4 /32, IPv6 /128) Key is the masked
+// prefix's CIDR text, exactly as netip formats it, for zoned, mapped and unusual addresses.
+func TestClientIPKeyFullLength(t *testing.T) {
+	tests := []struct{ remote, want string }{
+		{"203.0.113.7:4711", "203.0.113.7/32"},
+		{"0.0.0.0:0", "0.0.0.0/32"},
+		{"255.255.255.255:65535", "255.255.255.255/32"},
+		{"[::ffff:203.0.113.7]:80", "203.0.113.7/32"},
+		{"[2001:db8::1]:1", "2001:db8::1/128"},
+		{"[2001:db8::1%eth0]:1", "2001:db8::1/128"},
+		{"[::]:1", "::/128"},
+		{"[::1]:1", "::1/128"},
+		{"[2001:0db8:0000:0000:0000:0000:0000:0001]:1", "2001:db8::1/128"},
+	}
+	c := &ratelimit.ClientIP{IPv6Prefix: 128}
+	for _, tt := range tests {
+		got, err := c.Key(request(tt.remote))
+		if err != nil || got != tt.want {
+			t.Errorf("Key(%s) = %q, %v; want %q", tt.remote, got, err, tt.want)
+			continue
+		}
+		a, err := c.Addr(request(tt.remote))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := netip.PrefixFrom(a, a.BitLen()).Masked().String(); got != p {
+			t.Errorf("Key(%s) = %q, netip prefix %q", tt.remote, got, p)
+		}
+	}
+}
