@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-go/rampart/internal/cputime"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -54,15 +55,15 @@ func BenchmarkHasherOverhead(b *testing.B) {
 			var rawCPU, wrappedCPU, lastRaw, lastWrapped time.Duration
 			var ratios []float64
 			rawCall := func() time.Duration {
-				c0, t0 := processCPUTime(), time.Now()
+				c0, t0 := cputime.Process(), time.Now()
 				argon2.IDKey(password, salt, p.time, p.memory, p.threads, hashKeyLen)
 				d := time.Since(t0)
-				lastRaw = processCPUTime() - c0
+				lastRaw = cputime.Process() - c0
 				rawCPU += lastRaw
 				return d
 			}
 			hasherCall := func() time.Duration {
-				c0, t0 := processCPUTime(), time.Now()
+				c0, t0 := cputime.Process(), time.Now()
 				var err error
 				if op == "Hash" {
 					_, err = h.Hash(ctx, string(password))
@@ -70,7 +71,7 @@ func BenchmarkHasherOverhead(b *testing.B) {
 					_, err = h.Verify(ctx, string(password), stored)
 				}
 				d := time.Since(t0)
-				lastWrapped = processCPUTime() - c0
+				lastWrapped = cputime.Process() - c0
 				wrappedCPU += lastWrapped
 				if err != nil {
 					b.Fatal(err)

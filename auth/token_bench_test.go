@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rampart-go/rampart/auth"
+	"github.com/rampart-go/rampart/internal/cputime"
 )
 
 // benchTokKeyring returns a keyring of n keys whose primary is the last one, so verification finds
@@ -39,14 +40,14 @@ func benchTokKeyring(b *testing.B, n int) *auth.Keyring {
 func tokenBenchLoop(b *testing.B, op func() error) {
 	b.Helper()
 	b.ReportAllocs()
-	cpu0, n := tokenCPUTime(), 0
+	cpu0, n := cputime.Process(), 0
 	for b.Loop() {
 		if err := op(); err != nil {
 			b.Fatal(err)
 		}
 		n++
 	}
-	if cpu := tokenCPUTime() - cpu0; cpu > 0 && n > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 && n > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/op")
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"runtime"
 	"testing"
+
+	"github.com/rampart-go/rampart/internal/cputime"
 )
 
 // randBytes returns n random bytes, failing the benchmark if the system's random source fails.
@@ -51,9 +53,9 @@ func (d *discardWriter) reset() {
 // every goroutine of the process, so a library's background work (sweepers, GC) is charged to
 // it, as it should be. Call it right before the timed loop and the returned function right after.
 func reportCPU(b *testing.B) func() {
-	start := cpuTime()
+	start := cputime.Process()
 	return func() {
-		if end := cpuTime(); b.N > 0 && start > 0 && end > start {
+		if end := cputime.Process(); b.N > 0 && start > 0 && end > start {
 			b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-go/rampart/internal/cputime"
 	"github.com/rampart-go/rampart/logredact"
 )
 
@@ -153,7 +154,7 @@ func BenchmarkWriter(b *testing.B) {
 // time make the ratio hold on a loaded machine, where wall-clock ns/op of two separate benchmarks
 // can differ by 3x from run to run.
 func BenchmarkHandlerOverhead(b *testing.B) {
-	defer lockThread()()
+	defer cputime.LockThread()()
 	ctx := context.Background()
 	r := logredact.MustNew(logredact.Config{})
 	plain := slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -162,18 +163,19 @@ func BenchmarkHandlerOverhead(b *testing.B) {
 	var tPlain, tRed time.Duration
 	b.ReportAllocs()
 	for b.Loop() {
-		t0, ok := threadCPU()
+		t0 := cputime.Thread()
+		ok := t0 > 0
 		if !ok {
 			b.Skip("no per-thread CPU time on this platform")
 		}
 		for range batch {
 			record6(ctx, plain)
 		}
-		t1, _ := threadCPU()
+		t1 := cputime.Thread()
 		for range batch {
 			record6(ctx, red)
 		}
-		t2, _ := threadCPU()
+		t2 := cputime.Thread()
 		tPlain += t1 - t0
 		tRed += t2 - t1
 	}
@@ -193,18 +195,19 @@ func BenchmarkRedactCPU(b *testing.B) {
 		text func(*testing.B) string
 	}{{"benign", benignText}, {"dense", denseText}} {
 		b.Run(c.name, func(b *testing.B) {
-			defer lockThread()()
+			defer cputime.LockThread()()
 			s := c.text(b)
 			b.SetBytes(int64(len(s)))
 			b.ReportAllocs()
-			t0, ok := threadCPU()
+			t0 := cputime.Thread()
+			ok := t0 > 0
 			if !ok {
 				b.Skip("no per-thread CPU time on this platform")
 			}
 			for b.Loop() {
 				_ = r.Redact(s)
 			}
-			t1, _ := threadCPU()
+			t1 := cputime.Thread()
 			if d := t1 - t0; d > 0 {
 				b.ReportMetric(float64(len(s))*float64(b.N)/d.Seconds()/1e6, "cpu-MB/s")
 			}
@@ -242,7 +245,7 @@ var sink int
 // roughly 1-2 GB/s on current hardware, it turns a measurement on a loaded machine into an
 // estimate that does not depend on the load.
 func BenchmarkRedactVsByteLoop(b *testing.B) {
-	defer lockThread()()
+	defer cputime.LockThread()()
 	r := logredact.MustNew(logredact.Config{})
 	s := benignText(b)
 	var table [256]bool
@@ -251,12 +254,13 @@ func BenchmarkRedactVsByteLoop(b *testing.B) {
 	}
 	var tScan, tLoop time.Duration
 	for b.Loop() {
-		t0, ok := threadCPU()
+		t0 := cputime.Thread()
+		ok := t0 > 0
 		if !ok {
 			b.Skip("no per-thread CPU time on this platform")
 		}
 		_ = r.Redact(s)
-		t1, _ := threadCPU()
+		t1 := cputime.Thread()
 		n := 0
 		for i := 0; i < len(s); i++ {
 			if table[s[i]] {
@@ -264,7 +268,7 @@ func BenchmarkRedactVsByteLoop(b *testing.B) {
 			}
 		}
 		sink += n
-		t2, _ := threadCPU()
+		t2 := cputime.Thread()
 		tScan += t1 - t0
 		tLoop += t2 - t1
 	}

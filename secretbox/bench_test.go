@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-go/rampart/internal/cputime"
 	"github.com/rampart-go/rampart/secretbox"
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -24,12 +25,12 @@ func loopCPU(b *testing.B, size int64, op func()) {
 	}
 	b.ReportAllocs()
 	n := 0
-	t0 := threadCPU()
+	t0 := cputime.Thread()
 	for b.Loop() {
 		op()
 		n++
 	}
-	perOp := float64(threadCPU()-t0) / float64(n)
+	perOp := float64(cputime.Thread()-t0) / float64(n)
 	b.ReportMetric(perOp, "cpu-ns/op")
 	if size > 0 {
 		b.ReportMetric(float64(size)*1e3/perOp, "cpu-MB/s")
@@ -126,12 +127,12 @@ func BenchmarkStreamVsRaw(b *testing.B) {
 	b.SetBytes(5 * size)
 	b.ReportAllocs()
 	for b.Loop() {
-		t0 := threadCPU()
+		t0 := cputime.Thread()
 		for off := 0; off < size; off += chunk {
 			buf = aead.Seal(buf[:0], nonce, pt[off:off+chunk], nil)
 			_, _ = io.Discard.Write(buf)
 		}
-		t1 := threadCPU()
+		t1 := cputime.Thread()
 		w, _ := secretbox.NewWriter(io.Discard, kr, nil)
 		if _, err := io.Copy(w, bytes.NewReader(pt)); err != nil {
 			b.Fatal(err)
@@ -139,7 +140,7 @@ func BenchmarkStreamVsRaw(b *testing.B) {
 		if err := w.Close(); err != nil {
 			b.Fatal(err)
 		}
-		t2 := threadCPU()
+		t2 := cputime.Thread()
 		for _, c := range sealed {
 			var err error
 			if buf, err = aead.Open(buf[:0], nonce, c, nil); err != nil {
@@ -147,7 +148,7 @@ func BenchmarkStreamVsRaw(b *testing.B) {
 			}
 			_, _ = io.Discard.Write(buf)
 		}
-		t3 := threadCPU()
+		t3 := cputime.Thread()
 		src.Reset(ct)
 		r, err := secretbox.NewReader(src, kr, nil)
 		if err != nil {
@@ -156,7 +157,7 @@ func BenchmarkStreamVsRaw(b *testing.B) {
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			b.Fatal(err)
 		}
-		t4 := threadCPU()
+		t4 := cputime.Thread()
 		// The same from a reader that is not in memory as far as the stream can tell (a file or a
 		// socket): each chunk is first copied into the stream's buffer.
 		src.Reset(ct)
@@ -167,7 +168,7 @@ func BenchmarkStreamVsRaw(b *testing.B) {
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			b.Fatal(err)
 		}
-		t5 := threadCPU()
+		t5 := cputime.Thread()
 		rawEnc, streamEnc, rawDec, streamDec = rawEnc+t1-t0, streamEnc+t2-t1, rawDec+t3-t2, streamDec+t4-t3
 		pullDec += t5 - t4
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rampart-go/rampart/auth"
+	"github.com/rampart-go/rampart/internal/cputime"
 	"github.com/rampart-go/rampart/logredact"
 )
 
@@ -44,7 +45,8 @@ func BenchmarkMiddlewareStack(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			w := &discardWriter{h: http.Header{}}
-			cpu0, cpuOK := processCPU()
+			cpu0 := cputime.Process()
+			cpuOK := cpu0 > 0
 			n := 0
 			for b.Loop() {
 				clear(w.h)
@@ -55,7 +57,7 @@ func BenchmarkMiddlewareStack(b *testing.B) {
 				}
 				n++
 			}
-			if cpu1, ok := processCPU(); ok && cpuOK && n > 0 {
+			if cpu1 := cputime.Process(); cpu1 > 0 && cpuOK && n > 0 {
 				b.ReportMetric(float64(cpu1-cpu0)/float64(n), "cpu-ns/op")
 			}
 		})
