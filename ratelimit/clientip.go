@@ -184,7 +184,15 @@ func parseHop(s string) (netip.Addr, bool) {
 	switch {
 	case s[0] == '[' && s[len(s)-1] == ']':
 		a, err = netip.ParseAddr(s[1 : len(s)-1])
-	case s[0] == '[' || strings.Count(s, ":") == 1:
+	case s[0] != '[' && strings.Count(s, ":") == 1:
+		// "v4:port", the usual RemoteAddr: what netip.ParseAddrPort accepts (an IPv4 address,
+		// since the host has no colon, and a decimal port below 2¹⁶), without its port parse.
+		i := strings.IndexByte(s, ':')
+		a, err = netip.ParseAddr(s[:i])
+		if err == nil && (!a.Is4() || !validPort(s[i+1:])) {
+			return netip.Addr{}, false
+		}
+	case s[0] == '[':
 		// "[v6]:port" or "v4:port". Parsing by shape avoids building an error on the hot path.
 		var ap netip.AddrPort
 		ap, err = netip.ParseAddrPort(s)
@@ -196,6 +204,25 @@ func parseHop(s string) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return a.WithZone("").Unmap(), true
+}
+
+// validPort reports whether s is what strconv.ParseUint(s, 10, 16) accepts: one or more
+// decimal digits (leading zeros allowed) with a value below 2¹⁶.
+func validPort(s string) bool {
+	if s == "" {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return false
+		}
+		if n = n*10 + int(c-'0'); n > 0xffff {
+			return false
+		}
+	}
+	return true
 }
 
 // forwardedList fills hops with the comma-separated entries of the X-Forwarded-For field lines,
