@@ -233,3 +233,17 @@ func BenchmarkLogPeekPartlyExpired(b *testing.B) {
 		_, _ = l.PeekAt(ctx, "k", later, 1)
 	}
 }
+
+// BenchmarkClientIPKey is the key of the middleware's default key function for the usual
+// request: no trusted proxy, an IPv4 RemoteAddr with a port.
+func BenchmarkClientIPKey(b *testing.B) {
+	c := &ratelimit.ClientIP{}
+	r := request("203.0.113.7:4711")
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	for b.Loop() {
+		if k, err := c.Key(r); err != nil || k != "203.0.113.7/32" {
+			b.Fatalf("Key = %q, %v", k, err)
+		}
+	}
+}
