@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-go/rampart/internal/cputime"
 	"github.com/rampart-go/rampart/ratelimit"
 	"golang.org/x/time/rate"
 )
@@ -18,10 +19,10 @@ import (
 // reportCPU reports CPU time per operation (cpu-ns/op) when the returned func runs: on a
 // shared machine, wall-clock ns/op includes time spent waiting for a core.
 func reportCPU(b *testing.B) func() {
-	start := cpuTime()
+	start := cputime.Process()
 	return func() {
 		if b.N > 0 && start > 0 {
-			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 		}
 	}
 }
