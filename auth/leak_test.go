@@ -3,22 +3,11 @@ package auth
 import (
 	"context"
 	"errors"
-	"runtime"
 	"sync"
 	"testing"
-	"time"
-)
 
-// settledGoroutines waits, yielding, until the goroutine count drops to want or a generous
-// deadline passes, and returns the last count. Goroutines that have returned need a moment to
-// be reaped; a leaked one never is.
-func settledGoroutines(want int) int {
-	n := runtime.NumGoroutine()
-	for deadline := time.Now().Add(5 * time.Second); n > want && time.Now().Before(deadline); n = runtime.NumGoroutine() {
-		runtime.Gosched()
-	}
-	return n
-}
+	"github.com/rampart-go/rampart/internal/testenv"
+)
 
 // TestNoGoroutineOrMemoryLeaks runs concurrent logins (multi-lane argon2, which starts a
 // goroutine per lane) against a budget of two hashes, cancelling half of them while they wait
@@ -34,7 +23,7 @@ func TestNoGoroutineOrMemoryLeaks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := runtime.NumGoroutine()
+	check := testenv.CheckGoroutines(t)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var cancelled, done int
@@ -69,9 +58,7 @@ func TestNoGoroutineOrMemoryLeaks(t *testing.T) {
 	if cancelled == 0 || done == 0 {
 		t.Errorf("%d logins cancelled and %d completed: the test should exercise both", cancelled, done)
 	}
-	if n := settledGoroutines(before); n > before {
-		t.Errorf("%d goroutines after the logins, %d before", n, before)
-	}
+	check()
 	h.lim.mu.Lock()
 	cur, queued := h.lim.cur, h.lim.waiters.Len()
 	h.lim.mu.Unlock()

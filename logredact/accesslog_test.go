@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rampart-go/rampart/internal/testenv"
 	"github.com/rampart-go/rampart/logredact"
 	"github.com/rampart-go/rampart/logredact/redacttest"
 )
@@ -145,7 +145,7 @@ func TestAccessLogAdversarial(t *testing.T) {
 		w.Header().Set("Set-Cookie", "session="+pw)
 		w.WriteHeader(http.StatusNoContent)
 	}))
-	before := runtime.NumGoroutine()
+	check := testenv.CheckGoroutines(t)
 	for _, target := range targets {
 		req := httptest.NewRequest(http.MethodGet, target, nil)
 		req.Header.Set("Authorization", "Bearer "+pw)
@@ -154,9 +154,7 @@ func TestAccessLogAdversarial(t *testing.T) {
 		req.Header.Set("X-Api-Key", pw)
 		mw.ServeHTTP(httptest.NewRecorder(), req)
 	}
-	if after := runtime.NumGoroutine(); after > before {
-		t.Errorf("goroutines: %d before, %d after", before, after)
-	}
+	check()
 	out := buf.String()
 	if n := strings.Count(out, "\n"); n != len(targets) {
 		t.Fatalf("%d records for %d requests:\n%s", n, len(targets), out)

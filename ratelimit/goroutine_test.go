@@ -3,10 +3,10 @@ package ratelimit_test
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"testing"
 	"time"
 
+	"github.com/rampart-go/rampart/internal/testenv"
 	"github.com/rampart-go/rampart/ratelimit"
 )
 
@@ -16,7 +16,7 @@ import (
 // earlier test (an httptest server, a timer) can end meanwhile, so the test asserts only
 // "no more than before", polling for a bounded time while goroutines that are ending finish.
 func TestNoGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
+	check := testenv.CheckGoroutines(t)
 	mem, err := ratelimit.NewMemory(ratelimit.MemoryConfig{MaxKeys: 1000})
 	if err != nil {
 		t.Fatal(err)
@@ -42,24 +42,5 @@ func TestNoGoroutines(t *testing.T) {
 	if _, err := ratelimit.New(ratelimit.Config{}, ratelimit.Policy{Limit: 1, Window: time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	if after := settledGoroutines(before, 2*time.Second); after > before {
-		t.Fatalf("runtime.NumGoroutine() = %d after use, %d before: the package started a goroutine", after, before)
-	}
-}
-
-// settledGoroutines returns runtime.NumGoroutine() as soon as it is at most limit, or its
-// value when the wait bound expires. Goroutines that are ending (an earlier test's) need a
-// few scheduler turns to exit; the wait backs off from 1 ms and never exceeds wait.
-func settledGoroutines(limit int, wait time.Duration) int {
-	deadline := time.Now().Add(wait)
-	pause := time.Millisecond
-	for {
-		n := runtime.NumGoroutine()
-		if n <= limit || time.Now().After(deadline) {
-			return n
-		}
-		runtime.Gosched()
-		time.Sleep(pause)
-		pause = min(2*pause, 50*time.Millisecond)
-	}
+	check()
 }

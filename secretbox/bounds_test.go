@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-go/rampart/internal/testenv"
 	"github.com/rampart-go/rampart/secretbox"
 )
 
@@ -152,7 +153,7 @@ func mustToken(t *testing.T, n int) []byte {
 // TestNoGoroutineLeak runs every operation, including Argon2id with several threads, and checks
 // that no goroutine outlives it: the package starts none of its own.
 func TestNoGoroutineLeak(t *testing.T) {
-	before := runtime.NumGoroutine()
+	check := testenv.CheckGoroutines(t)
 	ring := mustKeyring(t, mustKey(t))
 	pass := secretbox.NewPassphrase([]byte("pw"))
 	pass.KDF = secretbox.KDF{Time: 1, Memory: 256, Threads: 4}
@@ -198,8 +199,5 @@ func TestNoGoroutineLeak(t *testing.T) {
 	if _, err := f.DecryptTTL(tok, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	// A goroutine of an earlier test may end meanwhile (so fewer is fine); a leak means more.
-	if after := runtime.NumGoroutine(); after > before {
-		t.Errorf("NumGoroutine = %d after the operations, %d before: a goroutine leaked", after, before)
-	}
+	check()
 }

@@ -24,7 +24,6 @@ import (
 	"net/url"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -433,7 +432,7 @@ func TestSlowBodyCutByReadTimeout(t *testing.T) {
 // Reloader.Run returns (Close), the goroutine count is back where it started.
 func TestServerAndReloaderLeaveNoGoroutines(t *testing.T) {
 	cl := httpsClient(t)
-	before := runtime.NumGoroutine()
+	check := testenv.CheckGoroutines(t)
 	_, certPEM, keyPEM := pairPEM(t, dev(t))
 	p := newPairFiles(t, certPEM, keyPEM)
 	r, err := tlsutil.NewReloader(p.cert, p.key, tlsutil.ReloadOptions{Interval: time.Millisecond})
@@ -463,15 +462,7 @@ func TestServerAndReloaderLeaveNoGoroutines(t *testing.T) {
 		t.Fatalf("Run = %v", err)
 	}
 	cl.CloseIdleConnections()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
-		}
-		runtime.Gosched()
-		time.Sleep(10 * time.Millisecond) // waiting for goroutines to exit, not for logic
-	}
+	check()
 }
 
 // TestClientBodyCapGzipBomb: Transport's transparent gzip decoding hands the client the

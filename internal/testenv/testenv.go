@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -160,4 +161,29 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// CheckGoroutines records how many goroutines run now and returns a function that fails t when
+// more run later. Goroutines that have finished their work (a WaitGroup's Done, an argon2 lane)
+// need a few scheduler turns to exit, so the check waits for the count to settle, backing off
+// from 1 ms to 50 ms for at most 5 seconds; a leaked goroutine never settles. Fewer goroutines
+// than before is fine: an earlier test's may end meanwhile. Tests that use it must not run in
+// parallel with others.
+func CheckGoroutines(t testing.TB) func() {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	return func() {
+		t.Helper()
+		n := runtime.NumGoroutine()
+		pause := time.Millisecond
+		for deadline := time.Now().Add(5 * time.Second); n > before && time.Now().Before(deadline); n = runtime.NumGoroutine() {
+			runtime.Gosched()
+			time.Sleep(pause)
+			pause = min(2*pause, 50*time.Millisecond)
+		}
+		if n > before {
+			buf := make([]byte, 1<<16)
+			t.Errorf("runtime.NumGoroutine() = %d, %d before: a goroutine leaked\n%s", n, before, buf[:runtime.Stack(buf, true)])
+		}
+	}
 }

@@ -70,7 +70,8 @@ func (f *fakeTB) run(fn func()) {
 	go func() { defer close(done); fn() }()
 	<-done
 }
-func (f *fakeTB) Logf(string, ...any) {}
+func (f *fakeTB) Logf(string, ...any)   {}
+func (f *fakeTB) Errorf(string, ...any) { f.failed = true }
 
 func TestSkipStrictFails(t *testing.T) {
 	for _, strict := range []string{"", "1"} {
@@ -95,4 +96,27 @@ func TestLookPathFound(t *testing.T) {
 	if got == "" || f.skipped || f.failed {
 		t.Errorf("LookPath(%q) = %q (skipped=%v failed=%v), want a path", "go", got, f.skipped, f.failed)
 	}
+}
+
+func TestCheckGoroutines(t *testing.T) {
+	t.Run("settles", func(t *testing.T) {
+		check := CheckGoroutines(t)
+		done := make(chan struct{})
+		go func() { close(done) }()
+		<-done // the goroutine has done its work but may not have exited yet
+		check()
+	})
+	t.Run("leak", func(t *testing.T) {
+		f := &fakeTB{}
+		stop := make(chan struct{})
+		defer close(stop)
+		f.run(func() {
+			check := CheckGoroutines(f)
+			go func() { <-stop }()
+			check()
+		})
+		if !f.failed {
+			t.Error("CheckGoroutines did not report a goroutine that keeps running")
+		}
+	})
 }
