@@ -112,7 +112,10 @@ func TestCheckGoroutines(t *testing.T) {
 		defer close(stop)
 		f.run(func() {
 			check := CheckGoroutines(f)
-			go func() { <-stop }()
+			// Several, so that goroutines of earlier tests ending meanwhile cannot hide them.
+			for range 10 {
+				go func() { <-stop }()
+			}
 			check()
 		})
 		if !f.failed {
