@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -50,6 +51,14 @@ func (r *Redactor) AccessLog(logger *slog.Logger, cfg AccessLogConfig) func(http
 	if now == nil {
 		now = time.Now
 	}
+	// When logger writes through this Redactor's own handler (not under a sensitive group), the
+	// record is built here from redacted parts and passed to the next handler directly, after the
+	// checks that handler would make: redacting each part again would change nothing, since
+	// redaction is idempotent.
+	var direct slog.Handler
+	if h, ok := logger.Handler().(*handler); ok && h.r == r && !h.whole && !r.changes(msg) && !r.anyAccessKeySensitive() {
+		direct = h.next
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			ctx := req.Context()
@@ -67,7 +76,7 @@ func (r *Redactor) AccessLog(logger *slog.Logger, cfg AccessLogConfig) func(http
 				} else if status == 0 {
 					status = http.StatusOK
 				}
-				r.logRequest(ctx, logger, cfg, msg, req, status, rec.bytes, now().Sub(start))
+				r.logRequest(ctx, logger, direct, cfg, msg, req, status, rec.bytes, now().Sub(start))
 			}()
 			next.ServeHTTP(rec, req)
 			done = true
@@ -75,7 +84,24 @@ func (r *Redactor) AccessLog(logger *slog.Logger, cfg AccessLogConfig) func(http
 	}
 }
 
-func (r *Redactor) logRequest(ctx context.Context, logger *slog.Logger, cfg AccessLogConfig, msg string, req *http.Request, status int, n int64, d time.Duration) {
+// accessKeys are the attribute keys of the access-log record.
+var accessKeys = [...]string{"method", "path", "query", "status", "bytes", "duration", "client_ip"}
+
+// anyAccessKeySensitive reports whether the key rules would replace an access-log attribute whole.
+func (r *Redactor) anyAccessKeySensitive() bool {
+	for _, k := range accessKeys {
+		if r.SensitiveKey(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// logRequest logs the access-log record. If direct is not nil, it is the handler below this
+// Redactor's handler and the record goes straight to it: every string attribute is already the
+// output of Redact (idempotent), the query is redacted again only if that would change it, and
+// the integers get the card check of the handler.
+func (r *Redactor) logRequest(ctx context.Context, logger *slog.Logger, direct slog.Handler, cfg AccessLogConfig, msg string, req *http.Request, status int, n int64, d time.Duration) {
 	ip := ""
 	if cfg.ClientIP != nil {
 		ip = cfg.ClientIP(req)
@@ -92,15 +118,46 @@ func (r *Redactor) logRequest(ctx context.Context, logger *slog.Logger, cfg Acce
 	if req.URL != nil && req.URL.RawQuery != "" {
 		query = r.redactQuery(req.URL.RawQuery)
 	}
-	logger.LogAttrs(ctx, cfg.Level, msg,
-		slog.String("method", r.Redact(truncate(req.Method, 64))),
+	method := r.Redact(truncate(req.Method, 64))
+	ip = r.Redact(truncate(ip, 128))
+	if direct == nil {
+		logger.LogAttrs(ctx, cfg.Level, msg,
+			slog.String("method", method),
+			slog.String("path", path),
+			slog.String("query", query),
+			slog.Int("status", status),
+			slog.Int64("bytes", n),
+			slog.Duration("duration", d),
+			slog.String("client_ip", ip),
+		)
+		return
+	}
+	if !direct.Enabled(ctx, cfg.Level) {
+		return
+	}
+	if r.changes(query) {
+		query = r.Redact(query)
+	}
+	statusV, bytesV := slog.IntValue(status), slog.Int64Value(n)
+	if intIsCard(int64(status)) {
+		statusV = slog.StringValue(r.cardNumber(statusV.String()))
+	}
+	if intIsCard(n) {
+		bytesV = slog.StringValue(r.cardNumber(bytesV.String()))
+	}
+	var pcs [1]uintptr
+	runtime.Callers(1, pcs[:]) // logRequest, the caller slog.Logger.LogAttrs would record
+	rec := slog.NewRecord(time.Now(), cfg.Level, msg, pcs[0])
+	rec.AddAttrs(
+		slog.String("method", method),
 		slog.String("path", path),
 		slog.String("query", query),
-		slog.Int("status", status),
-		slog.Int64("bytes", n),
+		slog.Attr{Key: "status", Value: statusV},
+		slog.Attr{Key: "bytes", Value: bytesV},
 		slog.Duration("duration", d),
-		slog.String("client_ip", r.Redact(truncate(ip, 128))),
+		slog.String("client_ip", ip),
 	)
+	_ = direct.Handle(ctx, rec) // slog.Logger ignores handler errors too
 }
 
 func truncate(s string, n int) string {

@@ -165,3 +165,56 @@ func TestAccessLogAdversarial(t *testing.T) {
 		}
 	}
 }
+
+// wrapHandler hides the redacting handler's type, so that AccessLog takes the path through
+// slog.Logger.LogAttrs.
+type wrapHandler struct{ slog.Handler }
+
+// TestAccessLogDirectMatchesLogger checks that the record AccessLog passes straight to the
+// handler below the Redactor's own handler is the one the redacting handler would have produced.
+func TestAccessLogDirectMatchesLogger(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	targets := []string{
+		"/api/v1/orders/12345?page=2&sort=created&filter=open%20orders",
+		"/x?password=hunter2&email=jane.doe%40example.com",
+		"/x?q=Bearer%20abcdefghijklmnopqrstuvwxyz0123&a&=&b=",
+		"/x?next=https%3A%2F%2Fuser%3Apass%40example.com%2F&token=x",
+		"/jane.doe@example.com/x?card=4111+1111+1111+1111&n=4111111111111111",
+		"/x?a=1%ZZ&password%3D=secret&api_key=sk_live_abcdefghijklmnopqrstuvwx",
+	}
+	strip := func(s string) string {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(s), &m); err != nil {
+			t.Fatalf("%v: %q", err, s)
+		}
+		delete(m, "time")
+		delete(m, "duration")
+		out, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	for _, target := range targets {
+		var direct, viaLogger bytes.Buffer
+		for _, c := range []struct {
+			buf *bytes.Buffer
+			h   func(slog.Handler) slog.Handler
+		}{
+			{&direct, r.Handler},
+			{&viaLogger, func(h slog.Handler) slog.Handler { return wrapHandler{r.Handler(h)} }},
+		} {
+			logger := slog.New(c.h(slog.NewJSONHandler(c.buf, nil)))
+			h := r.AccessLog(logger, logredact.AccessLogConfig{})(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write([]byte("ok"))
+			}))
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, target, nil))
+		}
+		if d, v := strip(direct.String()), strip(viaLogger.String()); d != v {
+			t.Errorf("%s:\n direct %s\n logger %s", target, d, v)
+		}
+		if strings.Contains(direct.String(), "hunter2") || strings.Contains(direct.String(), "4111111111111111") {
+			t.Errorf("%s: secret logged: %s", target, direct.String())
+		}
+	}
+}
