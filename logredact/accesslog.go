@@ -112,14 +112,14 @@ func (r *Redactor) logRequest(ctx context.Context, logger *slog.Logger, direct s
 	}
 	path := ""
 	if req.URL != nil {
-		path = r.Redact(req.URL.EscapedPath())
+		path = r.redactShort(req.URL.EscapedPath())
 	}
 	query := ""
 	if req.URL != nil && req.URL.RawQuery != "" {
 		query = r.redactQuery(req.URL.RawQuery)
 	}
-	method := r.Redact(truncate(req.Method, 64))
-	ip = r.Redact(truncate(ip, 128))
+	method := r.redactShort(truncate(req.Method, 64))
+	ip = r.redactShort(truncate(ip, 128))
 	if direct == nil {
 		logger.LogAttrs(ctx, cfg.Level, msg,
 			slog.String("method", method),
@@ -171,51 +171,85 @@ func truncate(s string, n int) string {
 const maxQueryLog = 8 << 10
 
 // redactQuery returns the raw query with sensitive parameters replaced whole and every other
-// value scanned by the detectors, both as sent and percent-decoded.
+// value scanned by the detectors, both as sent and percent-decoded. A query with nothing to
+// redact is returned as it is, without allocating.
 func (r *Redactor) redactQuery(raw string) string {
 	cut := false
 	if len(raw) > maxQueryLog {
 		raw, cut = raw[:maxQueryLog], true
 	}
-	var b strings.Builder
-	b.Grow(len(raw))
-	for i, part := range strings.Split(raw, "&") {
-		if i > 0 {
-			b.WriteByte('&')
+	var b []byte // nil until a part changes
+	for pos := 0; ; {
+		part, _, more := strings.Cut(raw[pos:], "&")
+		out := r.redactQueryPart(part)
+		switch {
+		case b != nil:
+			if pos > 0 {
+				b = append(b, '&')
+			}
+			b = append(b, out...)
+		case out != part:
+			b = make([]byte, 0, len(raw)+32)
+			b = append(b, raw[:pos]...) // the unchanged parts and their separators
+			b = append(b, out...)
 		}
-		k, v, hasV := strings.Cut(part, "=")
+		if !more {
+			break
+		}
+		pos += len(part) + 1
+	}
+	if cut {
+		if b == nil {
+			b = append(make([]byte, 0, len(raw)+32), raw...)
+		}
+		b = append(b, "[REDACTED:"+kindOverlong+"]"...)
+	}
+	if b == nil {
+		return raw
+	}
+	return string(b)
+}
+
+// redactQueryPart redacts one key=value part of a query; it returns part itself if nothing changes.
+func (r *Redactor) redactQueryPart(part string) string {
+	k, v, hasV := strings.Cut(part, "=")
+	rk := r.redactShort(k)
+	if !hasV {
+		return rk
+	}
+	rv := v
+	if v != "" {
 		dk, err := url.QueryUnescape(k)
 		if err != nil {
 			dk = k
 		}
-		rk := r.Redact(k)
-		b.WriteString(rk)
-		if !hasV {
-			continue
-		}
-		b.WriteByte('=')
 		switch {
-		case v == "":
 		case rk != k || sensitive(r, dk, 0, len(dk), true):
-			b.Write(appendReplacement(r, nil, kindQuery, v))
+			rv = string(appendReplacement(r, nil, kindQuery, v))
 		default:
-			if rv := r.Redact(v); rv != v {
-				b.WriteString(rv)
+			if rv = r.redactShort(v); rv != v {
 				break
 			}
 			if dv, err := url.QueryUnescape(v); err == nil && dv != v {
-				if rdv := r.Redact(dv); rdv != dv {
-					b.WriteString(rdv)
-					break
+				if rdv := r.redactShort(dv); rdv != dv {
+					rv = rdv
 				}
 			}
-			b.WriteString(v)
 		}
 	}
-	if cut {
-		b.WriteString("[REDACTED:" + kindOverlong + "]")
+	if rk == k && rv == v {
+		return part
 	}
-	return b.String()
+	return rk + "=" + rv
+}
+
+// redactShort is Redact with the quickClean screen of [Redactor.changes] in front, for the short
+// parts of a request.
+func (r *Redactor) redactShort(s string) string {
+	if len(s) <= 512 && quickClean(s) {
+		return s
+	}
+	return r.Redact(s)
 }
 
 // recorder captures the status and size of a response.
