@@ -8,31 +8,31 @@ package logredact
 // that a text it passes is never changed by scan.
 func quickClean(s string) bool {
 	digits, dashes := 0, 0
-	ws, wl := 0, 0 // current word start and length
-	allDigits := true
-	for i := 0; i < len(s); i++ {
+	for i, n := 0, len(s); i < n; {
 		c := s[i]
-		if cl := class[c]; cl&clWord != 0 {
-			if wl == 0 {
-				ws, allDigits = i, true
+		if acc := class[c]; acc&clWord != 0 {
+			// A whole word at once; acc keeps clDigit only if every byte is a digit.
+			j := i + 1
+			for ; j < n; j++ {
+				cl := class[s[j]]
+				if cl&clWord == 0 {
+					break
+				}
+				acc &= cl
 			}
-			wl++
-			if cl&clDigit == 0 {
-				allDigits = false
-			}
+			wl := j - i
 			if wl >= 18 {
 				return false
 			}
-			dashes = 0
-			continue
-		}
-		if wl > 0 {
-			if allDigits {
-				digits += wl
-			} else if startsDetection(s, ws, wl) {
+			if acc&clDigit != 0 {
+				if digits += wl; digits >= 13 {
+					return false
+				}
+			} else if startsDetection(s, i, wl) {
 				return false
 			}
-			wl = 0
+			dashes, i = 0, j
+			continue
 		}
 		switch c {
 		case '@', ':', '=':
@@ -48,15 +48,9 @@ func quickClean(s string) bool {
 		default:
 			dashes = 0
 		}
+		i++
 	}
-	if wl > 0 {
-		if allDigits {
-			digits += wl
-		} else if startsDetection(s, ws, wl) {
-			return false
-		}
-	}
-	return digits < 13
+	return true
 }
 
 // startsDetection reports whether the short word s[ws:ws+wl] is one the word detectors look at.
