@@ -28,7 +28,7 @@ func quickClean(s string) bool {
 				if digits += wl; digits >= 13 {
 					return false
 				}
-			} else if startsDetection(s, i, wl) {
+			} else if startsDetection(s, i, wl) || class[c]&clDigit != 0 && startsAfterDigits(s, i, j) {
 				return false
 			}
 			dashes, i = 0, j
@@ -51,6 +51,16 @@ func quickClean(s string) bool {
 		i++
 	}
 	return true
+}
+
+// startsAfterDigits reports whether the letters after the leading digits of the word s[i:j] begin
+// a detection: scan, skipping a run of digit groups ("0 0xoxb-..."), resumes inside such a word.
+func startsAfterDigits(s string, i, j int) bool {
+	k := i
+	for k < j && isDigit(s[k]) {
+		k++
+	}
+	return k < j && startsDetection(s, k, j-k)
 }
 
 // startsDetection reports whether the short word s[ws:ws+wl] is one the word detectors look at.

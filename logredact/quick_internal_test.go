@@ -30,7 +30,7 @@ func quickCleanReference(s string) bool {
 		if wl > 0 {
 			if allDigits {
 				digits += wl
-			} else if startsDetection(s, ws, wl) {
+			} else if startsDetection(s, ws, wl) || isDigit(s[ws]) && startsAfterDigits(s, ws, ws+wl) {
 				return false
 			}
 			wl = 0
@@ -53,20 +53,19 @@ func quickCleanReference(s string) bool {
 	if wl > 0 {
 		if allDigits {
 			digits += wl
-		} else if startsDetection(s, ws, wl) {
+		} else if startsDetection(s, ws, wl) || isDigit(s[ws]) && startsAfterDigits(s, ws, ws+wl) {
 			return false
 		}
 	}
 	return digits < 13
 }
 
-
 func FuzzQuickCleanEquivalent(f *testing.F) {
 	for _, s := range []string{
 		"", "GET", "/api/v1/orders/12345", "3fa85f64-5717-4562-b3fc-2c963f66afa6", "Mozilla/5.0 (X11; Linux x86_64)",
 		"4111 1111 1111 1111", "411111111111", "4111111111111", "Bearer abc", "xoxb", "hooks", "eyJhb",
 		"a-----b", "a----b", "abcdefghijklmnopq", "abcdefghijklmnopqr", "\uff14", "\xef\xbc\x94", "1 2 3 4 5 6 7 8 9 0 1 2 3",
-		strings.Repeat("ab ", 100), "a@b", "k=v", "x:y", "123456789012_", "_123",
+		strings.Repeat("ab ", 100), "0 0xoxa-0000000000", "1 2bearer x", "a@b", "k=v", "x:y", "123456789012_", "_123",
 	} {
 		f.Add(s)
 	}
