@@ -60,5 +60,7 @@ func Example_server() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	log.Fatal(srv.ListenAndServeTLS(ctx, ":8443"))
+	if err := srv.ListenAndServeTLS(ctx, ":8443"); err != nil { // nil after a graceful shutdown
+		log.Fatal(err)
+	}
 }
