@@ -42,7 +42,7 @@ func TestMatchesMemory(t *testing.T) {
 				capacity = min(capacity, p.Capacity())
 			}
 			r := rand.New(rand.NewPCG(7, uint64(len(set.name)))) // #nosec G404 -- deterministic test traffic
-			at := ratelimittest.T0
+			at := ratelimittest.T0()
 			for i := range 400 {
 				switch r.IntN(10) {
 				case 0:
@@ -76,7 +76,7 @@ func TestMatchesMemory(t *testing.T) {
 					}
 					if got[j] != want[j] {
 						t.Fatalf("request %d (cost %d, peek %v, at T0%+v), policy %d:\nredis  %+v\nmemory %+v",
-							i, req.Cost, req.Peek, at.Sub(ratelimittest.T0), j, got[j], want[j])
+							i, req.Cost, req.Peek, at.Sub(ratelimittest.T0()), j, got[j], want[j])
 					}
 				}
 			}

@@ -27,12 +27,11 @@ import (
 	"github.com/rampart-go/rampart/ratelimit"
 )
 
-// T0 is the first synthetic instant of every check: a whole day in Unix time (so a multiple of
-// every window the checks use), in 2027. Stores' own tests may start from it too; it is never
-// modified.
-var T0 = time.Unix(1_799_971_200, 0)
+// T0 returns the first synthetic instant of every check: a whole day in Unix time (so a
+// multiple of every window the checks use), in 2027. Stores' own tests may start from it too.
+func T0() time.Time { return time.Unix(1_799_971_200, 0) }
 
-func t0() time.Time { return T0 }
+func t0() time.Time { return T0() }
 
 // TestStore runs the conformance checks, each as a subtest with a store from newStore.
 func TestStore(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
