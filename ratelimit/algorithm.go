@@ -14,6 +14,7 @@ type prepared struct {
 	ival  int64   // token bucket: emission interval T = W/L, ns
 	inv   float64 // token bucket: 1/T, for divisions without an integer divide
 	tau   int64   // token bucket: capacity·T, ns
+	full  int64   // sliding window: firstAdmit(limit, 0, 0, W, limit, 1), the usual refusal's wait
 	salt  uint64  // memory store: mixes the policy into the key's tag
 	index int
 }
@@ -24,6 +25,9 @@ func prepare(p Policy, i int, salt uint64) prepared {
 		pp.ival = pp.w / pp.l
 		pp.tau = pp.c * pp.ival
 		pp.inv = 1 / float64(pp.ival)
+	}
+	if p.Algorithm == SlidingWindow {
+		pp.full, _, _ = firstAdmit(pp.l, 0, 0, pp.w, pp.l, 1)
 	}
 	return pp
 }
@@ -74,7 +78,16 @@ func clampTime(t time.Time) time.Time {
 // eval decides cost at t under p from state st (never nil; exp == fresh for a new key) without
 // changing it. ring is the sliding log's instants (nil for a new key or another algorithm).
 func (p *prepared) eval(st *slot, ring *logRing, t, cost int64) Decision {
-	d := Decision{Limit: p.Limit, Policy: p.index}
+	var d Decision
+	p.evalInto(&d, st, ring, t, cost)
+	return d
+}
+
+// evalInto is eval writing into *d, which it overwrites whole. The hot path uses it: filling the
+// caller's Decision in place is measurably cheaper than returning a six-word struct by value
+// through several calls.
+func (p *prepared) evalInto(d *Decision, st *slot, ring *logRing, t, cost int64) {
+	*d = Decision{Limit: p.Limit, Policy: p.index}
 	switch p.Algorithm {
 	case TokenBucket:
 		tat := max(st.exp, t)
@@ -152,7 +165,6 @@ func (p *prepared) eval(st *slot, ring *logRing, t, cost int64) Decision {
 	if d.Allowed {
 		d.RetryAfter = 0
 	}
-	return d
 }
 
 // units is ⌊x/T⌋ for 0 ≤ x ≤ τ, computed with a float multiply and an exact correction (an
@@ -233,6 +245,9 @@ func (p *prepared) counterRetry(s, e, cur, prev, cost int64) int64 {
 		}
 	}
 	// Next window: the current count becomes the previous one.
+	if cur == l && cost == 1 {
+		return w - e + p.full // a full window refused a single unit: the common case, precomputed
+	}
 	x, _, _ := firstAdmit(cur, 0, 0, w, l, cost)
 	return w - e + x
 }

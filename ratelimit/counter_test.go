@@ -115,3 +115,29 @@ func TestCounterIntegerFastPath(t *testing.T) {
 		}
 	}
 }
+
+// TestCounterRetryFullWindow: the precomputed wait of a full window refusing one unit
+// (prepared.full) equals what the general search computes, for limits and windows from tiny to
+// huge and at every elapsed time tried.
+func TestCounterRetryFullWindow(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []struct{ l, w int64 }{
+		{1, int64(time.Second)}, {2, int64(time.Second)}, {3, 7}, {100, int64(time.Minute)},
+		{1000, int64(24 * time.Hour)}, {math.MaxInt32 - 1, int64(time.Hour)}, {1 << 20, int64(maxWindow)},
+	} {
+		p := prepare(Policy{Algorithm: SlidingWindow, Limit: int(c.l), Window: time.Duration(c.w)}, 0, 0)
+		want, _, _ := firstAdmit(c.l, 0, 0, c.w, c.l, 1)
+		if p.full != want {
+			t.Errorf("l=%d w=%d: full = %d, want %d", c.l, c.w, p.full, want)
+		}
+		for range 50 {
+			e := r.Int64N(c.w)
+			prev := r.Int64N(c.l + 1)
+			got := p.counterRetry(0, e, c.l, prev, 1)
+			x, _, _ := firstAdmit(c.l, 0, 0, c.w, c.l, 1)
+			if want := c.w - e + x; got != want {
+				t.Fatalf("l=%d w=%d e=%d prev=%d: counterRetry = %d, want %d", c.l, c.w, e, prev, got, want)
+			}
+		}
+	}
+}

@@ -37,6 +37,7 @@ type Config struct {
 // kind of limit (API calls per IP, failed logins per user...) and share it.
 type Limiter struct {
 	ps       []prepared
+	one      *prepared // the only policy, when the store is a *Memory and it is not a SlidingLog
 	policies []Policy
 	store    Store
 	mem      *Memory
@@ -84,6 +85,9 @@ func New(cfg Config, policies ...Policy) (*Limiter, error) {
 		}
 		l.ps = append(l.ps, prepare(p, i, salt))
 		l.minCap = min(l.minCap, p.Capacity())
+	}
+	if l.mem != nil && len(l.ps) == 1 && l.ps[0].Algorithm != SlidingLog {
+		l.one = &l.ps[0]
 	}
 	l.header = []string{policyHeader(policies)}
 	return l, nil
@@ -144,8 +148,14 @@ func (l *Limiter) decide(ctx context.Context, key string, t time.Time, n int, pe
 	if t.IsZero() && l.now != nil {
 		t = l.now()
 	}
-	if l.mem != nil {
-		return l.mem.decide(l.mem.hash(key), l.ps, l.mem.instant(t), int64(n), peek, nil), nil
+	if m := l.mem; m != nil {
+		h, at := m.hash(key), m.instant(t)
+		if l.one != nil { // the common case, straight to the shard
+			var d Decision
+			m.shards[h&m.mask].decide1(&d, h, l.one, at, int64(n), peek)
+			return d, nil
+		}
+		return m.decide(h, l.ps, at, int64(n), peek, nil), nil
 	}
 	out := make([]Decision, len(l.policies))
 	err := l.store.Take(ctx, &Request{Key: key, Policies: l.policies, Cost: n, Peek: peek, Now: clampTime(t)}, out)

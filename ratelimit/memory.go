@@ -212,7 +212,9 @@ func tagOf(h, salt uint64) uint64 {
 func (m *Memory) decide(h uint64, ps []prepared, t, cost int64, peek bool, out []Decision) Decision {
 	sh := &m.shards[h&m.mask]
 	if len(ps) == 1 && ps[0].Algorithm != SlidingLog && out == nil {
-		return sh.decide1(h, &ps[0], t, cost, peek)
+		var d Decision
+		sh.decide1(&d, h, &ps[0], t, cost, peek)
+		return d
 	}
 	sh.mu.Lock()
 	var best, bestDenied Decision
@@ -273,8 +275,8 @@ func (m *Memory) decide(h uint64, ps []prepared, t, cost int64, peek bool, out [
 	return best
 }
 
-// decide1 is decide for the common case of one counter or token-bucket policy.
-func (sh *shard) decide1(h uint64, p *prepared, t, cost int64, peek bool) Decision {
+// decide1 is decide for the common case of one counter or token-bucket policy; it fills *d.
+func (sh *shard) decide1(d *Decision, h uint64, p *prepared, t, cost int64, peek bool) {
 	tag := tagOf(h, p.salt)
 	sh.mu.Lock()
 	s := sh.find(tag)
@@ -282,7 +284,7 @@ func (sh *shard) decide1(h uint64, p *prepared, t, cost int64, peek bool) Decisi
 	if s != nil && s.exp > t {
 		st = *s
 	}
-	d := p.eval(&st, nil, t, cost)
+	p.evalInto(d, &st, nil, t, cost)
 	if d.Allowed && !peek && cost > 0 {
 		if s == nil {
 			s = sh.findOrInsert(tag, t)
@@ -292,7 +294,6 @@ func (sh *shard) decide1(h uint64, p *prepared, t, cost int64, peek bool) Decisi
 		p.apply(s, nil, t, cost)
 	}
 	sh.mu.Unlock()
-	return d
 }
 
 // sets returns the two candidate sets of a tag.
