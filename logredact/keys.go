@@ -54,27 +54,61 @@ func letterMask[T text](k T, i, j int) uint32 {
 
 func maskOf(s string) uint32 { return letterMask(s, 0, len(s)) }
 
-// builtinMasks holds the letter sets of the built-in names; a key whose letters include none of
-// them cannot be sensitive, which rules out most keys ("level", "msg", "status", "request_id")
-// without normalizing them.
-var builtinMasks = func() []uint32 {
-	// Only the minimal letter sets matter: "pw" covers passw and pwd, "pass" covers passphrase,
-	// "cvv" covers cvc.
-	// "privkey" covers privatekey, "sig" covers signingkey, "token" covers encryptionkey.
-	names := []string{"pw", "pass", "privkey", "secret", "apikey", "accesskey", "authorization",
-		"credential", "cookie", "token", "session", "sessid", "sig", "cvv",
-		"masterkey", "hmackey"}
-	ms := make([]uint32, len(names))
-	for i, n := range names {
-		ms[i] = maskOf(n)
+// builtinNames are the minimal letter sets of the built-in names: a key whose letters include
+// none of them cannot be sensitive, which rules out most keys ("level", "msg", "status",
+// "request_id") without normalizing them. "pw" covers passw and pwd, "pass" covers passphrase,
+// "cvv" covers cvc, "privkey" covers privatekey, "sig" covers signingkey, "token" covers
+// encryptionkey. queryNames are the names sensitive only in a URL query.
+var (
+	builtinNames = []string{"pw", "pass", "privkey", "secret", "apikey", "accesskey", "authorization",
+		"credential", "cookie", "token", "session", "sessid", "sig", "cvv", "masterkey", "hmackey"}
+	queryNames = []string{"code", "key", "auth"}
+)
+
+// The letter-set screen in O(1). A name's letter set p is a candidate for a key with letter set m
+// when p is a subset of m. Splitting the 26 letter bits into three parts (a-i, j-r, s-z), p is a
+// subset of m exactly when each part of p is a subset of the same part of m; keyScreen[t][v] is
+// the set of names (bit b for name b) whose part t is a subset of v, so the candidates are the AND
+// of three table entries instead of a loop over every name. The tables take 5 KiB.
+const (
+	screenBuiltin = 1<<16 - 1        // bits of builtinNames
+	screenQuery   = (1<<3 - 1) << 16 // bits of queryNames
+)
+
+var keyScreen = func() (t [3][512]uint32) {
+	names := append(append([]string(nil), builtinNames...), queryNames...)
+	for b, name := range names {
+		pm := maskOf(name)
+		for part, shift := range [3]int{0, 9, 18} {
+			pp := pm >> shift & 511
+			for v := uint32(0); v < 512; v++ {
+				if pp&^v == 0 {
+					t[part][v] |= 1 << b
+				}
+			}
+		}
 	}
-	return ms
+	return t
 }()
 
-var queryMasks = []uint32{maskOf("code"), maskOf("key"), maskOf("auth")}
+// screenCandidates returns the set of built-in and query names (screenBuiltin and screenQuery
+// bits) whose letters are all in the letter set m.
+func screenCandidates(m uint32) uint32 {
+	return keyScreen[0][m&511] & keyScreen[1][m>>9&511] & keyScreen[2][m>>18&255]
+}
 
-func maskMayMatch(m uint32, masks []uint32) bool {
-	for _, pm := range masks {
+// mayBeSensitive reports whether a key with the letter set m can be sensitive by its letters:
+// under a built-in name, under a query name when query is set, or under a caller's name. The
+// caller's names (Config.Keys, usually none) are screened one by one.
+func (r *Redactor) mayBeSensitive(m uint32, query bool) bool {
+	want := uint32(screenBuiltin)
+	if query {
+		want |= screenQuery
+	}
+	if screenCandidates(m)&want != 0 {
+		return true
+	}
+	for _, pm := range r.keyMasks {
 		if pm&^m == 0 {
 			return true
 		}
@@ -154,8 +188,12 @@ func builtinSensitive(k []byte, query bool) bool {
 
 // sensitive reports whether the key k[i:j] names a secret.
 func sensitive[T text](r *Redactor, k T, i, j int, query bool) bool {
-	m := letterMask(k, i, j)
-	if !maskMayMatch(m, builtinMasks) && (!query || !maskMayMatch(m, queryMasks)) && !maskMayMatch(m, r.keyMasks) {
+	return sensitiveLetters(r, k, i, j, query, letterMask(k, i, j))
+}
+
+// sensitiveLetters is sensitive for a caller that already has the key's letter set m.
+func sensitiveLetters[T text](r *Redactor, k T, i, j int, query bool, m uint32) bool {
+	if !r.mayBeSensitive(m, query) {
 		return false
 	}
 	var buf [maxKey]byte
@@ -223,6 +261,30 @@ func keyHash[T text](k T, i, j int) uint32 {
 	return h ^ h>>15
 }
 
+// keyByte classifies the bytes of a bare key in free text ([A-Za-z0-9_.-] and '%') for fieldAt's
+// backward walk: a letter's entry is its bit in a letter set (as letterMask), '%' is kbPercent,
+// the other key bytes are kbOther, and every byte that cannot be in a key is 0.
+var keyByte = func() (t [256]uint32) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		switch {
+		case b|0x20 >= 'a' && b|0x20 <= 'z':
+			t[c] = 1 << (b | 0x20 - 'a')
+		case b == '%':
+			t[c] = kbPercent
+		case class[b]&clKey != 0:
+			t[c] = kbOther
+		}
+	}
+	return t
+}()
+
+const (
+	kbLetters = 1<<26 - 1 // the letter bits of keyByte
+	kbPercent = 1 << 26
+	kbOther   = 1 << 27
+)
+
 // isKeyBoundary reports whether a key that starts at s[ks] stands on its own, so "password=" is a
 // key but "xpassword=" inside a longer token is judged as the whole token.
 func keyBoundary[T text](s T, ks, last int) (ok, query bool) {
@@ -268,27 +330,26 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 		ks = ke
 		for ks > last && ke-ks < 64 && s[ks-1] != quote && s[ks-1] != '\\' && s[ks-1] >= 0x20 {
 			ks--
-			if c := s[ks] | 0x20; c >= 'a' && c <= 'z' {
-				letters |= 1 << (c - 'a')
-			}
+			letters |= keyByte[s[ks]] & kbLetters
 		}
 		if ks == last || s[ks-1] != quote || escaped && (ks < 2 || s[ks-2] != '\\') {
 			return match{}, false, tailNone
 		}
 	} else {
 		ks = ke
-		for ks > last && ke-ks < 64 && (class[s[ks-1]]&clKey != 0 || s[ks-1] == '%') {
+		var seen uint32 // keyByte of every byte of the key, ORed: one branch per byte
+		for ks > last && ke-ks < 64 {
+			kb := keyByte[s[ks-1]]
+			if kb == 0 {
+				break
+			}
+			seen |= kb
 			ks--
-			if s[ks] == '%' {
-				pct = true
-			}
-			if c := s[ks] | 0x20; c >= 'a' && c <= 'z' {
-				letters |= 1 << (c - 'a')
-			}
 		}
 		if ke-ks >= 64 {
 			return match{}, false, tailNone
 		}
+		letters, pct = seen&kbLetters, seen&kbPercent != 0
 		for ks < ke && s[ks] == '%' && (ks+2 >= ke || !isHex(s[ks+1]) || !isHex(s[ks+2])) {
 			ks++ // the '%' of "100%" before a key is not part of it
 		}
@@ -302,7 +363,7 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 			dec = nil
 		}
 	}
-	if ke-ks < 2 || !maskMayMatch(letters, builtinMasks) && !maskMayMatch(letters, queryMasks) && !maskMayMatch(letters, r.keyMasks) {
+	if ke-ks < 2 || !r.mayBeSensitive(letters, true) {
 		return match{}, false, tailNone
 	}
 	bstart := ks
@@ -317,7 +378,8 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 		return match{}, false, tailNone
 	}
 	// No cache here: free text holds too many one-off "keys" (words before a colon).
-	if !sensitive(r, s, ks, ke, query) && (dec == nil || !sensitive(r, dec, 0, len(dec), query)) {
+	if dec == nil && !sensitiveLetters(r, s, ks, ke, query, letters) ||
+		dec != nil && !sensitive(r, s, ks, ke, query) && !sensitiveLetters(r, dec, 0, len(dec), query, letters) {
 		return match{}, false, tailNone
 	}
 	kind := kindField

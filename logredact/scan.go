@@ -164,17 +164,12 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 		ok := false
 		next := i + 1
 		if cl&clWord != 0 {
-			j := i + 1
+			var j int
 			if cl&clDigit != 0 {
-				for j < n && isDigit(s[j]) {
-					j++
-				}
+				j = digitRunEnd(s, i+1)
 				if j < n && class[s[j]]&clWord != 0 {
 					// Digits running into letters: a hex string or an identifier, never a card.
-					for j < n && class[s[j]]&clWord != 0 {
-						j++
-					}
-					i = j
+					i = wordRunEnd(s, j+1)
 					continue
 				}
 				next = j
@@ -202,8 +197,18 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 					}
 				}
 			} else {
-				for j < n && class[s[j]]&clWord != 0 {
-					j++
+				// wordRunEnd(s, i+1), written out: a call per word costs more than the loop.
+				j = i + 1
+				for {
+					if j+8 > n {
+						j = wordRunEnd(s, j)
+						break
+					}
+					if m := nonWordBytes(load8(s, j)); m != 0 {
+						j += firstMarked(m)
+						break
+					}
+					j += 8
 				}
 				next = j
 				// Only words long enough for a token, or the few short words that start one
