@@ -6,6 +6,8 @@ import (
 	_ "embed" // the Lua scripts
 	"encoding/base64"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,6 +39,8 @@ const maxMicros = 1 << 52
 type LimitStore struct {
 	client redis.UniversalClient
 	cfg    settings
+	plans  sync.Map // ratelimit.Policy -> *plan
+	nplans atomic.Int32
 }
 
 var _ ratelimit.Store = (*LimitStore)(nil)
@@ -86,47 +90,37 @@ func (s *LimitStore) Take(ctx context.Context, req *ratelimit.Request, out []rat
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: take: %w", err)
 	}
-	keys := make([]string, n)
-	args := make([]any, 5, 5+4*n)
-	args[0] = req.Cost
-	args[1] = "0"
+	// The command's arguments, in the layout of script.runArgs: two slots for EVALSHA and the
+	// digest, the key count, the keys, then ARGV.
+	a := make([]any, 3+n, 3+n+5+4*n)
+	a[2] = n
+	a = append(a, req.Cost, "0", "", 0, 0)
 	if req.Peek {
-		args[1] = "1"
+		a[3+n+1] = "1"
 	}
-	args[2], args[3], args[4] = "", 0, 0
 	if !req.Now.IsZero() {
 		sec := req.Now.Unix()
 		if sec > maxMicros/1_000_000 || sec < -maxMicros/1_000_000 {
 			return fmt.Errorf("redisstore: instant %v out of range", req.Now)
 		}
 		us := sec*1_000_000 + int64(req.Now.Nanosecond()/1_000)
-		args[2] = us
-		args[3] = req.Now.Nanosecond() % 1_000
-		args[4] = syntheticTTL.Milliseconds()
+		a[3+n+2] = us
+		a[3+n+3] = req.Now.Nanosecond() % 1_000
+		a[3+n+4] = syntheticTTL.Milliseconds()
 	}
 	tag := s.tag(req.Key)
 	for i, p := range req.Policies {
-		keys[i] = policyKey(tag, p)
-		switch p.Algorithm {
-		case ratelimit.TokenBucket:
-			t := int64(p.Window) / int64(p.Limit) // at least 1: Validate checked
-			args = append(args, "g", p.Limit, t, int64(p.Capacity())*t)
-		case ratelimit.SlidingWindow:
-			if p.Window%time.Microsecond != 0 || p.Window <= 0 {
-				return fmt.Errorf("redisstore: policy %s: window %v is not a whole number of microseconds: %w",
-					p.HeaderName(), p.Window, ratelimit.ErrUnsupported)
-			}
-			args = append(args, "w", p.Limit, p.Window.Microseconds(), 0)
-		case ratelimit.SlidingLog:
-			args = append(args, "l", p.Limit, int64(p.Window), 0)
-		default: // unreachable: Validate knows the algorithms
-			return fmt.Errorf("redisstore: policy %s: algorithm %v: %w", p.HeaderName(), p.Algorithm, ratelimit.ErrUnsupported)
+		pl, err := s.plan(p)
+		if err != nil {
+			return err
 		}
+		a[3+i] = tag + pl.suffix
+		a = append(a, pl.args[:]...)
 	}
 
 	cctx, cancel := s.cfg.call(ctx)
 	defer cancel()
-	v, err := limitScript.run(cctx, s.client, keys, args)
+	v, err := limitScript.runArgs(cctx, s.client, a)
 	if err != nil {
 		return wrap("take", err)
 	}
@@ -175,6 +169,48 @@ func (s *LimitStore) Reset(ctx context.Context, key string, policies []ratelimit
 		return wrap("reset", err)
 	}
 	return nil
+}
+
+// plan is what Take sends for one policy, computed once per policy and store.
+type plan struct {
+	suffix string // policyKey(tag, p) = tag + suffix
+	args   [4]any // the policy's four ARGV elements, already converted to interfaces
+}
+
+// maxPlans bounds the plan cache. Policies come from the service's code, so a few are usual;
+// past the bound, plans are computed on every call rather than cached.
+const maxPlans = 256
+
+// plan returns the plan of a validated policy, from the cache when it is there. It fails for a
+// policy the script does not support.
+func (s *LimitStore) plan(p ratelimit.Policy) (*plan, error) {
+	if v, ok := s.plans.Load(p); ok {
+		if pl, ok := v.(*plan); ok { // always: only *plan is stored
+			return pl, nil
+		}
+	}
+	pl := &plan{suffix: policyKey("", p)}
+	switch p.Algorithm {
+	case ratelimit.TokenBucket:
+		t := int64(p.Window) / int64(p.Limit) // at least 1: Validate checked
+		pl.args = [4]any{"g", p.Limit, t, int64(p.Capacity()) * t}
+	case ratelimit.SlidingWindow:
+		if p.Window%time.Microsecond != 0 || p.Window <= 0 {
+			return nil, fmt.Errorf("redisstore: policy %s: window %v is not a whole number of microseconds: %w",
+				p.HeaderName(), p.Window, ratelimit.ErrUnsupported)
+		}
+		pl.args = [4]any{"w", p.Limit, p.Window.Microseconds(), 0}
+	case ratelimit.SlidingLog:
+		pl.args = [4]any{"l", p.Limit, int64(p.Window), 0}
+	default: // unreachable: Validate knows the algorithms
+		return nil, fmt.Errorf("redisstore: policy %s: algorithm %v: %w", p.HeaderName(), p.Algorithm, ratelimit.ErrUnsupported)
+	}
+	if s.nplans.Load() < maxPlans {
+		if _, loaded := s.plans.LoadOrStore(p, pl); !loaded {
+			s.nplans.Add(1)
+		}
+	}
+	return pl, nil
 }
 
 // policyKey returns the Redis key of a policy's state for the client whose tag is tag: the tag

@@ -15,21 +15,36 @@ import (
 // not run. No other failure is ever retried: after a timeout or a broken connection the script
 // may have run, and running it again would count one request twice.
 type script struct {
-	src string
-	sha string
+	src    string
+	sha    string
+	shaArg any // sha, converted to an interface once rather than on every call
 }
 
 func newScript(src string) *script {
 	sum := sha1.Sum([]byte(src)) // #nosec G401 -- EVALSHA digest, not a security function
-	return &script{src: src, sha: hex.EncodeToString(sum[:])}
+	sha := hex.EncodeToString(sum[:])
+	return &script{src: src, sha: sha, shaArg: sha}
 }
 
 // run executes the script in one round trip (two only right after a NOSCRIPT answer).
 func (s *script) run(ctx context.Context, c redis.UniversalClient, keys []string, args []any) (any, error) {
-	cmd := evalCmd(ctx, "evalsha", s.sha, keys, args)
+	a := make([]any, 0, 3+len(keys)+len(args))
+	a = append(a, nil, nil, len(keys))
+	for _, k := range keys {
+		a = append(a, k)
+	}
+	return s.runArgs(ctx, c, append(a, args...))
+}
+
+// runArgs is run with the command's arguments laid out by the caller, to save copies on hot
+// paths: a is {_, _, numkeys, keys..., args...}, and runArgs fills in its first two elements.
+func (s *script) runArgs(ctx context.Context, c redis.UniversalClient, a []any) (any, error) {
+	a[0], a[1] = "evalsha", s.shaArg
+	cmd := evalCmd(ctx, a)
 	err := c.Process(ctx, cmd)
 	if err != nil && isNoScript(err) {
-		cmd = evalCmd(ctx, "eval", s.src, keys, args)
+		b := append([]any{"eval", s.src}, a[2:]...) // a fresh slice: a belongs to the first command
+		cmd = evalCmd(ctx, b)
 		err = c.Process(ctx, cmd)
 	}
 	if err != nil {
@@ -60,15 +75,11 @@ func (c noRetryCmd) Clone() redis.Cmder {
 	return c.Cmd.Clone()
 }
 
-func evalCmd(ctx context.Context, name, body string, keys []string, args []any) noRetryCmd {
-	a := make([]any, 0, 3+len(keys)+len(args))
-	a = append(a, name, body, len(keys))
-	for _, k := range keys {
-		a = append(a, k)
-	}
-	a = append(a, args...)
+// evalCmd is the command for a = {"evalsha" or "eval", digest or body, numkeys, keys...,
+// args...}.
+func evalCmd(ctx context.Context, a []any) noRetryCmd {
 	cmd := redis.NewCmd(ctx, a...)
-	if len(keys) > 0 {
+	if n, _ := a[2].(int); n > 0 {
 		cmd.SetFirstKeyPos(3) // so a cluster client routes by the first key
 	}
 	return noRetryCmd{cmd}
