@@ -154,26 +154,31 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 		c := s[i]
 		cl := class[c]
 		if cl&(clWord|clTrigger) == 0 {
-			i++
-			for i < n && class[s[i]]&(clWord|clTrigger) == 0 {
-				i++
-			}
+			i = plainRunEnd(s, i+1)
 			continue
 		}
 		var m match
 		ok := false
 		next := i + 1
 		if cl&clWord != 0 {
+			// Most words are ordinary: each path that finds nothing to look at skips the word and
+			// the plain bytes after it at once, rather than going round the loop for each, which
+			// costs a hard-to-predict branch per token.
 			var j int
 			if cl&clDigit != 0 {
 				j = digitRunEnd(s, i+1)
 				if j < n && class[s[j]]&clWord != 0 {
 					// Digits running into letters: a hex string or an identifier, never a card.
-					i = wordRunEnd(s, j+1)
+					i = plainRunEnd(s, wordRunEnd(s, j+1))
 					continue
 				}
 				next = j
-				if j-i < 13 && j+1 < n && (s[j] == ' ' || s[j] == '-') && isDigit(s[j+1]) {
+				grouped := j+1 < n && (s[j] == ' ' || s[j] == '-') && isDigit(s[j+1])
+				if !grouped && j-i < 13 {
+					i = plainRunEnd(s, j)
+					continue
+				}
+				if j-i < 13 {
 					// Digit groups (dates, UUID parts, versions): skip the run at once unless it
 					// holds enough digits for a card.
 					total, k := j-i, j
@@ -189,12 +194,10 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 						continue
 					}
 				}
-				if j-i >= 13 || j+1 < n && (s[j] == ' ' || s[j] == '-') && isDigit(s[j+1]) {
-					var skip int
-					m, ok, skip = cardAt(s, i)
-					if !ok && skip > next {
-						next = skip
-					}
+				var skip int
+				m, ok, skip = cardAt(s, i)
+				if !ok && skip > next {
+					next = skip
 				}
 			} else {
 				// wordRunEnd(s, i+1), written out: a call per word costs more than the loop.
@@ -210,16 +213,18 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 					}
 					j += 8
 				}
-				next = j
 				// Only words long enough for a token, or the few short words that start one
 				// (Bearer, Basic, xoxb-, hooks.slack.com, eyJ...), reach the word detectors.
-				if w := j - i; w >= 18 || cl&clStart != 0 && (w == 4 && c == 'x' || w == 5 && (c|0x20 == 'b' || c == 'h') ||
-					w == 6 && c|0x20 == 'b' || w >= 3 && c == 'e' && s[i+1] == 'y') {
-					var skip int
-					m, ok, skip = wordAt(s, i, j)
-					if !ok && skip > next {
-						next = skip
-					}
+				if w := j - i; w < 18 && (cl&clStart == 0 || !(w == 4 && c == 'x' || w == 5 && (c|0x20 == 'b' || c == 'h') ||
+					w == 6 && c|0x20 == 'b' || w >= 3 && c == 'e' && s[i+1] == 'y')) {
+					i = plainRunEnd(s, j)
+					continue
+				}
+				next = j
+				var skip int
+				m, ok, skip = wordAt(s, i, j)
+				if !ok && skip > next {
+					next = skip
 				}
 			}
 		} else {

@@ -102,3 +102,26 @@ func TestKeyByte(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainRunEnd checks that plainRunEnd passes only plain bytes and stops at every word byte
+// and trigger.
+func TestPlainRunEnd(t *testing.T) {
+	for _, s := range []string{"", " ", "  a", `","ts":`, " \t\n  ,./!#$%&*()+{}|~\"'" + "x", strings.Repeat(" ", 20),
+		strings.Repeat(",", 9) + "-", "  ?  ", "\xef\xbc\x94", " . . . . . . . . @", "       \x80"} {
+		for j := 0; j <= len(s); j++ {
+			e := plainRunEnd(s, j)
+			for k := j; k < e; k++ {
+				if class[s[k]]&(clWord|clTrigger) != 0 {
+					t.Fatalf("plainRunEnd(%q, %d) = %d passes %q", s, j, e, s[k])
+				}
+			}
+			exact := j
+			for exact < len(s) && class[s[exact]]&(clWord|clTrigger) == 0 {
+				exact++
+			}
+			if e > exact {
+				t.Fatalf("plainRunEnd(%q, %d) = %d, past %d", s, j, e, exact)
+			}
+		}
+	}
+}
