@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"math"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -256,5 +257,58 @@ func TestRoundTrips(t *testing.T) {
 	take(policies...)
 	if cmds := hook.take(); !slices.Equal(cmds, []string{"evalsha"}) {
 		t.Fatalf("second decision after SCRIPT FLUSH sent %q, want [evalsha]", cmds)
+	}
+}
+
+// TestStateEncoding: the token bucket and the sliding-window counter keep their state as packed
+// doubles (16 and 24 bytes), and still read the text forms earlier versions wrote, so a rolling
+// upgrade does not hand every client a fresh quota.
+func TestStateEncoding(t *testing.T) {
+	c := newClient(t, redisURL(t))
+	t0 := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) // a whole hour: a window start
+	us := t0.UnixMicro()
+	for _, tc := range []struct {
+		name    string
+		policy  ratelimit.Policy
+		size    int
+		text    string // state written in the old text form
+		wantRem int    // Remaining of the next request with that state
+	}{
+		// TAT one hour ahead: with T = 1h and τ = 10h, a request at t0 leaves 8 units.
+		{"token bucket", ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 10, Window: 10 * time.Hour}, 16,
+			strconv.FormatInt(us+int64(time.Hour/time.Microsecond), 10) + ":0", 8},
+		// Three units used in the current window: a fourth leaves 6.
+		{"sliding window", ratelimit.Policy{Algorithm: ratelimit.SlidingWindow, Limit: 10, Window: time.Hour}, 24,
+			strconv.FormatInt(us, 10) + ":3:0", 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := testPrefix(t)
+			store, err := redisstore.NewLimitStore(c, redisstore.Config{Prefix: prefix, Timeout: testTimeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := ratelimit.MustNew(ratelimit.Config{Store: store}, tc.policy)
+			if d, err := l.AllowAt(t.Context(), "client", t0, 1); err != nil || d.Remaining != 9 {
+				t.Fatalf("first request: %+v, %v; want 9 remaining", d, err)
+			}
+			keys, err := c.Keys(t.Context(), prefix+"*").Result()
+			if err != nil || len(keys) != 1 {
+				t.Fatalf("keys %q, %v; want one", keys, err)
+			}
+			v, err := c.Get(t.Context(), keys[0]).Result()
+			if err != nil || len(v) != tc.size {
+				t.Fatalf("state %q (%d bytes), %v; want %d bytes", v, len(v), err, tc.size)
+			}
+			if err := c.Set(t.Context(), keys[0], tc.text, time.Hour).Err(); err != nil {
+				t.Fatal(err)
+			}
+			d, err := l.AllowAt(t.Context(), "client", t0, 1)
+			if err != nil || !d.Allowed || d.Remaining != tc.wantRem {
+				t.Fatalf("after the text state %q: %+v, %v; want allowed with %d remaining", tc.text, d, err, tc.wantRem)
+			}
+			if v, _ := c.Get(t.Context(), keys[0]).Result(); len(v) != tc.size {
+				t.Errorf("state rewritten as %q, want the packed form", v)
+			}
+		})
 	}
 }
