@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,9 +56,9 @@ func (r *Redactor) AccessLog(logger *slog.Logger, cfg AccessLogConfig) func(http
 	// record is built here from redacted parts and passed to the next handler directly, after the
 	// checks that handler would make: redacting each part again would change nothing, since
 	// redaction is idempotent.
-	var direct slog.Handler
+	al := &accessLog{r: r, logger: logger, cfg: cfg, msg: msg, now: now, wallClock: cfg.Now == nil}
 	if h, ok := logger.Handler().(*handler); ok && h.r == r && !h.whole && !r.changes(msg) && !r.anyAccessKeySensitive() {
-		direct = h.next
+		al.direct = h.next
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -76,12 +77,29 @@ func (r *Redactor) AccessLog(logger *slog.Logger, cfg AccessLogConfig) func(http
 				} else if status == 0 {
 					status = http.StatusOK
 				}
-				r.logRequest(ctx, logger, direct, cfg, msg, req, status, rec.bytes, now().Sub(start))
+				al.logRequest(ctx, req, status, rec.bytes, start)
 			}()
 			next.ServeHTTP(rec, req)
 			done = true
 		})
 	}
+}
+
+// accessLog is the state of one [Redactor.AccessLog] middleware.
+type accessLog struct {
+	r      *Redactor
+	logger *slog.Logger
+	// direct, if not nil, is the handler below the Redactor's own handler in logger, to which
+	// records go straight.
+	direct slog.Handler
+	cfg    AccessLogConfig
+	msg    string
+	now    func() time.Time
+	// wallClock means now is time.Now, so the end of a request is also the record's time.
+	wallClock bool
+	// pc is the program counter that slog.Logger.LogAttrs would record for a call from
+	// logRequest (the same on every call), found on the first record; 0 until then.
+	pc atomic.Uintptr
 }
 
 // accessKeys are the attribute keys of the access-log record.
@@ -97,11 +115,14 @@ func (r *Redactor) anyAccessKeySensitive() bool {
 	return false
 }
 
-// logRequest logs the access-log record. If direct is not nil, it is the handler below this
-// Redactor's handler and the record goes straight to it: every string attribute is already the
-// output of Redact (idempotent), the query is redacted again only if that would change it, and
-// the integers get the card check of the handler.
-func (r *Redactor) logRequest(ctx context.Context, logger *slog.Logger, direct slog.Handler, cfg AccessLogConfig, msg string, req *http.Request, status int, n int64, d time.Duration) {
+// logRequest logs the access-log record of a request that started at start. If al.direct is not
+// nil, the record goes straight to it: every string attribute is already the output of Redact
+// (idempotent), the query is redacted again only if that would change it, and the integers get
+// the card check of the handler.
+func (al *accessLog) logRequest(ctx context.Context, req *http.Request, status int, n int64, start time.Time) {
+	end := al.now()
+	d := end.Sub(start)
+	r, logger, direct, cfg, msg := al.r, al.logger, al.direct, &al.cfg, al.msg
 	ip := ""
 	if cfg.ClientIP != nil {
 		ip = cfg.ClientIP(req)
@@ -145,9 +166,18 @@ func (r *Redactor) logRequest(ctx context.Context, logger *slog.Logger, direct s
 	if intIsCard(n) {
 		bytesV = slog.StringValue(r.cardNumber(bytesV.String()))
 	}
-	var pcs [1]uintptr
-	runtime.Callers(1, pcs[:]) // logRequest, the caller slog.Logger.LogAttrs would record
-	rec := slog.NewRecord(time.Now(), cfg.Level, msg, pcs[0])
+	pc := al.pc.Load()
+	if pc == 0 {
+		var pcs [1]uintptr
+		runtime.Callers(1, pcs[:]) // logRequest, the caller slog.Logger.LogAttrs would record
+		pc = pcs[0]
+		al.pc.Store(pc) // racing first calls store the same value
+	}
+	t := end
+	if !al.wallClock {
+		t = time.Now() // the record's time is the wall clock's, as slog.Logger's is
+	}
+	rec := slog.NewRecord(t, cfg.Level, msg, pc)
 	rec.AddAttrs(
 		slog.String("method", method),
 		slog.String("path", path),

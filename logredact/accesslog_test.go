@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -216,5 +217,81 @@ func TestAccessLogDirectMatchesLogger(t *testing.T) {
 		if strings.Contains(direct.String(), "hunter2") || strings.Contains(direct.String(), "4111111111111111") {
 			t.Errorf("%s: secret logged: %s", target, direct.String())
 		}
+	}
+}
+
+// TestAccessLogDirectSourceAndTime checks the parts of a record that the direct path (the
+// logger writes through the Redactor's own handler) fills in itself rather than through
+// slog.Logger: the source is the access log's, on every record; the record time is the wall
+// clock's even with an injected Now, which only measures durations; and without one, the record
+// time lies within the request.
+func TestAccessLogDirectSourceAndTime(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	t0 := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, fake := range []bool{true, false} {
+		var buf bytes.Buffer
+		logger := slog.New(r.Handler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{AddSource: true})))
+		cfg := logredact.AccessLogConfig{}
+		if fake {
+			tick := t0
+			cfg.Now = func() time.Time { tick = tick.Add(125 * time.Millisecond); return tick }
+		}
+		h := r.AccessLog(logger, cfg)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte("ok"))
+		}))
+		var sources []string
+		for range 3 {
+			buf.Reset()
+			before := time.Now()
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/x?password=hunter2", nil))
+			after := time.Now()
+			var rec struct {
+				Time     time.Time
+				Duration int64
+				Query    string
+				Source   struct {
+					Function, File string
+					Line           int
+				}
+			}
+			if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+				t.Fatalf("%v: %s", err, buf.String())
+			}
+			if rec.Time.Before(before.Truncate(time.Millisecond)) || rec.Time.After(after) {
+				t.Errorf("fake clock %v: record time %v outside the request [%v, %v]", fake, rec.Time, before, after)
+			}
+			if fake && rec.Duration != int64(125*time.Millisecond) {
+				t.Errorf("duration %v, want 125ms from the injected clock", time.Duration(rec.Duration))
+			}
+			if rec.Query != "password=[REDACTED:query]" {
+				t.Errorf("query %q", rec.Query)
+			}
+			if !strings.HasSuffix(rec.Source.File, "accesslog.go") || !strings.Contains(rec.Source.Function, "logredact.") || rec.Source.Line <= 0 {
+				t.Errorf("source %+v, want the access log's", rec.Source)
+			}
+			sources = append(sources, rec.Source.File+":"+rec.Source.Function+":"+strconv.Itoa(rec.Source.Line))
+		}
+		if sources[0] != sources[1] || sources[1] != sources[2] {
+			t.Errorf("sources differ: %q", sources)
+		}
+	}
+}
+
+// BenchmarkAccessLogSimple measures the access log of a request without a query string, with a
+// ClientIP function, as in an API behind authentication (examples/secureapi); the handler
+// writes two bytes.
+func BenchmarkAccessLogSimple(b *testing.B) {
+	r := logredact.MustNew(logredact.Config{})
+	logger := slog.New(r.Handler(slog.NewJSONHandler(io.Discard, nil)))
+	ip := func(*http.Request) string { return "198.51.100.7" }
+	h := r.AccessLog(logger, logredact.AccessLogConfig{ClientIP: ip})(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok"))
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/api/profile", nil)
+	w := httptest.NewRecorder()
+	b.ReportAllocs()
+	for b.Loop() {
+		w.Body.Reset()
+		h.ServeHTTP(w, req)
 	}
 }

@@ -153,25 +153,44 @@ func (h Headers) Handler(next http.Handler) http.Handler {
 		}
 		cspParts = strings.Split(csp, NoncePlaceholder)
 	}
+	const cspName = "Content-Security-Policy" // canonical
+	// A policy without a nonce is as static as the other headers.
+	if len(cspParts) == 1 {
+		static = append(static, headerValue{cspName, cspParts[0]})
+	}
 	for i := range static {
 		static[i].name = http.CanonicalHeaderKey(static[i].name)
+	}
+	for i := range omit {
+		omit[i] = http.CanonicalHeaderKey(omit[i])
+	}
+	nVals := len(static)
+	if len(cspParts) > 1 {
+		nVals++
 	}
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hdr := w.Header()
-		for _, v := range static {
-			hdr[v.name] = []string{v.value}
+		// One backing array per request for every value. Each header gets its own element
+		// with a full slice expression (capacity 1), so a handler that appends to one header
+		// reallocates it rather than overwriting its neighbour, and one that edits a value in
+		// place changes that header of this response only.
+		vals := make([]string, nVals)
+		for i, v := range static {
+			vals[i] = v.value
+			hdr[v.name] = vals[i : i+1 : i+1]
 		}
 		for _, name := range omit {
-			hdr.Del(name)
+			delete(hdr, name)
 		}
 		switch {
 		case len(cspParts) > 1:
 			nonce := newNonce()
-			hdr.Set("Content-Security-Policy", strings.Join(cspParts, nonce))
+			i := len(static)
+			vals[i] = strings.Join(cspParts, nonce)
+			hdr[cspName] = vals[i : i+1 : i+1]
 			r = r.WithContext(context.WithValue(r.Context(), nonceKey{}, nonce))
 		case len(cspParts) == 1:
-			hdr.Set("Content-Security-Policy", cspParts[0])
 			if Nonce(r) != "" { // an outer Headers set a nonce this policy does not use
 				r = r.WithContext(context.WithValue(r.Context(), nonceKey{}, ""))
 			}

@@ -128,6 +128,59 @@ func TestHeadersPerRoute(t *testing.T) {
 	}
 }
 
+// TestHeadersHandlerEdits checks that the values of one response are independent: a handler that
+// appends to a header, or edits a value in place, changes that header of that response only.
+func TestHeadersHandlerEdits(t *testing.T) {
+	names := []string{"Strict-Transport-Security", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy",
+		"Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy", "Permissions-Policy", "X-Xss-Protection",
+		"Content-Security-Policy"}
+	for _, hv := range []tlsutil.Headers{{}, {ContentSecurityPolicy: "default-src 'none'"}} {
+		pristine := serve(hv.Handler(http.NotFoundHandler())).Header().Clone()
+		for _, name := range names {
+			if len(pristine.Values(name)) != 1 {
+				t.Fatalf("%s: %q, want one value", name, pristine.Values(name))
+			}
+		}
+		for _, edited := range names {
+			for _, edit := range []struct {
+				name string
+				f    func(http.Header)
+			}{
+				{"append", func(h http.Header) { h.Add(edited, "appended") }},
+				{"append directly", func(h http.Header) { h[edited] = append(h[edited], "appended") }},
+				{"edit in place", func(h http.Header) { h[edited][0] = "edited" }},
+			} {
+				first := true
+				h := hv.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+					if first {
+						edit.f(w.Header())
+						first = false
+					}
+				}))
+				got := serve(h).Header()
+				for _, name := range names {
+					if name == edited || name == "Content-Security-Policy" && hv.ContentSecurityPolicy == "" {
+						continue // the edited header; the default CSP has a fresh nonce each time
+					}
+					if g, w := got.Values(name), pristine.Values(name); len(g) != 1 || g[0] != w[0] {
+						t.Errorf("%s %s: %s = %q, want %q", edit.name, edited, name, g, w)
+					}
+				}
+				// The next response is unaffected, the edited header included.
+				next := serve(h).Header()
+				for _, name := range names {
+					if name == "Content-Security-Policy" && hv.ContentSecurityPolicy == "" {
+						continue
+					}
+					if g, w := next.Values(name), pristine.Values(name); len(g) != 1 || g[0] != w[0] {
+						t.Errorf("%s %s: next response's %s = %q, want %q", edit.name, edited, name, g, w)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestHeadersInvalidConfigPanics(t *testing.T) {
 	for _, h := range []tlsutil.Headers{
 		{HSTSPreload: true},
