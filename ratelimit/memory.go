@@ -296,6 +296,14 @@ func (sh *shard) decide1(d *Decision, h uint64, p *prepared, t, cost int64, peek
 	sh.mu.Unlock()
 }
 
+// markUsed sets the slot's CLOCK reference bit. It writes only when the bit is clear, so a hot
+// key's lookups leave its cache line clean: another core reading it need not fetch it back.
+func (s *slot) markUsed() {
+	if s.tag&1 == 0 {
+		s.tag |= 1
+	}
+}
+
 // sets returns the two candidate sets of a tag.
 func (sh *shard) sets(tag uint64) (uint64, uint64) {
 	hi, _ := bits.Mul64(tag, sh.nsets)
@@ -311,7 +319,7 @@ func (sh *shard) find(tag uint64) *slot {
 	set := sh.slots[s1*setWays : s1*setWays+setWays]
 	for i := range set {
 		if set[i].tag&^1 == tag {
-			set[i].tag |= 1
+			set[i].markUsed()
 			return &set[i]
 		}
 	}
@@ -322,7 +330,7 @@ func (sh *shard) find(tag uint64) *slot {
 	set = sh.slots[s2*setWays : s2*setWays+setWays]
 	for i := range set {
 		if set[i].tag&^1 == tag {
-			set[i].tag |= 1
+			set[i].markUsed()
 			return &set[i]
 		}
 	}
