@@ -17,14 +17,18 @@ FUZZTIME   ?= 3s
 BENCHTIME  ?= 1s
 BENCHCOUNT ?= 1
 
-.PHONY: test fmt-check vet staticcheck lint unit bench-compile fuzz-smoke fuzz bench bench-compare tools clean
+.PHONY: test fmt-check docs-check vet staticcheck lint unit bench-compile fuzz-smoke fuzz bench bench-compare tools clean
 
 ## test: every check CI runs, on every module.
-test: fmt-check vet staticcheck lint unit bench-compile fuzz-smoke
+test: fmt-check docs-check vet staticcheck lint unit bench-compile fuzz-smoke
 
 fmt-check:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	@echo "gofmt: ok"
+
+## docs-check: every test SECURITY.md and docs/asvs.md cite exists (`unit` then runs it).
+docs-check:
+	@./scripts/check-docs.sh
 
 vet:
 	@set -e; for m in $(MODULES); do echo "go vet: $$m"; (cd $$m && $(GO) vet ./...); done
