@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -395,5 +396,58 @@ func TestNewMiddlewareNilSessions(t *testing.T) {
 	}
 	if _, err := auth.NewMiddleware(nil, auth.MiddlewareConfig{}); err == nil {
 		t.Error("NewMiddleware(nil) succeeded")
+	}
+}
+
+// TestMiddlewareClaimsRoles checks the claims a handler reads behind the middleware, with zero to
+// three roles (the first two are stored in the request's context, more in a slice of their own),
+// in Bearer and cookie mode and behind RequireRole alone: the roles are the token's, appending to
+// them leaves the context's claims as they were, and two requests never share their roles.
+func TestMiddlewareClaimsRoles(t *testing.T) {
+	e := newSessionEnv(t, auth.SessionConfig{}, false)
+	cookieMode := newTestMiddleware(t, e.s, auth.MiddlewareConfig{Cookie: &auth.SessionCookie{}})
+	bearerMode := newTestMiddleware(t, e.s, auth.MiddlewareConfig{})
+	for _, roles := range [][]string{nil, {"user"}, {"user", "admin"}, {"user", "admin", "billing"}} {
+		tok, _ := e.login(t, roles...)
+		for _, mode := range []struct {
+			name   string
+			wrap   func(http.Handler) http.Handler
+			cookie bool
+		}{
+			{"bearer", bearerMode.Handler, false},
+			{"cookie", cookieMode.Handler, true},
+			{"RequireRole alone", bearerMode.RequireRole("user"), false},
+		} {
+			if mode.name == "RequireRole alone" && len(roles) == 0 {
+				continue
+			}
+			var seen [][]string
+			h := mode.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				c, ok := auth.ClaimsFromContext(r.Context())
+				if !ok {
+					t.Fatalf("%s %q: no claims", mode.name, roles)
+				}
+				seen = append(seen, c.Roles)
+				_ = append(c.Roles, "root") // must not write into storage the context still uses
+				if again, _ := auth.ClaimsFromContext(r.Context()); !slices.Equal(again.Roles, roles) {
+					t.Errorf("%s %q: after an append, the context's roles are %q", mode.name, roles, again.Roles)
+				}
+			}))
+			for range 2 {
+				r := httptest.NewRequest(http.MethodGet, "https://example.com/me", nil)
+				if mode.cookie {
+					r.AddCookie(&http.Cookie{Name: "__Host-session", Value: tok, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+				} else {
+					r.Header.Set("Authorization", "Bearer "+tok)
+				}
+				h.ServeHTTP(httptest.NewRecorder(), r)
+			}
+			if len(seen) != 2 || !slices.Equal(seen[0], roles) || !slices.Equal(seen[1], roles) {
+				t.Fatalf("%s: roles seen %q, want %q twice", mode.name, seen, roles)
+			}
+			if len(roles) > 0 && &seen[0][0] == &seen[1][0] {
+				t.Errorf("%s %q: two requests share their roles' storage", mode.name, roles)
+			}
+		}
 	}
 }

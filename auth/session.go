@@ -121,7 +121,12 @@ func (s *Sessions) Verify(ctx context.Context, token string) (Claims, error) {
 // timeout shows as [ErrExpired], and so does the absolute timeout (which is checked against the
 // current configuration, so shortening it takes effect at once).
 func (s *Sessions) VerifyAt(ctx context.Context, t time.Time, token string) (Claims, error) {
-	c, err := s.kr.s.verify(ctx, t, s.purpose, token)
+	return s.verifyAt(ctx, t, token, nil)
+}
+
+// verifyAt is VerifyAt with the roles storage of [keyringState.verify].
+func (s *Sessions) verifyAt(ctx context.Context, t time.Time, token string, roles []string) (Claims, error) {
+	c, err := s.kr.s.verify(ctx, t, s.purpose, token, roles)
 	if err != nil {
 		return Claims{}, err
 	}

@@ -298,7 +298,7 @@ func (kr *keyringState) readRand(b []byte) error {
 // Verify checks a token signed for purpose at the current time and returns its claims. See
 // [Keyring.VerifyAt].
 func (kr *Keyring) Verify(ctx context.Context, purpose, token string) (Claims, error) {
-	return kr.s.verify(ctx, kr.s.now(), purpose, token)
+	return kr.s.verify(ctx, kr.s.now(), purpose, token, nil)
 }
 
 // VerifyAt checks a token signed for purpose as of the instant t and returns its claims.
@@ -315,10 +315,12 @@ func (kr *Keyring) Verify(ctx context.Context, purpose, token string) (Claims, e
 // layout with nothing trailing; the key's validity window at t; expiry, not-before and
 // issued-at with the keyring's leeway; and finally the revocation store.
 func (kr *Keyring) VerifyAt(ctx context.Context, t time.Time, purpose, token string) (Claims, error) {
-	return kr.s.verify(ctx, t, purpose, token)
+	return kr.s.verify(ctx, t, purpose, token, nil)
 }
 
-func (kr *keyringState) verify(ctx context.Context, t time.Time, purpose, token string) (Claims, error) {
+// verify is [Keyring.VerifyAt]. The claims' Roles use roles[:n:n] when the n roles fit in its
+// capacity, else a new slice.
+func (kr *keyringState) verify(ctx context.Context, t time.Time, purpose, token string, roles []string) (Claims, error) {
 	if err := checkTokenPurpose(purpose); err != nil {
 		return Claims{}, err
 	}
@@ -350,7 +352,7 @@ func (kr *keyringState) verify(ctx context.Context, t time.Time, purpose, token 
 	if !good {
 		return Claims{}, ErrInvalidToken
 	}
-	c, ok := parseTokenClaims(body[2+kl:n-tokenTagSize], buf.text[:])
+	c, ok := parseTokenClaims(body[2+kl:n-tokenTagSize], buf.text[:], roles)
 	if !ok || !ks.key.validAt(t) {
 		return Claims{}, ErrInvalidToken
 	}
@@ -374,8 +376,9 @@ func (kr *keyringState) verify(ctx context.Context, t time.Time, purpose, token 
 
 // parseTokenClaims decodes the claims between the key ID and the tag. It requires every byte to be
 // consumed and the subject and each role to be non-empty. scratch (at least as long as p) holds
-// the subject and roles contiguously so they share one string allocation.
-func parseTokenClaims(p, scratch []byte) (Claims, bool) {
+// the subject and roles contiguously so they share one string allocation. The n roles go in
+// roles[:n:n] if they fit in its capacity (the caller's storage), else in a new slice.
+func parseTokenClaims(p, scratch []byte, roles []string) (Claims, bool) {
 	var c Claims
 	copy(c.ID[:], p)
 	c.IssuedAt = getTokenTime(p[16:])
@@ -424,7 +427,11 @@ func parseTokenClaims(p, scratch []byte) (Claims, bool) {
 	strs := string(scratch[:s])
 	c.Subject = strs[:sl]
 	if nr > 0 {
-		c.Roles = make([]string, nr)
+		if nr <= cap(roles) {
+			c.Roles = roles[:nr:nr]
+		} else {
+			c.Roles = make([]string, nr)
+		}
 		prev := sl
 		for i := range nr {
 			c.Roles[i] = strs[prev:ends[i]]
@@ -444,6 +451,20 @@ func decodeTokenBase64(dst []byte, src string) (int, bool) {
 		return 0, false
 	}
 	n := 0
+	// Eight characters (48 bits) at a time, stored as one big-endian 64-bit word whose last two
+	// bytes the next store overwrites (dst has room: see the length check above).
+	for len(src) >= 8 && len(dst)-n >= 8 {
+		_ = src[7]
+		c0, c1, c2, c3 := tokenB64Val(src[0]), tokenB64Val(src[1]), tokenB64Val(src[2]), tokenB64Val(src[3])
+		c4, c5, c6, c7 := tokenB64Val(src[4]), tokenB64Val(src[5]), tokenB64Val(src[6]), tokenB64Val(src[7])
+		if c0|c1|c2|c3|c4|c5|c6|c7 > 63 {
+			return 0, false
+		}
+		binary.BigEndian.PutUint64(dst[n:], uint64(c0)<<58|uint64(c1)<<52|uint64(c2)<<46|uint64(c3)<<40|
+			uint64(c4)<<34|uint64(c5)<<28|uint64(c6)<<22|uint64(c7)<<16)
+		n += 6
+		src = src[8:]
+	}
 	i := 0
 	for ; i+4 <= len(src); i += 4 {
 		a, b, c, d := tokenB64Val(src[i]), tokenB64Val(src[i+1]), tokenB64Val(src[i+2]), tokenB64Val(src[i+3])
