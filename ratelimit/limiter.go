@@ -50,7 +50,8 @@ type Limiter struct {
 // New returns a Limiter enforcing every policy at once: a request is admitted only if each
 // policy admits it, and a refused request is charged to none of them. It returns an error
 // wrapping [ErrInvalidPolicy] for a malformed policy, for duplicate policy names, or for no
-// policy at all.
+// policy at all, and one wrapping [ErrUnsupported] for a policy the store refuses (see
+// [PolicyChecker]).
 func New(cfg Config, policies ...Policy) (*Limiter, error) {
 	if len(policies) == 0 {
 		return nil, fmt.Errorf("%w: no policy", ErrInvalidPolicy)
@@ -79,6 +80,11 @@ func New(cfg Config, policies ...Policy) (*Limiter, error) {
 			return nil, fmt.Errorf("%w: two policies are named %q", ErrInvalidPolicy, p.HeaderName())
 		}
 		names[p.HeaderName()] = true
+		if c, ok := l.store.(PolicyChecker); ok {
+			if err := c.CheckPolicy(p); err != nil {
+				return nil, fmt.Errorf("policy %d: %w", i, err)
+			}
+		}
 		var salt uint64
 		if l.mem != nil {
 			salt = l.mem.salt(p)

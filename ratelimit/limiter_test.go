@@ -386,3 +386,32 @@ func TestExtremeInstants(t *testing.T) {
 		}
 	}
 }
+
+// pickyStore is a Memory that supports only token buckets, as a distributed store might.
+type pickyStore struct{ *ratelimit.Memory }
+
+func (pickyStore) CheckPolicy(p ratelimit.Policy) error {
+	if p.Algorithm != ratelimit.TokenBucket {
+		return fmt.Errorf("picky: %v: %w", p.Algorithm, ratelimit.ErrUnsupported)
+	}
+	return nil
+}
+
+// TestPolicyChecker: New refuses a policy the store's CheckPolicy refuses, so that a FailOpen
+// limiter cannot end up admitting everything because every Take fails.
+func TestPolicyChecker(t *testing.T) {
+	m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := pickyStore{m}
+	ok := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 1, Window: time.Second}
+	bad := ratelimit.Policy{Algorithm: ratelimit.SlidingWindow, Limit: 1, Window: time.Hour}
+	if _, err := ratelimit.New(ratelimit.Config{Store: store, FailOpen: true}, ok); err != nil {
+		t.Fatalf("supported policy: %v", err)
+	}
+	_, err = ratelimit.New(ratelimit.Config{Store: store, FailOpen: true}, ok, bad)
+	if !errors.Is(err, ratelimit.ErrUnsupported) {
+		t.Fatalf("unsupported policy: err = %v, want ErrUnsupported", err)
+	}
+}

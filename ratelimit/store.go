@@ -86,6 +86,15 @@ type Request struct {
 	Now time.Time
 }
 
+// PolicyChecker is implemented by a [Store] that supports only some policies (an algorithm, a
+// window resolution). [New] calls CheckPolicy for each policy of a limiter on such a store, so
+// that an unsupported policy is refused when the limiter is built, rather than by every Take,
+// which a limiter with FailOpen would silently turn into no limit at all. CheckPolicy returns
+// an error wrapping [ErrUnsupported] for a policy the store cannot decide.
+type PolicyChecker interface {
+	CheckPolicy(p Policy) error
+}
+
 // ErrUnsupported is wrapped by the error a [Store] returns for an algorithm it does not
 // implement.
 var ErrUnsupported = errors.New("ratelimit: algorithm not supported by this store")

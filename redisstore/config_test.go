@@ -83,6 +83,7 @@ func TestTakeErrors(t *testing.T) {
 	}{
 		{"no policies", t.Context(), ratelimit.Request{Key: "k"}, 0, ratelimit.ErrConfig},
 		{"too many policies", t.Context(), ratelimit.Request{Key: "k", Policies: many}, len(many), ratelimit.ErrConfig},
+		{"same policy twice", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket, bucket}}, 2, ratelimit.ErrConfig},
 		{"short out", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket, bucket}}, 1, ratelimit.ErrConfig},
 		{"negative cost", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket}, Cost: -1}, 1, ratelimit.ErrCost},
 		{"cost above capacity", t.Context(), ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{bucket}, Cost: 11}, 1, ratelimit.ErrCost},
@@ -107,6 +108,15 @@ func TestTakeErrors(t *testing.T) {
 				t.Fatalf("Take(%s) error = %v, want errors.Is %v", tt.name, err, tt.is)
 			}
 		})
+	}
+	// The limiter refuses at construction what every Take would refuse, so that FailOpen
+	// cannot turn a misconfigured policy into no limit at all.
+	sub := ratelimit.Policy{Algorithm: ratelimit.SlidingWindow, Limit: 10, Window: time.Second + time.Nanosecond}
+	if _, err := ratelimit.New(ratelimit.Config{Store: s, FailOpen: true}, sub); !errors.Is(err, ratelimit.ErrUnsupported) {
+		t.Errorf("ratelimit.New with a sub-microsecond window = %v, want ErrUnsupported", err)
+	}
+	if _, err := ratelimit.New(ratelimit.Config{Store: s, FailOpen: true}, bucket); err != nil {
+		t.Errorf("ratelimit.New with a token bucket = %v", err)
 	}
 	if err := s.Reset(canceled, "k", []ratelimit.Policy{bucket}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Reset(canceled) = %v, want context.Canceled", err)

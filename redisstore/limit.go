@@ -43,7 +43,13 @@ type LimitStore struct {
 	nplans atomic.Int32
 }
 
-var _ ratelimit.Store = (*LimitStore)(nil)
+var (
+	_ ratelimit.Store         = (*LimitStore)(nil)
+	_ ratelimit.PolicyChecker = (*LimitStore)(nil)
+
+	// The plan cache is keyed by Policy: this fails to compile if Policy stops being comparable.
+	_ map[ratelimit.Policy]struct{}
+)
 
 // NewLimitStore returns a store that keeps rate-limit state in the Redis that client talks
 // to. The client must set ContextTimeoutEnabled (otherwise [ErrContextTimeout]); the store
@@ -64,7 +70,8 @@ func NewLimitStore(client redis.UniversalClient, cfg Config) (*LimitStore, error
 // [MaxPolicies] policies and instants within 142 years of 1970 are accepted. Like
 // [ratelimit.Memory], it checks the request first: a malformed policy gives an error wrapping
 // [ratelimit.ErrInvalidPolicy], a cost below zero or above a policy's capacity one wrapping
-// [ratelimit.ErrCost], and a mismatched out or no policy one wrapping [ratelimit.ErrConfig].
+// [ratelimit.ErrCost], and a mismatched out, no policy or the same policy twice one wrapping
+// [ratelimit.ErrConfig].
 // Errors from Redis wrap [ErrUnavailable] as described there; out is then left unchanged.
 func (s *LimitStore) Take(ctx context.Context, req *ratelimit.Request, out []ratelimit.Decision) error {
 	n := len(req.Policies)
@@ -114,7 +121,15 @@ func (s *LimitStore) Take(ctx context.Context, req *ratelimit.Request, out []rat
 		if err != nil {
 			return err
 		}
-		a[3+i] = tag + pl.suffix
+		k := tag + pl.suffix
+		for _, prev := range a[3 : 3+i] {
+			if prev == any(k) {
+				// Both would read one key and the last write would win: the request would be
+				// charged once where ratelimit.Memory charges it twice.
+				return fmt.Errorf("redisstore: policy %s appears twice in one Take: %w", p.HeaderName(), ratelimit.ErrConfig)
+			}
+		}
+		a[3+i] = k
 		a = append(a, pl.args[:]...)
 	}
 
@@ -169,6 +184,17 @@ func (s *LimitStore) Reset(ctx context.Context, key string, policies []ratelimit
 		return wrap("reset", err)
 	}
 	return nil
+}
+
+// CheckPolicy implements [ratelimit.PolicyChecker], so that [ratelimit.New] refuses at once a
+// policy this store cannot decide: a SlidingWindow whose Window is not a whole number of
+// microseconds (an error wrapping [ratelimit.ErrUnsupported]), or an invalid policy.
+func (s *LimitStore) CheckPolicy(p ratelimit.Policy) error {
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("redisstore: %w", err)
+	}
+	_, err := s.plan(p)
+	return err
 }
 
 // plan is what Take sends for one policy, computed once per policy and store.

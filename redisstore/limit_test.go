@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -280,6 +281,10 @@ func TestStateEncoding(t *testing.T) {
 		// Three units used in the current window: a fourth leaves 6.
 		{"sliding window", ratelimit.Policy{Algorithm: ratelimit.SlidingWindow, Limit: 10, Window: time.Hour}, 24,
 			strconv.FormatInt(us, 10) + ":3:0", 6},
+		// A text state exactly as long as the packed form (24 bytes) is still read as text: 100
+		// weighted in full from the previous window, 100 + 1 in this one.
+		{"sliding window, text of packed length", ratelimit.Policy{Algorithm: ratelimit.SlidingWindow, Limit: 1000, Window: time.Hour}, 24,
+			strconv.FormatInt(us, 10) + ":100:100", 799},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prefix := testPrefix(t)
@@ -288,8 +293,8 @@ func TestStateEncoding(t *testing.T) {
 				t.Fatal(err)
 			}
 			l := ratelimit.MustNew(ratelimit.Config{Store: store}, tc.policy)
-			if d, err := l.AllowAt(t.Context(), "client", t0, 1); err != nil || d.Remaining != 9 {
-				t.Fatalf("first request: %+v, %v; want 9 remaining", d, err)
+			if d, err := l.AllowAt(t.Context(), "client", t0, 1); err != nil || d.Remaining != tc.policy.Limit-1 {
+				t.Fatalf("first request: %+v, %v; want %d remaining", d, err, tc.policy.Limit-1)
 			}
 			keys, err := c.Keys(t.Context(), prefix+"*").Result()
 			if err != nil || len(keys) != 1 {
@@ -310,5 +315,44 @@ func TestStateEncoding(t *testing.T) {
 				t.Errorf("state rewritten as %q, want the packed form", v)
 			}
 		})
+	}
+}
+
+// TestSlidingLogScanBounded: a Peek on a full sliding log whose entries have all left the window
+// finds the first live entry by binary search, a few LINDEX calls, not one per entry (a linear
+// walk held Redis for tens of milliseconds per Peek at MaxLogLimit). The count comes from
+// Redis's own command statistics.
+func TestSlidingLogScanBounded(t *testing.T) {
+	c := newClient(t, redisURL(t))
+	store, err := redisstore.NewLimitStore(c, redisstore.Config{Prefix: testPrefix(t), Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ratelimit.Policy{Algorithm: ratelimit.SlidingLog, Limit: ratelimit.MaxLogLimit, Window: time.Second}
+	l := ratelimit.MustNew(ratelimit.Config{Store: store}, p)
+	t0 := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	if d, err := l.AllowAt(t.Context(), "k", t0, ratelimit.MaxLogLimit); err != nil || !d.Allowed {
+		t.Fatalf("filling the log: %+v, %v", d, err)
+	}
+	lindex := func() int64 {
+		info, err := c.Info(t.Context(), "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(info, "\n") {
+			if rest, ok := strings.CutPrefix(line, "cmdstat_lindex:calls="); ok {
+				n, _ := strconv.ParseInt(rest[:strings.IndexByte(rest, ',')], 10, 64)
+				return n
+			}
+		}
+		return 0
+	}
+	before := lindex()
+	d, err := l.PeekAt(t.Context(), "k", t0.Add(2*time.Second), 1)
+	if err != nil || !d.Allowed || d.Remaining != ratelimit.MaxLogLimit-1 {
+		t.Fatalf("Peek after the window: %+v, %v; want allowed with %d remaining", d, err, ratelimit.MaxLogLimit-1)
+	}
+	if n := lindex() - before; n > 20 {
+		t.Errorf("one Peek made %d LINDEX calls on a %d-entry log, want about log2 of it", n, ratelimit.MaxLogLimit)
 	}
 }

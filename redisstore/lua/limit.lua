@@ -44,6 +44,15 @@ local out = {1}
 local states, lives, logs = {}, {}, {}
 local all = true
 
+-- packed reports whether v is packed doubles rather than the text form, which can have the same
+-- length ("1795795200000000:100:100" is 24 bytes): the text form ends with a digit, while the
+-- last byte of a packed double (little-endian, so its sign and exponent) for an integer in
+-- [0, 2^53) is 0x00 or 0x3F to 0x43, never an ASCII digit.
+local function packed(v)
+  local last = string.byte(v, -1)
+  return last < 48 or last > 57
+end
+
 -- admits reports whether the sliding-window test passes e ns into a window.
 local function admits(prev, cur, W, e, limit)
   return prev * (W - e) / W + (cur + cost) <= limit
@@ -74,7 +83,7 @@ for i = 1, #KEYS do
     local tat = 0 -- max(TAT, t) - t
     if v then
       local us, ns
-      if #v == 16 then
+      if #v == 16 and packed(v) then
         us, ns = struct.unpack('<dd', v)
       else
         us, ns = string.match(v, '^(%-?%d+):(%d+)$')
@@ -108,10 +117,16 @@ for i = 1, #KEYS do
       return (tonumber(us) - tus) * 1000 + (tonumber(ns) - trem)
     end
     local len = redis.call('LLEN', key)
-    local gone = 0 -- entries at the head that have left the window
-    while gone < len and rel(redis.call('LINDEX', key, gone)) <= -W do
-      gone = gone + 1
+    -- gone: how many entries at the head have left the window. The list is sorted, so a
+    -- binary search finds it in log2(len) LINDEX calls; a linear walk from the head cost
+    -- O(len^2) list steps on a full log (tens of milliseconds at MaxLogLimit, holding Redis),
+    -- and a Peek, which never trims, would pay it every time.
+    local lo, hi = 0, len
+    while lo < hi do
+      local mid = floor((lo + hi) / 2)
+      if rel(redis.call('LINDEX', key, mid)) <= -W then lo = mid + 1 else hi = mid end
     end
+    local gone = lo
     local n = len - gone
     local newest = nil
     if n > 0 then newest = rel(redis.call('LINDEX', key, -1)) end
@@ -141,7 +156,7 @@ for i = 1, #KEYS do
     local S, cur, prev = s, 0, 0
     if v then
       local vs, vc, vp
-      if #v == 24 then
+      if #v == 24 and packed(v) then
         vs, vc, vp = struct.unpack('<ddd', v)
       else
         vs, vc, vp = string.match(v, '^(%-?%d+):(%d+):(%d+)$')
