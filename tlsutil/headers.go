@@ -158,15 +158,16 @@ func (h Headers) Handler(next http.Handler) http.Handler {
 	if len(cspParts) == 1 {
 		static = append(static, headerValue{cspName, cspParts[0]})
 	}
-	for i := range static {
-		static[i].name = http.CanonicalHeaderKey(static[i].name)
+	names := make([]string, len(static))
+	values := make([]string, len(static), len(static)+1) // and a slot for a CSP with a nonce
+	for i, v := range static {
+		names[i], values[i] = http.CanonicalHeaderKey(v.name), v.value
 	}
 	for i := range omit {
 		omit[i] = http.CanonicalHeaderKey(omit[i])
 	}
-	nVals := len(static)
 	if len(cspParts) > 1 {
-		nVals++
+		values = values[:len(values)+1]
 	}
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -175,10 +176,10 @@ func (h Headers) Handler(next http.Handler) http.Handler {
 		// with a full slice expression (capacity 1), so a handler that appends to one header
 		// reallocates it rather than overwriting its neighbour, and one that edits a value in
 		// place changes that header of this response only.
-		vals := make([]string, nVals)
-		for i, v := range static {
-			vals[i] = v.value
-			hdr[v.name] = vals[i : i+1 : i+1]
+		vals := make([]string, len(values))
+		copy(vals, values)
+		for i, name := range names {
+			hdr[name] = vals[i : i+1 : i+1]
 		}
 		for _, name := range omit {
 			delete(hdr, name)
@@ -186,7 +187,7 @@ func (h Headers) Handler(next http.Handler) http.Handler {
 		switch {
 		case len(cspParts) > 1:
 			nonce := newNonce()
-			i := len(static)
+			i := len(names)
 			vals[i] = strings.Join(cspParts, nonce)
 			hdr[cspName] = vals[i : i+1 : i+1]
 			r = r.WithContext(context.WithValue(r.Context(), nonceKey{}, nonce))
