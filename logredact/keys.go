@@ -212,51 +212,31 @@ func sensitiveLetters[T text](r *Redactor, k T, i, j int, query bool, m uint32) 
 // SensitiveKey reports whether an attribute, field or parameter named key is redacted whole by
 // this Redactor's key rules (see the package documentation, "Keys").
 func (r *Redactor) SensitiveKey(key string) bool {
-	sens, _ := lookupKey(r, key, 0, len(key))
+	if len(key) > 64 {
+		return sensitive(r, key, 0, len(key), false)
+	}
+	slot := &r.keyCache[keyHash(key)%uint32(len(r.keyCache))]
+	if e := slot.Load(); e != nil && e.key == key {
+		return e.sens
+	}
+	sens := sensitive(r, key, 0, len(key), false)
+	slot.Store(&keyEntry{key: key, sens: sens})
 	return sens
 }
 
-// keyEntry is one cached answer of the key rules: whether the key is sensitive as an attribute
-// or field name, and as a URL query parameter.
+// keyEntry is one cached answer of the key rules. SensitiveKey keeps a small cache of recent
+// answers: attribute keys are nearly always constants, so most lookups are one hash and one
+// comparison. Entries are immutable; a collision just replaces one.
 type keyEntry struct {
-	key         string
-	sens, query bool
+	key  string
+	sens bool
 }
 
-// lookupKey applies the key rules to k[i:j] through a small cache of recent answers: attribute
-// keys are nearly always constants, so most lookups are one hash and one comparison. Entries are
-// immutable; a collision just replaces one.
-func lookupKey[T text](r *Redactor, k T, i, j int) (sens, query bool) {
-	if j-i > 64 {
-		return sensitive(r, k, i, j, false), sensitive(r, k, i, j, true)
-	}
-	slot := &r.keyCache[keyHash(k, i, j)%uint32(len(r.keyCache))]
-	if e := slot.Load(); e != nil && equalText(k, i, j, e.key) {
-		return e.sens, e.query
-	}
-	sens = sensitive(r, k, i, j, false)
-	query = sens || sensitive(r, k, i, j, true)
-	slot.Store(&keyEntry{key: string(k[i:j]), sens: sens, query: query})
-	return sens, query
-}
-
-func equalText[T text](s T, i, j int, key string) bool {
-	if j-i != len(key) {
-		return false
-	}
-	for p := 0; p < len(key); p++ {
-		if s[i+p] != key[p] {
-			return false
-		}
-	}
-	return true
-}
-
-func keyHash[T text](k T, i, j int) uint32 {
-	n := j - i
+func keyHash(k string) uint32 {
+	n := len(k)
 	h := uint32(n&0xff) * 0x9e3779b1
 	if n > 0 {
-		h ^= uint32(k[i])<<16 ^ uint32(k[j-1])<<8 ^ uint32(k[i+n/2])
+		h ^= uint32(k[0])<<16 ^ uint32(k[n-1])<<8 ^ uint32(k[n/2])
 	}
 	return h ^ h>>15
 }
@@ -363,7 +343,9 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 			dec = nil
 		}
 	}
-	if ke-ks < 2 || !r.mayBeSensitive(letters, true) {
+	// The letter screen (inside sensitiveLetters) runs after keyBoundary, which tells whether the
+	// query names apply: "code", "key" and "auth" have letters common in ordinary keys.
+	if ke-ks < 2 || dec != nil && !r.mayBeSensitive(letters, true) {
 		return match{}, false, tailNone
 	}
 	bstart := ks
