@@ -47,9 +47,11 @@ type Config struct {
 	KeySecret []byte
 }
 
-// ErrUnavailable is wrapped by the errors returned when Redis could not be reached or did not
-// answer within the timeout. The error also wraps the underlying cause (a net.Error,
-// context.DeadlineExceeded, ...).
+// ErrUnavailable is wrapped by the errors returned when Redis could not be reached, did not
+// answer within the timeout, or answered that it cannot serve now (OOM, LOADING, BUSY,
+// READONLY, MASTERDOWN, CLUSTERDOWN, TRYAGAIN, MISCONF). The error also wraps the underlying
+// cause (a net.Error, context.DeadlineExceeded, a redis.Error...). An error caused by the
+// caller's own context wraps its ctx.Err() (context.Canceled or DeadlineExceeded) instead.
 var ErrUnavailable = errors.New("redisstore: redis unavailable")
 
 // settings is a validated Config.
@@ -117,14 +119,41 @@ func (s *settings) call(ctx context.Context) (context.Context, context.CancelFun
 	return context.WithTimeout(ctx, s.timeout)
 }
 
-// wrap turns an error of go-redis into the store's error. An error reply from Redis (a
-// WRONGTYPE because something else wrote the key, a script error) and the caller's own
-// cancellation are wrapped as they are; anything else (a refused connection, a broken one, the
-// per-call timeout) also wraps ErrUnavailable.
-func wrap(op string, err error) error {
+// wrap turns an error of go-redis into the store's error, for a call made under the caller's
+// ctx:
+//   - the caller's own cancellation or deadline wraps ctx.Err() (go-redis notices a cancelled
+//     context only at the call's timeout, and reports an i/o timeout then);
+//   - an error reply that says Redis cannot serve right now (OOM, LOADING, BUSY, READONLY,
+//     MASTERDOWN, CLUSTERDOWN, TRYAGAIN, MISCONF) wraps ErrUnavailable;
+//   - any other error reply (a WRONGTYPE because something else wrote the key, a script error)
+//     is wrapped as it is;
+//   - anything else (a refused connection, a broken one, the per-call timeout) wraps
+//     ErrUnavailable.
+func wrap(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("redisstore: %s: %w", op, errors.Join(cerr, err))
+	}
 	var re redis.Error
-	if errors.As(err, &re) || errors.Is(err, context.Canceled) {
+	if errors.As(err, &re) {
+		if unavailableReply(re.Error()) {
+			return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
+		}
+		return fmt.Errorf("redisstore: %s: %w", op, err)
+	}
+	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("redisstore: %s: %w", op, err)
 	}
 	return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
+}
+
+// unavailableReply reports whether an error reply means that Redis cannot serve the command
+// now (out of memory, loading, busy with a script, a replica, a cluster or persistence
+// failure) rather than that the command is wrong.
+func unavailableReply(msg string) bool {
+	code, _, _ := strings.Cut(msg, " ")
+	switch code {
+	case "OOM", "LOADING", "BUSY", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "MISCONF", "NOREPLICAS":
+		return true
+	}
+	return false
 }

@@ -36,22 +36,36 @@
 // decided at that instant instead. If Redis answers NOSCRIPT (its script cache was flushed, or
 // it restarted), the script is sent once with EVAL, which proves the first attempt did not
 // run. No other failure is retried, whatever the client's MaxRetries: after a timeout the
-// script may have run, and running it again would charge the request twice.
+// script may have run, and running it again would charge the request twice. The script works
+// in doubles of nanoseconds relative to the decision instant, which are exact for windows up to
+// about 104 days (2⁵³ ns); beyond that, Reset and RetryAfter may differ from [ratelimit.Memory]'s
+// by under a microsecond (admissions do not).
 //
-// Keys are "<prefix>rl:{<client key>}:<policy>", where <policy> is a digest of the
-// [ratelimit.Policy.ID], so all the keys of one decision share one hash tag and one Redis
-// Cluster slot. Each key expires when its state becomes equivalent to a fresh key's: an idle
+// Keys are "<prefix>rl:{<encoded client key>}:<policy>", where the encoded key is "k:" and the
+// key itself, "s:" and its base64url SHA-256, or "m:" and its HMAC (see below), and <policy> is
+// a digest of the [ratelimit.Policy.ID], so all the keys of one decision share one hash tag and
+// one Redis Cluster slot. Each key expires when its state becomes equivalent to a fresh key's: an idle
 // client costs nothing. Redis's MEMORY USAGE reports 120 bytes per active client and policy
 // for an IPv4 client key and the default prefix (token bucket and sliding window); a sliding
 // log takes 200 bytes plus 25 per admitted unit still in its window.
 //
 // # Revocations
 //
-// [RevocationStore] keeps a generation counter per subject ("<prefix>gen:{<subject>}"),
+// [RevocationStore] keeps a generation counter per subject ("<prefix>gen:{<encoded subject>}"),
 // incremented by "log out everywhere" and never expired, since a counter that fell back to zero
-// would revive revoked tokens; and a denylist of token IDs ("<prefix>deny:{<id>}") that Redis
-// expires at each token's expiry ([auth.Keyring] adds its leeway). The check made on every
-// verification, [RevocationStore.Lookup], is one round trip.
+// would revive revoked tokens; and a denylist of token IDs ("<prefix>deny:{<id>}") whose
+// entries live for each token's time left by the service's clock ([auth.Keyring] adds its
+// leeway, which must cover the clock differences between instances). The check made on every
+// verification, [RevocationStore.Lookup], is one round trip, always to a master (a cluster
+// client that reads from replicas is refused with [ErrReplicaReads]).
+//
+// Revocations must never be evicted: an evicted counter or denylist entry brings revoked tokens
+// back, and clients can fill Redis's memory on purpose by creating rate-limit keys (one per
+// address and policy). Run the Redis that holds revocations with maxmemory-policy noeviction, so
+// that a full Redis refuses writes (an error wrapping [ErrUnavailable]) rather than forgetting,
+// and call [RevocationStore.CheckServer] at startup, which refuses any other policy with
+// [ErrEviction]. Give it persistence (appendonly yes), or keep revocations in a Redis of their
+// own; a failover to a replica can still lose the last acknowledged writes.
 //
 // # Client keys and privacy
 //
@@ -65,7 +79,10 @@
 // # Failures
 //
 // Each call has a timeout ([Config.Timeout], [DefaultTimeout] 250 ms). A call that fails or
-// times out returns an error wrapping [ErrUnavailable]; what happens then is the caller's
+// times out, or that Redis answers with an error saying it cannot serve now (OOM, LOADING,
+// READONLY...), returns an error wrapping [ErrUnavailable]; one that the caller's context ends
+// wraps ctx.Err() instead (go-redis notices a cancellation only at the timeout, so a cancelled
+// call returns within Config.Timeout, not at once). What happens then is the caller's
 // choice: [ratelimit.Config.FailOpen] admits or refuses the request (the middleware's error
 // handler answers 503 when it refuses), and a revocation check that fails makes verification
 // fail with that error rather than accept a possibly revoked token. When Redis comes back,
@@ -90,7 +107,13 @@
 //
 // Redis is trusted: whoever can write to it can reset any client's quota, un-revoke a token or
 // read the client keys. Give the service its own Redis user (ACL) limited to its prefix, require
-// a password, and use TLS (rediss://) on any network you do not control. The stores never pass
+// a password, and use TLS (rediss://) on any network you do not control. The commands the stores
+// need are, for the prefix "myapp:":
+//
+//	ACL SETUSER myapp on >password ~myapp:* +evalsha +eval +get +exists +incr +del +info
+//	    +time +mget +set +llen +lindex +ltrim +rpush +pexpire +pttl
+//
+// (the second line being the commands the Lua scripts call; +info is for CheckServer). The stores never pass
 // client data to Redis as code: the Lua scripts are constants and client keys are arguments.
 //
 // # Compatibility and concurrency

@@ -50,6 +50,10 @@ func ExampleNewRevocationStore() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// Refuse to start on a Redis that may evict revocations under memory pressure.
+	if err := revocations.CheckServer(context.Background()); err != nil {
+		log.Fatal(err)
+	}
 	key, err := loadSessionKey() // from your secret manager, the same on every instance
 	if err != nil {
 		log.Fatal(err)

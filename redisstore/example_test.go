@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -38,6 +39,9 @@ func newAPI(rdb redis.UniversalClient, cfg redisstore.Config, key auth.Key) (htt
 	revocations, err := redisstore.NewRevocationStore(rdb, cfg)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := revocations.CheckServer(context.Background()); err != nil {
+		return nil, nil, err // a Redis that may evict revocations would un-revoke tokens
 	}
 	keyring, err := auth.NewKeyring(auth.TokenConfig{Revocation: revocations}, key)
 	if err != nil {

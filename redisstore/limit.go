@@ -137,7 +137,7 @@ func (s *LimitStore) Take(ctx context.Context, req *ratelimit.Request, out []rat
 	defer cancel()
 	v, err := limitScript.runArgs(cctx, s.client, a)
 	if err != nil {
-		return wrap("take", err)
+		return wrap(ctx, "take", err)
 	}
 	res, ok := v.([]any)
 	if !ok || len(res) != 1+4*n {
@@ -181,7 +181,7 @@ func (s *LimitStore) Reset(ctx context.Context, key string, policies []ratelimit
 	cctx, cancel := s.cfg.call(ctx)
 	defer cancel()
 	if err := s.client.Del(cctx, keys...).Err(); err != nil {
-		return wrap("reset", err)
+		return wrap(ctx, "reset", err)
 	}
 	return nil
 }
@@ -240,7 +240,7 @@ func (s *LimitStore) plan(p ratelimit.Policy) (*plan, error) {
 }
 
 // policyKey returns the Redis key of a policy's state for the client whose tag is tag: the tag
-// and 11 base64url characters (66 bits) of the SHA-256 of the policy's ID. A policy ID is up to
+// and 11 base64url characters (the first 64 bits) of the SHA-256 of the policy's ID. A policy ID is up to
 // a hundred bytes long; the digest keeps the key, which Redis stores once per client and
 // policy, short.
 func policyKey(tag string, p ratelimit.Policy) string {

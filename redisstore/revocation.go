@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,8 +25,14 @@ var revokeScript = newScript(revokeLua)
 //   - "<prefix>gen:{<subject>}", the subject's generation counter, incremented with INCR and
 //     never given a TTL: a counter that expired would fall back to zero and bring revoked tokens
 //     back to life. Only subjects that were logged out everywhere have one.
-//   - "<prefix>deny:{<token ID in hex>}", a denylist entry that Redis expires at the token's
-//     expiry (by Redis's clock), so the denylist holds only tokens that could still verify.
+//   - "<prefix>deny:{<token ID in hex>}", a denylist entry that Redis expires when the token
+//     expires (a TTL computed by the service's clock, see [RevocationStore.Revoke]), so the
+//     denylist holds only tokens that could still verify.
+//
+// Both kinds must never be evicted: an evicted counter or entry brings revoked tokens back. Keep
+// revocations in a Redis whose maxmemory-policy is noeviction (check it at startup with
+// [RevocationStore.CheckServer]), with persistence (appendonly yes), or in a Redis of their own;
+// a failover to a replica can still lose the last acknowledged revocations.
 //
 // [RevocationStore.Lookup], the call made on every verification, is one round trip (a
 // two-command pipeline; on Redis Cluster the two keys may live on two nodes, which go-redis
@@ -38,14 +45,66 @@ type RevocationStore struct {
 var _ auth.RevocationStore = (*RevocationStore)(nil)
 
 // NewRevocationStore returns a store that keeps revocations in the Redis that client talks to.
-// The client must set ContextTimeoutEnabled (otherwise [ErrContextTimeout]); the store does
-// not close it. cfg is validated here.
+// The client must set ContextTimeoutEnabled (otherwise [ErrContextTimeout]) and, for a
+// *redis.ClusterClient, must read from masters only (otherwise [ErrReplicaReads]); the store
+// does not close it. cfg is validated here. Call [RevocationStore.CheckServer] once at startup.
 func NewRevocationStore(client redis.UniversalClient, cfg Config) (*RevocationStore, error) {
 	s, err := cfg.settings(client)
 	if err != nil {
 		return nil, err
 	}
+	if c, ok := client.(*redis.ClusterClient); ok {
+		if o := c.Options(); o.ReadOnly || o.RouteByLatency || o.RouteRandomly {
+			return nil, ErrReplicaReads
+		}
+	}
 	return &RevocationStore{client: client, cfg: s}, nil
+}
+
+// ErrReplicaReads is returned by [NewRevocationStore] for a cluster client that may read from
+// replicas (ReadOnly, RouteByLatency or RouteRandomly): a replica that lags behind its master
+// would let a revoked token verify until it caught up.
+var ErrReplicaReads = errors.New("redisstore: revocations must be read from masters; the cluster client reads from replicas")
+
+// ErrEviction is returned by [RevocationStore.CheckServer] when Redis may evict keys to free
+// memory: an evicted generation counter or denylist entry brings revoked tokens back, and rate
+// limit keys, which clients create, can be used to fill memory on purpose.
+var ErrEviction = errors.New("redisstore: redis may evict revocations: set maxmemory-policy noeviction")
+
+// CheckServer checks that the Redis behind the store (every master, on a cluster or ring) will
+// not evict revocations: its maxmemory-policy must be noeviction, so that a full Redis refuses
+// writes (and the fail-closed choices apply) rather than forgetting revocations. It returns an
+// error wrapping [ErrEviction] otherwise, or wrapping [ErrUnavailable] if Redis cannot be
+// asked. It uses INFO, which managed Redis services allow where CONFIG is disabled. Call it at
+// startup.
+func (s *RevocationStore) CheckServer(ctx context.Context) error {
+	check := func(ctx context.Context, c *redis.Client) error {
+		cctx, cancel := s.cfg.call(ctx)
+		defer cancel()
+		info, err := c.Info(cctx, "memory").Result()
+		if err != nil {
+			return wrap(ctx, "check server", err)
+		}
+		policy := "unknown"
+		for _, line := range strings.Split(info, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "maxmemory_policy:"); ok {
+				policy = v
+			}
+		}
+		if policy != "noeviction" {
+			return fmt.Errorf("%w (%s has maxmemory-policy %s)", ErrEviction, c.Options().Addr, policy)
+		}
+		return nil
+	}
+	switch c := s.client.(type) {
+	case *redis.Client:
+		return check(ctx, c)
+	case *redis.ClusterClient:
+		return c.ForEachMaster(ctx, check)
+	case *redis.Ring:
+		return c.ForEachShard(ctx, check)
+	}
+	return fmt.Errorf("redisstore: check server: cannot inspect a %T; check maxmemory-policy yourself", s.client)
 }
 
 // Generation implements [auth.RevocationStore].
@@ -57,7 +116,7 @@ func (s *RevocationStore) Generation(ctx context.Context, subject string) (uint6
 	defer cancel()
 	v, err := s.client.Get(cctx, s.genKey(subject)).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return 0, wrap("generation", err)
+		return 0, wrap(ctx, "generation", err)
 	}
 	return parseGeneration(v)
 }
@@ -73,7 +132,7 @@ func (s *RevocationStore) IncrementGeneration(ctx context.Context, subject strin
 	defer cancel()
 	g, err := s.client.Incr(cctx, s.genKey(subject)).Result()
 	if err != nil {
-		return 0, wrap("increment generation", err)
+		return 0, wrap(ctx, "increment generation", err)
 	}
 	if g < 1 {
 		return 0, fmt.Errorf("redisstore: increment generation: counter at %d", g)
@@ -81,23 +140,29 @@ func (s *RevocationStore) IncrementGeneration(ctx context.Context, subject strin
 	return uint64(g), nil
 }
 
-// Revoke implements [auth.RevocationStore]. The entry expires at expiry by Redis's clock
-// (rounded up to the millisecond); an expiry that Redis's clock has passed is a no-op.
+// Revoke implements [auth.RevocationStore]. The entry lives until expiry by this service's
+// clock: Revoke sends Redis the time left (rounded up to the millisecond) rather than the
+// instant, because [auth.Keyring] judges a token's expiry by the service's clock too. Sending
+// the instant would make Redis judge it by its own clock, so a service running behind Redis
+// would see a revoked token verify again at the end of its life, and a revocation close to
+// expiry silently skipped. Instances whose clocks differ from each other need the keyring's
+// Leeway to cover the difference. An expiry already past is a no-op.
 func (s *RevocationStore) Revoke(ctx context.Context, id auth.TokenID, expiry time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: revoke: %w", err)
 	}
-	if expiry.Before(time.Unix(1, 0)) {
-		return nil // the zero time, or the distant past: nothing to remember
+	left := time.Until(expiry) // saturates rather than wraps for the distant future or past
+	if left <= 0 {
+		return nil // the zero time, or already expired: nothing to remember
 	}
-	ms := expiry.UnixMilli()
-	if expiry.After(time.UnixMilli(ms)) {
+	ms := left.Milliseconds()
+	if left > time.Duration(ms)*time.Millisecond {
 		ms++
 	}
 	cctx, cancel := s.cfg.call(ctx)
 	defer cancel()
 	if _, err := revokeScript.run(cctx, s.client, []string{s.denyKey(id)}, []any{ms}); err != nil {
-		return wrap("revoke", err)
+		return wrap(ctx, "revoke", err)
 	}
 	return nil
 }
@@ -120,11 +185,11 @@ func (s *RevocationStore) Lookup(ctx context.Context, subject string, id auth.To
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return 0, false, wrap("lookup", err)
+		return 0, false, wrap(ctx, "lookup", err)
 	}
 	v, err := gen.Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return 0, false, wrap("lookup", err)
+		return 0, false, wrap(ctx, "lookup", err)
 	}
 	g, err := parseGeneration(v)
 	if err != nil {
@@ -132,7 +197,7 @@ func (s *RevocationStore) Lookup(ctx context.Context, subject string, id auth.To
 	}
 	n, err := deny.Result()
 	if err != nil {
-		return 0, false, wrap("lookup", err)
+		return 0, false, wrap(ctx, "lookup", err)
 	}
 	return g, n > 0, nil
 }
