@@ -1,0 +1,166 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rampart-go/rampart/auth"
+	"github.com/rampart-go/rampart/ratelimit"
+	"github.com/rampart-go/rampart/redisstore"
+)
+
+// Regression tests for the findings of the independent review of this module (issue 13).
+
+func newRevocations(t *testing.T, c redis.UniversalClient) *redisstore.RevocationStore {
+	t.Helper()
+	s, err := redisstore.NewRevocationStore(c, redisstore.Config{Prefix: testPrefix(t), Timeout: testTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// configSet changes a server setting for the rest of the test. A Redis given by REDIS_URL may
+// refuse CONFIG (a managed service); the test is then skipped.
+func configSet(t *testing.T, c *redis.Client, name, value string) {
+	t.Helper()
+	old, err := c.ConfigGet(t.Context(), name).Result()
+	if err != nil {
+		t.Skipf("CONFIG GET %s refused by this Redis: %v", name, err)
+	}
+	if err := c.ConfigSet(t.Context(), name, value).Err(); err != nil {
+		t.Skipf("CONFIG SET %s refused by this Redis: %v", name, err)
+	}
+	t.Cleanup(func() { _ = c.ConfigSet(context.Background(), name, old[name]).Err() })
+}
+
+// TestRevokeTTLFromServiceClock: a denylist entry lives for the token's time left by the
+// service's clock (the clock auth.Keyring checks expiry with), not until the expiry instant by
+// Redis's clock, which a service whose clock runs behind Redis's would see end too early.
+func TestRevokeTTLFromServiceClock(t *testing.T) {
+	c := newClient(t, redisURL(t))
+	s := newRevocations(t, c)
+	var id auth.TokenID
+	id[0] = 1
+	if err := s.Revoke(t.Context(), id, time.Now().Add(10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := c.Keys(t.Context(), "*deny:{"+id.String()+"}").Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("denylist keys %q, %v", keys, err)
+	}
+	ttl, err := c.PTTL(t.Context(), keys[0]).Result()
+	if err != nil || ttl <= 9*time.Second || ttl > 10*time.Second+time.Millisecond {
+		t.Fatalf("PTTL = %v, %v; want the 10 s left by the service's clock", ttl, err)
+	}
+}
+
+// TestRevokeFarFuture: an expiry beyond what UnixMilli can represent still revokes (it wrapped
+// to 0, and Revoke returned nil without writing anything).
+func TestRevokeFarFuture(t *testing.T) {
+	s := newRevocations(t, newClient(t, redisURL(t)))
+	for i, expiry := range []time.Time{time.Unix(1<<62, 0), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)} {
+		var id auth.TokenID
+		id[0], id[1] = 2, byte(i)
+		if err := s.Revoke(t.Context(), id, expiry); err != nil {
+			t.Fatalf("Revoke(%v) = %v", expiry, err)
+		}
+		if _, revoked, err := s.Lookup(t.Context(), "alice", id); err != nil || !revoked {
+			t.Errorf("Lookup after Revoke(%v) = %v, %v; want revoked", expiry, revoked, err)
+		}
+	}
+}
+
+// TestCheckServer: CheckServer accepts only maxmemory-policy noeviction, since an evicted
+// generation counter or denylist entry brings revoked tokens back.
+func TestCheckServer(t *testing.T) {
+	c := newClient(t, redisURL(t))
+	s := newRevocations(t, c)
+	configSet(t, c, "maxmemory-policy", "noeviction")
+	if err := s.CheckServer(t.Context()); err != nil {
+		t.Fatalf("CheckServer with noeviction = %v", err)
+	}
+	for _, policy := range []string{"allkeys-lru", "volatile-lru", "allkeys-random"} {
+		configSet(t, c, "maxmemory-policy", policy)
+		if err := s.CheckServer(t.Context()); !errors.Is(err, redisstore.ErrEviction) {
+			t.Errorf("CheckServer with %s = %v, want ErrEviction", policy, err)
+		}
+	}
+}
+
+// TestReplicaReadsRefused: a cluster client that may read from replicas is refused, since a
+// lagging replica would let a revoked token verify.
+func TestReplicaReadsRefused(t *testing.T) {
+	for _, opt := range []redis.ClusterOptions{
+		{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true, ReadOnly: true},
+		{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true, RouteByLatency: true},
+		{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true, RouteRandomly: true},
+	} {
+		c := redis.NewClusterClient(&opt)
+		_, err := redisstore.NewRevocationStore(c, redisstore.Config{})
+		if !errors.Is(err, redisstore.ErrReplicaReads) {
+			t.Errorf("NewRevocationStore(%+v) = %v, want ErrReplicaReads", opt, err)
+		}
+		_ = c.Close()
+	}
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true})
+	defer c.Close()
+	if _, err := redisstore.NewRevocationStore(c, redisstore.Config{}); err != nil {
+		t.Errorf("NewRevocationStore(masters only) = %v", err)
+	}
+}
+
+// TestOOMIsUnavailable: a Redis out of memory (maxmemory reached, noeviction) answers writes
+// with an OOM error reply, which wraps ErrUnavailable like an outage does.
+func TestOOMIsUnavailable(t *testing.T) {
+	c := newClient(t, redisURL(t))
+	configSet(t, c, "maxmemory-policy", "noeviction")
+	configSet(t, c, "maxmemory", "1")
+	limits, err := redisstore.NewLimitStore(c, redisstore.Config{Prefix: testPrefix(t), Timeout: testTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 10, Window: time.Second}
+	out := make([]ratelimit.Decision, 1)
+	if err := limits.Take(t.Context(), &ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{p}, Cost: 1}, out); !errors.Is(err, redisstore.ErrUnavailable) {
+		t.Errorf("Take under OOM = %v, want ErrUnavailable", err)
+	}
+	s := newRevocations(t, c)
+	if _, err := s.IncrementGeneration(t.Context(), "alice"); !errors.Is(err, redisstore.ErrUnavailable) {
+		t.Errorf("IncrementGeneration under OOM = %v, want ErrUnavailable", err)
+	}
+	if err := s.Revoke(t.Context(), auth.TokenID{3}, time.Now().Add(time.Hour)); !errors.Is(err, redisstore.ErrUnavailable) {
+		t.Errorf("Revoke under OOM = %v, want ErrUnavailable", err)
+	}
+}
+
+// TestCallerCancellation: a caller that cancels while Redis does not answer gets an error
+// wrapping context.Canceled (go-redis itself notices only at the store's timeout, and reports an
+// i/o timeout).
+func TestCallerCancellation(t *testing.T) {
+	c := newClient(t, redisURL(t))
+	admin := newClient(t, redisURL(t))
+	limits, err := redisstore.NewLimitStore(c, redisstore.Config{Prefix: testPrefix(t), Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 10, Window: time.Second}
+	out := make([]ratelimit.Decision, 1)
+	req := &ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{p}, Cost: 1}
+	if err := limits.Take(t.Context(), req, out); err != nil { // connect and load the script first
+		t.Fatal(err)
+	}
+	if err := admin.Do(t.Context(), "CLIENT", "PAUSE", "1500", "ALL").Err(); err != nil {
+		t.Skipf("CLIENT PAUSE refused: %v", err)
+	}
+	t.Cleanup(func() { _ = admin.Do(context.Background(), "CLIENT", "UNPAUSE").Err() })
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(30*time.Millisecond, cancel)
+	if err := limits.Take(ctx, req, out); !errors.Is(err, context.Canceled) {
+		t.Errorf("Take cancelled by the caller = %v, want context.Canceled", err)
+	}
+}
