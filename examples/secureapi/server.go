@@ -51,7 +51,11 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	accessLog := redactor.AccessLog(logger, logredact.AccessLogConfig{ClientIP: a.ip, Now: now})
+	alc := logredact.AccessLogConfig{ClientIP: a.ip}
+	if cfg.now != nil { // else the access log's own time.Now, which also stamps its records
+		alc.Now = cfg.now
+	}
+	accessLog := redactor.AccessLog(logger, alc)
 	handler := a.routes(a.newMiddleware(limiter, apiHeaders(cfg.plainHTTP), accessLog))
 	if cfg.onRequest != nil {
 		inner := handler
