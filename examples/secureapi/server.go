@@ -188,7 +188,9 @@ func newApp(cfg config, st *store, tokenKey auth.Key, logger *slog.Logger, now f
 	if err != nil {
 		return nil, nil, err
 	}
-	limiter, err := ratelimit.New(ratelimit.Config{Now: now},
+	// The API limiter keeps its own clock (monotonic, cheaper than time.Now) unless a test
+	// injects one.
+	limiter, err := ratelimit.New(ratelimit.Config{Now: cfg.now},
 		ratelimit.Policy{Name: "api", Limit: cfg.rate, Window: time.Minute})
 	if err != nil {
 		return nil, nil, err
