@@ -168,7 +168,54 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 		return dst, false, tailNone // the shortest detection is a four-byte "pw=x"
 	}
 	last := 0
-	i := 0
+	for {
+		m, ok, mtail := nextMatch(r, s, last)
+		if !ok {
+			break
+		}
+		if m.kind != kindPrivateKey {
+			// A value that swallowed the start of a key block must swallow the whole block.
+			if p := index(s[m.start:min(n, m.end+10)], 0, "-----BEGIN "); p >= 0 && m.start+p < m.end {
+				if pm, isKey, open := pemAt(s, m.start+p); isKey && (pm.end > m.end || open) {
+					m.end, m.kind = pm.end, kindPrivateKey
+					if open {
+						mtail = tailPEM
+					}
+				}
+			}
+		}
+		// Only a match that runs to the end of s leaves something open for the Writer's next piece.
+		tail = tailNone
+		if m.end >= n {
+			tail = mtail
+		}
+		if !changed {
+			changed = true
+			if cap(dst)-len(dst) < n+32 {
+				grown := make([]byte, len(dst), len(dst)+n+64)
+				copy(grown, dst)
+				dst = grown
+			}
+		}
+		dst = append(dst, s[last:m.start]...)
+		dst = appendReplacement(r, dst, m.kind, s[m.start:m.end])
+		last = m.end
+	}
+	if !changed {
+		return dst, false, tailNone
+	}
+	dst = append(dst, s[last:]...)
+	return dst, true, tail
+}
+
+// nextMatch returns the first detection in s from s[last] on (last is also the end of the previous
+// replacement, which backward-looking detectors may not reach past), with the state a match
+// running to the end of s leaves open. It is the scanner's token loop, kept apart from scan's
+// output handling so that the few values it carries stay in registers: on secret-free text it
+// runs from the start of s to its end in one call.
+func nextMatch[T text](r *Redactor, s T, last int) (match, bool, tailState) {
+	n := len(s)
+	i := last
 	for i < n {
 		c := s[i]
 		cl := class[c]
@@ -176,9 +223,12 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 			i = plainRunEnd(s, i+1)
 			continue
 		}
+		next := i + 1
+		// m, ok and tail are declared here, not carried round the loop: that keeps them out of
+		// the registers the loop needs.
 		var m match
 		ok := false
-		next := i + 1
+		tail := tailNone
 		if cl&clWord != 0 {
 			// Most words are ordinary: each path that finds nothing to look at skips the word and
 			// the plain bytes after it at once, rather than going round the loop for each, which
@@ -281,45 +331,12 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 				}
 			}
 		}
-		if !ok {
-			if tail != tailPEM {
-				tail = tailNone
-			}
-			i = next
-			continue
+		if ok {
+			return m, true, tail
 		}
-		if m.kind != kindPrivateKey {
-			// A value that swallowed the start of a key block must swallow the whole block.
-			if p := index(s[m.start:min(n, m.end+10)], 0, "-----BEGIN "); p >= 0 && m.start+p < m.end {
-				if pm, isKey, open := pemAt(s, m.start+p); isKey && (pm.end > m.end || open) {
-					m.end, m.kind = pm.end, kindPrivateKey
-					if open {
-						tail = tailPEM
-					}
-				}
-			}
-		}
-		if m.end < n {
-			tail = tailNone
-		}
-		if !changed {
-			changed = true
-			if cap(dst)-len(dst) < n+32 {
-				grown := make([]byte, len(dst), len(dst)+n+64)
-				copy(grown, dst)
-				dst = grown
-			}
-		}
-		dst = append(dst, s[last:m.start]...)
-		dst = appendReplacement(r, dst, m.kind, s[m.start:m.end])
-		last = m.end
-		i = m.end
+		i = next
 	}
-	if !changed {
-		return dst, false, tailNone
-	}
-	dst = append(dst, s[last:]...)
-	return dst, true, tail
+	return match{}, false, tailNone
 }
 
 // markerEnd returns the end of a well-formed replacement marker starting at s[i] ("[REDACTED]",
