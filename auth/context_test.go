@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -78,5 +79,38 @@ func TestContextWithClaimsAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { _, _ = auth.ClaimsFromContext(ctx) }); n != 0 {
 		t.Errorf("ClaimsFromContext: %v allocations, want 0", n)
+	}
+}
+
+// TestContextWithClaimsExact checks that claims come back from the context exactly as they went
+// in (reflect.DeepEqual: same instants, locations and monotonic readings), both the whole-second
+// UTC times of verified tokens, which the context keeps as Unix seconds, and any other times.
+func TestContextWithClaimsExact(t *testing.T) {
+	sec := time.Unix(1790000000, 0).UTC()
+	id := auth.TokenID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	base := auth.Claims{Subject: "alice", Roles: []string{"user", "admin", "x"}, ID: id, IssuedAt: sec,
+		Expiry: sec.Add(time.Hour), AuthTime: sec.Add(-time.Minute), Generation: 7, Extra: []byte{1, 2}}
+	for _, tc := range []struct {
+		name string
+		edit func(*auth.Claims)
+	}{
+		{"token times", func(*auth.Claims) {}},
+		{"not before", func(c *auth.Claims) { c.NotBefore = sec.Add(time.Second) }},
+		{"no times", func(c *auth.Claims) { *c = auth.Claims{Subject: "bob"} }},
+		{"zero claims", func(c *auth.Claims) { *c = auth.Claims{} }},
+		{"nanoseconds", func(c *auth.Claims) { c.IssuedAt = sec.Add(time.Nanosecond) }},
+		{"local time", func(c *auth.Claims) { c.Expiry = time.Unix(1790003600, 0) }},
+		{"other zone", func(c *auth.Claims) { c.AuthTime = sec.In(time.FixedZone("X", 3600)) }},
+		{"monotonic reading", func(c *auth.Claims) { c.NotBefore = time.Now() }},
+		{"the Unix epoch", func(c *auth.Claims) { c.NotBefore = time.Unix(0, 0).UTC() }},
+		{"before 1970", func(c *auth.Claims) { c.AuthTime = time.Unix(-86400, 0).UTC() }},
+	} {
+		c := base
+		c.Roles = slices.Clone(base.Roles)
+		tc.edit(&c)
+		got, ok := auth.ClaimsFromContext(auth.ContextWithClaims(context.Background(), c))
+		if !ok || !reflect.DeepEqual(got, c) {
+			t.Errorf("%s: ClaimsFromContext = %#v, %v; want %#v", tc.name, got, ok, c)
+		}
 	}
 }

@@ -143,10 +143,11 @@ func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request) (*clai
 	}
 	ctx := r.Context()
 	cc := &claimsContext{Context: ctx}
+	var c Claims
 	if m.sessions != nil {
-		cc.c, err = m.sessions.verifyAt(ctx, m.sessions.kr.s.now(), tok, cc.roles[:0])
+		c, err = m.sessions.verifyAt(ctx, m.sessions.kr.s.now(), tok, cc.rolesBuf[:0])
 	} else {
-		cc.c, err = m.v.Verify(ctx, tok)
+		c, err = m.v.Verify(ctx, tok)
 	}
 	if err != nil {
 		if fromCookie && errors.Is(err, ErrInvalidToken) {
@@ -157,16 +158,17 @@ func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request) (*clai
 	}
 	if fromCookie && m.sessions != nil {
 		now := m.sessions.kr.s.now()
-		next, nc, err := m.sessions.renew(ctx, now, cc.c)
+		next, nc, err := m.sessions.renew(ctx, now, c)
 		if err != nil {
 			m.onError(w, r, err)
 			return nil, false
 		}
 		if next != "" {
 			_ = m.cookie.Set(w, next, nc.Expiry.Sub(now)) // validated in NewMiddleware
-			cc.c = nc
+			c = nc
 		}
 	}
+	cc.set(c)
 	return cc, true
 }
 
@@ -183,7 +185,7 @@ func (m *Middleware) RequireRole(role string) func(http.Handler) http.Handler {
 				if !ok {
 					return
 				}
-				r, c = r.WithContext(ctx), ctx.c
+				r, c = r.WithContext(ctx), ctx.claims()
 			}
 			if !c.HasRole(role) {
 				m.onError(w, r, ErrForbidden)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -409,6 +410,10 @@ func TestMiddlewareClaimsRoles(t *testing.T) {
 	bearerMode := newTestMiddleware(t, e.s, auth.MiddlewareConfig{})
 	for _, roles := range [][]string{nil, {"user"}, {"user", "admin"}, {"user", "admin", "billing"}} {
 		tok, _ := e.login(t, roles...)
+		want, err := e.s.Verify(t.Context(), tok)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, mode := range []struct {
 			name   string
 			wrap   func(http.Handler) http.Handler
@@ -426,6 +431,9 @@ func TestMiddlewareClaimsRoles(t *testing.T) {
 				c, ok := auth.ClaimsFromContext(r.Context())
 				if !ok {
 					t.Fatalf("%s %q: no claims", mode.name, roles)
+				}
+				if !reflect.DeepEqual(c, want) {
+					t.Errorf("%s: claims in the context %#v, want those of Verify %#v", mode.name, c, want)
 				}
 				seen = append(seen, c.Roles)
 				_ = append(c.Roles, "root") // must not write into storage the context still uses
@@ -449,5 +457,29 @@ func TestMiddlewareClaimsRoles(t *testing.T) {
 				t.Errorf("%s %q: two requests share their roles' storage", mode.name, roles)
 			}
 		}
+	}
+}
+
+// TestMiddlewareCookieRenewalClaims checks that after a cookie-mode renewal the handler sees the
+// claims of the new token, not those of the old one.
+func TestMiddlewareCookieRenewalClaims(t *testing.T) {
+	e := newSessionEnv(t, auth.SessionConfig{IdleTimeout: 10 * time.Minute, RenewAfter: 2 * time.Minute}, true)
+	tok, old := e.login(t, "user")
+	var got auth.Claims
+	h := newTestMiddleware(t, e.s, auth.MiddlewareConfig{Cookie: &auth.SessionCookie{}}).Handler(
+		http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got, _ = auth.ClaimsFromContext(r.Context()) }))
+	e.clk.Advance(3 * time.Minute)
+	r := httptest.NewRequest(http.MethodGet, "https://example.com/me", nil)
+	r.AddCookie(&http.Cookie{Name: "__Host-session", Value: tok, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	res := mwServe(t, h, r)
+	if res.code != 200 || len(res.cookies) != 1 {
+		t.Fatalf("renewal: %d, cookies %v", res.code, res.cookies)
+	}
+	want, err := e.s.Verify(t.Context(), res.cookies[0].Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) || got.ID != old.ID || !got.IssuedAt.After(old.IssuedAt) {
+		t.Errorf("claims after renewal %#v, want those of the new token %#v (old %#v)", got, want, old)
 	}
 }
