@@ -263,7 +263,30 @@ const (
 	kbLetters = 1<<26 - 1 // the letter bits of keyByte
 	kbPercent = 1 << 26
 	kbOther   = 1 << 27
+	kbStop    = 1 << 28 // quotedKeyByte: '\\' and control bytes
+	kbDQuote  = 1 << 29 // quotedKeyByte: '"'
+	kbSQuote  = 1 << 30 // quotedKeyByte: '\''
 )
+
+// quotedKeyByte classifies the bytes of a quoted key for fieldKey's backward walk: a letter's
+// entry is its bit in a letter set, '\\' and control bytes are kbStop, the quotes kbDQuote and
+// kbSQuote (a key quoted with one may hold the other), every other byte 0.
+var quotedKeyByte = func() (t [256]uint32) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		switch {
+		case b < 0x20 || b == '\\':
+			t[c] = kbStop
+		case b == '"':
+			t[c] = kbDQuote
+		case b == '\'':
+			t[c] = kbSQuote
+		default:
+			t[c] = keyByte[c] & kbLetters
+		}
+	}
+	return t
+}()
 
 // isKeyBoundary reports whether a key that starts at s[ks] stands on its own, so "password=" is a
 // key but "xpassword=" inside a longer token is judged as the whole token.
@@ -283,11 +306,20 @@ func keyBoundary[T text](s T, ks, last int) (ok, query bool) {
 // s[i]: key=value (logfmt, URL queries), key: value, "key":"value" (JSON), 'key': 'value', and
 // \"key\":\"value\" (JSON inside a JSON string). Only the value is replaced.
 func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
-	n := len(s)
+	ks, ke, quote, query, ok := fieldKey(r, s, i, last)
+	if !ok {
+		return match{}, false, tailNone
+	}
+	return fieldValue(r, s, i, ks, ke, quote, query)
+}
+
+// fieldKey finds and judges the key before the ':' or '=' at s[i], for fieldAt: it returns the
+// key s[ks:ke], its quote character (0 for a bare key) and whether it is a URL query parameter,
+// with ok set only when the key is sensitive. It is kept apart from the value parsing so that
+// the common case, a key that is not sensitive, runs in a small function.
+func fieldKey[T text](r *Redactor, s T, i, last int) (ks, ke int, quote byte, query, ok bool) {
 	sep := s[i]
-	ke := i
-	var ks int
-	quote := byte(0)
+	ke = i
 	escaped := false
 	var letters uint32 // the letters of the key, gathered while finding it
 	if sep == '=' {
@@ -296,7 +328,7 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 			ke--
 		}
 		if ke < i && (ke == last || s[ke-1] == ' ') {
-			return match{}, false, tailNone
+			return 0, 0, 0, false, false
 		}
 	}
 	pct := false // the key holds '%': judge its percent-decoded form too
@@ -307,18 +339,31 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 			escaped = true
 			ke--
 		}
-		ks = ke
-		for ks > last && ke-ks < 64 && s[ks-1] != quote && s[ks-1] != '\\' && s[ks-1] >= 0x20 {
-			ks--
-			letters |= keyByte[s[ks]] & kbLetters
+		// One branch per byte: quotedKeyByte flags the bytes that end a quoted key (the quote,
+		// '\\', control bytes) and carries the letter bits of the others.
+		stop := uint32(kbStop | kbDQuote)
+		if quote == '\'' {
+			stop = kbStop | kbSQuote
 		}
+		ks = ke
+		lo := max(last, ke-64)
+		for ks > lo {
+			kb := quotedKeyByte[s[ks-1]]
+			if kb&stop != 0 {
+				break
+			}
+			letters |= kb
+			ks--
+		}
+		letters &= kbLetters
 		if ks == last || s[ks-1] != quote || escaped && (ks < 2 || s[ks-2] != '\\') {
-			return match{}, false, tailNone
+			return 0, 0, 0, false, false
 		}
 	} else {
 		ks = ke
 		var seen uint32 // keyByte of every byte of the key, ORed: one branch per byte
-		for ks > last && ke-ks < 64 {
+		lo := max(last, ke-64)
+		for ks > lo {
 			kb := keyByte[s[ks-1]]
 			if kb == 0 {
 				break
@@ -327,7 +372,7 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 			ks--
 		}
 		if ke-ks >= 64 {
-			return match{}, false, tailNone
+			return 0, 0, 0, false, false
 		}
 		letters, pct = seen&kbLetters, seen&kbPercent != 0
 		for ks < ke && s[ks] == '%' && (ks+2 >= ke || !isHex(s[ks+1]) || !isHex(s[ks+2])) {
@@ -346,7 +391,7 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 	// The letter screen (inside sensitiveLetters) runs after keyBoundary, which tells whether the
 	// query names apply: "code", "key" and "auth" have letters common in ordinary keys.
 	if ke-ks < 2 || dec != nil && !r.mayBeSensitive(letters, true) {
-		return match{}, false, tailNone
+		return 0, 0, 0, false, false
 	}
 	bstart := ks
 	if quote != 0 {
@@ -355,15 +400,23 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 			bstart--
 		}
 	}
-	okB, query := keyBoundary(s, bstart, last)
+	var okB bool
+	okB, query = keyBoundary(s, bstart, last)
 	if !okB {
-		return match{}, false, tailNone
+		return 0, 0, 0, false, false
 	}
 	// No cache here: free text holds too many one-off "keys" (words before a colon).
 	if dec == nil && !sensitiveLetters(r, s, ks, ke, query, letters) ||
 		dec != nil && !sensitive(r, s, ks, ke, query) && !sensitiveLetters(r, dec, 0, len(dec), query, letters) {
-		return match{}, false, tailNone
+		return 0, 0, 0, false, false
 	}
+	return ks, ke, quote, query, true
+}
+
+// fieldValue finds the value after the sensitive key s[ks:ke] and its ':' or '=' at s[i].
+func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool) (match, bool, tailState) {
+	n := len(s)
+	sep := s[i]
 	kind := kindField
 	if query {
 		kind = kindQuery

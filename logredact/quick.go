@@ -80,6 +80,9 @@ func startsDetection(s string, ws, wl int) bool {
 
 // changes reports whether redacting s would change it.
 func (r *Redactor) changes(s string) bool {
+	if len(s) < 4 {
+		return false // shorter than any detection (scan returns such text unchanged)
+	}
 	if len(s) <= 512 && quickClean(s) {
 		return false
 	}

@@ -334,7 +334,7 @@ func nextMatch[T text](r *Redactor, s T, last int) (match, bool, tailState) {
 		if ok {
 			return m, true, tail
 		}
-		i = next
+		i = plainRunEnd(s, next)
 	}
 	return match{}, false, tailNone
 }
