@@ -72,10 +72,12 @@ func (r *Redactor) AccessLog(logger *slog.Logger, cfg AccessLogConfig) func(http
 			done := false
 			defer func() {
 				status := rec.status
-				if !done && !rec.wrote {
-					status = http.StatusInternalServerError // the handler panicked
-				} else if status == 0 {
-					status = http.StatusOK
+				switch {
+				case status != 0:
+				case !done:
+					status = http.StatusInternalServerError // the handler panicked before writing
+				default:
+					status = http.StatusOK // it wrote nothing: net/http sends 200
 				}
 				al.logRequest(ctx, req, status, rec.bytes, start)
 			}()
@@ -282,25 +284,23 @@ func (r *Redactor) redactShort(s string) string {
 	return r.Redact(s)
 }
 
-// recorder captures the status and size of a response.
+// recorder captures the status and size of a response. It is 32 bytes, a size class of its own.
 type recorder struct {
 	http.ResponseWriter
-	status int
+	status int // 0 until the response is written, or its header is (1xx informational ones aside)
 	bytes  int64
-	wrote  bool
 }
 
 func (w *recorder) WriteHeader(code int) {
-	if !w.wrote && (code >= 200 || code == http.StatusSwitchingProtocols) {
+	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		w.status = code
-		w.wrote = true
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *recorder) Write(p []byte) (int, error) {
-	if !w.wrote {
-		w.status, w.wrote = http.StatusOK, true
+	if w.status == 0 {
+		w.status = http.StatusOK
 	}
 	n, err := w.ResponseWriter.Write(p)
 	w.bytes += int64(n)
@@ -312,8 +312,8 @@ func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Flush implements http.Flusher when the underlying writer supports flushing.
 func (w *recorder) Flush() {
-	if !w.wrote {
-		w.status, w.wrote = http.StatusOK, true
+	if w.status == 0 {
+		w.status = http.StatusOK
 	}
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
 }
@@ -321,8 +321,8 @@ func (w *recorder) Flush() {
 // Hijack implements http.Hijacker when the underlying writer does.
 func (w *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
-	if err == nil && !w.wrote {
-		w.status, w.wrote = http.StatusSwitchingProtocols, true
+	if err == nil && w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
 	}
 	return c, rw, err
 }

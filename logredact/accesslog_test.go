@@ -295,3 +295,47 @@ func BenchmarkAccessLogSimple(b *testing.B) {
 		h.ServeHTTP(w, req)
 	}
 }
+
+// TestAccessLogStatus checks the status the access log records: the first final status written
+// (informational 1xx headers do not count), 200 for a body or a flush without a header, 200 for
+// a handler that writes nothing, and 500 for one that panics before writing, even after a 1xx.
+func TestAccessLogStatus(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	for _, tc := range []struct {
+		name    string
+		handler http.HandlerFunc
+		want    string
+	}{
+		{"header", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }, `"status":204`},
+		{"two headers", func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusNotFound)
+			w.WriteHeader(http.StatusOK)
+		}, `"status":404`},
+		{"early hints first", func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusEarlyHints)
+			w.WriteHeader(http.StatusCreated)
+		}, `"status":201`},
+		{"body", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("x")) }, `"status":200,"bytes":1`},
+		{"flush", func(w http.ResponseWriter, _ *http.Request) { w.(http.Flusher).Flush() }, `"status":200`},
+		{"nothing", func(http.ResponseWriter, *http.Request) {}, `"status":200,"bytes":0`},
+		{"panic after early hints", func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusEarlyHints)
+			panic(http.ErrAbortHandler)
+		}, `"status":500`},
+		{"panic after the header", func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusAccepted)
+			panic(http.ErrAbortHandler)
+		}, `"status":202`},
+	} {
+		var buf bytes.Buffer
+		logger := slog.New(r.Handler(slog.NewJSONHandler(&buf, nil)))
+		h := r.AccessLog(logger, logredact.AccessLogConfig{})(tc.handler)
+		func() {
+			defer func() { _ = recover() }()
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/x", nil))
+		}()
+		if !strings.Contains(buf.String(), tc.want) {
+			t.Errorf("%s: %s, want %s", tc.name, buf.String(), tc.want)
+		}
+	}
+}
