@@ -6,8 +6,16 @@
 //
 // Usage:
 //
-//	tlsecho server [-addr 127.0.0.1:8444] [-ca-out $TMPDIR/tlsecho-ca.pem] [-max-msg 4096] [-max-conns 64]
-//	tlsecho client [-addr 127.0.0.1:8444] [-ca $TMPDIR/tlsecho-ca.pem] [MESSAGE...]
+//	tlsecho server [-addr 127.0.0.1:8444] [-ca-out FILE] [-max-msg 4096] [-max-conns 64]
+//	tlsecho client [-addr 127.0.0.1:8444] [-ca FILE] [-max-msg 4096] [MESSAGE...]
+//
+// The CA certificate goes by default to rampart-tlsecho/ca.pem in the user's cache directory
+// (os.UserCacheDir: $XDG_CACHE_HOME or ~/.cache on Linux), in a directory of mode 0700 that
+// the server creates, and refuses to use if another user owns it or others can write to it.
+// The file is written through a temporary file created exclusively and renamed into place, so
+// a symbolic link planted in its place is replaced, never followed. The client refuses a CA
+// file that another user owns or that group or others can write to: whoever can write it
+// decides which servers the client trusts.
 //
 // The protocol is one line per message: the server answers each line with the same line, and
 // closes the connection after a reply that starts with "error: " (message too long, server
@@ -41,6 +49,9 @@ import (
 // a TLS service of another kind by mistake.
 const alpn = "tlsecho/1"
 
+// defaultCAHelp names the default CA file in the usage text.
+const defaultCAHelp = "$XDG_CACHE_HOME/" + caDirName + "/ca.pem, or the system's user cache directory"
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -59,9 +70,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8444", "`address` to listen on or connect to")
 	maxMsg := fs.Int("max-msg", 4096, "longest message in `bytes`")
-	defaultCA := filepath.Join(os.TempDir(), "tlsecho-ca.pem")
+	defaultCA := defaultCAFile()
 	if args[0] == "server" {
-		caOut := fs.String("ca-out", defaultCA, "`file` to write the development CA certificate to")
+		caOut := fs.String("ca-out", "", "`file` to write the development CA certificate to (default "+defaultCAHelp+")")
 		maxConns := fs.Int("max-conns", 64, "most connections served at once")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -69,11 +80,27 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if *maxMsg < 1 || *maxMsg > 1<<20 || *maxConns < 1 {
 			return errors.New("-max-msg must be 1 to 1048576 and -max-conns at least 1")
 		}
+		if *caOut == "" {
+			if defaultCA == "" {
+				return errors.New("no user cache directory for the CA certificate: name a file with -ca-out")
+			}
+			// Only the default directory is created, and checked to be the user's own.
+			if err := makePrivateDir(filepath.Dir(defaultCA)); err != nil {
+				return err
+			}
+			*caOut = defaultCA
+		}
 		return runServer(ctx, *addr, *caOut, *maxMsg, *maxConns, stdout, stderr, ready)
 	}
-	caFile := fs.String("ca", defaultCA, "CA certificate `file` to verify the server with")
+	caFile := fs.String("ca", "", "CA certificate `file` to verify the server with (default "+defaultCAHelp+")")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if *caFile == "" {
+		if defaultCA == "" {
+			return errors.New("no user cache directory to find the CA certificate in: name it with -ca")
+		}
+		*caFile = defaultCA
 	}
 	pool, err := loadCA(*caFile)
 	if err != nil {
@@ -105,8 +132,8 @@ func runServer(ctx context.Context, addr, caOut string, maxMsg, maxConns int, st
 		return err
 	}
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: dev.CA.Raw})
-	if err := os.WriteFile(caOut, caPEM, 0o644); err != nil { //nolint:gosec // G306: a CA certificate is public
-		return err
+	if err := writeCA(caOut, caPEM); err != nil {
+		return fmt.Errorf("writing the CA certificate: %w", err)
 	}
 	cfg := tlsutil.ServerConfig(tlsutil.Intermediate)
 	cfg.Certificates = []tls.Certificate{dev.Server}
@@ -128,19 +155,6 @@ func runServer(ctx context.Context, addr, caOut string, maxMsg, maxConns int, st
 	err = s.serve(ctx, ln)
 	logger.Info("shut down")
 	return err
-}
-
-// loadCA reads a PEM CA certificate file into a pool.
-func loadCA(name string) (*x509.CertPool, error) {
-	b, err := os.ReadFile(name) //nolint:gosec // G304: the user names the CA file
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(b) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", name)
-	}
-	return pool, nil
 }
 
 // echo connects to addr, verifying the server against pool, sends each message and returns

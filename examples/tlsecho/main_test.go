@@ -51,13 +51,24 @@ type testServer struct {
 
 func startServer(t *testing.T, tweak func(*server), args ...string) *testServer {
 	t.Helper()
-	dir := t.TempDir()
-	ts := &testServer{caPath: filepath.Join(dir, "ca.pem"), stdout: &lockedBuffer{}, stderr: &lockedBuffer{},
+	return startServerCA(t, filepath.Join(t.TempDir(), "ca.pem"), tweak, args...)
+}
+
+// startServerCA is startServer with the CA written to caPath, or to the default path if
+// caPath is "".
+func startServerCA(t *testing.T, caPath string, tweak func(*server), args ...string) *testServer {
+	t.Helper()
+	ts := &testServer{caPath: caPath, stdout: &lockedBuffer{}, stderr: &lockedBuffer{},
 		done: make(chan error, 1), release: make(chan struct{}, 100)}
 	ready := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	ts.cancel = cancel
-	args = append([]string{"server", "-addr", "127.0.0.1:0", "-ca-out", ts.caPath}, args...)
+	if caPath == "" {
+		ts.caPath = defaultCAFile()
+		args = append([]string{"server", "-addr", "127.0.0.1:0"}, args...)
+	} else {
+		args = append([]string{"server", "-addr", "127.0.0.1:0", "-ca-out", caPath}, args...)
+	}
 	go func() {
 		ts.done <- run(ctx, args, nil, ts.stdout, ts.stderr, func(s *server, addr string) {
 			s.onRelease = func() { ts.release <- struct{}{} }
