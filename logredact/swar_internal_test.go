@@ -17,17 +17,17 @@ func TestSWARClassifiers(t *testing.T) {
 				}
 				b[lane] = byte(c)
 				x := load8(b[:], 0)
-				w, d := wordBytes(x), digitBytes(x)
+				w, d := ^nonWordBytes(x)&swarHigh, digitBytes(x)
 				for k := range b {
 					bit := uint64(0x80) << (8 * k)
 					if got, want := w&bit != 0, class[b[k]]&clWord != 0; got != want {
-						t.Fatalf("wordBytes(%q) lane %d: %v, want %v", b, k, got, want)
+						t.Fatalf("nonWordBytes(%q) lane %d: %v, want %v", b, k, got, want)
 					}
 					if got, want := d&bit != 0, isDigit(b[k]); got != want {
 						t.Fatalf("digitBytes(%q) lane %d: %v, want %v", b, k, got, want)
 					}
 				}
-				if w&^swarHigh != 0 || d&^swarHigh != 0 {
+				if nonWordBytes(x)&^swarHigh != 0 || d&^swarHigh != 0 {
 					t.Fatalf("stray bits for %q: %x %x", b, w, d)
 				}
 			}
@@ -81,7 +81,7 @@ func TestKeyScreen(t *testing.T) {
 		}
 	}
 	x := uint32(2463534242)
-	for range 100000 {
+	for range 20000 {
 		x ^= x << 13
 		x ^= x >> 17
 		x ^= x << 5
@@ -99,6 +99,18 @@ func TestKeyByte(t *testing.T) {
 		}
 		if got, want := kb&kbLetters, letterMask([]byte{b}, 0, 1); got != want {
 			t.Errorf("keyByte[%q] letters = %x, want %x", b, got, want)
+		}
+		want := letterMask([]byte{b}, 0, 1)
+		switch {
+		case b < 0x20 || b == '\\':
+			want = kbStop
+		case b == '"':
+			want = kbDQuote
+		case b == '\'':
+			want = kbSQuote
+		}
+		if got := quotedKeyByte[b]; got != want {
+			t.Errorf("quotedKeyByte[%q] = %x, want %x", b, got, want)
 		}
 	}
 }
