@@ -63,19 +63,13 @@ func startsAfterDigits(s string, i, j int) bool {
 	return k < j && startsDetection(s, k, j-k)
 }
 
-// startsDetection reports whether the short word s[ws:ws+wl] is one the word detectors look at.
+// startsDetection reports whether the short word s[ws:ws+wl] is one the word detectors look at:
+// "x..." of 4 bytes, "h..." of 5, "b..." or "B..." of 5 or 6, "ey..." of 3 or more. wordLook
+// holds those lengths (with every length of 18 or more, which quickClean rejects before asking),
+// so the test is one lookup rather than a switch.
 func startsDetection(s string, ws, wl int) bool {
-	switch s[ws] {
-	case 'x':
-		return wl == 4
-	case 'h':
-		return wl == 5
-	case 'b', 'B':
-		return wl == 5 || wl == 6
-	case 'e':
-		return wl >= 3 && s[ws+1] == 'y'
-	}
-	return false
+	c := s[ws]
+	return wordLook[c]>>min(wl, 31)&1 != 0 && (c != 'e' || s[ws+1] == 'y')
 }
 
 // changes reports whether redacting s would change it.

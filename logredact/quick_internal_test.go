@@ -75,3 +75,35 @@ func FuzzQuickCleanEquivalent(f *testing.F) {
 		}
 	})
 }
+
+// TestStartsDetection checks the table form of startsDetection against the switch it replaced,
+// for every first byte and every word length quickClean asks about (below 18).
+func TestStartsDetection(t *testing.T) {
+	old := func(s string, ws, wl int) bool {
+		switch s[ws] {
+		case 'x':
+			return wl == 4
+		case 'h':
+			return wl == 5
+		case 'b', 'B':
+			return wl == 5 || wl == 6
+		case 'e':
+			return wl >= 3 && s[ws+1] == 'y'
+		}
+		return false
+	}
+	for c := 0; c < 256; c++ {
+		for _, second := range []byte{'y', 'z', '0'} {
+			for wl := 1; wl < 18; wl++ {
+				w := []byte(strings.Repeat("a", wl))
+				w[0] = byte(c)
+				if wl > 1 {
+					w[1] = second
+				}
+				if got, want := startsDetection(string(w), 0, wl), old(string(w), 0, wl); got != want {
+					t.Fatalf("startsDetection(%q) = %v, want %v", w, got, want)
+				}
+			}
+		}
+	}
+}
