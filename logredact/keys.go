@@ -215,12 +215,21 @@ func (r *Redactor) SensitiveKey(key string) bool {
 	if len(key) > 64 {
 		return sensitive(r, key, 0, len(key), false)
 	}
-	slot := &r.keyCache[keyHash(key)%uint32(len(r.keyCache))]
-	if e := slot.Load(); e != nil && e.key == key {
-		return e.sens
+	// Two ways per set: a key is looked for in both slots of its set, so two hot keys that hash
+	// to the same set (say "request_id" and "password") do not evict each other on every record.
+	h := keyHash(key)
+	set := r.keyCache[h%uint32(len(r.keyCache)/2)*2:][:2]
+	for w := range set {
+		if e := set[w].Load(); e != nil && e.key == key {
+			return e.sens
+		}
 	}
 	sens := sensitive(r, key, 0, len(key), false)
-	slot.Store(&keyEntry{key: key, sens: sens})
+	w := h >> 31 // replace the way the key's hash picks, unless the other one is empty
+	if set[w].Load() != nil && set[1-w].Load() == nil {
+		w = 1 - w
+	}
+	set[w].Store(&keyEntry{key: key, sens: sens})
 	return sens
 }
 
@@ -232,13 +241,17 @@ type keyEntry struct {
 	sens bool
 }
 
+// keyHash hashes a key's length and five of its bytes (first, last, middle, quarters), enough to
+// tell apart the few dozen keys a service logs.
 func keyHash(k string) uint32 {
 	n := len(k)
-	h := uint32(n&0xff) * 0x9e3779b1
+	h := uint32(n)
 	if n > 0 {
-		h ^= uint32(k[0])<<16 ^ uint32(k[n-1])<<8 ^ uint32(k[n/2])
+		h |= uint32(k[0])<<8 | uint32(k[n-1])<<16 | uint32(k[n/2])<<24
+		h ^= uint32(k[n/4]) ^ uint32(k[3*n/4])<<4
 	}
-	return h ^ h>>15
+	h *= 0x9e3779b1
+	return h ^ h>>16
 }
 
 // keyByte classifies the bytes of a bare key in free text ([A-Za-z0-9_.-] and '%') for fieldAt's
