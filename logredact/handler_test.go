@@ -311,3 +311,22 @@ func TestHandlerSensitiveWithGroup(t *testing.T) {
 		}
 	}
 }
+
+// TestSensitiveKeyCacheHolds checks that the answers for the keys a service logs stay cached:
+// looking them up again, in turn, allocates nothing (a miss allocates a cache entry).
+func TestSensitiveKeyCacheHolds(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	keys := []string{"method", "path", "status", "duration", "request_id", "user_agent", "msg", "level", "time",
+		"user", "password", "note", "error", "err", "trace_id", "span_id", "user_id", "remote_addr", "url", "host",
+		"latency", "size", "bytes", "component", "service", "version", "token", "authorization", "email", "query"}
+	for _, k := range keys {
+		r.SensitiveKey(k)
+	}
+	if n := testing.AllocsPerRun(20, func() {
+		for _, k := range keys {
+			r.SensitiveKey(k)
+		}
+	}); n != 0 {
+		t.Errorf("looking up %d cached keys allocated %.0f times per round", len(keys), n)
+	}
+}

@@ -215,19 +215,24 @@ func (r *Redactor) SensitiveKey(key string) bool {
 	if len(key) > 64 {
 		return sensitive(r, key, 0, len(key), false)
 	}
-	// Two ways per set: a key is looked for in both slots of its set, so two hot keys that hash
-	// to the same set (say "request_id" and "password") do not evict each other on every record.
+	// Four ways per set: a key is looked for in each slot of its set, so the few dozen keys a
+	// service logs stay cached even when several share a set (as "request_id" and "password"
+	// shared a slot of the former direct-mapped cache, evicting each other on every record).
 	h := keyHash(key)
-	set := r.keyCache[h%uint32(len(r.keyCache)/2)*2:][:2]
+	const ways = 4
+	set := r.keyCache[h%uint32(len(r.keyCache)/ways)*ways:][:ways]
 	for w := range set {
 		if e := set[w].Load(); e != nil && e.key == key {
 			return e.sens
 		}
 	}
 	sens := sensitive(r, key, 0, len(key), false)
-	w := h >> 31 // replace the way the key's hash picks, unless the other one is empty
-	if set[w].Load() != nil && set[1-w].Load() == nil {
-		w = 1 - w
+	w := h >> 30 // when the set is full, replace the way the key's hash picks
+	for k := range set {
+		if set[k].Load() == nil {
+			w = uint32(k)
+			break
+		}
 	}
 	set[w].Store(&keyEntry{key: key, sens: sens})
 	return sens

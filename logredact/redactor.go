@@ -84,7 +84,7 @@ type Redactor struct {
 	maxLine  int
 	hmacs    *sync.Pool // of hash.Hash keyed with PseudonymKey; nil without a key
 
-	keyCache [256]atomic.Pointer[keyEntry] // recent SensitiveKey answers: 128 sets of 2 ways
+	keyCache [256]atomic.Pointer[keyEntry] // recent SensitiveKey answers: 64 sets of 4 ways
 }
 
 // New returns a Redactor with the given settings. It returns [ErrPseudonymKey] when cfg.Mode is
