@@ -1,5 +1,7 @@
 package logredact
 
+import "sync/atomic"
+
 // Key matching. A key is normalized by lower-casing ASCII letters and dropping '-', '_', '.' and
 // spaces, so "api_key", "api-key", "apiKey", "API_KEY" and "ApiKey" all become "apikey". A
 // normalized key is sensitive when it
@@ -220,14 +222,17 @@ func (r *Redactor) SensitiveKey(key string) bool {
 	// shared a slot of the former direct-mapped cache, evicting each other on every record).
 	h := keyHash(key)
 	const ways = 4
-	set := r.keyCache[h%uint32(len(r.keyCache)/ways)*ways:][:ways]
-	for w := range set {
+	set := (*[ways]atomic.Pointer[keyEntry])(r.keyCache[h%uint32(len(r.keyCache)/ways)*ways:])
+	if e := set[0].Load(); e != nil && e.key == key {
+		return e.sens // the usual case: a set's first key fills its first way
+	}
+	for w := 1; w < ways; w++ {
 		if e := set[w].Load(); e != nil && e.key == key {
 			return e.sens
 		}
 	}
 	sens := sensitive(r, key, 0, len(key), false)
-	w := h >> 30 // when the set is full, replace the way the key's hash picks
+	w := h >> 8 % ways // when the set is full, replace the way the key's hash picks
 	for k := range set {
 		if set[k].Load() == nil {
 			w = uint32(k)
@@ -246,17 +251,15 @@ type keyEntry struct {
 	sens bool
 }
 
-// keyHash hashes a key's length and five of its bytes (first, last, middle, quarters), enough to
-// tell apart the few dozen keys a service logs.
+// keyHash hashes a key's length and three of its bytes (first, last, middle): cheap, and with
+// four ways per set, collisions cost nothing until five hot keys share one.
 func keyHash(k string) uint32 {
 	n := len(k)
-	h := uint32(n)
+	h := uint32(n&0xff) * 0x9e3779b1
 	if n > 0 {
-		h |= uint32(k[0])<<8 | uint32(k[n-1])<<16 | uint32(k[n/2])<<24
-		h ^= uint32(k[n/4]) ^ uint32(k[3*n/4])<<4
+		h ^= uint32(k[0])<<16 ^ uint32(k[n-1])<<8 ^ uint32(k[n/2])
 	}
-	h *= 0x9e3779b1
-	return h ^ h>>16
+	return h ^ h>>15
 }
 
 // keyByte classifies the bytes of a bare key in free text ([A-Za-z0-9_.-] and '%') for fieldAt's
