@@ -88,8 +88,16 @@ func digitRunEnd[T text](s T, j int) int {
 // triggers: spaces and punctuation, which the scanner passes over. Such runs are short (mostly
 // one space or `","`): a byte at a time beats eight at a time here.
 func plainRunEnd[T text](s T, j int) int {
-	for j < len(s) && class[s[j]]&(clWord|clTrigger) == 0 {
-		j++
+	// The first two bytes are tested apart from the loop: most runs are empty (a word then
+	// '=' or ':') or one byte long (a space), and each inlined copy of these tests gets branch
+	// history of its own.
+	if j >= len(s) || class[s[j]]&(clWord|clTrigger) != 0 {
+		return j
+	}
+	if j++; j >= len(s) || class[s[j]]&(clWord|clTrigger) != 0 {
+		return j
+	}
+	for j++; j < len(s) && class[s[j]]&(clWord|clTrigger) == 0; j++ {
 	}
 	return j
 }
