@@ -21,10 +21,19 @@
 // closes the connection after a reply that starts with "error: " (message too long, server
 // busy). The client sends its arguments, or else the lines of its standard input, and prints
 // the replies.
+//
+// Limits: a message (a line without its newline) has at most -max-msg bytes, any value from
+// 1 to 1 MiB; the client reads a reply of at most its own -max-msg bytes plus 64, and fails
+// on a longer one. The server serves at most -max-conns connections at once and tells one
+// more that it is busy; at most twice -max-conns connections are open at any moment,
+// including those still in their TLS handshake (10 s at most), and further clients wait in
+// the kernel's listen queue. An error from accept, such as running out of file descriptors,
+// does not stop the server: it retries after a pause growing from 5 ms to 1 s.
 package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -48,6 +57,9 @@ import (
 // alpn is the application protocol negotiated by server and client, so that neither talks to
 // a TLS service of another kind by mistake.
 const alpn = "tlsecho/1"
+
+// maxMsgLimit is the largest -max-msg.
+const maxMsgLimit = 1 << 20
 
 // defaultCAHelp names the default CA file in the usage text.
 const defaultCAHelp = "$XDG_CACHE_HOME/" + caDirName + "/ca.pem, or the system's user cache directory"
@@ -77,7 +89,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		if *maxMsg < 1 || *maxMsg > 1<<20 || *maxConns < 1 {
+		if *maxMsg < 1 || *maxMsg > maxMsgLimit || *maxConns < 1 {
 			return errors.New("-max-msg must be 1 to 1048576 and -max-conns at least 1")
 		}
 		if *caOut == "" {
@@ -95,6 +107,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	caFile := fs.String("ca", "", "CA certificate `file` to verify the server with (default "+defaultCAHelp+")")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if *maxMsg < 1 || *maxMsg > maxMsgLimit {
+		return errors.New("-max-msg must be 1 to 1048576")
 	}
 	if *caFile == "" {
 		if defaultCA == "" {
@@ -117,7 +132,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return err
 		}
 	}
-	replies, err := echo(ctx, *addr, pool, msgs)
+	replies, err := echo(ctx, *addr, pool, msgs, *maxMsg)
 	for _, r := range replies {
 		fmt.Fprintln(stdout, r)
 	}
@@ -157,9 +172,14 @@ func runServer(ctx context.Context, addr, caOut string, maxMsg, maxConns int, st
 	return err
 }
 
+// errReplyTooLong is returned by echo for a reply longer than the client's -max-msg.
+var errReplyTooLong = errors.New("reply too long")
+
 // echo connects to addr, verifying the server against pool, sends each message and returns
-// the replies. A reply starting with "error: " ends the exchange with an error.
-func echo(ctx context.Context, addr string, pool *x509.CertPool, msgs []string) ([]string, error) {
+// the replies. A reply starting with "error: " ends the exchange with an error. A reply longer
+// than maxMsg bytes (plus room for an error reply) is refused with errReplyTooLong, so a rogue
+// server cannot make the client buffer without bound.
+func echo(ctx context.Context, addr string, pool *x509.CertPool, msgs []string, maxMsg int) ([]string, error) {
 	cfg, err := tlsutil.ClientConfig(tlsutil.TLSClientOptions{RootCAs: pool})
 	if err != nil {
 		return nil, err
@@ -176,7 +196,7 @@ func echo(ctx context.Context, addr string, pool *x509.CertPool, msgs []string) 
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
 	defer stop()
-	r := bufio.NewReader(c)
+	r := bufio.NewReaderSize(c, maxMsg+64) // an echo of maxMsg bytes, or an error reply
 	var replies []string
 	for _, m := range msgs {
 		if strings.ContainsAny(m, "\r\n") {
@@ -188,11 +208,14 @@ func echo(ctx context.Context, addr string, pool *x509.CertPool, msgs []string) 
 		if _, err := io.WriteString(c, m+"\n"); err != nil {
 			return replies, err
 		}
-		line, err := r.ReadString('\n')
+		b, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return replies, fmt.Errorf("%w: more than %d bytes", errReplyTooLong, r.Size())
+		}
 		if err != nil {
 			return replies, fmt.Errorf("reading the reply: %w", err)
 		}
-		line = strings.TrimSuffix(line, "\n")
+		line := string(bytes.TrimSuffix(b, []byte("\n")))
 		if strings.HasPrefix(line, "error: ") {
 			return replies, errors.New("server: " + strings.TrimPrefix(line, "error: "))
 		}

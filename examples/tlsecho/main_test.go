@@ -170,7 +170,7 @@ func TestVerification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = echo(context.Background(), ts.addr, other.Pool, []string{"hi"})
+	_, err = echo(context.Background(), ts.addr, other.Pool, []string{"hi"}, 4096)
 	var uae x509.UnknownAuthorityError
 	if !errors.As(err, &uae) {
 		t.Errorf("echo with another CA = %v, want x509.UnknownAuthorityError", err)
@@ -190,7 +190,7 @@ func TestVerification(t *testing.T) {
 			_ = c.Close()
 		}
 	}()
-	if _, err := echo(context.Background(), ln.Addr().String(), other.Pool, []string{"hi"}); err == nil {
+	if _, err := echo(context.Background(), ln.Addr().String(), other.Pool, []string{"hi"}, 4096); err == nil {
 		t.Error("echo to a server without the tlsecho ALPN = nil error")
 	}
 }
@@ -211,7 +211,7 @@ func TestMaxMessage(t *testing.T) {
 		t.Errorf("after the refusal: read = %v, want EOF", err)
 	}
 	// Through the client, a large message is an error too.
-	_, err := echo(context.Background(), ts.addr, ts.pool, []string{strings.Repeat("c", 100_000)})
+	_, err := echo(context.Background(), ts.addr, ts.pool, []string{strings.Repeat("c", 100_000)}, 4096)
 	if err == nil || !strings.Contains(err.Error(), "too long") {
 		t.Errorf("echo of 100,000 bytes = %v, want the server's refusal", err)
 	}

@@ -29,14 +29,24 @@ type server struct {
 	writeTimeout     time.Duration // for each reply
 	log              *slog.Logger
 
-	slots chan struct{} // one token per connection being served: the connection cap
+	// open holds one token per accepted connection, taken in the accept loop before the
+	// connection is accepted (as netutil.LimitListener does): it bounds the goroutines and
+	// file descriptors of connections still in their handshake or being refused, not only
+	// those being served. It has room for twice the cap on connections served.
+	open chan struct{}
+	// slots holds one token per connection being served: the cap on connections served.
+	// A connection that finds no slot is told that the server is busy.
+	slots chan struct{}
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
+	peak  int // most connections open at once (tests)
 	wg    sync.WaitGroup
 
-	// onRelease, if set, is called after a connection gave its slot back (tests).
-	onRelease func()
+	// Hooks for tests: onRelease is called after a connection gave its slot back; beforeArm
+	// before a handler sets its read deadline for the next message; onWake after serve
+	// interrupted the pending reads on shutdown.
+	onRelease, beforeArm, onWake func()
 }
 
 func newServer(maxMsg, maxConns int, log *slog.Logger) *server {
@@ -46,6 +56,7 @@ func newServer(maxMsg, maxConns int, log *slog.Logger) *server {
 		idleTimeout:      60 * time.Second,
 		writeTimeout:     10 * time.Second,
 		log:              log,
+		open:             make(chan struct{}, 2*maxConns),
 		slots:            make(chan struct{}, maxConns),
 		conns:            map[net.Conn]struct{}{},
 	}
@@ -54,30 +65,61 @@ func newServer(maxMsg, maxConns int, log *slog.Logger) *server {
 // serve accepts TLS connections on ln until ctx is done, then shuts down cleanly: it stops
 // accepting, interrupts every connection's pending read, waits for the handlers to finish the
 // reply they may be writing, and returns nil.
+//
+// At most cap(s.open) connections are open at once; further clients wait in the kernel's
+// listen queue. An Accept error other than the listener's closing (such as EMFILE, out of
+// file descriptors) does not stop the server: it retries after a pause that doubles from
+// 5 ms up to 1 s, as net/http does.
 func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
 	var err error
+	var pause time.Duration
+accept:
 	for {
+		select {
+		case s.open <- struct{}{}:
+		case <-ctx.Done():
+			break accept
+		}
 		var c net.Conn
 		c, err = ln.Accept()
 		if err != nil {
-			break
+			<-s.open
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				break
+			}
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			s.log.Warn("accept failed; retrying", "error", err.Error(), "retry_in", pause.String())
+			t := time.NewTimer(pause)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				break accept
+			}
+			continue
 		}
+		pause = 0
 		s.track(c, true)
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			defer func() { <-s.open }()
 			defer s.track(c, false)
 			s.handle(ctx, c)
 		}()
 	}
-	// Wake every handler blocked in a read; each then closes its connection.
+	// Wake every handler blocked in a read; each then closes its connection. A handler that
+	// sets a new read deadline after this checks ctx again before it reads.
 	s.mu.Lock()
 	for c := range s.conns {
 		_ = c.SetReadDeadline(time.Now())
 	}
 	s.mu.Unlock()
+	if s.onWake != nil {
+		s.onWake()
+	}
 	s.wg.Wait()
 	if ctx.Err() != nil {
 		return nil
@@ -90,6 +132,7 @@ func (s *server) track(c net.Conn, add bool) {
 	defer s.mu.Unlock()
 	if add {
 		s.conns[c] = struct{}{}
+		s.peak = max(s.peak, len(s.conns))
 	} else {
 		delete(s.conns, c)
 	}
@@ -129,14 +172,24 @@ func (s *server) handle(ctx context.Context, c net.Conn) {
 	}
 
 	s.log.Info("connection", "remote", remote, "tls_version", tls.VersionName(tc.ConnectionState().Version))
-	r := bufio.NewReaderSize(tc, s.maxMsg+1) // room for the message and its newline
-	for ctx.Err() == nil {
+	// Room for the message and its newline; bufio makes the buffer at least 16 bytes, so the
+	// length is checked again below.
+	r := bufio.NewReaderSize(tc, s.maxMsg+1)
+	for {
+		if s.beforeArm != nil {
+			s.beforeArm()
+		}
 		if err := tc.SetReadDeadline(time.Now().Add(s.idleTimeout)); err != nil {
+			return
+		}
+		// Checked after the deadline is set: serve sets it to now on shutdown, and may have
+		// done so just before it was set again above.
+		if ctx.Err() != nil {
 			return
 		}
 		line, err := r.ReadSlice('\n')
 		switch {
-		case errors.Is(err, bufio.ErrBufferFull):
+		case errors.Is(err, bufio.ErrBufferFull) || len(bytes.TrimSuffix(line, []byte("\n"))) > s.maxMsg:
 			s.log.Warn("message too long", "remote", remote, "max_bytes", s.maxMsg)
 			s.reply(tc, fmt.Appendf(nil, "%s (at most %d bytes)", replyTooLong, s.maxMsg))
 			s.linger(tc)
