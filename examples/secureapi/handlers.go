@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rampart-go/rampart/auth"
@@ -29,7 +30,20 @@ type app struct {
 	perIP    *ratelimit.Limiter // failed logins per client IP
 	log      *slog.Logger
 	now      func() time.Time
+
+	// Logins in flight per client address (ClientIP key): at most maxLoginsInFlight at a time.
+	// Entries are deleted when they drop to zero, so the map holds at most one entry per
+	// request in flight.
+	loginMu       sync.Mutex
+	loginInFlight map[string]int
 }
+
+// maxLoginsInFlight caps the concurrent POST /api/login of one client address. The per-address
+// failure limit is peeked before the (slow) password check and charged after it, so every
+// attempt in flight at once passes the same peek: without this cap, one address could send
+// hundreds of parallel guesses across many accounts before any failure was counted. With it,
+// the per-address limit is exceeded by at most maxLoginsInFlight-1.
+const maxLoginsInFlight = 2
 
 // Input rules. User names are checked after NFKC, so a fullwidth "ａｌｉｃｅ" is "alice";
 // the store then compares them ignoring case, so "Admin" cannot pose as "admin".
@@ -150,6 +164,14 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ipThrottleKey := "login-ip:" + ipKey
+	if !a.enterLogin(ipKey) {
+		a.log.WarnContext(ctx, "login throttled", "event", "login_throttled", "reason", "in_flight",
+			"client_ip", a.ip(r), "retry_after_s", 1)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusTooManyRequests, "Too many login attempts in progress; try again later")
+		return
+	}
+	defer a.leaveLogin(ipKey)
 	if wait, ok := a.admit(ctx, userThrottleKey, ipThrottleKey); !ok {
 		a.log.WarnContext(ctx, "login throttled", "event", "login_throttled", "client_ip", a.ip(r), "retry_after_s", wait)
 		w.Header().Set("Retry-After", strconv.FormatInt(wait, 10))
@@ -227,6 +249,32 @@ func (a *app) admit(ctx context.Context, userKey, ipKey string) (retryAfter int6
 		return du.RetryAfterSeconds(), false
 	}
 	return 0, true
+}
+
+// enterLogin takes one of the login slots of the client address key, or reports false if
+// all maxLoginsInFlight are taken. A true result must be paired with leaveLogin.
+func (a *app) enterLogin(key string) bool {
+	a.loginMu.Lock()
+	defer a.loginMu.Unlock()
+	if a.loginInFlight[key] >= maxLoginsInFlight {
+		return false
+	}
+	if a.loginInFlight == nil {
+		a.loginInFlight = map[string]int{}
+	}
+	a.loginInFlight[key]++
+	return true
+}
+
+// leaveLogin gives back the login slot that enterLogin took.
+func (a *app) leaveLogin(key string) {
+	a.loginMu.Lock()
+	defer a.loginMu.Unlock()
+	if a.loginInFlight[key] <= 1 {
+		delete(a.loginInFlight, key)
+		return
+	}
+	a.loginInFlight[key]--
 }
 
 // profile answers GET /api/profile for the authenticated user.
