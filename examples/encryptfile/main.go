@@ -1,9 +1,9 @@
 // Command encryptfile encrypts and decrypts files of any size with a passphrase, done right:
 // secretbox's streaming format (64 KiB authenticated chunks, constant memory, truncation and
 // tampering detected), a key derived with Argon2id (64 MiB, 3 passes) that only wraps a random
-// data key, crash-safe output (a temporary file renamed into place: a crash or a wrong
-// passphrase never leaves a half-written or unauthenticated output), and no overwrite without
-// -force.
+// data key, output written to a temporary file and put in place only when complete (a wrong
+// passphrase or a damaged file never leaves an unauthenticated output), and no overwrite
+// without -force, even of a file that appears while encryptfile runs.
 //
 // Usage:
 //
@@ -19,6 +19,21 @@
 // prints it once on standard error.
 //
 // A progress bar is drawn on standard error for files of 4 MiB or more when it is a terminal.
+//
+// # Output, interruption and crashes
+//
+// OUT is written as a hidden temporary file ".OUT.tmp-*" of mode 0600 in the same directory,
+// created exclusively (never through a symbolic link), synced, and then put in place: without
+// -force it is hard-linked as OUT, which fails if OUT exists by then, so nothing that appeared
+// there since the start is replaced (the file system must support hard links; else use
+// -force); with -force it is renamed over OUT, replacing a symbolic link rather than the file
+// it points to. OUT is thus either absent (or its old content) or the complete result.
+//
+// Ctrl-C, SIGTERM and SIGHUP stop the work at the next read: the temporary file is removed,
+// OUT is left as it was, and the exit status is 1. A SIGKILL, a crash or a power loss cannot
+// be caught: it can leave the hidden temporary file behind, and when decrypting it holds
+// partial plaintext (readable by you alone, mode 0600). Delete any ".OUT.tmp-*" file you find
+// after such an event.
 package main
 
 import (
@@ -28,6 +43,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -51,7 +67,7 @@ const progressMin = 4 << 20
 var errUsage = errors.New("usage")
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	env := environment{
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
@@ -124,6 +140,9 @@ func run(ctx context.Context, args []string, env environment) error {
 		fmt.Fprintf(env.stderr, "encryptfile: passphrase (%.0f bits; write it down, it is shown only once):\n\n    %s\n\n", bits, phrase)
 		pass = []byte(phrase)
 	} else if pass, err = passphrase(ctx, env, *passFile, encrypt); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w; %s was not written", errInterrupted, out)
+		}
 		return err
 	}
 	p := secretbox.NewPassphrase(pass)
@@ -148,19 +167,50 @@ func run(ctx context.Context, args []string, env environment) error {
 		defer bar.finish()
 		r = io.TeeReader(src, bar)
 	}
+	// Ctrl-C, SIGTERM and SIGHUP cancel ctx; the next read then fails, the temporary file is
+	// removed and OUT is left as it was.
+	r = ctxReader{ctx, r}
 
 	if encrypt {
-		// EncryptFile writes a 0600 temporary file next to out, syncs it and renames it over
-		// out: out holds either nothing (or its old content, with -force) or the whole file.
-		return secretbox.EncryptFile(out, r, p, ad)
+		err = writeOut(out, *force, func(w io.Writer) error {
+			enc, err := secretbox.NewWriter(w, p, ad)
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(enc, r); err != nil {
+				return err
+			}
+			return enc.Close()
+		})
+	} else {
+		err = decryptTo(out, *force, r, p)
 	}
-	return decryptTo(out, r, p)
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("%w; %s was not written", errInterrupted, out)
+	}
+	return err
 }
 
-// decryptTo decrypts the stream from r into a temporary file next to out, and renames it into
-// place only once the whole stream has been authenticated. A wrong passphrase, a truncated or
-// tampered file leaves no output.
-func decryptTo(out string, r io.Reader, p *secretbox.Passphrase) error {
+// errInterrupted is returned when a signal stopped the work.
+var errInterrupted = errors.New("interrupted")
+
+// ctxReader reads from r until ctx is done, then fails with ctx.Err().
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// decryptTo decrypts the stream from r into a temporary file next to out (see writeOut), which
+// becomes out only once the whole stream has been authenticated. A wrong passphrase, a
+// truncated or tampered file leaves no output.
+func decryptTo(out string, force bool, r io.Reader, p *secretbox.Passphrase) error {
 	dec, err := secretbox.NewReader(r, p, ad)
 	if err != nil {
 		if errors.Is(err, secretbox.ErrAuth) {
@@ -168,6 +218,22 @@ func decryptTo(out string, r io.Reader, p *secretbox.Passphrase) error {
 		}
 		return err
 	}
+	err = writeOut(out, force, func(w io.Writer) error {
+		_, err := dec.WriteTo(w)
+		return err
+	})
+	if errors.Is(err, secretbox.ErrAuth) {
+		return errors.New("the file is damaged or was tampered with; nothing was written")
+	}
+	return err
+}
+
+// writeOut writes out crash-safely: fill writes into a new 0600 temporary file next to out
+// (created exclusively, never through a symbolic link), which is synced and then put in place.
+// With force it is renamed over out; without, it is hard-linked as out, which fails if out
+// exists by then, whatever appeared there since the first check, and then removed. If fill
+// fails, the temporary file is removed and out is left as it was.
+func writeOut(out string, force bool, fill func(io.Writer) error) error {
 	dir, base := filepath.Split(out)
 	if dir == "" {
 		dir = "."
@@ -176,18 +242,16 @@ func decryptTo(out string, r io.Reader, p *secretbox.Passphrase) error {
 	if err != nil {
 		return err
 	}
-	ok := false
+	tmpName := tmp.Name()
+	renamed := false
 	defer func() {
-		if !ok {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name()) //nolint:gosec // G703: our own temporary file, next to the output the user named
+		_ = tmp.Close() // a second Close after the one below fails harmlessly
+		if !renamed {
+			_ = os.Remove(tmpName) //nolint:gosec // G703: our own temporary file, next to the output the user named
 		}
 	}()
 	w := bufio.NewWriterSize(tmp, 256<<10)
-	if _, err := dec.WriteTo(w); err != nil {
-		if errors.Is(err, secretbox.ErrAuth) {
-			return errors.New("the file is damaged or was tampered with; nothing was written")
-		}
+	if err := fill(w); err != nil {
 		return err
 	}
 	if err := w.Flush(); err != nil {
@@ -199,10 +263,18 @@ func decryptTo(out string, r io.Reader, p *secretbox.Passphrase) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), out); err != nil { //nolint:gosec // G703: the output path is the user's own choice
+	if force {
+		err = os.Rename(tmpName, out) //nolint:gosec // G703: the output path is the user's own choice
+		renamed = err == nil
+	} else {
+		err = os.Link(tmpName, out)
+		if errors.Is(err, fs.ErrExist) {
+			err = fmt.Errorf("%s exists; use -force to overwrite it", out)
+		}
+	}
+	if err != nil {
 		return err
 	}
-	ok = true
 	return syncDir(dir)
 }
 
