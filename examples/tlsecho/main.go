@@ -61,8 +61,6 @@ const alpn = "tlsecho/1"
 // maxMsgLimit is the largest -max-msg.
 const maxMsgLimit = 1 << 20
 
-// defaultCAHelp names the default CA file in the usage text.
-const defaultCAHelp = "$XDG_CACHE_HOME/" + caDirName + "/ca.pem, or the system's user cache directory"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -83,11 +81,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	addr := fs.String("addr", "127.0.0.1:8444", "`address` to listen on or connect to")
 	maxMsg := fs.Int("max-msg", 4096, "longest message in `bytes`")
 	defaultCA := defaultCAFile()
+	defaultCAHelp := defaultCA
+	if defaultCA == "" {
+		defaultCAHelp = "none: the user has no cache directory"
+	}
 	if args[0] == "server" {
 		caOut := fs.String("ca-out", "", "`file` to write the development CA certificate to (default "+defaultCAHelp+")")
 		maxConns := fs.Int("max-conns", 64, "most connections served at once")
 		if err := fs.Parse(args[1:]); err != nil {
-			return err
+			return helpOK(err)
 		}
 		if *maxMsg < 1 || *maxMsg > maxMsgLimit || *maxConns < 1 {
 			return errors.New("-max-msg must be 1 to 1048576 and -max-conns at least 1")
@@ -106,7 +108,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	caFile := fs.String("ca", "", "CA certificate `file` to verify the server with (default "+defaultCAHelp+")")
 	if err := fs.Parse(args[1:]); err != nil {
-		return err
+		return helpOK(err)
 	}
 	if *maxMsg < 1 || *maxMsg > maxMsgLimit {
 		return errors.New("-max-msg must be 1 to 1048576")
@@ -135,6 +137,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	replies, err := echo(ctx, *addr, pool, msgs, *maxMsg)
 	for _, r := range replies {
 		fmt.Fprintln(stdout, r)
+	}
+	return err
+}
+
+// helpOK turns the flag package's ErrHelp (-h, after the usage was printed) into success.
+func helpOK(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
 	return err
 }

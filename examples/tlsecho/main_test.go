@@ -300,6 +300,12 @@ func TestUsage(t *testing.T) {
 			t.Errorf("run(%q) = nil error", args)
 		}
 	}
+	for _, args := range [][]string{{"server", "-h"}, {"client", "-h"}} {
+		var usage bytes.Buffer
+		if err := run(context.Background(), args, nil, io.Discard, &usage, nil); err != nil || !strings.Contains(usage.String(), "-max-msg") {
+			t.Errorf("run(%q) = %v, usage %q; want nil and the flags", args, err, usage.String())
+		}
+	}
 	bad := filepath.Join(t.TempDir(), "bad.pem")
 	if err := os.WriteFile(bad, []byte("not a certificate"), 0o600); err != nil {
 		t.Fatal(err)
