@@ -61,7 +61,6 @@ const alpn = "tlsecho/1"
 // maxMsgLimit is the largest -max-msg.
 const maxMsgLimit = 1 << 20
 
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
