@@ -347,25 +347,37 @@ func (a *app) createData(w http.ResponseWriter, r *http.Request) {
 }
 
 // logout ends the caller's session (this token, and its renewals): POST /api/logout.
+//
+// The denylist is bounded (maxRevoked entries in all, maxRevokedPerUser per user): when either
+// cap is reached, the logout becomes a logout everywhere for this user, which takes no entry,
+// rather than failing and leaving the token valid. The cookie is cleared whatever happens.
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
-	c, _ := auth.ClaimsFromContext(r.Context())
-	if err := a.sessions.Logout(r.Context(), c); err != nil {
+	_ = a.cookie.Clear(w)
+	ctx := r.Context()
+	c, _ := auth.ClaimsFromContext(ctx)
+	err := a.sessions.Logout(ctx, c)
+	if errors.Is(err, auth.ErrRevocationStoreFull) {
+		a.log.WarnContext(ctx, "revocation list full; logging the user out everywhere", "event", "logout_all",
+			"reason", "revocations_full", "user", c.Subject, "token_id", c.ID.String())
+		err = a.sessions.LogoutEverywhere(ctx, c.Subject)
+	} else if err == nil {
+		a.log.InfoContext(ctx, "session revoked", "event", "logout", "user", c.Subject, "token_id", c.ID.String())
+	}
+	if err != nil {
 		a.internalError(w, r, "revoking the session failed", err)
 		return
 	}
-	_ = a.cookie.Clear(w)
-	a.log.InfoContext(r.Context(), "session revoked", "event", "logout", "user", c.Subject, "token_id", c.ID.String())
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // logoutAll ends every session of the caller: POST /api/logout-all.
 func (a *app) logoutAll(w http.ResponseWriter, r *http.Request) {
+	_ = a.cookie.Clear(w)
 	c, _ := auth.ClaimsFromContext(r.Context())
 	if err := a.sessions.LogoutEverywhere(r.Context(), c.Subject); err != nil {
 		a.internalError(w, r, "revoking the sessions failed", err)
 		return
 	}
-	_ = a.cookie.Clear(w)
 	a.log.InfoContext(r.Context(), "all sessions revoked", "event", "logout_all", "user", c.Subject)
 	w.WriteHeader(http.StatusNoContent)
 }

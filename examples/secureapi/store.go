@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,6 +42,10 @@ const (
 	maxUsers = 10_000
 	// maxRevoked caps the live denylist entries (logouts whose tokens have not expired yet).
 	maxRevoked = 100_000
+	// maxRevokedPerUser caps the live denylist entries charged to one user, so that one
+	// account cannot fill the denylist for everyone by logging in and out. Past it, a logout of
+	// that user becomes a logout everywhere (see app.logout), which takes no entry.
+	maxRevokedPerUser = 50
 	// maxGenerations caps the subjects with a revocation generation; one per user at most.
 	maxGenerations = 1 << 20
 )
@@ -50,6 +55,9 @@ var (
 	errUserExists = errors.New("secureapi: user name taken")
 	errStoreFull  = errors.New("secureapi: store full")
 	errClosed     = errors.New("secureapi: store closed")
+	// errUserRevocationsFull: the user has maxRevokedPerUser live denylist entries. It matches
+	// auth.ErrRevocationStoreFull, so callers handle both caps alike.
+	errUserRevocationsFull = fmt.Errorf("secureapi: too many logged-out sessions of one user: %w", auth.ErrRevocationStoreFull)
 )
 
 // user is one account. Name is the user name as registered (NFKC); key, its lower-case form,
@@ -77,6 +85,9 @@ type state struct {
 	NextID      uint64                     `json:"next_id"`
 	Generations map[string]uint64          `json:"generations"` // auth revocation generations, by subject
 	Revoked     map[auth.TokenID]time.Time `json:"revoked"`     // denylisted token IDs and their expiry
+	// RevokedOwners names the subject of the Revoked entries that a logout made (see
+	// store.Revoke), to cap them per user. Files written before it existed lack it.
+	RevokedOwners map[auth.TokenID]string `json:"revoked_owners,omitempty"`
 }
 
 // store is the encrypted, crash-safe store. It is also the auth.RevocationStore of the
@@ -107,6 +118,7 @@ func openStore(dir string, ring *secretbox.Keyring, now func() time.Time) (*stor
 	s := &store{dir: dir, ring: ring, now: now, st: state{
 		Users: map[string]*user{}, NextID: 1,
 		Generations: map[string]uint64{}, Revoked: map[auth.TokenID]time.Time{},
+		RevokedOwners: map[auth.TokenID]string{},
 	}}
 	// A crash during a write can leave the temporary file of secretbox.EncryptFile behind; it
 	// was never renamed into place, so it holds nothing that was acknowledged.
@@ -143,6 +155,9 @@ func openStore(dir string, ring *secretbox.Keyring, now func() time.Time) (*stor
 	}
 	if s.st.Revoked == nil {
 		s.st.Revoked = map[auth.TokenID]time.Time{}
+	}
+	if s.st.RevokedOwners == nil {
+		s.st.RevokedOwners = map[auth.TokenID]string{}
 	}
 	if r.Stale() {
 		s.mu.Lock()
@@ -292,11 +307,25 @@ func (s *store) IncrementGeneration(ctx context.Context, subject string) (uint64
 		}
 		gen = old + 1
 		st.Generations[subject] = gen
+		// The subject's denylisted sessions are now refused by their generation: their
+		// entries can go, which frees the user's share of the denylist.
+		pruned := map[auth.TokenID]time.Time{}
+		for id, owner := range st.RevokedOwners {
+			if owner == subject {
+				pruned[id] = st.Revoked[id]
+				delete(st.Revoked, id)
+				delete(st.RevokedOwners, id)
+			}
+		}
 		return func() {
 			if ok {
 				st.Generations[subject] = old
 			} else {
 				delete(st.Generations, subject)
+			}
+			for id, exp := range pruned {
+				st.Revoked[id] = exp
+				st.RevokedOwners[id] = subject
 			}
 		}, nil
 	})
@@ -305,6 +334,11 @@ func (s *store) IncrementGeneration(ctx context.Context, subject string) (uint64
 
 // Revoke implements auth.RevocationStore: the token ID stays on the denylist, on disk, until
 // expiry. Expired entries are dropped as new ones arrive.
+//
+// When ctx carries the verified claims of the token being revoked (a logout: the auth
+// middleware put them there), the entry is charged to their subject, and a subject with
+// maxRevokedPerUser live entries gets errUserRevocationsFull. Either cap matches
+// auth.ErrRevocationStoreFull.
 func (s *store) Revoke(ctx context.Context, id auth.TokenID, expiry time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -313,32 +347,58 @@ func (s *store) Revoke(ctx context.Context, id auth.TokenID, expiry time.Time) e
 	if !expiry.After(now) {
 		return nil
 	}
+	var owner string
+	if c, ok := auth.ClaimsFromContext(ctx); ok && c.ID == id {
+		owner = c.Subject
+	}
 	k := id
 	return s.update(func(st *state) (func(), error) {
 		dropped := map[auth.TokenID]time.Time{}
+		droppedOwners := map[auth.TokenID]string{}
+		owned := 0
 		for id, exp := range st.Revoked {
 			if !exp.After(now) {
 				dropped[id] = exp
 				delete(st.Revoked, id)
+				if o, ok := st.RevokedOwners[id]; ok {
+					droppedOwners[id] = o
+					delete(st.RevokedOwners, id)
+				}
+			} else if owner != "" && st.RevokedOwners[id] == owner {
+				owned++
 			}
 		}
 		old, had := st.Revoked[k]
+		oldOwner, hadOwner := st.RevokedOwners[k]
 		restore := func() {
 			for id, exp := range dropped {
 				st.Revoked[id] = exp
 			}
+			maps.Copy(st.RevokedOwners, droppedOwners)
 			if had {
 				st.Revoked[k] = old
 			} else {
 				delete(st.Revoked, k)
+			}
+			if hadOwner {
+				st.RevokedOwners[k] = oldOwner
+			} else {
+				delete(st.RevokedOwners, k)
 			}
 		}
 		if !had && len(st.Revoked) >= maxRevoked {
 			restore()
 			return nil, auth.ErrRevocationStoreFull
 		}
+		if !had && owned >= maxRevokedPerUser {
+			restore()
+			return nil, errUserRevocationsFull
+		}
 		if !had || expiry.After(old) {
 			st.Revoked[k] = expiry.UTC()
+		}
+		if owner != "" && !had {
+			st.RevokedOwners[k] = owner
 		}
 		return restore, nil
 	})
