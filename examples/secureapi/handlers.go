@@ -28,6 +28,7 @@ type app struct {
 	clientIP *ratelimit.ClientIP
 	perUser  *ratelimit.Limiter // failed logins per user name
 	perIP    *ratelimit.Limiter // failed logins per client IP
+	signups  *ratelimit.Limiter // accounts created per client IP
 	log      *slog.Logger
 	now      func() time.Time
 
@@ -96,6 +97,23 @@ func (a *app) register(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, taken := a.store.user(name); taken { // cheap answer before the costly hash
 		writeError(w, http.StatusConflict, "Username already exists")
+		return
+	}
+	// Each client address may create a few accounts per hour (charged before the costly hash):
+	// accounts are cheap to make and each has its own quotas.
+	ipKey, err := a.clientIP.Key(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "No valid client address")
+		return
+	}
+	if d, err := a.signups.Allow(r.Context(), "register-ip:"+ipKey); err != nil || !d.Allowed {
+		wait := int64(60)
+		if err == nil {
+			wait = d.RetryAfterSeconds()
+		}
+		a.log.WarnContext(r.Context(), "registration throttled", "event", "register_throttled", "client_ip", a.ip(r), "retry_after_s", wait)
+		w.Header().Set("Retry-After", strconv.FormatInt(wait, 10))
+		writeError(w, http.StatusTooManyRequests, "Too many accounts created from this address; try again later")
 		return
 	}
 	hash, err := a.hasher.Hash(r.Context(), c.Password)
@@ -338,6 +356,9 @@ func (a *app) createData(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, errStoreFull):
 		writeError(w, http.StatusInsufficientStorage, "Storage is full")
+		return
+	case errors.Is(err, errQuota):
+		writeError(w, http.StatusInsufficientStorage, "Item quota reached: at most "+strconv.Itoa(maxItemsPerUser)+" items per user")
 		return
 	case err != nil:
 		a.internalError(w, r, "storing the item failed", err)

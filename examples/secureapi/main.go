@@ -102,6 +102,11 @@ type config struct {
 	loginFailuresPerUser int
 	loginFailuresPerIP   int
 	loginWindow          time.Duration
+	// registrationsPerIP caps the accounts one client IP may create per hour; zero means
+	// defaultRegistrationsPerIP.
+	registrationsPerIP int
+	// maxConns caps the concurrent connections of the server; zero means defaultMaxConns.
+	maxConns int
 
 	// now is the clock of tokens, rate limits and logs; nil means time.Now. Tests move it.
 	now func() time.Time

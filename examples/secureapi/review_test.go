@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -105,7 +109,15 @@ func TestLoginSlots(t *testing.T) {
 
 // serveTest sends one request through the whole stack of newTestApp, from one address.
 func serveTest(h http.Handler, method, path string, hdrs ...string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(method, "https://127.0.0.1"+path, nil)
+	return serveTestBody(h, method, path, "", hdrs...)
+}
+
+// serveTestBody is serveTest with a JSON body.
+func serveTestBody(h http.Handler, method, path, body string, hdrs ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, "https://127.0.0.1"+path, strings.NewReader(body))
+	if body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
 	r.RemoteAddr = "198.51.100.7:1"
 	for i := 0; i+1 < len(hdrs); i += 2 {
 		r.Header.Set(hdrs[i], hdrs[i+1])
@@ -212,4 +224,76 @@ func TestLogoutClearsCookieOnError(t *testing.T) {
 			t.Errorf("%s with the store closed: Set-Cookie %q, want the session cookie cleared", path, w.Header().Values("Set-Cookie"))
 		}
 	}
+}
+
+// TestItemQuota (finding 4): one user can store at most maxItemsPerUser items (507 with a clear
+// error beyond), so one account cannot fill the store, and slow every write, for everyone.
+func TestItemQuota(t *testing.T) {
+	a, mw, token := newTestApp(t)
+	h := a.routes(mw)
+	a.store.mu.Lock()
+	for i := range maxItemsPerUser - 1 {
+		a.store.st.Items = append(a.store.st.Items, item{ID: uint64(i + 1), Title: "t", Content: "c", Author: "alice"})
+	}
+	a.store.st.NextID = maxItemsPerUser
+	a.store.mu.Unlock()
+	data := `{"title":"t","content":"c"}`
+	if w := serveTestBody(h, "POST", "/api/data", data, "Authorization", "Bearer "+token); w.Code != http.StatusCreated {
+		t.Fatalf("item %d = %d %s, want 201", maxItemsPerUser, w.Code, w.Body)
+	}
+	w := serveTestBody(h, "POST", "/api/data", data, "Authorization", "Bearer "+token)
+	if w.Code != http.StatusInsufficientStorage || !strings.Contains(w.Body.String(), "Item quota reached") {
+		t.Errorf("item %d = %d %s, want 507 with the quota error", maxItemsPerUser+1, w.Code, w.Body)
+	}
+	if _, err := a.store.addItem(item{Title: "t", Content: "c", Author: "ALICE"}); !errors.Is(err, errQuota) {
+		t.Errorf("addItem for ALICE (same user, other case) = %v, want errQuota", err)
+	}
+	if _, err := a.store.addItem(item{Title: "t", Content: "c", Author: "bob"}); err != nil {
+		t.Errorf("addItem for another user = %v, want nil", err)
+	}
+}
+
+// TestRegistrationsPerIP (finding 4): one client address creates at most 5 accounts an hour;
+// refused and invalid attempts are not charged; another address is not affected.
+func TestRegistrationsPerIP(t *testing.T) {
+	clk := &testClock{}
+	s := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": newPassword(t)}, clk, nil,
+		"-rate", "1000", "-trusted-proxy", "127.0.0.0/8,::1/128")
+	xff := "X-Forwarded-For"
+	want(t, "invalid registration", s.do("POST", "/api/register", creds("x", newPassword(t)), xff, "203.0.113.9"), http.StatusBadRequest, "")
+	want(t, "taken name", s.do("POST", "/api/register", creds("admin", newPassword(t)), xff, "203.0.113.9"), http.StatusConflict, "")
+	for i := range 5 {
+		want(t, fmt.Sprintf("registration %d", i+1), s.do("POST", "/api/register", creds(fmt.Sprintf("user%d", i), newPassword(t)), xff, "203.0.113.9"), http.StatusCreated, "")
+	}
+	r := s.do("POST", "/api/register", creds("user5", newPassword(t)), xff, "203.0.113.9")
+	want(t, "registration 6", r, http.StatusTooManyRequests, "Too many accounts created from this address; try again later")
+	wait, err := strconv.Atoi(r.header.Get("Retry-After"))
+	if err != nil || wait < 1 || wait > 3600 {
+		t.Errorf("Retry-After = %q, want 1 to 3600 seconds", r.header.Get("Retry-After"))
+	}
+	want(t, "registration from another address", s.do("POST", "/api/register", creds("user6", newPassword(t)), xff, "192.0.2.77"), http.StatusCreated, "")
+	clk.advance(time.Hour)
+	want(t, "registration an hour later", s.do("POST", "/api/register", creds("user5", newPassword(t)), xff, "203.0.113.9"), http.StatusCreated, "")
+}
+
+// TestMaxConns (finding 4): the server caps its concurrent connections (1024 by default; 1
+// here): while one connection is open, another is not served.
+func TestMaxConns(t *testing.T) {
+	if defaultMaxConns != 1024 {
+		t.Errorf("defaultMaxConns = %d, want 1024", defaultMaxConns)
+	}
+	s := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": newPassword(t)}, nil,
+		func(c *config) { c.maxConns = 1 })
+	hold, err := net.Dial("tcp", strings.TrimPrefix(s.url, "https://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := *s.client
+	short.Timeout = 500 * time.Millisecond
+	if resp, err := short.Get(s.url + "/healthz"); err == nil {
+		_ = resp.Body.Close()
+		t.Error("a second connection was served while the cap of 1 was taken")
+	}
+	_ = hold.Close()
+	want(t, "healthz once the connection closed", s.do("GET", "/healthz", ""), http.StatusOK, "")
 }

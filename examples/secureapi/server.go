@@ -19,6 +19,16 @@ import (
 	"github.com/rampart-go/rampart/tlsutil"
 )
 
+const (
+	// defaultMaxConns caps the concurrent connections: beyond it, new ones wait in the
+	// kernel's accept queue, so that a flood of idle connections cannot exhaust memory or
+	// file descriptors.
+	defaultMaxConns = 1024
+	// defaultRegistrationsPerIP is the number of accounts one client address may create per
+	// hour.
+	defaultRegistrationsPerIP = 5
+)
+
 // serve wires the packages together and serves until ctx is done, then shuts down gracefully
 // and closes the store.
 func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
@@ -101,7 +111,11 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		tlsConfig.Certificates = []tls.Certificate{dev.Server}
 	}
 
-	srv, err := tlsutil.NewServer(handler, tlsutil.ServerOptions{TLS: tlsConfig, Logger: logger})
+	maxConns := cfg.maxConns
+	if maxConns <= 0 {
+		maxConns = defaultMaxConns
+	}
+	srv, err := tlsutil.NewServer(handler, tlsutil.ServerOptions{TLS: tlsConfig, Logger: logger, MaxConns: maxConns})
 	if err != nil {
 		return err
 	}
@@ -185,6 +199,16 @@ func newApp(cfg config, st *store, tokenKey auth.Key, logger *slog.Logger, now f
 	}
 	a.perIP, err = ratelimit.New(ratelimit.Config{Now: now},
 		ratelimit.Policy{Name: "login-ip", Algorithm: ratelimit.SlidingLog, Limit: cfg.loginFailuresPerIP, Window: cfg.loginWindow})
+	if err != nil {
+		return nil, nil, err
+	}
+	// Accounts created per client address, per hour.
+	perHour := cfg.registrationsPerIP
+	if perHour <= 0 {
+		perHour = defaultRegistrationsPerIP
+	}
+	a.signups, err = ratelimit.New(ratelimit.Config{Now: now},
+		ratelimit.Policy{Name: "register-ip", Algorithm: ratelimit.SlidingLog, Limit: perHour, Window: time.Hour})
 	if err != nil {
 		return nil, nil, err
 	}

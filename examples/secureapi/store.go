@@ -38,6 +38,9 @@ const (
 	// maxItems caps the submitted items, which bounds the size of the file and the cost of
 	// rewriting it.
 	maxItems = 10_000
+	// maxItemsPerUser caps the items of one author, so that one account cannot fill the
+	// store (and slow down every write) for everyone.
+	maxItemsPerUser = 200
 	// maxUsers caps the accounts, for the same reason: registration is open to anyone.
 	maxUsers = 10_000
 	// maxRevoked caps the live denylist entries (logouts whose tokens have not expired yet).
@@ -54,6 +57,7 @@ const (
 var (
 	errUserExists = errors.New("secureapi: user name taken")
 	errStoreFull  = errors.New("secureapi: store full")
+	errQuota      = errors.New("secureapi: item quota of the user reached")
 	errClosed     = errors.New("secureapi: store closed")
 	// errUserRevocationsFull: the user has maxRevokedPerUser live denylist entries. It matches
 	// auth.ErrRevocationStoreFull, so callers handle both caps alike.
@@ -263,11 +267,21 @@ func (s *store) users() []user {
 	return out
 }
 
-// addItem stores it with the next ID and returns it as stored.
+// addItem stores it with the next ID and returns it as stored. It fails with errStoreFull
+// beyond maxItems in all, and errQuota beyond maxItemsPerUser of its author.
 func (s *store) addItem(it item) (item, error) {
 	err := s.update(func(st *state) (func(), error) {
 		if len(st.Items) >= maxItems {
 			return nil, errStoreFull
+		}
+		author, n := userKey(it.Author), 0
+		for i := range st.Items {
+			if userKey(st.Items[i].Author) == author {
+				n++
+			}
+		}
+		if n >= maxItemsPerUser {
+			return nil, errQuota
 		}
 		it.ID = st.NextID
 		st.NextID++
