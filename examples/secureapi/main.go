@@ -43,7 +43,10 @@
 //	                file when the keys are not in the environment, the development CA
 //	-rate           requests per minute per client IP on /api (default 60)
 //	-trusted-proxy  comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed
-//	-http           serve plain HTTP (loopback addresses only), behind a local TLS proxy or for tests
+//	-http           serve plain HTTP (loopback addresses only), behind a local TLS proxy or for tests;
+//	                the session cookie keeps Secure and its "__Host-" prefix, and HSTS is sent, as
+//	                the proxy's clients see https (browsers and curl accept Secure cookies from
+//	                http://localhost and http://127.0.0.1)
 //	-session-idle   session idle timeout (default 30m); sessions end 12h after login regardless
 //
 //	SECUREAPI_STORE_KEYS      secretbox keys of the store (sbk1_...), newest first

@@ -569,8 +569,9 @@ func TestFirstStart(t *testing.T) {
 	}
 }
 
-// TestPlainHTTP checks that -http is refused off loopback and works on it, without HSTS and with
-// a cookie that works over http://localhost.
+// TestPlainHTTP checks that -http is refused off loopback and works on it, with the same
+// secure cookie and HSTS as over TLS: -http is for running behind a local TLS proxy, whose
+// clients see https (review finding 2).
 func TestPlainHTTP(t *testing.T) {
 	env := func(string) string { return "" }
 	for _, addr := range []string{"0.0.0.0:8080", "192.0.2.1:80", ":8080", "example.com:80"} {
@@ -593,12 +594,14 @@ func TestPlainHTTP(t *testing.T) {
 	s := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": pw}, nil, nil, "-http")
 	r := s.do("POST", "/api/login?cookie=1", creds("admin", pw))
 	want(t, "login over http", r, http.StatusOK, "")
-	if c := sessionCookie(t, r.header); c.Secure || c.Name != "session" {
-		t.Errorf("cookie over http = %+v, want a non-Secure cookie named session", c)
+	c := sessionCookie(t, r.header)
+	if !c.Secure || !c.HttpOnly || c.Name != "__Host-session" {
+		t.Errorf("cookie under -http = %+v, want __Host-session, Secure, HttpOnly", c)
 	}
-	if h := r.header.Get("Strict-Transport-Security"); h != "" {
-		t.Errorf("HSTS over plain HTTP = %q, want none", h)
+	if h := r.header.Get("Strict-Transport-Security"); h != "max-age=63072000" {
+		t.Errorf("HSTS under -http = %q, want max-age=63072000", h)
 	}
+	want(t, "profile by cookie under -http", s.do("GET", "/api/profile", "", "Cookie", c.Name+"="+c.Value), http.StatusOK, "")
 }
 
 // TestKeys checks where keys come from: both environment variables, or the key file; never

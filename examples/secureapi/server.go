@@ -66,7 +66,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		alc.Now = cfg.now
 	}
 	accessLog := redactor.AccessLog(logger, alc)
-	handler := a.routes(a.newMiddleware(limiter, apiHeaders(cfg.plainHTTP), accessLog))
+	handler := a.routes(a.newMiddleware(limiter, apiHeaders(), accessLog))
 	if cfg.onRequest != nil {
 		inner := handler
 		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -150,12 +150,11 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 // apiHeaders returns the security headers of the API. Its responses are JSON, never rendered
 // as a page, so the Content-Security-Policy forbids everything (OWASP's advice for REST
 // services), which also spares a per-request nonce.
-func apiHeaders(plainHTTP bool) tlsutil.Headers {
-	h := tlsutil.Headers{ContentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'"}
-	if plainHTTP {
-		h.HSTSMaxAge = -1 // HSTS over plain HTTP is ignored by browsers; do not pretend
-	}
-	return h
+//
+// HSTS is sent under -http too: -http is meant for running behind a local TLS proxy, whose
+// clients see https and must get the header; over a plain http://localhost, browsers ignore it.
+func apiHeaders() tlsutil.Headers {
+	return tlsutil.Headers{ContentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'"}
 }
 
 // newApp builds the handlers' dependencies and the per-IP API limiter.
@@ -181,7 +180,10 @@ func newApp(cfg config, st *store, tokenKey auth.Key, logger *slog.Logger, now f
 		hasher:   hasher,
 		policy:   policy,
 		sessions: sessions,
-		cookie:   auth.SessionCookie{InsecureHTTP: cfg.plainHTTP},
+		// The secure cookie (Secure, "__Host-" prefix) under -http too: behind a TLS proxy the
+		// browser sees https, and browsers and curl accept Secure cookies from http://localhost
+		// and http://127.0.0.1.
+		cookie:   auth.SessionCookie{},
 		clientIP: &ratelimit.ClientIP{TrustedProxies: cfg.trustedProxies},
 		log:      logger,
 		now:      now,
