@@ -241,8 +241,14 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// How the token was handed over: "cookie" or "body". (A key with "cookie" in its name
+	// would be redacted whole by logredact.)
+	delivery := "body"
+	if useCookie {
+		delivery = "cookie"
+	}
 	a.log.InfoContext(ctx, "login succeeded", "event", "login", "user", u.Name, "token_id", claims.ID.String(),
-		"cookie", useCookie, "client_ip", a.ip(r))
+		"delivery", delivery, "client_ip", a.ip(r))
 	writeJSON(w, http.StatusOK, map[string]string{"message": "Login successful", "token": token})
 }
 

@@ -33,34 +33,62 @@ func newPassword(t *testing.T) string {
 // secrets collects every password and token a test used, to prove none reaches the logs.
 type secrets []string
 
-func (s *secrets) add(v ...string) { *s = append(*s, v...) }
+// add adds the non-empty values of v.
+func (s *secrets) add(v ...string) {
+	for _, x := range v {
+		if x != "" {
+			*s = append(*s, x)
+		}
+	}
+}
 
-// checkLogs fails t if any secret appears in the log output, or if a log line is not JSON.
-// Lines of the one-time admin password notice, which is not a log record, are skipped.
+// checkLogs fails t if any secret appears in the log output, or if a line is not a JSON log
+// record (see logProblems).
 func checkLogs(t *testing.T, logs string, s secrets) {
 	t.Helper()
+	for _, p := range logProblems(logs, s) {
+		t.Error(p)
+	}
+}
+
+// logProblems returns what is wrong with the log output: lines that hold a secret, lines that
+// are not JSON records, no records at all. The only lines exempt are those of the one-time
+// admin password notice: the notice itself, the password line that follows it, and blank
+// lines.
+func logProblems(logs string, s secrets) []string {
+	var problems []string
 	sc := bufio.NewScanner(strings.NewReader(logs))
 	sc.Buffer(nil, 1<<20)
 	n := 0
+	afterNotice := false
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "{") {
+		switch {
+		case line == "":
+			continue
+		case line == adminPasswordNotice:
+			afterNotice = true
+			continue
+		case afterNotice && strings.HasPrefix(line, "    ") && !strings.ContainsAny(line[4:], " {"):
+			afterNotice = false // the one-time password, printed once and exempt
 			continue
 		}
+		afterNotice = false
 		n++
 		var rec map[string]any
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Errorf("log line is not JSON: %q", line)
+			problems = append(problems, fmt.Sprintf("log line is not JSON: %q", line))
 		}
 		for _, secret := range s {
 			if strings.Contains(line, secret) {
-				t.Errorf("log line holds a password or token: %q", line)
+				problems = append(problems, fmt.Sprintf("log line holds a password or token: %q", line))
 			}
 		}
 	}
 	if n == 0 {
-		t.Error("no log records at all")
+		problems = append(problems, "no log records at all")
 	}
+	return problems
 }
 
 // TestEndToEnd walks the tutorial's security scenario, and more, against a real server over
@@ -68,14 +96,19 @@ func checkLogs(t *testing.T, logs string, s secrets) {
 // authentication, access log).
 func TestEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	adminPW := newPassword(t)
+	var used secrets
+	// pw returns a fresh password that the log check then looks for, whether it was right,
+	// wrong or refused.
+	pw := func() string {
+		p := newPassword(t)
+		used.add(p)
+		return p
+	}
+	adminPW := pw()
 	env := map[string]string{"SECUREAPI_ADMIN_PASSWORD": adminPW}
 	clk := &testClock{}
 	s := startServer(t, dir, env, clk, nil, "-rate", "1000")
-	var used secrets
-	used.add(adminPW)
-	alicePW, bobPW := newPassword(t), newPassword(t)
-	used.add(alicePW, bobPW)
+	alicePW, bobPW := pw(), pw()
 
 	t.Run("health and security headers", func(t *testing.T) {
 		r := s.do("GET", "/healthz", "")
@@ -124,20 +157,20 @@ func TestEndToEnd(t *testing.T) {
 		if r.str("message") != "User created successfully" {
 			t.Errorf("register alice = %s, want the success message", r.raw)
 		}
-		want(t, "register ALICE again", s.do("POST", "/api/register", creds("ALICE", newPassword(t))), http.StatusConflict, "Username already exists")
+		want(t, "register ALICE again", s.do("POST", "/api/register", creds("ALICE", pw())), http.StatusConflict, "Username already exists")
 		// NFKC: fullwidth letters are plain letters.
 		want(t, "register fullwidth bob", s.do("POST", "/api/register", creds("ｂｏｂ", bobPW)), http.StatusCreated, "")
 
 		for _, tc := range []struct {
 			name, user, password, field string
 		}{
-			{"short name", "al", newPassword(t), "username"},
-			{"long name", strings.Repeat("a", 51), newPassword(t), "username"},
-			{"bad character", "alice!", newPassword(t), "username"},
-			{"script in name", "<script>", newPassword(t), "username"},
+			{"short name", "al", pw(), "username"},
+			{"long name", strings.Repeat("a", 51), pw(), "username"},
+			{"bad character", "alice!", pw(), "username"},
+			{"script in name", "<script>", pw(), "username"},
 			{"short password", "carol", "short", "password"},
 			{"common password", "carol", "passwordpassword", "password"},
-			{"password holds user name", "carolyn", "carolyn-" + newPassword(t), "password"},
+			{"password holds user name", "carolyn", "carolyn-" + pw(), "password"},
 			{"missing password", "carol", "", "password"},
 		} {
 			r := s.do("POST", "/api/register", creds(tc.user, tc.password))
@@ -147,7 +180,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 		// Strict JSON: unknown fields (mass assignment), duplicate keys, wrong type, size.
-		want(t, "register with role", s.do("POST", "/api/register", `{"username":"mallory","password":"`+newPassword(t)+`","role":"admin"}`), http.StatusBadRequest, "Invalid input")
+		want(t, "register with role", s.do("POST", "/api/register", `{"username":"mallory","password":"`+pw()+`","role":"admin"}`), http.StatusBadRequest, "Invalid input")
 		want(t, "register with duplicate keys", s.do("POST", "/api/register", `{"username":"mallory","USERNAME":"admin","password":"x"}`), http.StatusBadRequest, "")
 		want(t, "register malformed", s.do("POST", "/api/register", `{"username":`), http.StatusBadRequest, "")
 		want(t, "register as text/plain", s.do("POST", "/api/register", creds("mallory", "x"), "Content-Type", "text/plain"), http.StatusUnsupportedMediaType, "")
@@ -171,8 +204,8 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("profile of bob = %s", r.raw)
 		}
 		// Wrong password and unknown user: the same 401 and body.
-		wrong := s.do("POST", "/api/login", creds("alice", newPassword(t)))
-		unknown := s.do("POST", "/api/login", creds("nobody", newPassword(t)))
+		wrong := s.do("POST", "/api/login", creds("alice", pw()))
+		unknown := s.do("POST", "/api/login", creds("nobody", pw()))
 		want(t, "login wrong password", wrong, http.StatusUnauthorized, "Invalid credentials")
 		want(t, "login unknown user", unknown, http.StatusUnauthorized, "Invalid credentials")
 		if string(wrong.raw) != string(unknown.raw) {
@@ -342,11 +375,11 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("login throttling per user", func(t *testing.T) {
-		carolPW := newPassword(t)
+		carolPW := pw()
 		used.add(carolPW)
 		want(t, "register carol", s.do("POST", "/api/register", creds("carol", carolPW)), http.StatusCreated, "")
 		for i := range 5 {
-			want(t, fmt.Sprintf("wrong password %d", i+1), s.do("POST", "/api/login", creds("carol", newPassword(t))), http.StatusUnauthorized, "Invalid credentials")
+			want(t, fmt.Sprintf("wrong password %d", i+1), s.do("POST", "/api/login", creds("carol", pw())), http.StatusUnauthorized, "Invalid credentials")
 		}
 		r := s.do("POST", "/api/login", creds("Carol", carolPW)) // right password, any case: still throttled
 		want(t, "login after 5 failures", r, http.StatusTooManyRequests, "")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -296,4 +297,59 @@ func TestMaxConns(t *testing.T) {
 	}
 	_ = hold.Close()
 	want(t, "healthz once the connection closed", s.do("GET", "/healthz", ""), http.StatusOK, "")
+}
+
+// TestLogProblems (finding 12): the log check exempts only the one-time password notice; a
+// plain-text line that leaks a secret, or any other non-JSON line, is caught.
+func TestLogProblems(t *testing.T) {
+	const secret = "correct-horse-battery"
+	record := `{"level":"INFO","msg":"ok"}`
+	notice := "\n" + adminPasswordNotice + "\n\n    " + secret + "\n\n"
+	for _, tc := range []struct {
+		name, logs string
+		problems   int
+	}{
+		{"records and the notice", record + "\n" + notice + record + "\n", 0},
+		{"plain-text leak", record + "\npanic: login " + secret + "\n", 2},
+		{"plain-text line", record + "\nsomething happened\n", 1},
+		{"indented leak without the notice", record + "\n    " + secret + "\n", 2},
+		{"secret in a record", `{"msg":"` + secret + `"}` + "\n", 1},
+		{"notice alone", notice, 1},
+	} {
+		if got := logProblems(tc.logs, secrets{secret}); len(got) != tc.problems {
+			t.Errorf("%s: logProblems = %q, want %d problems", tc.name, got, tc.problems)
+		}
+	}
+}
+
+// TestLogFields (finding 12): the login record says how the token was handed over in
+// "delivery" (any key holding "cookie" is sensitive, so the redactor hid the flag), and a refused cross-origin request logs at most
+// maxLogValue bytes of its Origin header.
+func TestLogFields(t *testing.T) {
+	pw := newPassword(t)
+	s := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": pw}, nil, nil, "-rate", "1000")
+	want(t, "cookie login", s.do("POST", "/api/login?cookie=1", creds("admin", pw)), http.StatusOK, "")
+	origin := "https://" + strings.Repeat("o", 300) + ".example"
+	want(t, "cross-origin POST", s.do("POST", "/api/logout", "", "Origin", origin, "Sec-Fetch-Site", "cross-site"), http.StatusForbidden, "")
+	s.stop()
+	var login, csrf map[string]any
+	for line := range strings.SplitSeq(s.stderr.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil {
+			continue
+		}
+		switch rec["event"] {
+		case "login":
+			login = rec
+		case "csrf_refused":
+			csrf = rec
+		}
+	}
+	if login == nil || login["delivery"] != "cookie" || login["cookie"] != nil {
+		t.Errorf("login record = %v, want delivery cookie and no cookie attribute", login)
+	}
+	o, _ := csrf["origin"].(string)
+	if csrf == nil || len(o) > maxLogValue || !strings.HasPrefix(origin, o) || o == "" {
+		t.Errorf("csrf_refused record = %v, want an origin of at most %d bytes cut from the header", csrf, maxLogValue)
+	}
 }

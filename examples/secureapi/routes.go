@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/rampart-go/rampart/auth"
 	"github.com/rampart-go/rampart/ratelimit"
@@ -52,7 +53,7 @@ func (a *app) newMiddleware(limiter *ratelimit.Limiter, headers tlsutil.Headers,
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.log.WarnContext(r.Context(), "cross-origin request refused", "event", "csrf_refused",
-			"path", r.URL.Path, "origin", r.Header.Get("Origin"), "client_ip", a.ip(r))
+			"path", r.URL.Path, "origin", logValue(r.Header.Get("Origin")), "client_ip", a.ip(r))
 		writeError(w, http.StatusForbidden, "Cross-origin request refused")
 	}))
 	return middleware{
@@ -124,6 +125,19 @@ func only(method string, h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// maxLogValue caps a header value copied into a log record.
+const maxLogValue = 100
+
+// logValue prepares an untrusted header value for a log record: at most maxLogValue bytes,
+// valid UTF-8 (the JSON handler escapes control characters; the redactor then sees it like any
+// other value).
+func logValue(v string) string {
+	if len(v) > maxLogValue {
+		v = v[:maxLogValue]
+	}
+	return strings.ToValidUTF8(v, "")
 }
 
 func notFound(w http.ResponseWriter, _ *http.Request) {

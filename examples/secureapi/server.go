@@ -248,10 +248,14 @@ func (a *app) bootstrapAdmin(ctx context.Context, password string, stderr io.Wri
 	}
 	a.log.Info("admin user created", "event", "register", "user", roleAdmin, "from_env", !generated)
 	if generated {
-		fmt.Fprintf(stderr, "\nsecureapi: created the user \"admin\" with this one-time password (it is not stored or shown again):\n\n    %s\n\n", password)
+		fmt.Fprintf(stderr, "\n%s\n\n    %s\n\n", adminPasswordNotice, password)
 	}
 	return nil
 }
+
+// adminPasswordNotice introduces the one-time admin password on stderr, the only output that
+// is not a JSON log record.
+const adminPasswordNotice = `secureapi: created the user "admin" with this one-time password (it is not stored or shown again):`
 
 // printBanner tells the user where the server listens and how to reach it.
 func printBanner(w io.Writer, addr string, plainHTTP bool, caPath string) {
