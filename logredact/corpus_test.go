@@ -57,6 +57,8 @@ func fakes(t testing.TB, name string) string {
 		return redacttest.FakeAPIKey("rk")
 	case "apikey#acme":
 		return redacttest.FakeAPIKey("acme")
+	case "rampart-token":
+		return redacttest.FakeSessionToken()
 	}
 	t.Fatalf("unknown corpus placeholder %q", name)
 	return ""
@@ -139,7 +141,7 @@ func TestSecretCorpus(t *testing.T) {
 			kinds[k[:strings.IndexByte(k, ']')]] = true
 		}
 	}
-	for _, k := range []string{"card", "jwt", "bearer", "basic", "aws", "github", "slack", "stripe", "private-key", "url-password", "query", "field", "email", "apikey"} {
+	for _, k := range []string{"card", "jwt", "bearer", "basic", "aws", "github", "slack", "stripe", "private-key", "url-password", "query", "field", "email", "apikey", "rampart-token"} {
 		if !kinds[k] {
 			t.Errorf("the secret corpus has no %s", k)
 		}

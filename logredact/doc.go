@@ -70,6 +70,9 @@
 //   - field: values of sensitive keys in free text (password=..., "token":"...", Cookie: ...).
 //   - email: e-mail addresses; on by default, off with [Config.KeepEmails].
 //   - apikey: rampart API keys, prefix_<32 base62>_<6 base62 CRC-32>, confirmed by their checksum.
+//   - rampart-token: rampart session tokens (auth.Keyring's format, "AQ..." in base64url),
+//     confirmed by the lengths of their fields adding up exactly, so they are caught in a path, a
+//     query parameter of any name or a header.
 //
 // The token patterns for AWS, GitHub, Slack and Stripe follow the rules of gitleaks
 // (https://github.com/gitleaks/gitleaks, MIT licence), reimplemented as hand-written scanners.

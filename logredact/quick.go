@@ -64,12 +64,13 @@ func startsAfterDigits(s string, i, j int) bool {
 }
 
 // startsDetection reports whether the short word s[ws:ws+wl] is one the word detectors look at:
-// "x..." of 4 bytes, "h..." of 5, "b..." or "B..." of 5 or 6, "ey..." of 3 or more. wordLook
+// "x..." of 4 bytes, "h..." of 5, "b..." or "B..." of 5 or 6, "ey..." of 3 or more, "AQ", "AR"
+// or "AS..." of 2 or more (a rampart session token). wordLook
 // holds those lengths (with every length of 18 or more, which quickClean rejects before asking),
 // so the test is one lookup rather than a switch.
 func startsDetection(s string, ws, wl int) bool {
 	c := s[ws]
-	return wordLook[c]>>min(wl, 31)&1 != 0 && (c != 'e' || s[ws+1] == 'y')
+	return wordLook[c]>>min(wl, 31)&1 != 0 && (c != 'e' || s[ws+1] == 'y') && (c != 'A' || wl >= 18 || tokenSecond(s[ws+1]))
 }
 
 // changes reports whether redacting s would change it.

@@ -89,11 +89,13 @@ func TestStartsDetection(t *testing.T) {
 			return wl == 5 || wl == 6
 		case 'e':
 			return wl >= 3 && s[ws+1] == 'y'
+		case 'A':
+			return wl >= 2 && s[ws+1] >= 'Q' && s[ws+1] <= 'S'
 		}
 		return false
 	}
 	for c := 0; c < 256; c++ {
-		for _, second := range []byte{'y', 'z', '0'} {
+		for _, second := range []byte{'y', 'z', '0', 'P', 'Q', 'S', 'T'} {
 			for wl := 1; wl < 18; wl++ {
 				w := []byte(strings.Repeat("a", wl))
 				w[0] = byte(c)

@@ -25,6 +25,7 @@ const (
 	kindField      = "field"
 	kindEmail      = "email"
 	kindAPIKey     = "apikey"
+	kindToken      = "rampart-token"
 	kindOverlong   = "overlong"
 )
 
@@ -84,8 +85,10 @@ var class = func() (t [256]uint16) {
 // wordLook[c] is set when a word of w bytes starting with c does. That is every word of 18 bytes
 // or more (tokens, API keys), and the few short words that start a detection: "xoxb" and "xapp"
 // (Slack, then '-'), "Basic" and "hooks" (hooks.slack.com), "Bearer", and "ey..." of 3 bytes or
-// more (a JWT's "eyJ", which the scanner checks separately). One table lookup and one
-// well-predicted branch replace a chain of comparisons whose outcome varies from word to word.
+// more (a JWT's "eyJ", which the scanner checks separately), and "A" followed by 'Q', 'R' or 'S'
+// of 2 bytes or more (a rampart session token, whose first word may end at any '-'). One table
+// lookup and one well-predicted branch replace a chain of comparisons whose outcome varies from
+// word to word.
 var wordLook = func() (t [256]uint32) {
 	for c := range t {
 		t[c] = 1<<32 - 1<<18
@@ -96,8 +99,14 @@ var wordLook = func() (t [256]uint32) {
 		t[c] |= 1<<5 | 1<<6
 	}
 	t['e'] |= 1<<32 - 1<<3
+	t['A'] |= 1<<32 - 1<<2 // "AQ...", "AR...", "AS...": a rampart session token (tokenSecond)
 	return t
 }()
+
+// tokenSecond reports whether c can be the second character of a rampart session token: the
+// token starts with the byte 1 (its version) and the key ID's length (1 to 32), so its base64url
+// form starts with 'A' and then 'Q', 'R' or 'S'.
+func tokenSecond(c byte) bool { return c >= 'Q' && c <= 'S' }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
@@ -291,7 +300,7 @@ func nextMatch[T text](r *Redactor, s T, last int) (match, bool, tailState) {
 				}
 				// Only words long enough for a token, or the few short words that start one
 				// (Bearer, Basic, xoxb-, hooks.slack.com, eyJ...), reach the word detectors.
-				if w := j - i; wordLook[c]>>min(w, 31)&1 == 0 || w < 18 && c == 'e' && s[i+1] != 'y' {
+				if w := j - i; wordLook[c]>>min(w, 31)&1 == 0 || w < 18 && (c == 'e' && s[i+1] != 'y' || c == 'A' && !tokenSecond(s[i+1])) {
 					i = plainRunEnd(s, j)
 					continue
 				}
@@ -549,6 +558,11 @@ func wordAt[T text](s T, i, j int) (m match, ok bool, skip int) {
 	w := j - i
 	switch s[i] {
 	case 'A':
+		if tokenSecond(s[i+1]) {
+			if end, ok := tokenAt(s, i); ok {
+				return match{i, end, kindToken}, true, 0
+			}
+		}
 		// AWS access key IDs, after gitleaks' aws-access-token rule (MIT):
 		// \b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b
 		if w == 20 && (hasPrefix(s, i, "AKIA") || hasPrefix(s, i, "ASIA") || hasPrefix(s, i, "ABIA") ||
@@ -636,6 +650,85 @@ func wordAt[T text](s T, i, j int) (m match, ok bool, skip int) {
 		return match{i, j, kindAPIKey}, true, 0
 	}
 	return match{}, false, skip
+}
+
+// The text lengths of rampart session tokens (auth.Keyring's version 1): the base64url form of at
+// least 96 bytes, and at most auth.MaxTokenLen characters.
+const (
+	minTokenText = 128
+	maxTokenText = 4096
+)
+
+// b64URLValue maps a base64url character to its 6-bit value, and any other byte to 0xFF.
+var b64URLValue = func() (t [256]byte) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := range t {
+		t[i] = 0xFF
+	}
+	for i := range len(alphabet) {
+		t[alphabet[i]] = byte(i)
+	}
+	return t
+}()
+
+// tokenAt checks for a rampart session token (the format of auth.Keyring, version 1) starting at
+// s[i], and returns the end of the base64url run there. The run must decode (unpadded) to: the
+// version 1; the key ID's length, 1 to 32, and the key ID; 56 bytes of fixed claims; the
+// subject's length and the subject; the number of roles, at most 32, and each role's length (at
+// most 64) and bytes; the extra data's 16-bit length, at most 1024, and bytes; and a 32-byte tag
+// that ends the token exactly. Random text of the right shape passes all of those length checks
+// with negligible probability, so the detector reports no false positives in practice.
+func tokenAt[T text](s T, i int) (end int, ok bool) {
+	e := i
+	for e < len(s) && e-i <= maxTokenText && b64URLValue[s[e]] != 0xFF {
+		e++
+	}
+	l := e - i
+	if l < minTokenText || l > maxTokenText || l%4 == 1 {
+		return e, false
+	}
+	var buf [maxTokenText * 3 / 4]byte
+	n := 0
+	var acc uint32
+	bitsIn := 0
+	for k := i; k < e; k++ {
+		acc = acc<<6 | uint32(b64URLValue[s[k]])
+		bitsIn += 6
+		if bitsIn >= 8 {
+			bitsIn -= 8
+			buf[n] = byte(acc >> bitsIn) // #nosec G115 -- keeps the low 8 bits on purpose
+			n++
+		}
+	}
+	b := buf[:n]
+	if b[0] != 1 || b[1] < 1 || b[1] > 32 {
+		return e, false
+	}
+	p := 2 + int(b[1]) + 56
+	if p >= n {
+		return e, false
+	}
+	p += 1 + int(b[p]) // subject
+	if p >= n || b[p] > 32 {
+		return e, false
+	}
+	roles := int(b[p])
+	p++
+	for range roles {
+		if p >= n || b[p] > 64 {
+			return e, false
+		}
+		p += 1 + int(b[p])
+	}
+	if p+2 > n {
+		return e, false
+	}
+	extra := int(b[p])<<8 | int(b[p+1])
+	if extra > 1024 {
+		return e, false
+	}
+	p += 2 + extra
+	return e, p+32 == n
 }
 
 func allAlnum[T text](s T, i, j int) bool {

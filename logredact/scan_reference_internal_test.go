@@ -84,7 +84,7 @@ func scanReference[T text](r *Redactor, s T, dst []byte) (out []byte, changed bo
 				// Only words long enough for a token, or the few short words that start one
 				// (Bearer, Basic, xoxb-, hooks.slack.com, eyJ...), reach the word detectors.
 				if w := j - i; w >= 18 || cl&clStart != 0 && (w == 4 && c == 'x' || w == 5 && (c|0x20 == 'b' || c == 'h') ||
-					w == 6 && c|0x20 == 'b' || w >= 3 && c == 'e' && s[i+1] == 'y') {
+					w == 6 && c|0x20 == 'b' || w >= 3 && c == 'e' && s[i+1] == 'y' || w >= 2 && c == 'A' && tokenSecond(s[i+1])) {
 					var skip int
 					m, ok, skip = wordAt(s, i, j)
 					if !ok && skip > next {

@@ -17,5 +17,5 @@ func ExamplePlants() {
 	}
 	fmt.Println()
 	// Output:
-	// card jwt bearer basic aws github slack stripe private-key url-password query email apikey field
+	// card jwt bearer basic aws github slack stripe private-key url-password query email apikey rampart-token field
 }

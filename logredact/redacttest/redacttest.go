@@ -68,6 +68,7 @@ func Plants() []Plant {
 		Plant{Kind: "query", Value: "https://api.example.com/callback?token=" + queryTok + "&page=2", Leaks: []string{queryTok}},
 		Plant{Kind: "email", Value: "jane.fake" + "@" + "example.com", Leaks: []string{"jane.fake" + "@" + "example.com"}},
 		Plant{Kind: "apikey", Value: FakeAPIKey("rk"), Leaks: []string{FakeAPIKey("rk")}},
+		Plant{Kind: "rampart-token", Value: FakeSessionToken(), Leaks: []string{FakeSessionToken()}},
 		Plant{Kind: "field", Value: "password=" + "fake-field-pw-123", Leaks: []string{"fake-field-pw-123"}},
 	)
 	return ps
@@ -126,6 +127,26 @@ func FakePrivateKey() string {
 func FakeAPIKey(prefix string) string {
 	body := prefix + "_" + fill("RampartFakeApiKey", 32)
 	return body + "_" + base62Checksum(body)
+}
+
+// FakeSessionToken returns a fake rampart session token: the layout of auth.Keyring's version 1
+// tokens (version, key ID, ID, four instants, generation, subject, roles, extra data, tag) with
+// fixed made-up contents, base64url-encoded without padding. It does not verify under any key.
+func FakeSessionToken() string {
+	b := []byte{1, 4}
+	b = append(b, "fake"...)
+	for i := range byte(16 + 5*8) { // ID, issued-at, not-before, expiry, auth time, generation
+		b = append(b, 0x5A^i)
+	}
+	b = append(b, 10)
+	b = append(b, "fake-alice"...)
+	b = append(b, 1, 4)
+	b = append(b, "user"...)
+	b = append(b, 0, 0) // no extra data
+	for i := range byte(32) {
+		b = append(b, 0xA5^i*7)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // base62Checksum returns the 6-character base62 CRC-32 (IEEE) checksum of s used by rampart API
