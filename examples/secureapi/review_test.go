@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -351,5 +355,95 @@ func TestLogFields(t *testing.T) {
 	o, _ := csrf["origin"].(string)
 	if csrf == nil || len(o) > maxLogValue || !strings.HasPrefix(origin, o) || o == "" {
 		t.Errorf("csrf_refused record = %v, want an origin of at most %d bytes cut from the header", csrf, maxLogValue)
+	}
+}
+
+// serveOnce runs serve on dir and returns its error if it stops before listening; if it starts,
+// it is shut down and the test fails.
+func serveOnce(t *testing.T, dir string) error {
+	t.Helper()
+	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0", "-data", dir}, func(k string) string {
+		if k == "SECUREAPI_ADMIN_PASSWORD" {
+			return "a long enough admin password for tests"
+		}
+		return ""
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	started := false
+	cfg.ready = func(string) { started = true; cancel() }
+	err = serve(ctx, cfg, io.Discard, io.Discard)
+	if started {
+		t.Errorf("serve on %s started, want a refusal", dir)
+	}
+	return err
+}
+
+// TestDataDirLocked (finding 13): a second process on the same data directory is refused,
+// since each would rewrite the store from its own state; the lock goes with the first.
+func TestDataDirLocked(t *testing.T) {
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+		t.Skip("the data directory lock is taken on Unix systems")
+	}
+	dir := t.TempDir()
+	s := startServer(t, dir, map[string]string{"SECUREAPI_ADMIN_PASSWORD": newPassword(t)}, nil, nil)
+	if err := serveOnce(t, dir); !errors.Is(err, errDataDirInUse) {
+		t.Errorf("second serve on the same -data = %v, want errDataDirInUse", err)
+	}
+	s.stop()
+	s2 := startServer(t, dir, nil, nil, nil)
+	want(t, "healthz after the first process stopped", s2.do("GET", "/healthz", ""), http.StatusOK, "")
+}
+
+// TestDataDirPermissions (finding 14): a data directory writable by others, or a symbolic
+// link, is refused.
+func TestDataDirPermissions(t *testing.T) {
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+		t.Skip("permissions are checked on Unix systems")
+	}
+	open := filepath.Join(t.TempDir(), "open")
+	if err := os.Mkdir(open, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil { //nolint:gosec // G302: the test makes the directory too open on purpose
+		t.Fatal(err)
+	}
+	if err := serveOnce(t, open); err == nil || !strings.Contains(err.Error(), "writable by group or others") {
+		t.Errorf("serve on a 0777 -data = %v, want a refusal", err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(t.TempDir(), link); err != nil {
+		t.Fatal(err)
+	}
+	if err := serveOnce(t, link); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("serve on a symlinked -data = %v, want a refusal", err)
+	}
+	if err := checkDataDir(t.TempDir()); err != nil {
+		t.Errorf("checkDataDir(a private directory) = %v, want nil", err)
+	}
+}
+
+// TestDevCANoSymlink (finding 14): a symbolic link planted at dev-ca.pem is replaced by the CA
+// file, not followed.
+func TestDevCANoSymlink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(dir, "dev-ca.pem")); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, dir, map[string]string{"SECUREAPI_ADMIN_PASSWORD": newPassword(t)}, nil, nil)
+	want(t, "healthz with the written CA", s.do("GET", "/healthz", ""), http.StatusOK, "")
+	if b, err := os.ReadFile(victim); err != nil || string(b) != "precious" {
+		t.Errorf("the symlink's target = %q, %v; want it untouched", b, err)
+	}
+	fi, err := os.Lstat(filepath.Join(dir, "dev-ca.pem"))
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 {
+		t.Errorf("dev-ca.pem = %v, %v; want a regular file of mode 0644", fi, err)
 	}
 }

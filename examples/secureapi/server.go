@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,12 @@ import (
 	"github.com/rampart-go/rampart/ratelimit"
 	"github.com/rampart-go/rampart/tlsutil"
 )
+
+// lockFileName is the lock file under -data that one process holds while it runs.
+const lockFileName = "lock"
+
+// errDataDirInUse: another process holds the data directory's lock.
+var errDataDirInUse = errors.New("the data directory is in use")
 
 const (
 	// defaultMaxConns caps the concurrent connections: beyond it, new ones wait in the
@@ -43,6 +50,14 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
 		return err
 	}
+	if err := checkDataDir(cfg.dataDir); err != nil {
+		return err
+	}
+	unlock, err := lockDataDir(cfg.dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock() // last: after the store is closed
 	k, err := loadKeys(cfg.dataDir, cfg.getenv, logger)
 	if err != nil {
 		return err
@@ -104,7 +119,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			return err
 		}
 		caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: dev.CA.Raw})
-		if err := os.WriteFile(caPath, caPEM, 0o644); err != nil { //nolint:gosec // G306: a CA certificate is public
+		if err := replaceFile(caPath, caPEM, 0o644); err != nil {
 			return err
 		}
 		tlsConfig = tlsutil.ServerConfig(tlsutil.Intermediate)
@@ -143,6 +158,30 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		logger.Error("stopped", "error", err.Error())
 	} else {
 		logger.Info("shut down cleanly")
+	}
+	return err
+}
+
+// replaceFile writes data to path with mode perm through a new temporary file in the same
+// directory, renamed over path: a symbolic link planted at path is replaced, never followed.
+func replaceFile(path string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*") // O_EXCL
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
 	}
 	return err
 }
