@@ -185,7 +185,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 }
 
 // checkLoopback refuses plain HTTP on anything but a loopback address: tokens and passwords
-// must never cross a network in clear text.
+// must never cross a network in clear text. A name ("localhost") is accepted here, and the
+// address it resolved to is checked again once the listener is open (isLoopback).
 func checkLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {

@@ -447,3 +447,56 @@ func TestDevCANoSymlink(t *testing.T) {
 		t.Errorf("dev-ca.pem = %v, %v; want a regular file of mode 0644", fi, err)
 	}
 }
+
+// TestLoopbackChecks (finding 15): under -http the listener's real address must be loopback
+// (the name "localhost" could resolve elsewhere), and requests must name a loopback host, so
+// that a DNS-rebinding page cannot reach the API through a browser.
+func TestLoopbackChecks(t *testing.T) {
+	for _, tc := range []struct {
+		addr net.Addr
+		want bool
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 80}, true},
+		{&net.TCPAddr{IP: net.ParseIP("::1"), Port: 80}, true},
+		{&net.TCPAddr{IP: net.ParseIP("::ffff:127.0.0.2"), Port: 80}, true},
+		{&net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 80}, false},
+		{&net.TCPAddr{IP: net.IPv6zero, Port: 80}, false},
+	} {
+		if got := isLoopback(tc.addr); got != tc.want {
+			t.Errorf("isLoopback(%v) = %v, want %v", tc.addr, got, tc.want)
+		}
+	}
+	for host, ok := range map[string]bool{
+		"localhost": true, "LOCALHOST:8080": true, "127.0.0.1": true, "127.0.0.1:8443": true,
+		"[::1]": true, "[::1]:8443": true, "127.0.0.2:80": true,
+		"evil.example": false, "evil.example:8443": false, "localhost.evil.example": false,
+		"": false, "192.0.2.1:80": false, "[fe80::1%25lo]:80": false, "0.0.0.0": false,
+	} {
+		if got := loopbackHost(host); got != ok {
+			t.Errorf("loopbackHost(%q) = %v, want %v", host, got, ok)
+		}
+	}
+
+	s := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": newPassword(t)}, nil, nil, "-http")
+	port := s.url[strings.LastIndex(s.url, ":")+1:]
+	for host, code := range map[string]int{
+		"rebound.evil.example:" + port: http.StatusMisdirectedRequest,
+		"localhost:" + port:            http.StatusOK,
+		"127.0.0.1:" + port:            http.StatusOK,
+		"localhost":                    http.StatusOK,
+	} {
+		req, err := http.NewRequest("GET", s.url+"/healthz", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		resp, err := s.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != code {
+			t.Errorf("GET /healthz with Host %q under -http = %d, want %d", host, resp.StatusCode, code)
+		}
+	}
+}

@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rampart-go/rampart/auth"
@@ -82,6 +84,9 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	accessLog := redactor.AccessLog(logger, alc)
 	handler := a.routes(a.newMiddleware(limiter, apiHeaders(), accessLog))
+	if cfg.plainHTTP {
+		handler = loopbackHostOnly(handler, logger)
+	}
 	if cfg.onRequest != nil {
 		inner := handler
 		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -139,6 +144,11 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg.plainHTTP && !isLoopback(ln.Addr()) {
+		// The name in -addr (localhost) passed checkLoopback, yet resolved elsewhere.
+		_ = ln.Close()
+		return fmt.Errorf("-http: %s listens on %s, not a loopback address", cfg.addr, ln.Addr())
+	}
 	printBanner(stdout, ln.Addr().String(), cfg.plainHTTP, caPath)
 	logger.Info("listening", "addr", ln.Addr().String(), "tls", !cfg.plainHTTP)
 	if cfg.ready != nil {
@@ -160,6 +170,43 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		logger.Info("shut down cleanly")
 	}
 	return err
+}
+
+// isLoopback reports whether a listener's address is a loopback address (an IPv4-mapped IPv6
+// loopback address counts).
+func isLoopback(addr net.Addr) bool {
+	ap, err := netip.ParseAddrPort(addr.String())
+	return err == nil && ap.Addr().Unmap().IsLoopback()
+}
+
+// loopbackHostOnly refuses, with 421 Misdirected Request, requests whose Host is not
+// localhost or a loopback address (with or without port). Under -http this defeats DNS
+// rebinding: a web page on attacker.example whose name the attacker points at 127.0.0.1 could
+// otherwise send same-origin requests to the API through the victim's browser.
+func loopbackHostOnly(next http.Handler, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !loopbackHost(r.Host) {
+			logger.WarnContext(r.Context(), "request for another host refused", "event", "host_refused",
+				"host", logValue(r.Host), "path", r.URL.Path)
+			writeError(w, http.StatusMisdirectedRequest, "Unknown host")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// loopbackHost reports whether the Host header host names localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else {
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Zone() == "" && ip.Unmap().IsLoopback()
 }
 
 // replaceFile writes data to path with mode perm through a new temporary file in the same
