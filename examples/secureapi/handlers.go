@@ -138,7 +138,8 @@ func (a *app) register(w http.ResponseWriter, r *http.Request) {
 }
 
 // login checks a user name and password and starts a session: POST /api/login. The token is
-// returned in the body, and also set as a cookie for ?cookie=1 and for form posts.
+// returned in the body, or, for ?cookie=1 and for form posts, set as an HttpOnly cookie only
+// (the body then holds the message alone, so that no script can read the token).
 //
 // Every failure (unknown user, wrong password, malformed name) gets the same 401 after the same
 // work: Hasher.Login verifies unknown users against a dummy hash. Failures are counted per user
@@ -249,6 +250,12 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	}
 	a.log.InfoContext(ctx, "login succeeded", "event", "login", "user", u.Name, "token_id", claims.ID.String(),
 		"delivery", delivery, "client_ip", a.ip(r))
+	if useCookie {
+		// The cookie is HttpOnly so that scripts cannot read the token; putting it in the body
+		// too would hand it to them anyway.
+		writeJSON(w, http.StatusOK, map[string]string{"message": "Login successful"})
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"message": "Login successful", "token": token})
 }
 

@@ -81,10 +81,25 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], takeEnv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "secureapi:", err)
 		os.Exit(1)
 	}
+}
+
+// envAdminPassword is the variable that holds the password of the admin user created on the
+// first start.
+const envAdminPassword = "SECUREAPI_ADMIN_PASSWORD"
+
+// takeEnv is os.Getenv, except that it removes envAdminPassword from the environment once read:
+// child processes and later readers of the environment (a crash reporter, /proc/self/environ
+// of a helper) do not inherit the password.
+func takeEnv(key string) string {
+	v := os.Getenv(key)
+	if key == envAdminPassword {
+		_ = os.Unsetenv(key)
+	}
+	return v
 }
 
 // config is everything secureapi runs with: the flags, the environment, and two hooks that
@@ -133,7 +148,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	cfg := config{
 		getenv:               getenv,
-		adminPassword:        getenv("SECUREAPI_ADMIN_PASSWORD"),
+		adminPassword:        getenv(envAdminPassword),
 		loginFailuresPerUser: 5,
 		loginFailuresPerIP:   20,
 		loginWindow:          15 * time.Minute,

@@ -344,7 +344,9 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("cookie mode and cross-origin protection", func(t *testing.T) {
 		r := s.do("POST", "/api/login?cookie=1", creds("alice", alicePW))
 		want(t, "cookie login", r, http.StatusOK, "")
-		used.add(r.str("token"))
+		if _, ok := r.body["token"]; ok || r.str("message") != "Login successful" {
+			t.Errorf("cookie login body = %s, want the message alone: the token is in the HttpOnly cookie only", r.raw)
+		}
 		cookie := sessionCookie(t, r.header)
 		used.add(cookie.Value)
 		if !cookie.Secure || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Path != "/" || cookie.Name != "__Host-session" {
@@ -363,7 +365,10 @@ func TestEndToEnd(t *testing.T) {
 		form := "username=bob&password=" + bobPW
 		fr := s.do("POST", "/api/login", form, "Content-Type", "application/x-www-form-urlencoded")
 		want(t, "form login", fr, http.StatusOK, "")
-		used.add(fr.str("token"), sessionCookie(t, fr.header).Value)
+		if _, ok := fr.body["token"]; ok {
+			t.Errorf("form login body = %s, want no token", fr.raw)
+		}
+		used.add(sessionCookie(t, fr.header).Value)
 		want(t, "cross-site form login", s.do("POST", "/api/login", form, "Content-Type", "application/x-www-form-urlencoded", "Sec-Fetch-Site", "cross-site"), http.StatusForbidden, "")
 		// Logout through the cookie revokes the session and clears the cookie.
 		lr := s.do("POST", "/api/logout", "", c, cv, "Sec-Fetch-Site", "same-origin")
@@ -558,7 +563,8 @@ func TestFirstStart(t *testing.T) {
 	}
 	out := stdout.String()
 	caPath := filepath.Join(dir, "dev-ca.pem")
-	for _, w := range []string{"listening on https://" + addr, caPath, "curl --cacert " + caPath + " https://" + addr + "/healthz"} {
+	for _, w := range []string{"listening on https://" + addr, caPath, "curl --cacert " + caPath + " https://" + addr + "/healthz",
+		"the development certificate expires at " + time.Now().Add(tlsutil.DevValidity).UTC().Format("2006-01-02T")} {
 		if !strings.Contains(out, w) {
 			t.Errorf("stdout = %q, want it to contain %q", out, w)
 		}

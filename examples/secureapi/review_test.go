@@ -500,3 +500,19 @@ func TestLoopbackChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestTakeEnv (finding 17): the admin password is removed from the environment once read;
+// other variables are left alone.
+func TestTakeEnv(t *testing.T) {
+	t.Setenv(envAdminPassword, "from the environment")
+	t.Setenv("SECUREAPI_TEST_OTHER", "kept")
+	if got := takeEnv(envAdminPassword); got != "from the environment" {
+		t.Errorf("takeEnv = %q", got)
+	}
+	if v, ok := os.LookupEnv(envAdminPassword); ok {
+		t.Errorf("%s = %q after it was read, want it unset", envAdminPassword, v)
+	}
+	if takeEnv("SECUREAPI_TEST_OTHER") != "kept" || os.Getenv("SECUREAPI_TEST_OTHER") != "kept" {
+		t.Error("another variable was removed")
+	}
+}

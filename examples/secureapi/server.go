@@ -99,6 +99,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	// whose certificate is written where curl --cacert can find it.
 	var tlsConfig *tls.Config
 	var caPath string
+	var devExpiry time.Time
 	switch {
 	case cfg.plainHTTP:
 	case cfg.certFile != "":
@@ -129,6 +130,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 		tlsConfig = tlsutil.ServerConfig(tlsutil.Intermediate)
 		tlsConfig.Certificates = []tls.Certificate{dev.Server}
+		devExpiry = dev.Server.Leaf.NotAfter
 	}
 
 	maxConns := cfg.maxConns
@@ -149,7 +151,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		_ = ln.Close()
 		return fmt.Errorf("-http: %s listens on %s, not a loopback address", cfg.addr, ln.Addr())
 	}
-	printBanner(stdout, ln.Addr().String(), cfg.plainHTTP, caPath)
+	printBanner(stdout, ln.Addr().String(), cfg.plainHTTP, caPath, devExpiry)
 	logger.Info("listening", "addr", ln.Addr().String(), "tls", !cfg.plainHTTP)
 	if cfg.ready != nil {
 		cfg.ready(ln.Addr().String())
@@ -343,8 +345,9 @@ func (a *app) bootstrapAdmin(ctx context.Context, password string, stderr io.Wri
 // is not a JSON log record.
 const adminPasswordNotice = `secureapi: created the user "admin" with this one-time password (it is not stored or shown again):`
 
-// printBanner tells the user where the server listens and how to reach it.
-func printBanner(w io.Writer, addr string, plainHTTP bool, caPath string) {
+// printBanner tells the user where the server listens and how to reach it; with a development
+// certificate, also where its CA is and when the certificate expires.
+func printBanner(w io.Writer, addr string, plainHTTP bool, caPath string, devExpiry time.Time) {
 	scheme, cacert := "https", ""
 	if plainHTTP {
 		scheme = "http"
@@ -353,6 +356,8 @@ func printBanner(w io.Writer, addr string, plainHTTP bool, caPath string) {
 	fmt.Fprintf(w, "secureapi: listening on %s\n", url)
 	if caPath != "" {
 		fmt.Fprintf(w, "secureapi: development CA (not for production): %s\n", caPath)
+		fmt.Fprintf(w, "secureapi: the development certificate expires at %s; restart to renew it (the CA file changes on every start)\n",
+			devExpiry.UTC().Format(time.RFC3339))
 		cacert = "--cacert " + caPath + " "
 	}
 	fmt.Fprintf(w, "secureapi: try: curl %s%s/healthz\n", cacert, url)
