@@ -20,9 +20,10 @@
 //
 // # API
 //
-//	POST /api/register   {"username","password"}       201, 400 (field errors), 409, 507
-//	POST /api/login      {"username","password"}       200 {"message","token"}; the cookie with
-//	                                                   ?cookie=1 or a form post; 401, 429
+//	POST /api/register   {"username","password"}       201, 400 (field errors), 409, 429, 507
+//	POST /api/login      {"username","password"}       200 {"message","token"}; with ?cookie=1 or
+//	                                                   a form post, 200 {"message"} and the cookie;
+//	                                                   401, 429
 //	GET  /api/profile    Bearer or cookie              200 {"username","role","message"}, 401
 //	GET  /api/admin/users  admin                       200 {"users":[...]}, 401, 403
 //	POST /api/data       {"title","content"}           201 {"message","data"}, 400, 401, 413, 415, 507
@@ -33,6 +34,37 @@
 // Any /api route may also answer 429 (the per-IP rate limit, with Retry-After) and 403 (a
 // cross-origin browser POST). Errors are JSON: {"error":"..."}, plus
 // "errors":[{"field","message"}] for invalid fields.
+//
+// A cookie login leaves the token out of the body: the cookie is HttpOnly so that no script
+// can read the token, which a copy in the body would defeat. A JSON login without ?cookie=1
+// gets the token in the body, for an Authorization: Bearer header.
+//
+// # Sessions
+//
+// A session ends after 30 minutes without a request (-session-idle) and 12 hours after login
+// in any case. Only cookie sessions are renewed as they are used: a Bearer token is never
+// replaced, so a Bearer session ends 30 minutes after login however active it is; log in again
+// for a new token.
+//
+// A logout puts the session on a denylist until its 12-hour deadline. The denylist is bounded
+// (100,000 entries in all, 50 per user): when a logout would exceed either cap, it logs the
+// user out everywhere instead (which takes no entry and frees the user's), so a logout never
+// fails and never leaves the token valid. The session cookie is cleared in every case.
+//
+// # Limits and abuse
+//
+//   - Per client IP: -rate requests a minute on /api; 5 accounts created an hour (429 with
+//     Retry-After, charged before the password is hashed); 20 failed logins in 15 minutes; at
+//     most 2 logins in flight at once (the excess gets 429 with Retry-After: 1, which bounds
+//     how far parallel guesses can overrun the failure count).
+//   - Per account: 5 failed logins in 15 minutes, then 429 until the window passes. This is
+//     the specified trade-off between guessing and lockout: anyone who knows a user name can
+//     lock that account for 15 minutes with 5 wrong passwords, from any address. A service that
+//     cannot accept that adds a second factor, or a CAPTCHA after the first failures, instead
+//     of a harder lock.
+//   - Storage: 10,000 users, 10,000 items, 200 items per user; beyond, 507 (the status WebDAV
+//     uses for a quota) with "Storage is full" or "Item quota reached".
+//   - Connections: at most 1024 at once; further ones wait in the kernel's accept queue.
 //
 // # Flags and environment
 //
@@ -46,7 +78,8 @@
 //	-http           serve plain HTTP (loopback addresses only), behind a local TLS proxy or for tests;
 //	                the session cookie keeps Secure and its "__Host-" prefix, and HSTS is sent, as
 //	                the proxy's clients see https (browsers and curl accept Secure cookies from
-//	                http://localhost and http://127.0.0.1)
+//	                http://localhost and http://127.0.0.1); requests whose Host is not localhost
+//	                or a loopback address get 421 (a defence against DNS rebinding)
 //	-session-idle   session idle timeout (default 30m); sessions end 12h after login regardless
 //
 //	SECUREAPI_STORE_KEYS      secretbox keys of the store (sbk1_...), newest first
@@ -57,6 +90,17 @@
 // new key first in SECUREAPI_STORE_KEYS: the store is re-encrypted under it on the next start.
 //
 //	SECUREAPI_ADMIN_PASSWORD  password of the "admin" user created on first start; random if unset
+//
+// SECUREAPI_ADMIN_PASSWORD is read only when the store has no users (the first start); later
+// starts ignore it. It is removed from the process environment once read.
+//
+// The data directory must be a real directory (not a symbolic link), owned by the user that
+// runs secureapi and not writable by group or others; one process at a time may use it (it
+// holds a lock on -data/lock, and a second process is refused).
+//
+// The development certificate is valid for 24 hours, and a new CA is made on every start,
+// so dev-ca.pem changes each time: restart daily, and give curl the new file. The start
+// banner prints when the certificate expires.
 //
 // SIGINT or SIGTERM shuts the server down gracefully: in-flight requests finish, then the
 // store is closed. Every change was written to disk before it was answered.
