@@ -343,7 +343,7 @@ func (a *app) bootstrapAdmin(ctx context.Context, password string, stderr io.Wri
 
 // adminPasswordNotice introduces the one-time admin password on stderr, the only output that
 // is not a JSON log record.
-const adminPasswordNotice = `secureapi: created the user "admin" with this one-time password (it is not stored or shown again):`
+const adminPasswordNotice = `secureapi: created the user "admin" with this one-time password (it is not stored or shown again):` //nolint:gosec // G101: the notice that introduces the password, not a credential
 
 // printBanner tells the user where the server listens and how to reach it; with a development
 // certificate, also where its CA is and when the certificate expires.
