@@ -536,7 +536,7 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		if w < e && w > v && s[w] == ' ' {
 			v = w + 1
 		}
-		if e > v && markerEnd(s, v) != e {
+		if e > v && !redactedAlready(s, v, e) {
 			return match{v, e, kind}, true, tailNone
 		}
 		return match{}, false, tailNone
@@ -550,7 +550,7 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		for e > v && isSpace(s[e-1]) {
 			e--
 		}
-		if e > v && markerEnd(s, v) != e {
+		if e > v && !redactedAlready(s, v, e) {
 			return match{v, e, kind}, true, tailNone
 		}
 		return match{}, false, tailNone
@@ -581,6 +581,23 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		return match{}, false, tailNone
 	}
 	return match{v, e, kind}, true, tailNone
+}
+
+// redactedAlready reports whether the rest-of-line value s[v:e] is a replacement marker followed
+// by nothing but punctuation: what an earlier pass left ("token:[REDACTED:url-password]@" from
+// "token:pw@" inside a URL), which redacting again would change. A marker followed by letters or
+// digits ("[REDACTED] hunter2", typed by someone) is not: that value is redacted whole.
+func redactedAlready[T text](s T, v, e int) bool {
+	me := markerEnd(s, v)
+	if me == 0 || me > e {
+		return false
+	}
+	for k := me; k < e; k++ {
+		if isAlnum(s[k]) || s[k] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func wordEnd[T text](s T, v int) int {

@@ -289,3 +289,24 @@ func TestFullwidthCard(t *testing.T) {
 		t.Errorf("handler or writer output leaks the card: %s", buf.String())
 	}
 }
+
+// TestMarkerThenText: a rest-of-line value that an earlier pass left as a marker and punctuation
+// is stable (FuzzRedact found "A0://token:0@" redacted differently the second time), while a
+// marker followed by more text, which a person can type, is still redacted whole.
+func TestMarkerThenText(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	for _, tc := range []struct{ in, want string }{
+		{"A0://token:0@", "A0://token:[REDACTED:url-password]@"},
+		{"token: [REDACTED:url-password]@", "token: [REDACTED:url-password]@"},
+		{"password: [REDACTED] hunter2", "password: [REDACTED:field]"},
+		{"Authorization: [REDACTED]x", "Authorization: [REDACTED:field]"},
+	} {
+		got := r.Redact(tc.in)
+		if got != tc.want {
+			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if again := r.Redact(got); again != got {
+			t.Errorf("Redact(%q) = %q, not idempotent", got, again)
+		}
+	}
+}
