@@ -518,3 +518,47 @@ func TestTakeEnv(t *testing.T) {
 		t.Error("another variable was removed")
 	}
 }
+
+// TestReadersDoNotWaitForWrites (finding 4): while a write is under way (held here in the
+// middle), readers, among them the revocation Lookup of every authenticated request, are
+// answered at once, and do not see the change before it is on disk.
+func TestReadersDoNotWaitForWrites(t *testing.T) {
+	st := openTestStore(t, t.TempDir())
+	if err := st.createUser(user{Name: "alice", Role: roleUser}); err != nil {
+		t.Fatal(err)
+	}
+	inWrite, release := make(chan struct{}), make(chan struct{})
+	st.beforeWrite = func() { close(inWrite); <-release }
+	written := make(chan error, 1)
+	go func() {
+		_, err := st.addItem(item{Title: "t", Content: "c", Author: "alice"})
+		written <- err
+	}()
+	<-inWrite
+	read := make(chan int, 1)
+	go func() {
+		_, _, _ = st.Lookup(context.Background(), "alice", auth.TokenID{})
+		_, _ = st.user("alice")
+		read <- len(st.items())
+	}()
+	stuck := false
+	select {
+	case n := <-read:
+		if n != 0 {
+			t.Errorf("a reader saw %d items during the write, want 0 (nothing before it is on disk)", n)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("readers waited for a write in progress")
+		stuck = true
+	}
+	close(release)
+	if err := <-written; err != nil {
+		t.Fatal(err)
+	}
+	if stuck {
+		<-read // the stuck reader finishes now
+	}
+	if n := len(st.items()); n != 1 {
+		t.Errorf("%d items after the write, want 1", n)
+	}
+}

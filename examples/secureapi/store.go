@@ -96,16 +96,25 @@ type state struct {
 
 // store is the encrypted, crash-safe store. It is also the auth.RevocationStore of the
 // service, so logouts survive restarts: with an in-memory revocation store, a restart would
-// bring every logged-out token back to life. It is safe for concurrent use; writes are
-// serialized.
+// bring every logged-out token back to life. It is safe for concurrent use.
+//
+// Writes are serialized by writeMu; a write builds the next state on a copy and encrypts it to
+// disk without holding mu, then publishes it under mu for an instant. Readers (Lookup runs on
+// every authenticated request) thus never wait for a file to be written, and never see a
+// change before it is on disk.
 type store struct {
 	dir  string
 	ring *secretbox.Keyring
 	now  func() time.Time
 
-	mu     sync.RWMutex
-	st     state
-	closed bool
+	writeMu sync.Mutex // serializes writers; held across a whole write
+	closed  bool       // guarded by writeMu
+	// beforeWrite, if set, is called by update with the change applied to the copy, before
+	// the file is written (tests block writes with it).
+	beforeWrite func()
+
+	mu sync.RWMutex // guards st, the published state
+	st state
 }
 
 var _ auth.RevocationStore = (*store)(nil)
@@ -164,37 +173,57 @@ func openStore(dir string, ring *secretbox.Keyring, now func() time.Time) (*stor
 		s.st.RevokedOwners = map[auth.TokenID]string{}
 	}
 	if r.Stale() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if err := s.writeLocked(); err != nil {
+		if err := s.write(&s.st); err != nil {
 			return nil, fmt.Errorf("re-encrypt %s under the new key: %w", path, err)
 		}
 	}
 	return s, nil
 }
 
-// update applies change to the state and writes it. If the write fails, undo restores the
-// state in memory, so memory never holds what the disk does not.
-func (s *store) update(change func(st *state) (undo func(), err error)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// update applies change to a copy of the state, writes the copy, and publishes it once it is
+// on disk: memory never holds what the disk does not. change may modify the maps and append
+// to Items of its argument, but must not modify a *user in place (it is shared with the
+// published state): it replaces the pointer instead.
+func (s *store) update(change func(st *state) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	if s.closed {
 		return errClosed
 	}
-	undo, err := change(&s.st)
-	if err != nil {
+	s.mu.RLock()
+	next := s.st.clone()
+	s.mu.RUnlock()
+	if err := change(&next); err != nil {
 		return err
 	}
-	if err := s.writeLocked(); err != nil {
-		undo()
+	if s.beforeWrite != nil {
+		s.beforeWrite()
+	}
+	if err := s.write(&next); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	s.st = next
+	s.mu.Unlock()
 	return nil
 }
 
-// writeLocked encrypts the state into the store file, crash-safely. s.mu is held.
-func (s *store) writeLocked() error {
-	b, err := json.Marshal(&s.st)
+// clone returns a copy of st that a writer may change without disturbing readers of st. Items
+// shares its array: a writer only appends beyond the length that readers of st see.
+func (st *state) clone() state {
+	return state{
+		Users:         maps.Clone(st.Users),
+		Items:         st.Items,
+		NextID:        st.NextID,
+		Generations:   maps.Clone(st.Generations),
+		Revoked:       maps.Clone(st.Revoked),
+		RevokedOwners: maps.Clone(st.RevokedOwners),
+	}
+}
+
+// write encrypts st into the store file, crash-safely.
+func (s *store) write(st *state) error {
+	b, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
@@ -204,8 +233,8 @@ func (s *store) writeLocked() error {
 // close waits for a write in progress and refuses later ones. Every change was written when it
 // was made, so nothing is left to flush.
 func (s *store) close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	s.closed = true
 	return nil
 }
@@ -213,15 +242,15 @@ func (s *store) close() error {
 // createUser adds u, failing with errUserExists if its name is taken (in any case).
 func (s *store) createUser(u user) error {
 	k := userKey(u.Name)
-	return s.update(func(st *state) (func(), error) {
+	return s.update(func(st *state) error {
 		if _, ok := st.Users[k]; ok {
-			return nil, errUserExists
+			return errUserExists
 		}
 		if len(st.Users) >= maxUsers {
-			return nil, errStoreFull
+			return errStoreFull
 		}
 		st.Users[k] = &u
-		return func() { delete(st.Users, k) }, nil
+		return nil
 	})
 }
 
@@ -239,14 +268,15 @@ func (s *store) user(name string) (user, bool) {
 // setHash replaces the password hash of the user named name (after an upgrade on login).
 func (s *store) setHash(name, hash string) error {
 	k := userKey(name)
-	return s.update(func(st *state) (func(), error) {
+	return s.update(func(st *state) error {
 		u, ok := st.Users[k]
 		if !ok {
-			return nil, fmt.Errorf("secureapi: no user %q", name)
+			return fmt.Errorf("secureapi: no user %q", name)
 		}
-		old := u.Hash
-		u.Hash = hash
-		return func() { u.Hash = old }, nil
+		nu := *u // the published state shares *u
+		nu.Hash = hash
+		st.Users[k] = &nu
+		return nil
 	})
 }
 
@@ -270,9 +300,9 @@ func (s *store) users() []user {
 // addItem stores it with the next ID and returns it as stored. It fails with errStoreFull
 // beyond maxItems in all, and errQuota beyond maxItemsPerUser of its author.
 func (s *store) addItem(it item) (item, error) {
-	err := s.update(func(st *state) (func(), error) {
+	err := s.update(func(st *state) error {
 		if len(st.Items) >= maxItems {
-			return nil, errStoreFull
+			return errStoreFull
 		}
 		author, n := userKey(it.Author), 0
 		for i := range st.Items {
@@ -281,12 +311,12 @@ func (s *store) addItem(it item) (item, error) {
 			}
 		}
 		if n >= maxItemsPerUser {
-			return nil, errQuota
+			return errQuota
 		}
 		it.ID = st.NextID
 		st.NextID++
 		st.Items = append(st.Items, it)
-		return func() { st.Items = st.Items[:len(st.Items)-1]; st.NextID-- }, nil
+		return nil
 	})
 	return it, err
 }
@@ -314,34 +344,22 @@ func (s *store) IncrementGeneration(ctx context.Context, subject string) (uint64
 		return 0, err
 	}
 	var gen uint64
-	err := s.update(func(st *state) (func(), error) {
+	err := s.update(func(st *state) error {
 		old, ok := st.Generations[subject]
 		if !ok && len(st.Generations) >= maxGenerations {
-			return nil, auth.ErrRevocationStoreFull
+			return auth.ErrRevocationStoreFull
 		}
 		gen = old + 1
 		st.Generations[subject] = gen
 		// The subject's denylisted sessions are now refused by their generation: their
 		// entries can go, which frees the user's share of the denylist.
-		pruned := map[auth.TokenID]time.Time{}
 		for id, owner := range st.RevokedOwners {
 			if owner == subject {
-				pruned[id] = st.Revoked[id]
 				delete(st.Revoked, id)
 				delete(st.RevokedOwners, id)
 			}
 		}
-		return func() {
-			if ok {
-				st.Generations[subject] = old
-			} else {
-				delete(st.Generations, subject)
-			}
-			for id, exp := range pruned {
-				st.Revoked[id] = exp
-				st.RevokedOwners[id] = subject
-			}
-		}, nil
+		return nil
 	})
 	return gen, err
 }
@@ -366,47 +384,22 @@ func (s *store) Revoke(ctx context.Context, id auth.TokenID, expiry time.Time) e
 		owner = c.Subject
 	}
 	k := id
-	return s.update(func(st *state) (func(), error) {
-		dropped := map[auth.TokenID]time.Time{}
-		droppedOwners := map[auth.TokenID]string{}
+	return s.update(func(st *state) error {
 		owned := 0
 		for id, exp := range st.Revoked {
 			if !exp.After(now) {
-				dropped[id] = exp
 				delete(st.Revoked, id)
-				if o, ok := st.RevokedOwners[id]; ok {
-					droppedOwners[id] = o
-					delete(st.RevokedOwners, id)
-				}
+				delete(st.RevokedOwners, id)
 			} else if owner != "" && st.RevokedOwners[id] == owner {
 				owned++
 			}
 		}
 		old, had := st.Revoked[k]
-		oldOwner, hadOwner := st.RevokedOwners[k]
-		restore := func() {
-			for id, exp := range dropped {
-				st.Revoked[id] = exp
-			}
-			maps.Copy(st.RevokedOwners, droppedOwners)
-			if had {
-				st.Revoked[k] = old
-			} else {
-				delete(st.Revoked, k)
-			}
-			if hadOwner {
-				st.RevokedOwners[k] = oldOwner
-			} else {
-				delete(st.RevokedOwners, k)
-			}
-		}
 		if !had && len(st.Revoked) >= maxRevoked {
-			restore()
-			return nil, auth.ErrRevocationStoreFull
+			return auth.ErrRevocationStoreFull
 		}
 		if !had && owned >= maxRevokedPerUser {
-			restore()
-			return nil, errUserRevocationsFull
+			return errUserRevocationsFull
 		}
 		if !had || expiry.After(old) {
 			st.Revoked[k] = expiry.UTC()
@@ -414,7 +407,7 @@ func (s *store) Revoke(ctx context.Context, id auth.TokenID, expiry time.Time) e
 		if owner != "" && !had {
 			st.RevokedOwners[k] = owner
 		}
-		return restore, nil
+		return nil
 	})
 }
 
