@@ -1183,12 +1183,16 @@ func fullwidthCardAt[T text](s T, i int) (m match, ok bool, skip int) {
 		}
 		break
 	}
+	// When the run is not one card, scanning resumes just after this digit, not after the run:
+	// the run may hold an ASCII card ("３ 378282246310005", found by FuzzPlanted), which the
+	// ordinary scanner must still see, or a full-width card after a stray digit. The buffer
+	// bounds each attempt, so a long run costs linear time.
 	if nb == len(buf) || end < n && class[s[end]]&clWord != 0 {
-		return m, false, j
+		return m, false, i + 3
 	}
 	cm, isCard, _ := cardAt(buf[:endBuf], 0)
 	if !isCard || cm.start != 0 || cm.end != endBuf {
-		return m, false, end
+		return m, false, i + 3
 	}
 	return match{i, end, kindCard}, true, end
 }

@@ -310,3 +310,17 @@ func TestMarkerThenText(t *testing.T) {
 		}
 	}
 }
+
+// TestFullwidthRunHidesNoCard: a full-width digit in front of a card does not make the scanner
+// skip the card (FuzzPlanted, in the long campaign, found "３ 378282246310005 0" left as it was).
+func TestFullwidthRunHidesNoCard(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	for _, tc := range []struct{ in, want string }{
+		{"３ 378282246310005 0", "３ [REDACTED:card] 0"},
+		{"１ ４１１１ １１１１ １１１１ １１１１", "１ [REDACTED:card]"},
+	} {
+		if got := r.Redact(tc.in); got != tc.want {
+			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
