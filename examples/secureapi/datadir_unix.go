@@ -10,17 +10,10 @@ import (
 	"syscall"
 )
 
-// checkDataDir refuses a data directory that is a symbolic link, is not owned by the effective
-// user, or is writable by its group or others: whoever can write into it can swap the store,
-// the key file or the development CA.
-func checkDataDir(dir string) error {
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return err
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("-data %s: not a directory (a symbolic link is refused too: give the real path)", dir)
-	}
+// checkDataDirOwner refuses a data directory that is not owned by the effective user, or is
+// writable by its group or others: whoever can write into it can swap the store, the key file or
+// the development CA.
+func checkDataDirOwner(dir string, fi os.FileInfo) error {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
 		return fmt.Errorf("-data %s: owned by uid %d, not by this user (uid %d)", dir, st.Uid, os.Geteuid())
 	}
