@@ -558,7 +558,10 @@ func wordAt[T text](s T, i, j int) (m match, ok bool, skip int) {
 	w := j - i
 	switch s[i] {
 	case 'A':
-		if tokenSecond(s[i+1]) {
+		// Only where a base64url run starts: '-' is base64url but ends a word, so "AQ-AQ-AQ-..."
+		// would otherwise start a scan of up to 4 KiB every three bytes (quadratic time on
+		// hostile input); a run is scanned once, from its start.
+		if tokenSecond(s[i+1]) && (i == 0 || b64URLValue[s[i-1]] == 0xFF) {
 			if end, ok := tokenAt(s, i); ok {
 				return match{i, end, kindToken}, true, 0
 			}

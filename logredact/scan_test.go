@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampart-go/rampart/logredact"
 	"github.com/rampart-go/rampart/logredact/redacttest"
@@ -322,5 +323,29 @@ func TestFullwidthRunHidesNoCard(t *testing.T) {
 		if got := r.Redact(tc.in); got != tc.want {
 			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestTokenScanLinear: text made of many would-be token starts ("AQ-AQ-...", where '-' ends a
+// word but not a base64url run) costs linear time. Each start used to scan up to 4 KiB again,
+// 700x the time of ordinary text at 4 KiB. The check compares the two inputs' costs on this
+// machine, so it does not depend on its speed.
+func TestTokenScanLinear(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	cost := func(s string) time.Duration {
+		best := time.Duration(1 << 62)
+		for range 5 {
+			start := time.Now()
+			for range 10 {
+				_ = r.Redact(s)
+			}
+			best = min(best, time.Since(start))
+		}
+		return best
+	}
+	hostile := strings.Repeat("AQ-", 20_000)
+	plain := strings.Repeat("ab-", 20_000)
+	if h, p := cost(hostile), cost(plain); h > 20*p+time.Millisecond {
+		t.Errorf("Redact of 60 KB of \"AQ-\" took %v, of \"ab-\" %v: not linear", h, p)
 	}
 }
