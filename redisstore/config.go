@@ -45,6 +45,12 @@ type Config struct {
 	// changing it starts every client over with a full quota and forgets every generation
 	// counter, so never change it while revocations must hold. Nil keeps readable keys.
 	KeySecret []byte
+
+	// Now is the clock [RevocationStore.Revoke] measures a token's time left with; nil means
+	// time.Now. Give it the clock the auth.Keyring verifies expiry with (its TokenConfig.Now),
+	// so that a denylist entry lives exactly as long as the keyring would accept the token.
+	// Rate-limit decisions do not use it: they use Redis's TIME.
+	Now func() time.Time
 }
 
 // ErrUnavailable is wrapped by the errors returned when Redis could not be reached, did not
@@ -59,6 +65,7 @@ type settings struct {
 	prefix  string
 	timeout time.Duration
 	keys    keyEncoder
+	now     func() time.Time
 }
 
 func (c Config) settings(client redis.UniversalClient) (settings, error) {
@@ -68,7 +75,10 @@ func (c Config) settings(client redis.UniversalClient) (settings, error) {
 	if err := checkClient(client); err != nil {
 		return settings{}, err
 	}
-	s := settings{prefix: c.Prefix, timeout: c.Timeout}
+	s := settings{prefix: c.Prefix, timeout: c.Timeout, now: c.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
 	}

@@ -3,12 +3,14 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/rampart-go/rampart/auth"
+	"github.com/rampart-go/rampart/internal/testenv"
 	"github.com/rampart-go/rampart/ratelimit"
 	"github.com/rampart-go/rampart/redisstore"
 )
@@ -162,5 +164,48 @@ func TestCallerCancellation(t *testing.T) {
 	time.AfterFunc(30*time.Millisecond, cancel)
 	if err := limits.Take(ctx, req, out); !errors.Is(err, context.Canceled) {
 		t.Errorf("Take cancelled by the caller = %v, want context.Canceled", err)
+	}
+}
+
+// TestCheckServerReplica: CheckServer refuses a client that talks to a replica (a Sentinel
+// client with ReplicaOnly, or a replica's address), which NewRevocationStore cannot see.
+func TestCheckServerReplica(t *testing.T) {
+	bin := testenv.LookPath(t, "redis-server")
+	master := newClient(t, redisURL(t))
+	configSet(t, master, "maxmemory-policy", "noeviction")
+	srv, err := newServer(bin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	replica := newClient(t, srv.URL())
+	opt := master.Options()
+	host, port, _ := strings.Cut(opt.Addr, ":")
+	if err := replica.Do(t.Context(), "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s := newRevocations(t, replica)
+	if err := s.CheckServer(t.Context()); !errors.Is(err, redisstore.ErrReplicaReads) {
+		t.Errorf("CheckServer on a replica = %v, want ErrReplicaReads", err)
+	}
+}
+
+// TestRevokeUsesConfigNow: the time left is measured with Config.Now, the keyring's clock, so a
+// keyring on a clock behind the wall clock still gets its revocations stored.
+func TestRevokeUsesConfigNow(t *testing.T) {
+	c := newClient(t, redisURL(t))
+	past := time.Now().Add(-time.Hour)
+	s, err := redisstore.NewRevocationStore(c, redisstore.Config{Prefix: testPrefix(t), Timeout: testTimeout,
+		Now: func() time.Time { return past }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := auth.TokenID{4}
+	// Expired by the wall clock, 10 minutes left by the store's clock.
+	if err := s.Revoke(t.Context(), id, past.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, revoked, err := s.Lookup(t.Context(), "alice", id); err != nil || !revoked {
+		t.Errorf("Lookup = %v, %v; want revoked", revoked, err)
 	}
 }

@@ -45,9 +45,11 @@ type RevocationStore struct {
 var _ auth.RevocationStore = (*RevocationStore)(nil)
 
 // NewRevocationStore returns a store that keeps revocations in the Redis that client talks to.
-// The client must set ContextTimeoutEnabled (otherwise [ErrContextTimeout]) and, for a
-// *redis.ClusterClient, must read from masters only (otherwise [ErrReplicaReads]); the store
-// does not close it. cfg is validated here. Call [RevocationStore.CheckServer] once at startup.
+// The client must set ContextTimeoutEnabled (otherwise [ErrContextTimeout]); a
+// *redis.ClusterClient set to read from replicas is refused with [ErrReplicaReads]. The store
+// does not close the client. cfg is validated here. Call [RevocationStore.CheckServer] once at
+// startup: it also refuses a client whose server is a replica (Sentinel with ReplicaOnly, or
+// a replica's address).
 func NewRevocationStore(client redis.UniversalClient, cfg Config) (*RevocationStore, error) {
 	s, err := cfg.settings(client)
 	if err != nil {
@@ -62,8 +64,9 @@ func NewRevocationStore(client redis.UniversalClient, cfg Config) (*RevocationSt
 }
 
 // ErrReplicaReads is returned by [NewRevocationStore] for a cluster client that may read from
-// replicas (ReadOnly, RouteByLatency or RouteRandomly): a replica that lags behind its master
-// would let a revoked token verify until it caught up.
+// replicas (ReadOnly, RouteByLatency or RouteRandomly), and wrapped by the error of
+// [RevocationStore.CheckServer] when the client talks to a replica: a replica that lags behind
+// its master would let a revoked token verify until it caught up.
 var ErrReplicaReads = errors.New("redisstore: revocations must be read from masters; the cluster client reads from replicas")
 
 // ErrEviction is returned by [RevocationStore.CheckServer] when Redis may evict keys to free
@@ -72,11 +75,12 @@ var ErrReplicaReads = errors.New("redisstore: revocations must be read from mast
 var ErrEviction = errors.New("redisstore: redis may evict revocations: set maxmemory-policy noeviction")
 
 // CheckServer checks that the Redis behind the store (every master, on a cluster or ring) will
-// not evict revocations: its maxmemory-policy must be noeviction, so that a full Redis refuses
-// writes (and the fail-closed choices apply) rather than forgetting revocations. It returns an
-// error wrapping [ErrEviction] otherwise, or wrapping [ErrUnavailable] if Redis cannot be
-// asked. It uses INFO, which managed Redis services allow where CONFIG is disabled. Call it at
-// startup.
+// not evict revocations and is not a replica. Its maxmemory-policy must be noeviction, so that a
+// full Redis refuses writes (and the fail-closed choices apply) rather than forgetting
+// revocations: otherwise the error wraps [ErrEviction]. A plain client must talk to a master:
+// otherwise the error wraps [ErrReplicaReads]. If Redis cannot be asked, the error wraps
+// [ErrUnavailable]. It uses INFO, which managed Redis services allow where CONFIG is disabled.
+// Call it at startup.
 func (s *RevocationStore) CheckServer(ctx context.Context) error {
 	check := func(ctx context.Context, c *redis.Client) error {
 		cctx, cancel := s.cfg.call(ctx)
@@ -93,6 +97,13 @@ func (s *RevocationStore) CheckServer(ctx context.Context) error {
 		}
 		if policy != "noeviction" {
 			return fmt.Errorf("%w (%s has maxmemory-policy %s)", ErrEviction, c.Options().Addr, policy)
+		}
+		repl, err := c.Info(cctx, "replication").Result()
+		if err != nil {
+			return wrap(ctx, "check server", err)
+		}
+		if strings.Contains(repl, "role:slave") {
+			return fmt.Errorf("%w (%s is a replica)", ErrReplicaReads, c.Options().Addr)
 		}
 		return nil
 	}
@@ -141,7 +152,7 @@ func (s *RevocationStore) IncrementGeneration(ctx context.Context, subject strin
 }
 
 // Revoke implements [auth.RevocationStore]. The entry lives until expiry by this service's
-// clock: Revoke sends Redis the time left (rounded up to the millisecond) rather than the
+// clock ([Config.Now]): Revoke sends Redis the time left (rounded up to the millisecond) rather than the
 // instant, because [auth.Keyring] judges a token's expiry by the service's clock too. Sending
 // the instant would make Redis judge it by its own clock, so a service running behind Redis
 // would see a revoked token verify again at the end of its life, and a revocation close to
@@ -151,7 +162,7 @@ func (s *RevocationStore) Revoke(ctx context.Context, id auth.TokenID, expiry ti
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: revoke: %w", err)
 	}
-	left := time.Until(expiry) // saturates rather than wraps for the distant future or past
+	left := expiry.Sub(s.cfg.now()) // saturates rather than wraps for the distant future or past
 	if left <= 0 {
 		return nil // the zero time, or already expired: nothing to remember
 	}

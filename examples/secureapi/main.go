@@ -135,9 +135,10 @@ func main() {
 // first start.
 const envAdminPassword = "SECUREAPI_ADMIN_PASSWORD"
 
-// takeEnv is os.Getenv, except that it removes envAdminPassword from the environment once read:
-// child processes and later readers of the environment (a crash reporter, /proc/self/environ
-// of a helper) do not inherit the password.
+// takeEnv is os.Getenv, except that it removes envAdminPassword from the environment once read,
+// so that child processes and later os.Getenv calls (a crash reporter's) do not see the
+// password. It cannot change /proc/<pid>/environ, which the kernel keeps as the process started:
+// processes of the same user can still read it there, so pass the variable only on first start.
 func takeEnv(key string) string {
 	v := os.Getenv(key)
 	if key == envAdminPassword {
