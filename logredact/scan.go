@@ -319,7 +319,11 @@ func nextMatch[T text](r *Redactor, s T, last int) (match, bool, tailState) {
 				}
 			case ':':
 				if i+2 < n && s[i+1] == '/' && s[i+2] == '/' {
-					m, ok = urlAt(s, i, last)
+					var skip int
+					m, ok, skip = urlAt(s, i, last)
+					if !ok && skip > next {
+						next = skip
+					}
 				} else if i > 0 && i+1 < n && isDigit(s[i-1]) && isDigit(s[i+1]) {
 					// a time of day, a port, an IPv6 group: not a key
 				} else {
@@ -990,14 +994,19 @@ func emailAt[T text](s T, at, last int) (match, bool) {
 
 // urlAt checks for credentials in a URL whose scheme ends at the ':' of "://" at s[i]. Only the
 // password is replaced: "postgres://app:[REDACTED:url-password]@db:5432".
-func urlAt[T text](s T, i, last int) (match, bool) {
+//
+// When the password is already a replacement marker, urlAt matches nothing but returns skip, the
+// index of the '@': the user info is then passed over as a whole, as it was when the password was
+// replaced, so that a second pass does not judge "user:[REDACTED:url-password]" as a key and its
+// value (FuzzRedact: "A0://token:0@0").
+func urlAt[T text](s T, i, last int) (m match, ok bool, skip int) {
 	n := len(s)
 	b := i
 	for b > last && i-b < 32 && (isAlnum(s[b-1]) || s[b-1] == '+' || s[b-1] == '-' || s[b-1] == '.') {
 		b--
 	}
 	if i-b < 2 || !isAlpha(s[b]) {
-		return match{}, false
+		return match{}, false, 0
 	}
 	a := i + 3
 	at := -1
@@ -1013,7 +1022,7 @@ func urlAt[T text](s T, i, last int) (match, bool) {
 		k++
 	}
 	if at < 0 {
-		return match{}, false
+		return match{}, false, 0
 	}
 	colon := -1
 	for p := a; p < at; p++ {
@@ -1028,10 +1037,13 @@ func urlAt[T text](s T, i, last int) (match, bool) {
 			break
 		}
 	}
-	if colon < 0 || colon+1 == at || markerEnd(s, colon+1) == at {
-		return match{}, false
+	if colon >= 0 && colon+1 < at && markerEnd(s, colon+1) == at {
+		return match{}, false, at // already redacted: pass over the user info
 	}
-	return match{colon + 1, at, kindURL}, true
+	if colon < 0 || colon+1 == at {
+		return match{}, false, 0
+	}
+	return match{colon + 1, at, kindURL}, true, 0
 }
 
 // pemAt checks for a PEM private-key block ("-----BEGIN ... PRIVATE KEY-----", RFC 7468, which

@@ -100,7 +100,11 @@ func scanReference[T text](r *Redactor, s T, dst []byte) (out []byte, changed bo
 				}
 			case ':':
 				if i+2 < n && s[i+1] == '/' && s[i+2] == '/' {
-					m, ok = urlAt(s, i, last)
+					var skip int
+					m, ok, skip = urlAt(s, i, last)
+					if !ok && skip > next {
+						next = skip
+					}
 				} else if i > 0 && i+1 < n && isDigit(s[i-1]) && isDigit(s[i+1]) {
 					// a time of day, a port, an IPv6 group: not a key
 				} else {

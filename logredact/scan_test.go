@@ -298,6 +298,8 @@ func TestMarkerThenText(t *testing.T) {
 	r := logredact.MustNew(logredact.Config{})
 	for _, tc := range []struct{ in, want string }{
 		{"A0://token:0@", "A0://token:[REDACTED:url-password]@"},
+		{"A0://token:0@0", "A0://token:[REDACTED:url-password]@0"},
+		{"see https://user:[REDACTED:url-password]@db/x and token: abc", "see https://user:[REDACTED:url-password]@db/x and token: [REDACTED:field]"},
 		{"token: [REDACTED:url-password]@", "token: [REDACTED:url-password]@"},
 		{"password: [REDACTED] hunter2", "password: [REDACTED:field]"},
 		{"Authorization: [REDACTED]x", "Authorization: [REDACTED:field]"},
