@@ -34,13 +34,17 @@ type RevocationStore interface {
 	// a counter that fell back to an earlier value would bring revoked tokens back to life.
 	IncrementGeneration(ctx context.Context, subject string) (uint64, error)
 
-	// Revoke puts id on the denylist until expiry. Revoking an ID again keeps the later of the
-	// two expiries. An expiry that is not in the future is a successful no-op.
-	Revoke(ctx context.Context, id TokenID, expiry time.Time) error
+	// Revoke puts id, a token of subject, on the denylist until expiry. Revoking an ID again
+	// keeps the later of the two expiries. An expiry that is not in the future is a successful
+	// no-op. The subject lets a store bound each user's share of the denylist (so one user
+	// cannot fill it for everyone) and keep a user's entries beside their generation counter.
+	Revoke(ctx context.Context, subject string, id TokenID, expiry time.Time) error
 
 	// Lookup returns, in one round trip where the backend allows, subject's current generation
-	// (as [RevocationStore.Generation] would) and whether id is on the denylist with an expiry
-	// still in the future.
+	// (as [RevocationStore.Generation] would) and whether id, revoked as a token of subject, is
+	// on the denylist with an expiry still in the future. A store may file entries by subject,
+	// since the keyring always looks a token up under the subject it names, and may drop a
+	// subject's entries when its generation moves, since their tokens carry an older one.
 	Lookup(ctx context.Context, subject string, id TokenID) (generation uint64, revoked bool, err error)
 }
 
@@ -55,20 +59,26 @@ var ErrNoRevocationStore = errors.New("auth: no revocation store configured")
 
 // Revoke puts the token with claims c (as returned by [Keyring.Verify]) on the denylist of the
 // keyring's [RevocationStore] until c.Expiry plus the leeway, after which it would fail anyway.
-// Tokens of other IDs are unaffected.
+// Tokens of other IDs are unaffected. Claims without a Subject are refused with an error
+// wrapping [ErrInvalidClaims]: the store files the entry under c.Subject.
 //
 // Do not end a session this way: renewed tokens of a session share its ID and expire later
 // than c, so they would verify again once c.Expiry passes. [Sessions.Logout] denylists the ID
 // until the session's absolute deadline.
 func (kr *Keyring) Revoke(ctx context.Context, c Claims) error {
-	return kr.s.revoke(ctx, c.ID, c.Expiry)
+	return kr.s.revoke(ctx, c.Subject, c.ID, c.Expiry)
 }
 
-func (kr *keyringState) revoke(ctx context.Context, id TokenID, expiry time.Time) error {
+func (kr *keyringState) revoke(ctx context.Context, subject string, id TokenID, expiry time.Time) error {
 	if kr.store == nil {
 		return ErrNoRevocationStore
 	}
-	if err := kr.store.Revoke(ctx, id, expiry.Add(kr.leeway)); err != nil {
+	if subject == "" {
+		// Stores may keep entries by subject and Lookup passes the token's own: an entry
+		// without one would never be found.
+		return fmt.Errorf("auth: revoking token %v: no subject: %w", id, ErrInvalidClaims)
+	}
+	if err := kr.store.Revoke(ctx, subject, id, expiry.Add(kr.leeway)); err != nil {
 		return fmt.Errorf("auth: revoking token %v: %w", id, err)
 	}
 	return nil

@@ -13,6 +13,9 @@ import (
 const (
 	DefaultMaxRevokedSubjects = 1 << 20
 	DefaultMaxRevokedTokens   = 1 << 20
+	// DefaultMaxRevokedTokensPerSubject is far above what logouts and role changes produce in
+	// a session's lifetime, and far below DefaultMaxRevokedTokens.
+	DefaultMaxRevokedTokensPerSubject = 1024
 )
 
 // MemoryRevocationConfig tunes a [MemoryRevocationStore]. The zero value is ready to use.
@@ -28,6 +31,13 @@ type MemoryRevocationConfig struct {
 	// [ErrRevocationStoreFull]. Zero means [DefaultMaxRevokedTokens].
 	MaxTokens int
 
+	// MaxTokensPerSubject bounds the unexpired denylist entries of one subject, so that one
+	// user who logs in and out in a loop cannot fill the denylist and make everyone's logout
+	// fail. Past it, Revoke of that subject fails with [ErrRevocationStoreFull]; the caller can
+	// then end all of the user's sessions with [Keyring.RevokeSubject], which needs no entry.
+	// Zero means [DefaultMaxRevokedTokensPerSubject].
+	MaxTokensPerSubject int
+
 	// Now returns the current time; nil means time.Now. Tests inject a synthetic clock.
 	Now func() time.Time
 }
@@ -40,33 +50,46 @@ type MemoryRevocationConfig struct {
 type MemoryRevocationStore struct {
 	maxSubjects int
 	maxTokens   int
+	maxPer      int
 	now         func() time.Time
 
 	mu      sync.RWMutex
 	gens    map[string]uint64
-	deny    map[TokenID]int64 // expiry in Unix nanoseconds
+	deny    map[TokenID]denyEntry
+	owned   map[string]int // unexpired entries per subject, for subjects that have some
 	expires expiryHeap
+}
+
+// denyEntry is a denylisted token ID's expiry (Unix nanoseconds) and subject.
+type denyEntry struct {
+	exp     int64
+	subject string
 }
 
 var _ RevocationStore = (*MemoryRevocationStore)(nil)
 
 // NewMemoryRevocationStore returns an empty store. It fails only for negative bounds.
 func NewMemoryRevocationStore(cfg MemoryRevocationConfig) (*MemoryRevocationStore, error) {
-	if cfg.MaxSubjects < 0 || cfg.MaxTokens < 0 {
+	if cfg.MaxSubjects < 0 || cfg.MaxTokens < 0 || cfg.MaxTokensPerSubject < 0 {
 		return nil, errors.New("auth: MemoryRevocationConfig bounds must not be negative")
 	}
 	s := &MemoryRevocationStore{
 		maxSubjects: cfg.MaxSubjects,
 		maxTokens:   cfg.MaxTokens,
+		maxPer:      cfg.MaxTokensPerSubject,
 		now:         cfg.Now,
 		gens:        make(map[string]uint64),
-		deny:        make(map[TokenID]int64),
+		deny:        make(map[TokenID]denyEntry),
+		owned:       make(map[string]int),
 	}
 	if s.maxSubjects == 0 {
 		s.maxSubjects = DefaultMaxRevokedSubjects
 	}
 	if s.maxTokens == 0 {
 		s.maxTokens = DefaultMaxRevokedTokens
+	}
+	if s.maxPer == 0 {
+		s.maxPer = DefaultMaxRevokedTokensPerSubject
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -105,8 +128,9 @@ func (s *MemoryRevocationStore) IncrementGeneration(ctx context.Context, subject
 }
 
 // Revoke implements [RevocationStore]. It fails with [ErrRevocationStoreFull] when MaxTokens
-// unexpired entries exist.
-func (s *MemoryRevocationStore) Revoke(ctx context.Context, id TokenID, expiry time.Time) error {
+// unexpired entries exist, or MaxTokensPerSubject of subject's. Revoking an ID again keeps its
+// first subject.
+func (s *MemoryRevocationStore) Revoke(ctx context.Context, subject string, id TokenID, expiry time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -119,13 +143,17 @@ func (s *MemoryRevocationStore) Revoke(ctx context.Context, id TokenID, expiry t
 	defer s.mu.Unlock()
 	s.dropExpired(now)
 	if old, ok := s.deny[id]; ok {
-		if old >= exp {
+		if old.exp >= exp {
 			return nil
 		}
-	} else if len(s.deny) >= s.maxTokens {
-		return ErrRevocationStoreFull
+		subject = old.subject
+	} else {
+		if len(s.deny) >= s.maxTokens || s.owned[subject] >= s.maxPer {
+			return ErrRevocationStoreFull
+		}
+		s.owned[subject]++
 	}
-	s.deny[id] = exp
+	s.deny[id] = denyEntry{exp: exp, subject: subject}
 	if len(s.expires) >= 2*s.maxTokens {
 		s.rebuildHeap()
 	}
@@ -141,8 +169,8 @@ func (s *MemoryRevocationStore) Lookup(ctx context.Context, subject string, id T
 	now := revocationUnixNanos(s.now())
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	exp, ok := s.deny[id]
-	return s.gens[subject], ok && exp > now, nil
+	e, ok := s.deny[id]
+	return s.gens[subject], ok && e.exp > now, nil
 }
 
 // Len returns the number of generation counters and of denylist entries currently held
@@ -157,8 +185,11 @@ func (s *MemoryRevocationStore) Len() (subjects, tokens int) {
 func (s *MemoryRevocationStore) dropExpired(now int64) {
 	for len(s.expires) > 0 && s.expires[0].exp <= now {
 		e := heap.Pop(&s.expires).(expiryEntry)
-		if cur, ok := s.deny[e.id]; ok && cur == e.exp {
+		if cur, ok := s.deny[e.id]; ok && cur.exp == e.exp {
 			delete(s.deny, e.id)
+			if s.owned[cur.subject]--; s.owned[cur.subject] <= 0 {
+				delete(s.owned, cur.subject)
+			}
 		}
 	}
 }
@@ -166,8 +197,8 @@ func (s *MemoryRevocationStore) dropExpired(now int64) {
 // rebuildHeap drops superseded heap entries (IDs revoked again with a later expiry).
 func (s *MemoryRevocationStore) rebuildHeap() {
 	s.expires = s.expires[:0]
-	for id, exp := range s.deny {
-		s.expires = append(s.expires, expiryEntry{exp: exp, id: id})
+	for id, e := range s.deny {
+		s.expires = append(s.expires, expiryEntry{exp: e.exp, id: id})
 	}
 	heap.Init(&s.expires)
 }

@@ -35,7 +35,7 @@ func TestMemoryRevocationStoreExpiry(t *testing.T) {
 	ctx := t.Context()
 	id := auth.TokenID{1}
 	tokT0 := clk.Now()
-	if err := s.Revoke(ctx, id, tokT0.Add(time.Minute)); err != nil {
+	if err := s.Revoke(ctx, "alice", id, tokT0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -65,20 +65,20 @@ func TestMemoryRevocationStoreBounded(t *testing.T) {
 	}
 	ctx := t.Context()
 	for i := range 3 {
-		if err := s.Revoke(ctx, auth.TokenID{byte(i)}, clk.Now().Add(time.Duration(i+1)*time.Minute)); err != nil {
+		if err := s.Revoke(ctx, "alice", auth.TokenID{byte(i)}, clk.Now().Add(time.Duration(i+1)*time.Minute)); err != nil {
 			t.Fatalf("Revoke #%d: %v", i, err)
 		}
 	}
-	if err := s.Revoke(ctx, auth.TokenID{9}, clk.Now().Add(time.Hour)); !errors.Is(err, auth.ErrRevocationStoreFull) {
+	if err := s.Revoke(ctx, "alice", auth.TokenID{9}, clk.Now().Add(time.Hour)); !errors.Is(err, auth.ErrRevocationStoreFull) {
 		t.Fatalf("Revoke beyond MaxTokens error = %v, want ErrRevocationStoreFull", err)
 	}
 	// Revoking an ID already held is not a new entry.
-	if err := s.Revoke(ctx, auth.TokenID{0}, clk.Now().Add(time.Hour)); err != nil {
+	if err := s.Revoke(ctx, "alice", auth.TokenID{0}, clk.Now().Add(time.Hour)); err != nil {
 		t.Fatalf("Revoke of a held ID at the bound: %v", err)
 	}
 	// Once entries expire, their room is reused.
 	clk.Advance(3*time.Minute + time.Second)
-	if err := s.Revoke(ctx, auth.TokenID{9}, clk.Now().Add(time.Hour)); err != nil {
+	if err := s.Revoke(ctx, "alice", auth.TokenID{9}, clk.Now().Add(time.Hour)); err != nil {
 		t.Fatalf("Revoke after expiry freed room: %v", err)
 	}
 	if _, n := s.Len(); n != 2 {
@@ -114,7 +114,7 @@ func TestMemoryRevocationStoreHeapStaysBounded(t *testing.T) {
 	}
 	// Re-revoking one ID with ever later expiries must not grow memory without bound.
 	for i := range 1000 {
-		if err := s.Revoke(t.Context(), auth.TokenID{1}, clk.Now().Add(time.Duration(i+1)*time.Second)); err != nil {
+		if err := s.Revoke(t.Context(), "alice", auth.TokenID{1}, clk.Now().Add(time.Duration(i+1)*time.Second)); err != nil {
 			t.Fatalf("Revoke #%d: %v", i, err)
 		}
 	}
@@ -136,5 +136,51 @@ func TestNewMemoryRevocationStoreRejectsNegativeBounds(t *testing.T) {
 		if _, err := auth.NewMemoryRevocationStore(cfg); err == nil {
 			t.Errorf("NewMemoryRevocationStore(%+v) succeeded, want error", cfg)
 		}
+	}
+}
+
+// TestMemoryRevocationStorePerSubject checks that one subject cannot fill the denylist: past
+// MaxTokensPerSubject its revocations fail, while other subjects' still succeed, and its room
+// comes back as its entries expire.
+func TestMemoryRevocationStorePerSubject(t *testing.T) {
+	clk := newTokClock()
+	s, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{MaxTokens: 10, MaxTokensPerSubject: 3, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	for i := range 3 {
+		if err := s.Revoke(ctx, "mallory", auth.TokenID{byte(i)}, clk.Now().Add(time.Duration(i+1)*time.Minute)); err != nil {
+			t.Fatalf("Revoke #%d: %v", i, err)
+		}
+	}
+	if err := s.Revoke(ctx, "mallory", auth.TokenID{3}, clk.Now().Add(time.Hour)); !errors.Is(err, auth.ErrRevocationStoreFull) {
+		t.Fatalf("Revoke beyond MaxTokensPerSubject error = %v, want ErrRevocationStoreFull", err)
+	}
+	// Extending a held entry is not a new one, whatever subject is given.
+	if err := s.Revoke(ctx, "alice", auth.TokenID{0}, clk.Now().Add(time.Hour)); err != nil {
+		t.Fatalf("Revoke of a held ID: %v", err)
+	}
+	for i := range 3 {
+		if err := s.Revoke(ctx, "alice", auth.TokenID{byte(10 + i)}, clk.Now().Add(time.Hour)); err != nil {
+			t.Fatalf("Revoke of another subject #%d: %v", i, err)
+		}
+	}
+	// mallory's entries 1 and 2 expire (entry 0 was extended, and stays mallory's): room for
+	// two more.
+	clk.Advance(3*time.Minute + time.Second)
+	for i := range 2 {
+		if err := s.Revoke(ctx, "mallory", auth.TokenID{byte(20 + i)}, clk.Now().Add(time.Hour)); err != nil {
+			t.Fatalf("Revoke after expiry #%d: %v", i, err)
+		}
+	}
+	if err := s.Revoke(ctx, "mallory", auth.TokenID{22}, clk.Now().Add(time.Hour)); !errors.Is(err, auth.ErrRevocationStoreFull) {
+		t.Errorf("Revoke beyond MaxTokensPerSubject after expiry error = %v, want ErrRevocationStoreFull", err)
+	}
+	if _, n := s.Len(); n != 6 {
+		t.Errorf("entries = %d, want 6", n)
+	}
+	if _, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{MaxTokensPerSubject: -1}); err == nil {
+		t.Error("a negative MaxTokensPerSubject was accepted")
 	}
 }

@@ -240,14 +240,14 @@ func (s *Sessions) endOld(ctx context.Context, c Claims) error {
 	if s.kr.s.store == nil {
 		return nil
 	}
-	return s.kr.s.revoke(ctx, c.ID, s.Deadline(c))
+	return s.kr.s.revoke(ctx, c.Subject, c.ID, s.Deadline(c))
 }
 
 // Logout ends the session c: its ID goes on the denylist until the session's absolute
 // deadline, so no renewed token of it verifies again. It fails with [ErrNoRevocationStore]
 // without a store; then the best a service can do is clear the cookie ([SessionCookie.Clear]).
 func (s *Sessions) Logout(ctx context.Context, c Claims) error {
-	return s.kr.s.revoke(ctx, c.ID, s.Deadline(c))
+	return s.kr.s.revoke(ctx, c.Subject, c.ID, s.Deadline(c))
 }
 
 // LogoutEverywhere ends every session of subject started so far, as [Keyring.RevokeSubject].

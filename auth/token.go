@@ -62,9 +62,10 @@ var (
 	// denylist or whose generation is older than its subject's.
 	ErrRevoked = errors.New("auth: token revoked")
 
-	// ErrInvalidClaims is returned by [Keyring.Sign] for claims it cannot sign: an empty or
+	// ErrInvalidClaims is returned by [Keyring.Sign] for claims it cannot sign (an empty or
 	// over-long subject, too many or over-long roles, oversized extra data, or an expiry not
-	// after the issue time. The message says which.
+	// after the issue time; the message says which), and by [Keyring.Revoke] for claims without
+	// a subject.
 	ErrInvalidClaims = errors.New("auth: invalid claims")
 
 	// ErrInvalidPurpose is returned by [Keyring.Sign] and [Keyring.Verify] for a purpose that is

@@ -517,7 +517,9 @@ func (s failingRevocationStore) Generation(context.Context, string) (uint64, err
 func (s failingRevocationStore) IncrementGeneration(context.Context, string) (uint64, error) {
 	return 0, s.err
 }
-func (s failingRevocationStore) Revoke(context.Context, auth.TokenID, time.Time) error { return s.err }
+func (s failingRevocationStore) Revoke(context.Context, string, auth.TokenID, time.Time) error {
+	return s.err
+}
 func (s failingRevocationStore) Lookup(context.Context, string, auth.TokenID) (uint64, bool, error) {
 	return 0, false, s.err
 }
@@ -592,8 +594,12 @@ func TestRevocationStoreErrors(t *testing.T) {
 	if _, err := kr.Sign(t.Context(), "p", auth.Claims{Subject: "u"}); !errors.Is(err, boom) {
 		t.Errorf("Sign with a failing store error = %v, want the store error", err)
 	}
-	if err := kr.Revoke(t.Context(), auth.Claims{Expiry: tokT0.Add(time.Hour)}); !errors.Is(err, boom) {
+	if err := kr.Revoke(t.Context(), auth.Claims{Subject: "u", Expiry: tokT0.Add(time.Hour)}); !errors.Is(err, boom) {
 		t.Errorf("Revoke with a failing store error = %v, want the store error", err)
+	}
+	// Without a subject the entry could not be found by Lookup, which passes the token's own.
+	if err := kr.Revoke(t.Context(), auth.Claims{Expiry: tokT0.Add(time.Hour)}); !errors.Is(err, auth.ErrInvalidClaims) {
+		t.Errorf("Revoke without a subject error = %v, want ErrInvalidClaims", err)
 	}
 	if err := kr.RevokeSubject(t.Context(), "u"); !errors.Is(err, boom) {
 		t.Errorf("RevokeSubject with a failing store error = %v, want the store error", err)

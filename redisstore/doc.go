@@ -53,11 +53,14 @@
 //
 // [RevocationStore] keeps a generation counter per subject ("<prefix>gen:{<encoded subject>}"),
 // incremented by "log out everywhere" and never expired, since a counter that fell back to zero
-// would revive revoked tokens; and a denylist of token IDs ("<prefix>deny:{<id>}") whose
-// entries live for each token's time left by the service's clock ([auth.Keyring] adds its
-// leeway, which must cover the clock differences between instances). The check made on every
-// verification, [RevocationStore.Lookup], is one round trip, always to a master (a cluster
-// client that reads from replicas is refused with [ErrReplicaReads]).
+// would revive revoked tokens; and a denylist of token IDs filed under their subject
+// ("<prefix>deny:{<encoded subject>}:<id>") whose entries live for each token's time left by
+// the service's clock ([auth.Keyring] adds its leeway, which must cover the clock differences
+// between instances). A subject's keys share one hash tag, so the check made on every
+// verification, [RevocationStore.Lookup], is one round trip to one node, always a master (a
+// cluster client that reads from replicas is refused with [ErrReplicaReads]). Entries written
+// by versions before the subject was part of the key are not read; this module has no release
+// that wrote them.
 //
 // Revocations must never be evicted: an evicted counter or denylist entry brings revoked tokens
 // back, and clients can fill Redis's memory on purpose by creating rate-limit keys (one per

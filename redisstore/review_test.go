@@ -48,10 +48,10 @@ func TestRevokeTTLFromServiceClock(t *testing.T) {
 	s := newRevocations(t, c)
 	var id auth.TokenID
 	id[0] = 1
-	if err := s.Revoke(t.Context(), id, time.Now().Add(10*time.Second)); err != nil {
+	if err := s.Revoke(t.Context(), "alice", id, time.Now().Add(10*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := c.Keys(t.Context(), "*deny:{"+id.String()+"}").Result()
+	keys, err := c.Keys(t.Context(), "*deny:{*}:"+id.String()).Result()
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("denylist keys %q, %v", keys, err)
 	}
@@ -68,7 +68,7 @@ func TestRevokeFarFuture(t *testing.T) {
 	for i, expiry := range []time.Time{time.Unix(1<<62, 0), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)} {
 		var id auth.TokenID
 		id[0], id[1] = 2, byte(i)
-		if err := s.Revoke(t.Context(), id, expiry); err != nil {
+		if err := s.Revoke(t.Context(), "alice", id, expiry); err != nil {
 			t.Fatalf("Revoke(%v) = %v", expiry, err)
 		}
 		if _, revoked, err := s.Lookup(t.Context(), "alice", id); err != nil || !revoked {
@@ -135,7 +135,7 @@ func TestOOMIsUnavailable(t *testing.T) {
 	if _, err := s.IncrementGeneration(t.Context(), "alice"); !errors.Is(err, redisstore.ErrUnavailable) {
 		t.Errorf("IncrementGeneration under OOM = %v, want ErrUnavailable", err)
 	}
-	if err := s.Revoke(t.Context(), auth.TokenID{3}, time.Now().Add(time.Hour)); !errors.Is(err, redisstore.ErrUnavailable) {
+	if err := s.Revoke(t.Context(), "alice", auth.TokenID{3}, time.Now().Add(time.Hour)); !errors.Is(err, redisstore.ErrUnavailable) {
 		t.Errorf("Revoke under OOM = %v, want ErrUnavailable", err)
 	}
 }
@@ -202,10 +202,53 @@ func TestRevokeUsesConfigNow(t *testing.T) {
 	}
 	id := auth.TokenID{4}
 	// Expired by the wall clock, 10 minutes left by the store's clock.
-	if err := s.Revoke(t.Context(), id, past.Add(10*time.Minute)); err != nil {
+	if err := s.Revoke(t.Context(), "alice", id, past.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if _, revoked, err := s.Lookup(t.Context(), "alice", id); err != nil || !revoked {
 		t.Errorf("Lookup = %v, %v; want revoked", revoked, err)
+	}
+}
+
+// TestRevocationKeysShareSlot: a subject's generation counter and denylist entries carry the
+// same hash tag, so that Lookup reads one hash slot (one node of a Redis Cluster), whatever
+// bytes the subject holds.
+func TestRevocationKeysShareSlot(t *testing.T) {
+	c := newClient(t, redisURL(t))
+	prefix := testPrefix(t)
+	s, err := redisstore.NewRevocationStore(c, redisstore.Config{Prefix: prefix, Timeout: testTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, subject := range []string{"alice", "b{o}b", "}{", "ünï:cøde", ""} {
+		id := auth.TokenID{5, byte(i)}
+		if err := s.Revoke(t.Context(), subject, id, time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.IncrementGeneration(t.Context(), subject); err != nil {
+			t.Fatal(err)
+		}
+		keys, err := c.Keys(t.Context(), prefix+"*").Result()
+		if err != nil || len(keys) != 2 {
+			t.Fatalf("subject %q: keys %q, %v; want a counter and an entry", subject, keys, err)
+		}
+		// The hash tag Redis Cluster hashes: from the first "{" to the next "}".
+		tag := func(k string) string {
+			_, rest, ok := strings.Cut(k, "{")
+			tag, _, ok2 := strings.Cut(rest, "}")
+			if !ok || !ok2 || tag == "" {
+				t.Fatalf("key %q has no hash tag", k)
+			}
+			return tag
+		}
+		if tag(keys[0]) != tag(keys[1]) {
+			t.Errorf("subject %q: keys %q have different hash tags", subject, keys)
+		}
+		if g, revoked, err := s.Lookup(t.Context(), subject, id); err != nil || !revoked || g != 1 {
+			t.Errorf("subject %q: Lookup = %d, %v, %v; want 1, true, nil", subject, g, revoked, err)
+		}
+		if err := c.Del(t.Context(), keys...).Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

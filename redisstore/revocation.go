@@ -25,18 +25,20 @@ var revokeScript = newScript(revokeLua)
 //   - "<prefix>gen:{<subject>}", the subject's generation counter, incremented with INCR and
 //     never given a TTL: a counter that expired would fall back to zero and bring revoked tokens
 //     back to life. Only subjects that were logged out everywhere have one.
-//   - "<prefix>deny:{<token ID in hex>}", a denylist entry that Redis expires when the token
-//     expires (a TTL computed by the service's clock, see [RevocationStore.Revoke]), so the
-//     denylist holds only tokens that could still verify.
+//   - "<prefix>deny:{<subject>}:<token ID in hex>", a denylist entry that Redis expires when
+//     the token expires (a TTL computed by the service's clock, see [RevocationStore.Revoke]),
+//     so the denylist holds only tokens that could still verify.
+//
+// Both keys of a subject share its hash tag, so they live in one hash slot, on one node of a
+// Redis Cluster.
 //
 // Both kinds must never be evicted: an evicted counter or entry brings revoked tokens back. Keep
 // revocations in a Redis whose maxmemory-policy is noeviction (check it at startup with
 // [RevocationStore.CheckServer]), with persistence (appendonly yes), or in a Redis of their own;
 // a failover to a replica can still lose the last acknowledged revocations.
 //
-// [RevocationStore.Lookup], the call made on every verification, is one round trip (a
-// two-command pipeline; on Redis Cluster the two keys may live on two nodes, which go-redis
-// asks in parallel). It is safe for concurrent use.
+// [RevocationStore.Lookup], the call made on every verification, is one round trip to one node
+// (a two-command pipeline). It is safe for concurrent use.
 type RevocationStore struct {
 	client redis.UniversalClient
 	cfg    settings
@@ -158,7 +160,7 @@ func (s *RevocationStore) IncrementGeneration(ctx context.Context, subject strin
 // would see a revoked token verify again at the end of its life, and a revocation close to
 // expiry silently skipped. Instances whose clocks differ from each other need the keyring's
 // Leeway to cover the difference. An expiry already past is a no-op.
-func (s *RevocationStore) Revoke(ctx context.Context, id auth.TokenID, expiry time.Time) error {
+func (s *RevocationStore) Revoke(ctx context.Context, subject string, id auth.TokenID, expiry time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: revoke: %w", err)
 	}
@@ -172,7 +174,7 @@ func (s *RevocationStore) Revoke(ctx context.Context, id auth.TokenID, expiry ti
 	}
 	cctx, cancel := s.cfg.call(ctx)
 	defer cancel()
-	if _, err := revokeScript.run(cctx, s.client, []string{s.denyKey(id)}, []any{ms}); err != nil {
+	if _, err := revokeScript.run(cctx, s.client, []string{s.denyKey(subject, id)}, []any{ms}); err != nil {
 		return wrap(ctx, "revoke", err)
 	}
 	return nil
@@ -192,7 +194,7 @@ func (s *RevocationStore) Lookup(ctx context.Context, subject string, id auth.To
 	)
 	_, err := s.client.Pipelined(cctx, func(p redis.Pipeliner) error {
 		gen = p.Get(cctx, s.genKey(subject))
-		deny = p.Exists(cctx, s.denyKey(id))
+		deny = p.Exists(cctx, s.denyKey(subject, id))
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -232,6 +234,12 @@ func (s *RevocationStore) genKey(subject string) string {
 	return string(append(b, '}'))
 }
 
-func (s *RevocationStore) denyKey(id auth.TokenID) string {
-	return s.cfg.prefix + "deny:{" + id.String() + "}"
+// denyKey is the denylist key of token id of subject: in the hash slot of genKey(subject).
+func (s *RevocationStore) denyKey(subject string, id auth.TokenID) string {
+	b := make([]byte, 0, len(s.cfg.prefix)+8+len(subject)+44+1+32)
+	b = append(b, s.cfg.prefix...)
+	b = append(b, "deny:{"...)
+	b = s.cfg.keys.encode(b, subject)
+	b = append(b, "}:"...)
+	return string(append(b, id.String()...))
 }

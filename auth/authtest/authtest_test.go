@@ -60,14 +60,14 @@ func (s *brokenStore) IncrementGeneration(ctx context.Context, subject string) (
 	return s.RevocationStore.IncrementGeneration(ctx, subject)
 }
 
-func (s *brokenStore) Revoke(ctx context.Context, id auth.TokenID, expiry time.Time) error {
+func (s *brokenStore) Revoke(ctx context.Context, subject string, id auth.TokenID, expiry time.Time) error {
 	switch s.mode {
 	case "forgetful":
 		return nil
 	case "ignores-context":
-		return s.RevocationStore.Revoke(context.Background(), id, expiry)
+		return s.RevocationStore.Revoke(context.Background(), subject, id, expiry)
 	}
-	return s.RevocationStore.Revoke(ctx, id, expiry)
+	return s.RevocationStore.Revoke(ctx, subject, id, expiry)
 }
 
 func (s *brokenStore) Lookup(ctx context.Context, subject string, id auth.TokenID) (uint64, bool, error) {

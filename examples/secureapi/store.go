@@ -89,8 +89,8 @@ type state struct {
 	NextID      uint64                     `json:"next_id"`
 	Generations map[string]uint64          `json:"generations"` // auth revocation generations, by subject
 	Revoked     map[auth.TokenID]time.Time `json:"revoked"`     // denylisted token IDs and their expiry
-	// RevokedOwners names the subject of the Revoked entries that a logout made (see
-	// store.Revoke), to cap them per user. Files written before it existed lack it.
+	// RevokedOwners names the subject of each Revoked entry (see store.Revoke), to cap them
+	// per user. Files written before it existed lack it.
 	RevokedOwners map[auth.TokenID]string `json:"revoked_owners,omitempty"`
 }
 
@@ -365,23 +365,16 @@ func (s *store) IncrementGeneration(ctx context.Context, subject string) (uint64
 }
 
 // Revoke implements auth.RevocationStore: the token ID stays on the denylist, on disk, until
-// expiry. Expired entries are dropped as new ones arrive.
-//
-// When ctx carries the verified claims of the token being revoked (a logout: the auth
-// middleware put them there), the entry is charged to their subject, and a subject with
-// maxRevokedPerUser live entries gets errUserRevocationsFull. Either cap matches
-// auth.ErrRevocationStoreFull.
-func (s *store) Revoke(ctx context.Context, id auth.TokenID, expiry time.Time) error {
+// expiry. Expired entries are dropped as new ones arrive. The entry is charged to subject, and
+// a subject with maxRevokedPerUser live entries gets errUserRevocationsFull. Either cap
+// matches auth.ErrRevocationStoreFull.
+func (s *store) Revoke(ctx context.Context, subject string, id auth.TokenID, expiry time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	now := s.now()
 	if !expiry.After(now) {
 		return nil
-	}
-	var owner string
-	if c, ok := auth.ClaimsFromContext(ctx); ok && c.ID == id {
-		owner = c.Subject
 	}
 	k := id
 	return s.update(func(st *state) error {
@@ -390,7 +383,7 @@ func (s *store) Revoke(ctx context.Context, id auth.TokenID, expiry time.Time) e
 			if !exp.After(now) {
 				delete(st.Revoked, id)
 				delete(st.RevokedOwners, id)
-			} else if owner != "" && st.RevokedOwners[id] == owner {
+			} else if st.RevokedOwners[id] == subject {
 				owned++
 			}
 		}
@@ -404,8 +397,8 @@ func (s *store) Revoke(ctx context.Context, id auth.TokenID, expiry time.Time) e
 		if !had || expiry.After(old) {
 			st.Revoked[k] = expiry.UTC()
 		}
-		if owner != "" && !had {
-			st.RevokedOwners[k] = owner
+		if !had {
+			st.RevokedOwners[k] = subject
 		}
 		return nil
 	})

@@ -217,20 +217,23 @@ func TestStoreRevocationPersists(t *testing.T) {
 	ctx := context.Background()
 	var id auth.TokenID
 	id[0] = 1
-	if err := st.Revoke(ctx, id, time.Now().Add(time.Hour)); err != nil {
+	// bob's entry: alice's increment drops alice's entries, which her generation now covers.
+	if err := st.Revoke(ctx, "bob", id, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.IncrementGeneration(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	_ = st.close()
-	if err := st.Revoke(ctx, id, time.Now().Add(time.Hour)); !errors.Is(err, errClosed) {
+	if err := st.Revoke(ctx, "alice", id, time.Now().Add(time.Hour)); !errors.Is(err, errClosed) {
 		t.Errorf("Revoke after close = %v, want errClosed", err)
 	}
 	st2 := openTestStore(t, dir)
-	gen, revoked, err := st2.Lookup(ctx, "alice", id)
-	if err != nil || gen != 1 || !revoked {
-		t.Errorf("Lookup after reopening = %d, %v, %v; want 1, true, nil", gen, revoked, err)
+	if gen, revoked, err := st2.Lookup(ctx, "bob", id); err != nil || gen != 0 || !revoked {
+		t.Errorf("Lookup(bob) after reopening = %d, %v, %v; want 0, true, nil", gen, revoked, err)
+	}
+	if gen, err := st2.Generation(ctx, "alice"); err != nil || gen != 1 {
+		t.Errorf("Generation(alice) after reopening = %d, %v; want 1, nil", gen, err)
 	}
 }
 
@@ -291,5 +294,38 @@ func TestStoreLimits(t *testing.T) {
 	}
 	if _, ok := st.user("one_more"); ok || len(st.items()) != maxItems {
 		t.Error("a refused record was kept")
+	}
+}
+
+// TestStoreRevokeChargesSubject: every denylist entry is charged to the subject auth passes,
+// including revocations made without the caller's claims in the context (before auth passed
+// the subject, such entries were charged to no one and one user could fill the service-wide
+// denylist with them).
+func TestStoreRevokeChargesSubject(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := loadKeys(dir, func(string) string { return "" }, nil); err != nil {
+		t.Fatal(err)
+	}
+	st := openTestStore(t, dir)
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+	for i := range maxRevokedPerUser {
+		if err := st.Revoke(ctx, "mallory", auth.TokenID{1, byte(i)}, exp); err != nil {
+			t.Fatalf("Revoke #%d: %v", i, err)
+		}
+	}
+	err := st.Revoke(ctx, "mallory", auth.TokenID{2}, exp)
+	if !errors.Is(err, errUserRevocationsFull) || !errors.Is(err, auth.ErrRevocationStoreFull) {
+		t.Fatalf("Revoke past the per-user cap = %v, want errUserRevocationsFull", err)
+	}
+	if err := st.Revoke(ctx, "alice", auth.TokenID{3}, exp); err != nil {
+		t.Errorf("another user's Revoke after mallory's cap = %v", err)
+	}
+	// mallory's logout everywhere frees her share: her generation covers those tokens.
+	if _, err := st.IncrementGeneration(ctx, "mallory"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Revoke(ctx, "mallory", auth.TokenID{2}, exp); err != nil {
+		t.Errorf("Revoke after IncrementGeneration = %v", err)
 	}
 }
