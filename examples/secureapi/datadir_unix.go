@@ -10,19 +10,6 @@ import (
 	"syscall"
 )
 
-// checkDataDirOwner refuses a data directory that is not owned by the effective user, or is
-// writable by its group or others: whoever can write into it can swap the store, the key file or
-// the development CA.
-func checkDataDirOwner(dir string, fi os.FileInfo) error {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
-		return fmt.Errorf("-data %s: owned by uid %d, not by this user (uid %d)", dir, st.Uid, os.Geteuid())
-	}
-	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
-		return fmt.Errorf("-data %s: writable by group or others (mode %v); run chmod go-w on it", dir, perm)
-	}
-	return nil
-}
-
 // lockDataDir takes an exclusive lock on dir/lock for as long as the process runs (until
 // unlock): two processes on one data directory would each rewrite the store from their own
 // state, losing acknowledged writes. It fails with errDataDirInUse if another process holds it.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rampart-go/rampart/auth"
+	"github.com/rampart-go/rampart/internal/safefile"
 	"github.com/rampart-go/rampart/logredact"
 	"github.com/rampart-go/rampart/ratelimit"
 	"github.com/rampart-go/rampart/tlsutil"
@@ -125,7 +126,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			return err
 		}
 		caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: dev.CA.Raw})
-		if err := replaceFile(caPath, caPEM, 0o644); err != nil {
+		if err := safefile.Replace(caPath, caPEM, 0o644); err != nil {
 			return err
 		}
 		tlsConfig = tlsutil.ServerConfig(tlsutil.Intermediate)
@@ -209,30 +210,6 @@ func loopbackHost(host string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.Zone() == "" && ip.Unmap().IsLoopback()
-}
-
-// replaceFile writes data to path with mode perm through a new temporary file in the same
-// directory, renamed over path: a symbolic link planted at path is replaced, never followed.
-func replaceFile(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*") // O_EXCL
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(perm)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-	}
-	return err
 }
 
 // apiHeaders returns the security headers of the API. Its responses are JSON, never rendered

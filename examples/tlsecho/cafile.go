@@ -1,13 +1,14 @@
 package main
 
 import (
-	"crypto/rand"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/rampart-go/rampart/internal/safefile"
 )
 
 // caDirName is the directory, under the user's cache directory, that holds the development CA
@@ -44,43 +45,16 @@ func makePrivateDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkPrivate(fi); err != nil {
+	if err := safefile.CheckPrivate(fi); err != nil {
 		return fmt.Errorf("directory %s: %w", dir, err)
 	}
 	return nil
 }
 
-// writeCA writes the PEM certificate to name through a temporary file created exclusively in
-// the same directory and renamed over name: a symbolic link planted at name is replaced, never
-// followed, and readers see either the old file or the whole new one.
-func writeCA(name string, pemBytes []byte) (err error) {
-	root, err := os.OpenRoot(filepath.Dir(name))
-	if err != nil {
-		return err
-	}
-	defer func() { _ = root.Close() }()
-	base := filepath.Base(name)
-	tmpName := "." + base + ".tmp-" + rand.Text()
-	f, err := root.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = root.Remove(tmpName)
-		}
-	}()
-	if _, err = f.Write(pemBytes); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return root.Rename(tmpName, base)
+// writeCA writes the PEM certificate to name with safefile.Replace: a symbolic link planted at
+// name is replaced, never followed, and readers see either the old file or the whole new one.
+func writeCA(name string, pemBytes []byte) error {
+	return safefile.Replace(name, pemBytes, 0o644)
 }
 
 // errUntrustedCA is returned by loadCA for a CA file that someone else could have written.
@@ -103,7 +77,7 @@ func loadCA(name string) (*x509.CertPool, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", name)
 	}
-	if err := checkPrivate(fi); err != nil {
+	if err := safefile.CheckPrivate(fi); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", errUntrustedCA, name, err)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxCAFile+1))
