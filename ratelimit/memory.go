@@ -208,14 +208,10 @@ func tagOf(h, salt uint64) uint64 {
 }
 
 // decide is the whole decision for one key under policies ps, under one shard lock. If out is
-// not nil it receives the per-policy decisions.
+// not nil it receives the per-policy decisions. ([Limiter] takes the shorter path of
+// shard.decide1 for a single counter or token-bucket policy.)
 func (m *Memory) decide(h uint64, ps []prepared, t, cost int64, peek bool, out []Decision) Decision {
 	sh := &m.shards[h&m.mask]
-	if len(ps) == 1 && ps[0].Algorithm != SlidingLog && out == nil {
-		var d Decision
-		sh.decide1(&d, h, &ps[0], t, cost, peek)
-		return d
-	}
 	sh.mu.Lock()
 	var best, bestDenied Decision
 	var found [4]*slot // slots seen in the first pass, reused by the second
