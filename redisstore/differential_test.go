@@ -84,45 +84,52 @@ func TestMatchesMemory(t *testing.T) {
 	}
 }
 
-// TestBucketScriptSharesState: a lone token-bucket policy is decided by the specialised
-// script (lua/bucket.lua) and the same policy beside others by the general one (lua/limit.lua);
-// requests that alternate between the two on one client must read each other's state and
-// decide as ratelimit.Memory does, the clock going back now and then included.
-func TestBucketScriptSharesState(t *testing.T) {
-	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 5, Window: time.Second, Burst: 2}
+// TestSingleScriptsShareState: a lone token-bucket or sliding-window policy is decided by a
+// specialised script (lua/bucket.lua, lua/window.lua) and the same policy beside another by
+// the general one (lua/limit.lua); requests that alternate between the two on one client must
+// read each other's state and decide as ratelimit.Memory does, the clock going back now and
+// then included.
+func TestSingleScriptsShareState(t *testing.T) {
 	wide := ratelimit.Policy{Name: "wide", Algorithm: ratelimit.TokenBucket, Limit: 1 << 20, Window: time.Second}
-	mem, err := ratelimit.NewMemory(ratelimit.MemoryConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	red := newLimitStore(t, redisURL(t), testPrefix(t))
-	r := rand.New(rand.NewPCG(11, 13)) // #nosec G404 -- deterministic test traffic
-	at := ratelimittest.T0()
-	for i := range 600 {
-		switch r.IntN(12) {
-		case 0:
-			at = at.Add(-time.Duration(r.Int64N(int64(300 * time.Millisecond)))) // the clock went back
-		case 1, 2, 3, 4:
-			at = at.Add(time.Duration(r.Int64N(int64(400 * time.Millisecond))))
-		case 5, 6:
-			at = at.Add(time.Duration(r.Int64N(int64(time.Millisecond))))
-		}
-		policies := []ratelimit.Policy{p}
-		if r.IntN(2) == 0 {
-			policies = append(policies, wide)
-		}
-		req := ratelimit.Request{Key: "k", Policies: policies, Cost: r.IntN(p.Capacity() + 1), Peek: r.IntN(5) == 0, Now: at}
-		want := make([]ratelimit.Decision, len(policies))
-		got := make([]ratelimit.Decision, len(policies))
-		if err := mem.Take(t.Context(), &req, want); err != nil {
-			t.Fatal(err)
-		}
-		if err := red.Take(t.Context(), &req, got); err != nil {
-			t.Fatal(err)
-		}
-		if got[0] != want[0] {
-			t.Fatalf("request %d (%d policies, cost %d, peek %v, at T0%+v):\nredis  %+v\nmemory %+v",
-				i, len(policies), req.Cost, req.Peek, at.Sub(ratelimittest.T0()), got[0], want[0])
-		}
+	for _, p := range []ratelimit.Policy{
+		{Algorithm: ratelimit.TokenBucket, Limit: 5, Window: time.Second, Burst: 2},
+		{Algorithm: ratelimit.SlidingWindow, Limit: 9, Window: 700 * time.Millisecond},
+	} {
+		t.Run(p.Algorithm.String(), func(t *testing.T) {
+			mem, err := ratelimit.NewMemory(ratelimit.MemoryConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			red := newLimitStore(t, redisURL(t), testPrefix(t))
+			r := rand.New(rand.NewPCG(11, uint64(p.Algorithm))) // #nosec G404 -- deterministic test traffic
+			at := ratelimittest.T0()
+			for i := range 600 {
+				switch r.IntN(12) {
+				case 0:
+					at = at.Add(-time.Duration(r.Int64N(int64(300 * time.Millisecond)))) // the clock went back
+				case 1, 2, 3, 4:
+					at = at.Add(time.Duration(r.Int64N(int64(400 * time.Millisecond))))
+				case 5, 6:
+					at = at.Add(time.Duration(r.Int64N(int64(time.Millisecond))))
+				}
+				policies := []ratelimit.Policy{p}
+				if r.IntN(2) == 0 {
+					policies = append(policies, wide)
+				}
+				req := ratelimit.Request{Key: "k", Policies: policies, Cost: r.IntN(p.Capacity() + 1), Peek: r.IntN(5) == 0, Now: at}
+				want := make([]ratelimit.Decision, len(policies))
+				got := make([]ratelimit.Decision, len(policies))
+				if err := mem.Take(t.Context(), &req, want); err != nil {
+					t.Fatal(err)
+				}
+				if err := red.Take(t.Context(), &req, got); err != nil {
+					t.Fatal(err)
+				}
+				if got[0] != want[0] {
+					t.Fatalf("request %d (%d policies, cost %d, peek %v, at T0%+v):\nredis  %+v\nmemory %+v",
+						i, len(policies), req.Cost, req.Peek, at.Sub(ratelimittest.T0()), got[0], want[0])
+				}
+			}
+		})
 	}
 }

@@ -28,6 +28,13 @@ var bucketLua string
 
 var bucketScript = newScript(bucketLua)
 
+// windowScript is bucketScript's counterpart for one sliding-window counter policy.
+//
+//go:embed lua/window.lua
+var windowLua string
+
+var windowScript = newScript(windowLua)
+
 // MaxPolicies is the largest number of policies one [LimitStore.Take] decides at once.
 const MaxPolicies = 64
 
@@ -142,8 +149,13 @@ func (s *LimitStore) Take(ctx context.Context, req *ratelimit.Request, out []rat
 	}
 
 	sc := limitScript
-	if n == 1 && req.Policies[0].Algorithm == ratelimit.TokenBucket {
-		sc = bucketScript
+	if n == 1 {
+		switch req.Policies[0].Algorithm {
+		case ratelimit.TokenBucket:
+			sc = bucketScript
+		case ratelimit.SlidingWindow:
+			sc = windowScript
+		}
 	}
 	cctx, cancel := s.cfg.call(ctx)
 	defer cancel()
