@@ -148,9 +148,11 @@
 // if the store fails, Verify returns its error (not ErrInvalidToken) and the middleware answers
 // 503, so an outage neither logs everybody out nor lets revoked tokens in.
 //
-// [MemoryRevocationStore] keeps this state in one process, bounded (a million subjects and a
-// million live denylist entries by default; beyond that, revoking fails loudly with
-// [ErrRevocationStoreFull] rather than forgetting) and without goroutines. Services with several
+// [MemoryRevocationStore] keeps this state in one process, bounded (a million subjects, a
+// million live denylist entries and 1,024 per subject by default; beyond that, revoking fails
+// loudly with [ErrRevocationStoreFull] rather than forgetting) and without goroutines. Denylist
+// entries are filed under the token's subject, which is what lets a store cap each user's
+// share: one user who logs in and out in a loop cannot make everyone else's logout fail. Services with several
 // instances use a shared store such as the Redis one in the redisstore module. Any
 // implementation must pass [github.com/rampart-go/rampart/auth/authtest.TestRevocationStore].
 //

@@ -59,8 +59,10 @@ var ErrNoRevocationStore = errors.New("auth: no revocation store configured")
 
 // Revoke puts the token with claims c (as returned by [Keyring.Verify]) on the denylist of the
 // keyring's [RevocationStore] until c.Expiry plus the leeway, after which it would fail anyway.
-// Tokens of other IDs are unaffected. Claims without a Subject are refused with an error
-// wrapping [ErrInvalidClaims]: the store files the entry under c.Subject.
+// Tokens of other IDs are unaffected. Pass c as Verify returned it: the store files the entry
+// under c.Subject, and Verify looks it up under the token's own subject, so an entry filed
+// under another spelling may never be found. Claims without a Subject are refused with an
+// error wrapping [ErrInvalidClaims].
 //
 // Do not end a session this way: renewed tokens of a session share its ID and expire later
 // than c, so they would verify again once c.Expiry passes. [Sessions.Logout] denylists the ID

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strings"
 	"sync"
 	"time"
 )
@@ -34,8 +35,10 @@ type MemoryRevocationConfig struct {
 	// MaxTokensPerSubject bounds the unexpired denylist entries of one subject, so that one
 	// user who logs in and out in a loop cannot fill the denylist and make everyone's logout
 	// fail. Past it, Revoke of that subject fails with [ErrRevocationStoreFull]; the caller can
-	// then end all of the user's sessions with [Keyring.RevokeSubject], which needs no entry.
-	// Zero means [DefaultMaxRevokedTokensPerSubject].
+	// then end all of the user's sessions with [Keyring.RevokeSubject], which needs no entry
+	// ([Sessions.ChangeRoles] and [Sessions.Reauthenticate] do so themselves). The subject's
+	// entries still count until they expire. Zero means [DefaultMaxRevokedTokensPerSubject];
+	// set it to MaxTokens to bound only the total.
 	MaxTokensPerSubject int
 
 	// Now returns the current time; nil means time.Now. Tests inject a synthetic clock.
@@ -151,6 +154,8 @@ func (s *MemoryRevocationStore) Revoke(ctx context.Context, subject string, id T
 		if len(s.deny) >= s.maxTokens || s.owned[subject] >= s.maxPer {
 			return ErrRevocationStoreFull
 		}
+		// A verified subject shares its memory with the token's roles: keep only its bytes.
+		subject = strings.Clone(subject)
 		s.owned[subject]++
 	}
 	s.deny[id] = denyEntry{exp: exp, subject: subject}

@@ -175,6 +175,10 @@ func (s *Sessions) renew(ctx context.Context, t time.Time, c Claims) (string, Cl
 // c was verified is not replaced: ChangeRoles then fails with an [ErrInvalidToken] matching
 // [ErrRevoked].
 //
+// If the store cannot record the old token's revocation because it is full
+// ([ErrRevocationStoreFull]), every session of the user is ended instead, this one included,
+// and ChangeRoles fails with an error wrapping ErrRevocationStoreFull: the user logs in again.
+//
 // Without a [RevocationStore] the old token cannot be revoked: it stays valid until its idle
 // expiry and, since renewal keeps its session ID, [Sessions.Renew] (and so the cookie-mode
 // [Middleware]) keeps renewing it, with the old roles, until the session's absolute deadline.
@@ -201,7 +205,8 @@ func (s *Sessions) ChangeRoles(ctx context.Context, c Claims, roles []string) (s
 // [Sessions.Fresh] holds and the absolute deadline restarts), the same roles and extra data.
 // The old token is revoked as by [Sessions.ChangeRoles], and the revocation generation is kept
 // as there, so that a re-authentication racing with "log out everywhere" yields no live session;
-// a session logged out since c was verified is refused as by ChangeRoles.
+// a session logged out since c was verified is refused as by ChangeRoles, and a full store
+// ends every session of the user as there.
 func (s *Sessions) Reauthenticate(ctx context.Context, c Claims) (string, Claims, error) {
 	now := s.kr.s.now()
 	next := Claims{Subject: c.Subject, Roles: c.Roles, Extra: c.Extra, AuthTime: now, Generation: c.Generation}
@@ -236,11 +241,21 @@ func (s *Sessions) checkNotRevoked(ctx context.Context, c Claims) error {
 	return nil
 }
 
+// endOld revokes the replaced session c. A store that refuses the entry as full (a user at
+// their share of the denylist, say) must not leave c valid with its old roles: every session of
+// the user is ended instead, the replacement included (it carries c's generation), and the
+// error, still wrapping [ErrRevocationStoreFull], says so.
 func (s *Sessions) endOld(ctx context.Context, c Claims) error {
 	if s.kr.s.store == nil {
 		return nil
 	}
-	return s.kr.s.revoke(ctx, c.Subject, c.ID, s.Deadline(c))
+	err := s.kr.s.revoke(ctx, c.Subject, c.ID, s.Deadline(c))
+	if errors.Is(err, ErrRevocationStoreFull) {
+		if _, gerr := s.kr.s.store.IncrementGeneration(ctx, c.Subject); gerr == nil {
+			return fmt.Errorf("%w; every session of the user was ended instead", err)
+		}
+	}
+	return err
 }
 
 // Logout ends the session c: its ID goes on the denylist until the session's absolute

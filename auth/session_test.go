@@ -410,3 +410,51 @@ func TestSessionReplaceAfterLogout(t *testing.T) {
 		})
 	}
 }
+
+// TestReplaceWhenStoreFull: a user at their share of the denylist cannot keep a session with
+// revoked privileges alive by making ChangeRoles (or Reauthenticate) fail to revoke it: every
+// session of the user ends instead, and the error says the store was full.
+func TestReplaceWhenStoreFull(t *testing.T) {
+	for _, name := range []string{"ChangeRoles", "Reauthenticate"} {
+		t.Run(name, func(t *testing.T) {
+			clk := newTokClock()
+			store, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{MaxTokensPerSubject: 1, Now: clk.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			kr := newTokKeyring(t, auth.TokenConfig{Now: clk.Now, Revocation: store})
+			s, err := auth.NewSessions(kr, auth.SessionConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// One logout fills alice's share.
+			_, other, err := s.Login(t.Context(), auth.Claims{Subject: "alice"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Logout(t.Context(), other); err != nil {
+				t.Fatal(err)
+			}
+			tok, c, err := s.Login(t.Context(), auth.Claims{Subject: "alice", Roles: []string{"admin"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var newTok string
+			if name == "ChangeRoles" {
+				newTok, _, err = s.ChangeRoles(t.Context(), c, []string{"user"})
+			} else {
+				newTok, _, err = s.Reauthenticate(t.Context(), c)
+			}
+			if !errors.Is(err, auth.ErrRevocationStoreFull) || newTok != "" {
+				t.Fatalf("%s with a full share = %q, %v; want no token and ErrRevocationStoreFull", name, newTok, err)
+			}
+			if _, err := s.Verify(t.Context(), tok); !errors.Is(err, auth.ErrRevoked) {
+				t.Errorf("the replaced admin token still verifies (err %v)", err)
+			}
+			// bob is not affected.
+			if _, _, err := s.Login(t.Context(), auth.Claims{Subject: "bob"}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -104,7 +104,9 @@ type Claims struct {
 	Roles []string
 
 	// ID is the token's random 128-bit identifier, the key of its denylist entry. Zero means
-	// "draw a new one".
+	// "draw a new one", which is almost always right: never sign a revoked ID again, since a
+	// store may forget the entries of a subject once its generation moves (see
+	// [RevocationStore.Lookup]) and a new token with that ID would then verify.
 	ID TokenID
 
 	// IssuedAt is when the token was signed. Zero means now.

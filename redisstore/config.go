@@ -43,7 +43,8 @@ type Config struct {
 	// MONITOR, SLOWLOG) never holds an IP address or a user name. It must be at least
 	// [MinKeySecret] bytes of random data, the same on every instance, and kept secret;
 	// changing it starts every client over with a full quota and forgets every generation
-	// counter, so never change it while revocations must hold. Nil keeps readable keys.
+	// counter and denylist entry (every logged-out session verifies again), so never change it
+	// while revocations must hold. Nil keeps readable keys.
 	KeySecret []byte
 
 	// Now is the clock [RevocationStore.Revoke] measures a token's time left with; nil means

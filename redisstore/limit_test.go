@@ -286,35 +286,43 @@ func TestStateEncoding(t *testing.T) {
 		{"sliding window, text of packed length", ratelimit.Policy{Algorithm: ratelimit.SlidingWindow, Limit: 1000, Window: time.Hour}, 24,
 			strconv.FormatInt(us, 10) + ":100:100", 799},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			prefix := testPrefix(t)
-			store, err := redisstore.NewLimitStore(c, redisstore.Config{Prefix: prefix, Timeout: testTimeout})
-			if err != nil {
-				t.Fatal(err)
-			}
-			l := ratelimit.MustNew(ratelimit.Config{Store: store}, tc.policy)
-			if d, err := l.AllowAt(t.Context(), "client", t0, 1); err != nil || d.Remaining != tc.policy.Limit-1 {
-				t.Fatalf("first request: %+v, %v; want %d remaining", d, err, tc.policy.Limit-1)
-			}
-			keys, err := c.Keys(t.Context(), prefix+"*").Result()
-			if err != nil || len(keys) != 1 {
-				t.Fatalf("keys %q, %v; want one", keys, err)
-			}
-			v, err := c.Get(t.Context(), keys[0]).Result()
-			if err != nil || len(v) != tc.size {
-				t.Fatalf("state %q (%d bytes), %v; want %d bytes", v, len(v), err, tc.size)
-			}
-			if err := c.Set(t.Context(), keys[0], tc.text, time.Hour).Err(); err != nil {
-				t.Fatal(err)
-			}
-			d, err := l.AllowAt(t.Context(), "client", t0, 1)
-			if err != nil || !d.Allowed || d.Remaining != tc.wantRem {
-				t.Fatalf("after the text state %q: %+v, %v; want allowed with %d remaining", tc.text, d, err, tc.wantRem)
-			}
-			if v, _ := c.Get(t.Context(), keys[0]).Result(); len(v) != tc.size {
-				t.Errorf("state rewritten as %q, want the packed form", v)
-			}
-		})
+		// A lone policy is decided by a specialised script, one beside another by limit.lua:
+		// both must read the text form.
+		for _, script := range []string{"specialised", "general"} {
+			t.Run(tc.name+"/"+script, func(t *testing.T) {
+				prefix := testPrefix(t)
+				store, err := redisstore.NewLimitStore(c, redisstore.Config{Prefix: prefix, Timeout: testTimeout})
+				if err != nil {
+					t.Fatal(err)
+				}
+				l := ratelimit.MustNew(ratelimit.Config{Store: store}, tc.policy)
+				if d, err := l.AllowAt(t.Context(), "client", t0, 1); err != nil || d.Remaining != tc.policy.Limit-1 {
+					t.Fatalf("first request: %+v, %v; want %d remaining", d, err, tc.policy.Limit-1)
+				}
+				keys, err := c.Keys(t.Context(), prefix+"*").Result()
+				if err != nil || len(keys) != 1 {
+					t.Fatalf("keys %q, %v; want one", keys, err)
+				}
+				v, err := c.Get(t.Context(), keys[0]).Result()
+				if err != nil || len(v) != tc.size {
+					t.Fatalf("state %q (%d bytes), %v; want %d bytes", v, len(v), err, tc.size)
+				}
+				if err := c.Set(t.Context(), keys[0], tc.text, time.Hour).Err(); err != nil {
+					t.Fatal(err)
+				}
+				if script == "general" {
+					wide := ratelimit.Policy{Name: "wide", Algorithm: ratelimit.TokenBucket, Limit: 1 << 20, Window: time.Second}
+					l = ratelimit.MustNew(ratelimit.Config{Store: store}, tc.policy, wide)
+				}
+				d, err := l.AllowAt(t.Context(), "client", t0, 1)
+				if err != nil || !d.Allowed || d.Remaining != tc.wantRem {
+					t.Fatalf("after the text state %q: %+v, %v; want allowed with %d remaining", tc.text, d, err, tc.wantRem)
+				}
+				if v, _ := c.Get(t.Context(), keys[0]).Result(); len(v) != tc.size {
+					t.Errorf("state rewritten as %q, want the packed form", v)
+				}
+			})
+		}
 	}
 }
 

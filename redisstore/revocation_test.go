@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/rampart-go/rampart/auth"
@@ -30,5 +31,55 @@ func TestRevocationStoreConformance(t *testing.T) {
 				return s
 			})
 		})
+	}
+}
+
+// TestSessionLogoutAcrossInstances: a logout on one instance (Sessions.Logout, which files the
+// entry under the token's subject) makes the token fail on another instance sharing the Redis,
+// for subjects of every shape, while the user's other session still verifies.
+func TestSessionLogoutAcrossInstances(t *testing.T) {
+	url := redisURL(t)
+	key, err := auth.NewKey("k1", secret(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := redisstore.Config{Prefix: testPrefix(t), KeySecret: secret(t), Timeout: testTimeout}
+	instance := func() *auth.Sessions {
+		store, err := redisstore.NewRevocationStore(newClient(t, url), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kr, err := auth.NewKeyring(auth.TokenConfig{Revocation: store}, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := auth.NewSessions(kr, auth.SessionConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a, b := instance(), instance()
+	for _, subject := range []string{"ada", "a{b}c", "ユーザー:1"} {
+		tok, c, err := a.Login(t.Context(), auth.Claims{Subject: subject})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _, err := a.Login(t.Context(), auth.Claims{Subject: subject})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Verify(t.Context(), tok); err != nil {
+			t.Fatalf("%q: Verify before logout: %v", subject, err)
+		}
+		if err := a.Logout(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Verify(t.Context(), tok); !errors.Is(err, auth.ErrRevoked) {
+			t.Errorf("%q: Verify on the other instance after logout = %v, want ErrRevoked", subject, err)
+		}
+		if _, err := b.Verify(t.Context(), other); err != nil {
+			t.Errorf("%q: the user's other session after logout: %v", subject, err)
+		}
 	}
 }

@@ -146,6 +146,19 @@ func testDistinctSubjects(t *testing.T, s auth.RevocationStore) {
 			t.Errorf("Generation(%q) = %d, want %d", sub, g, want)
 		}
 	}
+	// Denylist entries filed under each of these subjects are found under it.
+	ids := make([]auth.TokenID, len(subjects))
+	for i, sub := range subjects {
+		ids[i] = newID(t)
+		if err := s.Revoke(t.Context(), sub, ids[i], time.Now().Add(time.Hour)); err != nil {
+			t.Fatalf("Revoke(%q, ...) error: %v", sub, err)
+		}
+	}
+	for i, sub := range subjects {
+		if g, revoked := lookup(t, s, sub, ids[i]); !revoked || g != uint64(i+1) {
+			t.Errorf("Lookup(%q, its revoked ID) = %d, %v, want %d, true", sub, g, revoked, i+1)
+		}
+	}
 	if g := generation(t, s, "alice*"); g != 0 {
 		t.Errorf("Generation(%q) = %d, want 0", "alice*", g)
 	}
@@ -210,10 +223,19 @@ func testRevoke(t *testing.T, s auth.RevocationStore) {
 		t.Error("the zero TokenID cannot be revoked")
 	}
 	// A store may drop a subject's denylist entries when its generation moves: every token
-	// they name carries an older generation, so the new one refuses it anyway.
+	// they name carries an older generation, so the new one refuses it anyway. It must keep
+	// other subjects' entries, and record the subject's later revocations.
 	increment(t, s, "alice")
 	if g, _ := lookup(t, s, "alice", id); g != 1 {
 		t.Errorf("Lookup after Revoke and IncrementGeneration = generation %d, want 1", g)
+	}
+	if _, revoked := lookup(t, s, bob, bobs); !revoked {
+		t.Errorf("IncrementGeneration(alice) un-revoked an ID of %q", bob)
+	}
+	later := newID(t)
+	revoke(t, s, later, time.Now().Add(time.Hour))
+	if g, revoked := lookup(t, s, "alice", later); !revoked || g != 1 {
+		t.Errorf("Lookup of an ID revoked after IncrementGeneration = %d, %v, want 1, true", g, revoked)
 	}
 }
 

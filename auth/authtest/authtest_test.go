@@ -26,9 +26,10 @@ func TestMemoryStorePasses(t *testing.T) {
 // brokenStore wraps a correct store and breaks one behaviour.
 type brokenStore struct {
 	auth.RevocationStore
-	mode string
-	mu   sync.Mutex
-	racy map[string]uint64
+	mode    string
+	mu      sync.Mutex
+	racy    map[string]uint64
+	cleared bool // increment-clears-all: an increment happened
 }
 
 func (s *brokenStore) Generation(ctx context.Context, subject string) (uint64, error) {
@@ -45,6 +46,10 @@ func (s *brokenStore) Generation(ctx context.Context, subject string) (uint64, e
 
 func (s *brokenStore) IncrementGeneration(ctx context.Context, subject string) (uint64, error) {
 	switch s.mode {
+	case "increment-clears-all": // drops every subject's entries, not only this one's
+		s.mu.Lock()
+		s.cleared = true
+		s.mu.Unlock()
 	case "shared-counter":
 		subject = strings.ToLower(strings.TrimSpace(subject))
 	case "racy-increment": // read, yield, write: loses concurrent increments
@@ -73,6 +78,19 @@ func (s *brokenStore) Revoke(ctx context.Context, subject string, id auth.TokenI
 func (s *brokenStore) Lookup(ctx context.Context, subject string, id auth.TokenID) (uint64, bool, error) {
 	if s.mode == "shared-counter" {
 		subject = strings.ToLower(strings.TrimSpace(subject))
+	}
+	switch s.mode {
+	case "increment-clears-all":
+		s.mu.Lock()
+		cleared := s.cleared
+		s.mu.Unlock()
+		if cleared {
+			g, _, err := s.RevocationStore.Lookup(ctx, subject, id)
+			return g, false, err
+		}
+	case "ignores-entries-after-increment": // a subject logged out everywhere once can never log out again
+		g, revoked, err := s.RevocationStore.Lookup(ctx, subject, id)
+		return g, revoked && g == 0, err
 	}
 	if s.mode == "never-expires" {
 		g, _, err := s.RevocationStore.Lookup(ctx, subject, id)
@@ -111,6 +129,9 @@ func TestConformanceCatchesBrokenStores(t *testing.T) {
 		"racy-increment":  "ConcurrentIncrements",
 		"never-expires":   "UnknownSubjectAndID",
 		"ignores-context": "CanceledContext",
+		// Two stores that drop entries wrongly when a generation moves.
+		"increment-clears-all":            "RevokeAndLookup",
+		"ignores-entries-after-increment": "RevokeAndLookup",
 	}
 	for mode, subtest := range tests {
 		t.Run(mode, func(t *testing.T) {

@@ -398,7 +398,7 @@ func (s *store) Revoke(ctx context.Context, subject string, id auth.TokenID, exp
 			st.Revoked[k] = expiry.UTC()
 		}
 		if !had {
-			st.RevokedOwners[k] = subject
+			st.RevokedOwners[k] = strings.Clone(subject) // not the token's roles with it
 		}
 		return nil
 	})

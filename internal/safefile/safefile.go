@@ -6,6 +6,7 @@ package safefile
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 )
@@ -21,8 +22,10 @@ var (
 // Replace writes data to path with mode perm: through a temporary file created exclusively in
 // the same directory (opened with [os.OpenRoot], so nothing outside it is touched), synced,
 // renamed over path, and the directory synced. Readers see either the old file or the whole new
-// one, even after a crash, and a symbolic link planted at path is replaced, never followed. On
-// error the temporary file is removed and path is unchanged.
+// one, even after a crash, and a symbolic link planted at path is replaced, never followed. The
+// file gets exactly perm, whatever the umask. On an error before the rename the temporary file
+// is removed and path is unchanged; if only the directory sync fails, path already holds the
+// new content and the error says the rename may not survive a crash.
 func Replace(path string, data []byte, perm os.FileMode) (err error) {
 	root, err := os.OpenRoot(filepath.Dir(path))
 	if err != nil {
@@ -56,7 +59,10 @@ func Replace(path string, data []byte, perm os.FileMode) (err error) {
 	if err = root.Rename(tmp, base); err != nil {
 		return err
 	}
-	return syncDir(root)
+	if err := syncDir(root); err != nil {
+		return fmt.Errorf("%s written, but the rename may not survive a crash: %w", path, err)
+	}
+	return nil
 }
 
 // syncDir makes a rename in the directory of root durable. Systems whose directories cannot be

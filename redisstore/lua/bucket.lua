@@ -21,7 +21,8 @@ else
 end
 local T, tau = tonumber(ARGV[8]), tonumber(ARGV[9])
 local tat = 0 -- max(TAT, t) - t
-local v = redis.call('GET', KEYS[1])
+-- MGET, not GET: a key of another type reads as no state, as in limit.lua, rather than failing.
+local v = redis.call('MGET', KEYS[1])[1]
 if v then
   local us, ns
   local last = string.byte(v, -1)

@@ -24,7 +24,8 @@ local limit, Wus = tonumber(ARGV[7]), tonumber(ARGV[8])
 local W = Wus * 1000
 local s = tus - tus % Wus
 local S, cur, prev = s, 0, 0
-local v = redis.call('GET', KEYS[1])
+-- MGET, not GET: a key of another type reads as no state, as in limit.lua, rather than failing.
+local v = redis.call('MGET', KEYS[1])[1]
 if v then
   local vs, vc, vp
   local last = string.byte(v, -1)
