@@ -22,6 +22,10 @@ const (
 
 	// MinKeySecret is the shortest [Config.KeySecret] accepted.
 	MinKeySecret = 32
+
+	// DefaultMaxRevokedPerSubject is the per-subject denylist bound of a [RevocationStore]
+	// whose MaxRevokedPerSubject is zero, as auth.DefaultMaxRevokedTokensPerSubject.
+	DefaultMaxRevokedPerSubject = 1024
 )
 
 // Config holds the optional settings shared by [LimitStore] and [RevocationStore]. The zero
@@ -52,6 +56,14 @@ type Config struct {
 	// so that a denylist entry lives exactly as long as the keyring would accept the token.
 	// Rate-limit decisions do not use it: they use Redis's TIME.
 	Now func() time.Time
+
+	// MaxRevokedPerSubject bounds the unexpired denylist entries of one subject in a
+	// [RevocationStore], so that one user who logs in and out in a loop cannot grow Redis
+	// without bound. Past it, Revoke of that subject fails with an error wrapping
+	// auth.ErrRevocationStoreFull (auth.Sessions.ChangeRoles and Reauthenticate then end every
+	// session of the user; a logout handler can call LogoutEverywhere). Zero means
+	// [DefaultMaxRevokedPerSubject]; it must not be negative. [LimitStore] ignores it.
+	MaxRevokedPerSubject int
 }
 
 // ErrUnavailable is wrapped by the errors returned when Redis could not be reached, did not
@@ -67,6 +79,7 @@ type settings struct {
 	timeout time.Duration
 	keys    keyEncoder
 	now     func() time.Time
+	maxPer  int
 }
 
 func (c Config) settings(client redis.UniversalClient) (settings, error) {
@@ -91,6 +104,12 @@ func (c Config) settings(client redis.UniversalClient) (settings, error) {
 	}
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
+	}
+	switch s.maxPer = c.MaxRevokedPerSubject; {
+	case s.maxPer < 0:
+		return settings{}, fmt.Errorf("redisstore: negative MaxRevokedPerSubject %d", c.MaxRevokedPerSubject)
+	case s.maxPer == 0:
+		s.maxPer = DefaultMaxRevokedPerSubject
 	}
 	if c.KeySecret != nil && len(c.KeySecret) < MinKeySecret {
 		return settings{}, fmt.Errorf("redisstore: KeySecret has %d bytes, want at least %d", len(c.KeySecret), MinKeySecret)

@@ -53,14 +53,15 @@
 //
 // [RevocationStore] keeps a generation counter per subject ("<prefix>gen:{<encoded subject>}"),
 // incremented by "log out everywhere" and never expired, since a counter that fell back to zero
-// would revive revoked tokens; and a denylist of token IDs filed under their subject
-// ("<prefix>deny:{<encoded subject>}:<id>") whose entries live for each token's time left by
-// the service's clock ([auth.Keyring] adds its leeway, which must cover the clock differences
-// between instances). A subject's keys share one hash tag, so the check made on every
-// verification, [RevocationStore.Lookup], is one round trip to one node, always a master (a
-// cluster client that reads from replicas is refused with [ErrReplicaReads]). Entries written
-// by versions before the subject was part of the key are not read; this module has no release
-// that wrote them.
+// would revive revoked tokens; and a denylist per subject ("<prefix>deny:{<encoded subject>}", a
+// sorted set of token IDs scored by each token's expiry by the service's clock: [auth.Keyring]
+// adds its leeway, which must cover the clock differences between instances). Expired entries
+// are dropped as new ones arrive and the set expires with its last entry, so the denylist holds
+// only tokens that could still verify, and at most [Config.MaxRevokedPerSubject] of one user's.
+// A subject's keys share one hash tag, so the check made on every verification,
+// [RevocationStore.Lookup], is one round trip to one node, always a master (a cluster client
+// that reads from replicas is refused with [ErrReplicaReads]). Entries written by versions
+// before this layout are not read; this module has no release that wrote them.
 //
 // Revocations must never be evicted: an evicted counter or denylist entry brings revoked tokens
 // back, and clients can fill Redis's memory on purpose by creating rate-limit keys (one per
@@ -113,8 +114,8 @@
 // a password, and use TLS (rediss://) on any network you do not control. The commands the stores
 // need are, for the prefix "myapp:":
 //
-//	ACL SETUSER myapp on >password ~myapp:* +evalsha +eval +get +exists +incr +del +info
-//	    +time +mget +set +llen +lindex +ltrim +rpush +pexpire +pttl
+//	ACL SETUSER myapp on >password ~myapp:* +evalsha +eval +get +incr +del +zscore +info
+//	    +time +mget +set +llen +lindex +ltrim +rpush +pexpire +pttl +zadd +zcount +zremrangebyscore
 //
 // (the second line being the commands the Lua scripts call; +info is for CheckServer). The stores never pass
 // client data to Redis as code: the Lua scripts are constants and client keys are arguments.

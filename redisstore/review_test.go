@@ -45,13 +45,17 @@ func configSet(t *testing.T, c *redis.Client, name, value string) {
 // Redis's clock, which a service whose clock runs behind Redis's would see end too early.
 func TestRevokeTTLFromServiceClock(t *testing.T) {
 	c := newClient(t, redisURL(t))
-	s := newRevocations(t, c)
+	prefix := testPrefix(t)
+	s, err := redisstore.NewRevocationStore(c, redisstore.Config{Prefix: prefix, Timeout: testTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var id auth.TokenID
 	id[0] = 1
 	if err := s.Revoke(t.Context(), "alice", id, time.Now().Add(10*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := c.Keys(t.Context(), "*deny:{*}:"+id.String()).Result()
+	keys, err := c.Keys(t.Context(), prefix+"deny:{*}").Result()
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("denylist keys %q, %v", keys, err)
 	}
@@ -250,5 +254,53 @@ func TestRevocationKeysShareSlot(t *testing.T) {
 		if err := c.Del(t.Context(), keys...).Err(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestRevokePerSubjectCap: one subject's unexpired entries are bounded (so one user cannot grow
+// Redis without bound by logging in and out), other subjects are unaffected, re-revoking a held
+// ID is not a new entry, and entries that expire by the service's clock free their room.
+func TestRevokePerSubjectCap(t *testing.T) {
+	c := newClient(t, redisURL(t))
+	now := time.Now()
+	s, err := redisstore.NewRevocationStore(c, redisstore.Config{Prefix: testPrefix(t), Timeout: testTimeout,
+		Now: func() time.Time { return now }, MaxRevokedPerSubject: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	for i := range 3 {
+		if err := s.Revoke(ctx, "mallory", auth.TokenID{byte(i)}, now.Add(time.Duration(i+1)*time.Minute)); err != nil {
+			t.Fatalf("Revoke #%d: %v", i, err)
+		}
+	}
+	if err := s.Revoke(ctx, "mallory", auth.TokenID{9}, now.Add(time.Hour)); !errors.Is(err, auth.ErrRevocationStoreFull) {
+		t.Fatalf("Revoke past the cap = %v, want ErrRevocationStoreFull", err)
+	}
+	if err := s.Revoke(ctx, "mallory", auth.TokenID{0}, now.Add(time.Hour)); err != nil {
+		t.Fatalf("Revoke of a held ID at the cap: %v", err)
+	}
+	if err := s.Revoke(ctx, "alice", auth.TokenID{10}, now.Add(time.Hour)); err != nil {
+		t.Fatalf("another subject's Revoke: %v", err)
+	}
+	now = now.Add(3*time.Minute + time.Second) // entries 1 and 2 expire; 0 was extended
+	for _, tc := range []struct {
+		id   byte
+		want bool
+	}{{0, true}, {1, false}, {2, false}, {9, false}} {
+		if _, revoked, err := s.Lookup(ctx, "mallory", auth.TokenID{tc.id}); err != nil || revoked != tc.want {
+			t.Errorf("Lookup(mallory, %d) = %v, %v; want %v", tc.id, revoked, err, tc.want)
+		}
+	}
+	for i := range 2 {
+		if err := s.Revoke(ctx, "mallory", auth.TokenID{byte(20 + i)}, now.Add(time.Hour)); err != nil {
+			t.Fatalf("Revoke after expiry freed room, #%d: %v", i, err)
+		}
+	}
+	if err := s.Revoke(ctx, "mallory", auth.TokenID{22}, now.Add(time.Hour)); !errors.Is(err, auth.ErrRevocationStoreFull) {
+		t.Errorf("Revoke past the cap after expiry = %v, want ErrRevocationStoreFull", err)
+	}
+	if _, err := redisstore.NewRevocationStore(c, redisstore.Config{MaxRevokedPerSubject: -1}); err == nil {
+		t.Error("a negative MaxRevokedPerSubject was accepted")
 	}
 }

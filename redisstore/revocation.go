@@ -25,9 +25,11 @@ var revokeScript = newScript(revokeLua)
 //   - "<prefix>gen:{<subject>}", the subject's generation counter, incremented with INCR and
 //     never given a TTL: a counter that expired would fall back to zero and bring revoked tokens
 //     back to life. Only subjects that were logged out everywhere have one.
-//   - "<prefix>deny:{<subject>}:<token ID in hex>", a denylist entry that Redis expires when
-//     the token expires (a TTL computed by the service's clock, see [RevocationStore.Revoke]),
-//     so the denylist holds only tokens that could still verify.
+//   - "<prefix>deny:{<subject>}", the subject's denylist: a sorted set of token IDs (hex)
+//     scored by their expiry by the service's clock (see [RevocationStore.Revoke]). Expired
+//     entries are dropped as new ones arrive, the set expires with its last entry, and it holds
+//     at most [Config.MaxRevokedPerSubject] unexpired entries, so the denylist holds only tokens
+//     that could still verify and one user cannot grow it without bound.
 //
 // Both keys of a subject share its hash tag, so they live in one hash slot, on one node of a
 // Redis Cluster.
@@ -154,17 +156,19 @@ func (s *RevocationStore) IncrementGeneration(ctx context.Context, subject strin
 }
 
 // Revoke implements [auth.RevocationStore]. The entry lives until expiry by this service's
-// clock ([Config.Now]): Revoke sends Redis the time left (rounded up to the millisecond) rather than the
-// instant, because [auth.Keyring] judges a token's expiry by the service's clock too. Sending
-// the instant would make Redis judge it by its own clock, so a service running behind Redis
-// would see a revoked token verify again at the end of its life, and a revocation close to
-// expiry silently skipped. Instances whose clocks differ from each other need the keyring's
-// Leeway to cover the difference. An expiry already past is a no-op.
+// clock ([Config.Now]), the clock [auth.Keyring] judges a token's expiry by: it is scored with
+// that instant, [RevocationStore.Lookup] compares the score with the same clock, and the
+// subject's set is kept in Redis for at least the token's time left (rounded up to the
+// millisecond), however Redis's clock differs. Instances whose clocks differ from each other
+// need the keyring's Leeway to cover the difference. An expiry already past is a no-op. A
+// subject with [Config.MaxRevokedPerSubject] unexpired entries gets an error wrapping
+// [auth.ErrRevocationStoreFull]; re-revoking an ID it holds is not a new entry.
 func (s *RevocationStore) Revoke(ctx context.Context, subject string, id auth.TokenID, expiry time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: revoke: %w", err)
 	}
-	left := expiry.Sub(s.cfg.now()) // saturates rather than wraps for the distant future or past
+	now := s.cfg.now()
+	left := expiry.Sub(now) // saturates rather than wraps for the distant future or past
 	if left <= 0 {
 		return nil // the zero time, or already expired: nothing to remember
 	}
@@ -172,16 +176,23 @@ func (s *RevocationStore) Revoke(ctx context.Context, subject string, id auth.To
 	if left > time.Duration(ms)*time.Millisecond {
 		ms++
 	}
+	nowMs := now.UnixMilli()
 	cctx, cancel := s.cfg.call(ctx)
 	defer cancel()
-	if _, err := revokeScript.run(cctx, s.client, []string{s.denyKey(subject, id)}, []any{ms}); err != nil {
+	v, err := revokeScript.run(cctx, s.client, []string{s.denyKey(subject)},
+		[]any{id.String(), nowMs + ms, nowMs, ms, s.cfg.maxPer})
+	if err != nil {
 		return wrap(ctx, "revoke", err)
+	}
+	if n, ok := v.(int64); ok && n < 0 {
+		return fmt.Errorf("redisstore: revoke: the subject has %d unexpired denylist entries: %w",
+			s.cfg.maxPer, auth.ErrRevocationStoreFull)
 	}
 	return nil
 }
 
-// Lookup implements [auth.RevocationStore] in one round trip: a pipeline of GET (the
-// generation) and EXISTS (the denylist entry).
+// Lookup implements [auth.RevocationStore] in one round trip to one node: a pipeline of GET
+// (the generation) and ZSCORE (the entry's expiry, compared with [Config.Now]).
 func (s *RevocationStore) Lookup(ctx context.Context, subject string, id auth.TokenID) (uint64, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, false, fmt.Errorf("redisstore: lookup: %w", err)
@@ -190,11 +201,11 @@ func (s *RevocationStore) Lookup(ctx context.Context, subject string, id auth.To
 	defer cancel()
 	var (
 		gen  *redis.StringCmd
-		deny *redis.IntCmd
+		deny *redis.FloatCmd
 	)
 	_, err := s.client.Pipelined(cctx, func(p redis.Pipeliner) error {
 		gen = p.Get(cctx, s.genKey(subject))
-		deny = p.Exists(cctx, s.denyKey(subject, id))
+		deny = p.ZScore(cctx, s.denyKey(subject), id.String())
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -208,11 +219,14 @@ func (s *RevocationStore) Lookup(ctx context.Context, subject string, id auth.To
 	if err != nil {
 		return 0, false, err
 	}
-	n, err := deny.Result()
+	exp, err := deny.Result()
+	if errors.Is(err, redis.Nil) {
+		return g, false, nil
+	}
 	if err != nil {
 		return 0, false, wrap(ctx, "lookup", err)
 	}
-	return g, n > 0, nil
+	return g, exp > float64(s.cfg.now().UnixMilli()), nil
 }
 
 func parseGeneration(v string) (uint64, error) {
@@ -234,12 +248,11 @@ func (s *RevocationStore) genKey(subject string) string {
 	return string(append(b, '}'))
 }
 
-// denyKey is the denylist key of token id of subject: in the hash slot of genKey(subject).
-func (s *RevocationStore) denyKey(subject string, id auth.TokenID) string {
-	b := make([]byte, 0, len(s.cfg.prefix)+8+len(subject)+44+1+32)
+// denyKey is the key of subject's denylist, a sorted set in the hash slot of genKey(subject).
+func (s *RevocationStore) denyKey(subject string) string {
+	b := make([]byte, 0, len(s.cfg.prefix)+8+len(subject)+44)
 	b = append(b, s.cfg.prefix...)
 	b = append(b, "deny:{"...)
 	b = s.cfg.keys.encode(b, subject)
-	b = append(b, "}:"...)
-	return string(append(b, id.String()...))
+	return string(append(b, '}'))
 }

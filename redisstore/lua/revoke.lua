@@ -1,14 +1,32 @@
--- rampart redisstore: put a token ID on the denylist for a time, keeping the longer of the old
--- and new lifetimes.
+-- rampart redisstore: put a token ID on its subject's denylist until an expiry, keeping the
+-- later of the old and new expiries, within the subject's bound.
 --
--- KEYS[1]  the denylist entry
--- ARGV[1]  how long the entry must live, in milliseconds (> 0): the token's time left, by the
---          clock of the service that verifies it
--- Returns 1 if the entry was written, 0 if it was already there for at least that long.
-local ttl = tonumber(ARGV[1])
-local old = redis.call('PTTL', KEYS[1])
-if old >= ttl then
+-- KEYS[1]  the subject's denylist: a sorted set of token IDs scored by expiry
+-- ARGV[1]  the token ID
+-- ARGV[2]  its expiry, in Unix milliseconds by the clock of the service that verifies it
+-- ARGV[3]  that clock's now, in Unix milliseconds: entries scored at or before it have expired
+-- ARGV[4]  the token's time left in milliseconds (> 0): the set lives at least that long by
+--          Redis's clock, so it never ends before its entries do by the service's clock
+-- ARGV[5]  the most unexpired entries the subject may have
+-- Returns 1 if the entry was written, 0 if it was already there with at least that expiry,
+-- -1 if the subject's denylist is full.
+--
+-- The reads come first and ZADD is the first write: Redis checks maxmemory only before a
+-- script's first write, so a full Redis refuses the revocation (an error the caller sees)
+-- rather than letting it through.
+local exp, now = tonumber(ARGV[2]), tonumber(ARGV[3])
+local old = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if old and tonumber(old) >= exp then
   return 0
 end
-redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+if not old or tonumber(old) <= now then -- a new unexpired entry
+  if redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[3], '+inf') >= tonumber(ARGV[5]) then
+    return -1
+  end
+end
+redis.call('ZADD', KEYS[1], exp, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+end
 return 1
