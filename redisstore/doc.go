@@ -103,7 +103,9 @@
 // On a plain client each decision holds one connection for one round trip; go-redis's pool
 // size (10 per CPU by default) bounds the concurrent decisions. go-redis's automatic
 // pipeliner (rdb.AutoPipeline(), experimental in go-redis) sends the decisions of concurrent
-// requests together and measured five to seven times the throughput at 32 concurrent callers;
+// requests together, so that they share network round trips (each decision still waits for
+// one), and measured 1.0-1.4 times the throughput of a plain client at 32 concurrent callers on
+// a 2-core machine sharing client and server (0.9 times for three policies per decision);
 // it bounds each batch by the client's ReadTimeout and WriteTimeout rather than by each
 // call's context, so set those no higher than [Config.Timeout] when you use it.
 //
