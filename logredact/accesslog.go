@@ -34,7 +34,9 @@ type AccessLogConfig struct {
 // AccessLog returns middleware that logs one record per request through logger, after the
 // handler returns (or panics): method, path and query (both redacted: sensitive query parameters
 // are replaced whole and every value is scanned), status, bytes written, duration and client IP,
-// under the keys "method", "path", "query", "status", "bytes", "duration" and "client_ip". It
+// under the keys "method", "path", "query", "status", "bytes", "duration" and "client_ip";
+// "query" is left out when the request has no query string, which keeps the common record
+// within the attributes a slog.Record holds without allocating. It
 // never logs request or response headers, so Authorization, Cookie and Set-Cookie values cannot
 // appear. The path is scanned by the detectors only: an opaque token in a path segment
 // (/reset/8f3kq...) that no detector recognizes is logged as it is, so keep such tokens in query
@@ -144,15 +146,9 @@ func (al *accessLog) logRequest(ctx context.Context, req *http.Request, status i
 	method := r.redactShort(truncate(req.Method, 64))
 	ip = r.redactShort(truncate(ip, 128))
 	if direct == nil {
-		logger.LogAttrs(ctx, cfg.Level, msg,
-			slog.String("method", method),
-			slog.String("path", path),
-			slog.String("query", query),
-			slog.Int("status", status),
-			slog.Int64("bytes", n),
-			slog.Duration("duration", d),
-			slog.String("client_ip", ip),
-		)
+		var attrs [len(accessKeys)]slog.Attr
+		k := accessAttrs(&attrs, method, path, query, slog.IntValue(status), slog.Int64Value(n), d, ip)
+		logger.LogAttrs(ctx, cfg.Level, msg, attrs[:k]...)
 		return
 	}
 	if !direct.Enabled(ctx, cfg.Level) {
@@ -180,16 +176,27 @@ func (al *accessLog) logRequest(ctx context.Context, req *http.Request, status i
 		t = time.Now() // the record's time is the wall clock's, as slog.Logger's is
 	}
 	rec := slog.NewRecord(t, cfg.Level, msg, pc)
-	rec.AddAttrs(
-		slog.String("method", method),
-		slog.String("path", path),
-		slog.String("query", query),
-		slog.Attr{Key: "status", Value: statusV},
-		slog.Attr{Key: "bytes", Value: bytesV},
-		slog.Duration("duration", d),
-		slog.String("client_ip", ip),
-	)
+	var attrs [len(accessKeys)]slog.Attr
+	k := accessAttrs(&attrs, method, path, query, statusV, bytesV, d, ip)
+	rec.AddAttrs(attrs[:k]...)
 	_ = direct.Handle(ctx, rec) // slog.Logger ignores handler errors too
+}
+
+// accessAttrs fills attrs with the access-log record's attributes, in the order of accessKeys,
+// and returns their number: "query" is left out when it is empty.
+func accessAttrs(attrs *[len(accessKeys)]slog.Attr, method, path, query string, status, bytes slog.Value, d time.Duration, ip string) int {
+	attrs[0] = slog.String("method", method)
+	attrs[1] = slog.String("path", path)
+	k := 2
+	if query != "" {
+		attrs[k] = slog.String("query", query)
+		k++
+	}
+	attrs[k] = slog.Attr{Key: "status", Value: status}
+	attrs[k+1] = slog.Attr{Key: "bytes", Value: bytes}
+	attrs[k+2] = slog.Duration("duration", d)
+	attrs[k+3] = slog.String("client_ip", ip)
+	return k + 4
 }
 
 func truncate(s string, n int) string {

@@ -27,6 +27,7 @@ func TestAccessLog(t *testing.T) {
 		handler http.HandlerFunc
 		ip      func(*http.Request) string
 		want    map[string]any
+		absent  []string // keys the record must not have
 	}{
 		{
 			name:   "query redacted",
@@ -45,8 +46,9 @@ func TestAccessLog(t *testing.T) {
 			target:  "/reset/" + gh,
 			handler: func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) },
 			ip:      func(*http.Request) string { return "203.0.113.9" },
-			want: map[string]any{"path": "/reset/[REDACTED:github]", "status": 200.0, "bytes": 2.0, "query": "",
+			want: map[string]any{"path": "/reset/[REDACTED:github]", "status": 200.0, "bytes": 2.0,
 				"client_ip": "203.0.113.9"},
+			absent: []string{"query"}, // no query string, no "query" attribute
 		},
 		{
 			name:    "no write",
@@ -80,6 +82,11 @@ func TestAccessLog(t *testing.T) {
 			for k, v := range tt.want {
 				if m[k] != v {
 					t.Errorf("%s = %v, want %v (record %s)", k, m[k], v, out)
+				}
+			}
+			for _, k := range tt.absent {
+				if v, ok := m[k]; ok {
+					t.Errorf("%s = %v, want no such key (record %s)", k, v, out)
 				}
 			}
 		})

@@ -92,7 +92,7 @@ func newTestApp(tb testing.TB) (*app, middleware, string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	mw := a.newMiddleware(limiter, apiHeaders(), redactor.AccessLog(logger, logredact.AccessLogConfig{ClientIP: a.ip}))
+	mw := a.newMiddleware(limiter, apiHeaders(), redactor.AccessLog(logger, a.accessLogConfig()))
 	return a, mw, token
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rampart-go/rampart/auth"
+	"github.com/rampart-go/rampart/logredact"
 	"github.com/rampart-go/rampart/ratelimit"
 	"github.com/rampart-go/rampart/sanitize"
 )
@@ -427,6 +428,17 @@ func (a *app) currentUser(w http.ResponseWriter, r *http.Request) (user, bool) {
 	}
 	writeError(w, http.StatusUnauthorized, "Authentication required")
 	return user{}, false
+}
+
+// accessLogConfig returns the access log's settings. Without trusted proxies the client is the
+// TCP peer, which the access log reads from RemoteAddr by default, without parsing it again
+// after the rate limiter; behind trusted proxies the client comes from the forwarding headers,
+// as the rate limiter sees it.
+func (a *app) accessLogConfig() logredact.AccessLogConfig {
+	if len(a.clientIP.TrustedProxies) == 0 && a.clientIP.TrustedHops == 0 {
+		return logredact.AccessLogConfig{}
+	}
+	return logredact.AccessLogConfig{ClientIP: a.ip}
 }
 
 // ip returns the client address for logs, as netip.Addr.String formats it. For a request

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
 
+	"github.com/rampart-go/rampart/logredact"
 	"github.com/rampart-go/rampart/ratelimit"
 )
 
@@ -37,5 +42,49 @@ func TestIP(t *testing.T) {
 	r.RemoteAddr = "198.51.100.7:40000"
 	if n := testing.AllocsPerRun(100, func() { _ = a.ip(r) }); n != 0 {
 		t.Errorf("ip of a direct IPv4 client: %v allocations, want 0", n)
+	}
+}
+
+// TestAccessLogClientIP checks the client address in the access log: the TCP peer without
+// trusted proxies (a client's X-Forwarded-For is ignored), the forwarded client behind one.
+func TestAccessLogClientIP(t *testing.T) {
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	for _, tc := range []struct {
+		name              string
+		proxies           []netip.Prefix
+		remote, xff, want string
+	}{
+		{"direct", nil, "198.51.100.7:40000", "", "198.51.100.7"},
+		{"direct, spoofed header", nil, "198.51.100.7:40000", "203.0.113.9", "198.51.100.7"},
+		{"direct IPv6", nil, "[2001:db8::1]:443", "", "2001:db8::1"},
+		{"proxy not trusted", nil, "10.1.2.3:5000", "203.0.113.9", "10.1.2.3"},
+		{"trusted proxy", proxies, "10.1.2.3:5000", "203.0.113.9", "203.0.113.9"},
+		{"untrusted peer, proxies configured", proxies, "198.51.100.7:40000", "203.0.113.9", "198.51.100.7"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &app{clientIP: &ratelimit.ClientIP{TrustedProxies: tc.proxies}}
+			redactor := logredact.MustNew(logredact.Config{})
+			var buf bytes.Buffer
+			logger := slog.New(redactor.Handler(slog.NewJSONHandler(&buf, nil)))
+			h := redactor.AccessLog(logger, a.accessLogConfig())(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			r := httptest.NewRequest(http.MethodGet, "/api/profile", nil)
+			r.RemoteAddr = tc.remote
+			if tc.xff != "" {
+				r.Header.Set("X-Forwarded-For", tc.xff)
+			}
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			var rec struct {
+				ClientIP string `json:"client_ip"`
+				Status   int    `json:"status"`
+			}
+			if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+				t.Fatalf("access log %q: %v", buf.String(), err)
+			}
+			if rec.ClientIP != tc.want || rec.Status != http.StatusNoContent {
+				t.Errorf("access log client_ip %q, status %d; want %q, 204 (record %s)", rec.ClientIP, rec.Status, tc.want, buf.String())
+			}
+		})
 	}
 }

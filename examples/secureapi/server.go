@@ -79,7 +79,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	alc := logredact.AccessLogConfig{ClientIP: a.ip}
+	alc := a.accessLogConfig()
 	if cfg.now != nil { // else the access log's own time.Now, which also stamps its records
 		alc.Now = cfg.now
 	}
