@@ -23,9 +23,9 @@ const (
 	// MinKeySecret is the shortest [Config.KeySecret] accepted.
 	MinKeySecret = 32
 
-	// DefaultMaxRevokedPerSubject is the per-subject denylist bound of a [RevocationStore]
-	// whose MaxRevokedPerSubject is zero, as auth.DefaultMaxRevokedTokensPerSubject.
-	DefaultMaxRevokedPerSubject = 1024
+	// DefaultMaxRevokedTokensPerSubject is the per-subject denylist bound of a [RevocationStore]
+	// whose MaxRevokedTokensPerSubject is zero, as auth.DefaultMaxRevokedTokensPerSubject.
+	DefaultMaxRevokedTokensPerSubject = 1024
 )
 
 // Config holds the optional settings shared by [LimitStore] and [RevocationStore]. The zero
@@ -57,13 +57,13 @@ type Config struct {
 	// Rate-limit decisions do not use it: they use Redis's TIME.
 	Now func() time.Time
 
-	// MaxRevokedPerSubject bounds the unexpired denylist entries of one subject in a
+	// MaxRevokedTokensPerSubject bounds the unexpired denylist entries of one subject in a
 	// [RevocationStore], so that one user who logs in and out in a loop cannot grow Redis
 	// without bound. Past it, Revoke of that subject fails with an error wrapping
 	// auth.ErrRevocationStoreFull (auth.Sessions.ChangeRoles and Reauthenticate then end every
 	// session of the user; a logout handler can call LogoutEverywhere). Zero means
-	// [DefaultMaxRevokedPerSubject]; it must not be negative. [LimitStore] ignores it.
-	MaxRevokedPerSubject int
+	// [DefaultMaxRevokedTokensPerSubject]; it must not be negative. [LimitStore] ignores it.
+	MaxRevokedTokensPerSubject int
 }
 
 // ErrUnavailable is wrapped by the errors returned when Redis could not be reached, did not
@@ -105,11 +105,11 @@ func (c Config) settings(client redis.UniversalClient) (settings, error) {
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
 	}
-	switch s.maxPer = c.MaxRevokedPerSubject; {
+	switch s.maxPer = c.MaxRevokedTokensPerSubject; {
 	case s.maxPer < 0:
-		return settings{}, fmt.Errorf("redisstore: negative MaxRevokedPerSubject %d", c.MaxRevokedPerSubject)
+		return settings{}, fmt.Errorf("redisstore: negative MaxRevokedTokensPerSubject %d", c.MaxRevokedTokensPerSubject)
 	case s.maxPer == 0:
-		s.maxPer = DefaultMaxRevokedPerSubject
+		s.maxPer = DefaultMaxRevokedTokensPerSubject
 	}
 	if c.KeySecret != nil && len(c.KeySecret) < MinKeySecret {
 		return settings{}, fmt.Errorf("redisstore: KeySecret has %d bytes, want at least %d", len(c.KeySecret), MinKeySecret)

@@ -57,7 +57,7 @@
 // sorted set of token IDs scored by each token's expiry by the service's clock: [auth.Keyring]
 // adds its leeway, which must cover the clock differences between instances). Expired entries
 // are dropped as new ones arrive and the set expires with its last entry, so the denylist holds
-// only tokens that could still verify, and at most [Config.MaxRevokedPerSubject] of one user's.
+// only tokens that could still verify, and at most [Config.MaxRevokedTokensPerSubject] of one user's.
 // A subject's keys share one hash tag, so the check made on every verification,
 // [RevocationStore.Lookup], is one round trip to one node, always a master (a cluster client
 // that reads from replicas is refused with [ErrReplicaReads]). Entries written by versions

@@ -264,7 +264,7 @@ func TestRevokePerSubjectCap(t *testing.T) {
 	c := newClient(t, redisURL(t))
 	now := time.Now()
 	s, err := redisstore.NewRevocationStore(c, redisstore.Config{Prefix: testPrefix(t), Timeout: testTimeout,
-		Now: func() time.Time { return now }, MaxRevokedPerSubject: 3})
+		Now: func() time.Time { return now }, MaxRevokedTokensPerSubject: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestRevokePerSubjectCap(t *testing.T) {
 	if err := s.Revoke(ctx, "mallory", auth.TokenID{22}, now.Add(time.Hour)); !errors.Is(err, auth.ErrRevocationStoreFull) {
 		t.Errorf("Revoke past the cap after expiry = %v, want ErrRevocationStoreFull", err)
 	}
-	if _, err := redisstore.NewRevocationStore(c, redisstore.Config{MaxRevokedPerSubject: -1}); err == nil {
-		t.Error("a negative MaxRevokedPerSubject was accepted")
+	if _, err := redisstore.NewRevocationStore(c, redisstore.Config{MaxRevokedTokensPerSubject: -1}); err == nil {
+		t.Error("a negative MaxRevokedTokensPerSubject was accepted")
 	}
 }

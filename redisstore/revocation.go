@@ -28,7 +28,7 @@ var revokeScript = newScript(revokeLua)
 //   - "<prefix>deny:{<subject>}", the subject's denylist: a sorted set of token IDs (hex)
 //     scored by their expiry by the service's clock (see [RevocationStore.Revoke]). Expired
 //     entries are dropped as new ones arrive, the set expires with its last entry, and it holds
-//     at most [Config.MaxRevokedPerSubject] unexpired entries, so the denylist holds only tokens
+//     at most [Config.MaxRevokedTokensPerSubject] unexpired entries, so the denylist holds only tokens
 //     that could still verify and one user cannot grow it without bound.
 //
 // Both keys of a subject share its hash tag, so they live in one hash slot, on one node of a
@@ -161,7 +161,7 @@ func (s *RevocationStore) IncrementGeneration(ctx context.Context, subject strin
 // subject's set is kept in Redis for at least the token's time left (rounded up to the
 // millisecond), however Redis's clock differs. Instances whose clocks differ from each other
 // need the keyring's Leeway to cover the difference. An expiry already past is a no-op. A
-// subject with [Config.MaxRevokedPerSubject] unexpired entries gets an error wrapping
+// subject with [Config.MaxRevokedTokensPerSubject] unexpired entries gets an error wrapping
 // [auth.ErrRevocationStoreFull]; re-revoking an ID it holds is not a new entry.
 func (s *RevocationStore) Revoke(ctx context.Context, subject string, id auth.TokenID, expiry time.Time) error {
 	if err := ctx.Err(); err != nil {
