@@ -130,13 +130,18 @@ func (s *LimitStore) Take(ctx context.Context, req *ratelimit.Request, out []rat
 		a[3+n+3] = req.Now.Nanosecond() % 1_000
 		a[3+n+4] = syntheticTTL.Milliseconds()
 	}
-	tag := s.tag(req.Key)
+	// Each policy's key is the client's tag and the policy's suffix, built in one buffer (on
+	// the stack for the usual key lengths): one allocation per key.
+	var kb [160]byte
+	kbuf := s.appendTag(kb[:0], req.Key)
+	tagLen := len(kbuf)
 	for i, p := range req.Policies {
 		pl, err := s.plan(p)
 		if err != nil {
 			return err
 		}
-		k := tag + pl.suffix
+		kbuf = append(kbuf[:tagLen], pl.suffix...)
+		k := string(kbuf)
 		for _, prev := range a[3 : 3+i] {
 			if prev == any(k) {
 				// Both would read one key and the last write would win: the request would be
@@ -197,7 +202,7 @@ func (s *LimitStore) Reset(ctx context.Context, key string, policies []ratelimit
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: reset: %w", err)
 	}
-	tag := s.tag(key)
+	tag := string(s.appendTag(nil, key))
 	keys := make([]string, len(policies))
 	for i, p := range policies {
 		keys[i] = policyKey(tag, p)
@@ -274,13 +279,11 @@ func policyKey(tag string, p ratelimit.Policy) string {
 	return string(base64.RawURLEncoding.AppendEncode(b, sum[:8])[:len(tag)+11])
 }
 
-// tag returns the common start of the Redis keys of a client: the prefix, "rl:" and the
-// encoded client key as a hash tag, followed by ":".
-func (s *LimitStore) tag(key string) string {
-	b := make([]byte, 0, len(s.cfg.prefix)+8+len(key)+44)
+// appendTag appends to b the common start of the Redis keys of a client: the prefix, "rl:"
+// and the encoded client key as a hash tag, followed by ":".
+func (s *LimitStore) appendTag(b []byte, key string) []byte {
 	b = append(b, s.cfg.prefix...)
 	b = append(b, "rl:{"...)
 	b = s.cfg.keys.encode(b, key)
-	b = append(b, "}:"...)
-	return string(b)
+	return append(b, "}:"...)
 }
