@@ -61,8 +61,9 @@ var ErrNoRevocationStore = errors.New("auth: no revocation store configured")
 // keyring's [RevocationStore] until c.Expiry plus the leeway, after which it would fail anyway.
 // Tokens of other IDs are unaffected. Pass c as Verify returned it: the store files the entry
 // under c.Subject, and Verify looks it up under the token's own subject, so an entry filed
-// under another spelling may never be found. Claims without a Subject are refused with an
-// error wrapping [ErrInvalidClaims].
+// under another spelling may never be found. Claims without a Subject or an Expiry are refused
+// with an error wrapping [ErrInvalidClaims]. To revoke a session token known only by its ID
+// (from an audit log, say), use [Sessions.RevokeID].
 //
 // Do not end a session this way: renewed tokens of a session share its ID and expire later
 // than c, so they would verify again once c.Expiry passes. [Sessions.Logout] denylists the ID
@@ -79,6 +80,11 @@ func (kr *keyringState) revoke(ctx context.Context, subject string, id TokenID, 
 		// Stores may keep entries by subject and Lookup passes the token's own: an entry
 		// without one would never be found.
 		return fmt.Errorf("auth: revoking token %v: no subject: %w", id, ErrInvalidClaims)
+	}
+	if expiry.IsZero() {
+		// Claims that did not come from Verify (an ID typed in by an operator): the entry
+		// would expire at once and the token keep verifying.
+		return fmt.Errorf("auth: revoking token %v: no expiry: %w", id, ErrInvalidClaims)
 	}
 	if err := kr.store.Revoke(ctx, subject, id, expiry.Add(kr.leeway)); err != nil {
 		return fmt.Errorf("auth: revoking token %v: %w", id, err)

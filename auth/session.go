@@ -258,11 +258,37 @@ func (s *Sessions) endOld(ctx context.Context, c Claims) error {
 	return err
 }
 
-// Logout ends the session c: its ID goes on the denylist until the session's absolute
-// deadline, so no renewed token of it verifies again. It fails with [ErrNoRevocationStore]
-// without a store; then the best a service can do is clear the cookie ([SessionCookie.Clear]).
+// Logout ends the session c, as [Sessions.Verify] returned it: its ID goes on the denylist
+// until the session's absolute deadline, so no renewed token of it verifies again. It fails
+// with [ErrNoRevocationStore] without a store; then the best a service can do is clear the
+// cookie ([SessionCookie.Clear]). Claims without a Subject or an AuthTime (not from Verify)
+// are refused with an error wrapping [ErrInvalidClaims]; to end a session known only by its
+// ID, use [Sessions.RevokeID].
+//
+// If the store refuses the entry as full ([ErrRevocationStoreFull]: other users filled the
+// denylist, say), the session must not stay valid: every session of the user is ended instead
+// ([Sessions.LogoutEverywhere]), and Logout returns nil if that succeeded.
 func (s *Sessions) Logout(ctx context.Context, c Claims) error {
-	return s.kr.s.revoke(ctx, c.Subject, c.ID, s.Deadline(c))
+	if c.AuthTime.IsZero() {
+		return fmt.Errorf("auth: logout of session %v: no login time: %w", c.ID, ErrInvalidClaims)
+	}
+	err := s.kr.s.revoke(ctx, c.Subject, c.ID, s.Deadline(c))
+	if errors.Is(err, ErrRevocationStoreFull) {
+		if _, gerr := s.kr.s.store.IncrementGeneration(ctx, c.Subject); gerr == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// RevokeID ends the session of subject whose ID is id, for when only the ID is known (an
+// operator copied it from an audit log; see [ParseTokenID]). Every token of a session expires
+// by its login time plus the absolute timeout, and the login time of a session that exists is
+// not later than now, so the ID goes on the denylist until now plus the absolute timeout (and
+// the leeway). Errors are those of [Sessions.Logout], without the fallback: a full store's
+// error is returned, and [Sessions.LogoutEverywhere] is then the remedy.
+func (s *Sessions) RevokeID(ctx context.Context, subject string, id TokenID) error {
+	return s.kr.s.revoke(ctx, subject, id, s.kr.s.now().Add(s.absolute))
 }
 
 // LogoutEverywhere ends every session of subject started so far, as [Keyring.RevokeSubject].

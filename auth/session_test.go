@@ -458,3 +458,113 @@ func TestReplaceWhenStoreFull(t *testing.T) {
 		})
 	}
 }
+
+// TestLogoutWhenStoreFull checks that a logout the denylist cannot record (other users filled
+// it) still ends the session, by ending every session of the user, and that other users keep
+// theirs.
+func TestLogoutWhenStoreFull(t *testing.T) {
+	clk := newTokClock()
+	store, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{MaxTokens: 4, MaxTokensPerSubject: 2, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := auth.NewSessions(newTokKeyring(t, auth.TokenConfig{Now: clk.Now, Revocation: store}), auth.SessionConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two accounts, each within its share, fill the denylist.
+	for _, sybil := range []string{"sybil0", "sybil1"} {
+		for range 2 {
+			_, c, err := s.Login(t.Context(), auth.Claims{Subject: sybil})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Logout(t.Context(), c); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	bobTok, _, err := s.Login(t.Context(), auth.Claims{Subject: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, c, err := s.Login(t.Context(), auth.Claims{Subject: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherTok, _, err := s.Login(t.Context(), auth.Claims{Subject: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Logout(t.Context(), c); err != nil {
+		t.Fatalf("Logout with a full denylist = %v, want nil (every session of the user ended)", err)
+	}
+	for name, tk := range map[string]string{"the logged-out token": tok, "alice's other session": otherTok} {
+		if _, err := s.Verify(t.Context(), tk); !errors.Is(err, auth.ErrRevoked) {
+			t.Errorf("%s verifies after Logout (err %v), want ErrRevoked", name, err)
+		}
+	}
+	if _, err := s.Verify(t.Context(), bobTok); err != nil {
+		t.Errorf("bob's session after alice's logout: %v", err)
+	}
+}
+
+// TestRevokeRefusesClaimsNotFromVerify checks that revoking claims without an expiry
+// (Keyring.Revoke) or a login time (Sessions.Logout), which would file an entry that expired
+// at once, fails with ErrInvalidClaims, and that Sessions.RevokeID ends a session known only
+// by its ID, renewed tokens included, until the absolute deadline.
+func TestRevokeRefusesClaimsNotFromVerify(t *testing.T) {
+	clk := newTokClock()
+	store, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr := newTokKeyring(t, auth.TokenConfig{Now: clk.Now, Revocation: store})
+	s, err := auth.NewSessions(kr, auth.SessionConfig{IdleTimeout: time.Hour, AbsoluteTimeout: 12 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, c, err := s.Login(t.Context(), auth.Claims{Subject: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := auth.ParseTokenID(c.ID.String()) // as an operator would, from a log
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := auth.Claims{Subject: "alice", ID: id}
+	if err := kr.Revoke(t.Context(), bare); !errors.Is(err, auth.ErrInvalidClaims) {
+		t.Errorf("Keyring.Revoke(claims without Expiry) = %v, want ErrInvalidClaims", err)
+	}
+	if err := s.Logout(t.Context(), bare); !errors.Is(err, auth.ErrInvalidClaims) {
+		t.Errorf("Sessions.Logout(claims without AuthTime) = %v, want ErrInvalidClaims", err)
+	}
+	if _, err := s.Verify(t.Context(), tok); err != nil {
+		t.Fatalf("the refused revocations touched the session: %v", err)
+	}
+	// Renew the session, then revoke it by ID: every token of it fails, and so does one
+	// renewed from it hours later, until the absolute deadline.
+	clk.Advance(50 * time.Minute)
+	renewed, err := s.Renew(t.Context(), c)
+	if err != nil || renewed == "" {
+		t.Fatalf("Renew = %q, %v", renewed, err)
+	}
+	rc, err := s.Verify(t.Context(), renewed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeID(t.Context(), "alice", id); err != nil {
+		t.Fatal(err)
+	}
+	for name, tk := range map[string]string{"original": tok, "renewed": renewed} {
+		if _, err := s.Verify(t.Context(), tk); !errors.Is(err, auth.ErrRevoked) {
+			t.Errorf("%s token of a session revoked by ID: %v, want ErrRevoked", name, err)
+		}
+	}
+	clk.Advance(40 * time.Minute)
+	if later, err := s.Renew(t.Context(), rc); err == nil && later != "" {
+		if _, err := s.Verify(t.Context(), later); !errors.Is(err, auth.ErrRevoked) {
+			t.Errorf("a token renewed after RevokeID verifies (err %v)", err)
+		}
+	}
+}

@@ -64,8 +64,10 @@ var (
 
 	// ErrInvalidClaims is returned by [Keyring.Sign] for claims it cannot sign (an empty or
 	// over-long subject, too many or over-long roles, oversized extra data, or an expiry not
-	// after the issue time; the message says which), and by [Keyring.Revoke] for claims without
-	// a subject.
+	// after the issue time; the message says which), by [Keyring.Revoke] for claims without a
+	// subject or an expiry, and by [Sessions.Logout] for claims without a login time: such
+	// claims did not come from Verify, and revoking them would file an entry that expired at
+	// once, a silent no-op.
 	ErrInvalidClaims = errors.New("auth: invalid claims")
 
 	// ErrInvalidPurpose is returned by [Keyring.Sign] and [Keyring.Verify] for a purpose that is

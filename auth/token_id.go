@@ -38,8 +38,8 @@ func (id *TokenID) UnmarshalText(b []byte) error {
 // ErrInvalidTokenID is returned by [ParseTokenID] for anything but 32 lower-case hex digits.
 var ErrInvalidTokenID = errors.New("auth: invalid token ID")
 
-// ParseTokenID parses the form written by [TokenID.String], for example to revoke a token whose
-// ID an operator copied from an audit log.
+// ParseTokenID parses the form written by [TokenID.String], for example to revoke a session
+// whose ID an operator copied from an audit log, with [Sessions.RevokeID].
 func ParseTokenID(s string) (TokenID, error) {
 	var id TokenID
 	if len(s) != 2*len(id) {
