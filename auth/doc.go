@@ -152,7 +152,9 @@
 // million live denylist entries and 1,024 per subject by default; beyond that, revoking fails
 // loudly with [ErrRevocationStoreFull] rather than forgetting) and without goroutines. Denylist
 // entries are filed under the token's subject, which is what lets a store cap each user's
-// share: one user who logs in and out in a loop cannot make everyone else's logout fail. Services with several
+// share: one user who logs in and out in a loop cannot fill the denylist for everyone else, and
+// should many accounts fill it, [Sessions.Logout] ends every session of the user rather than
+// leave the session valid. Services with several
 // instances use a shared store such as the Redis one in the redisstore module. Any
 // implementation must pass [github.com/rampart-go/rampart/auth/authtest.TestRevocationStore].
 //
