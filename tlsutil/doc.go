@@ -83,6 +83,9 @@
 // proxy resolves the name again, so that check is open to DNS rebinding; for full protection
 // the proxy must enforce the same policy (or resolve names only once, itself). A target name
 // the client cannot resolve itself fails. The proxy's own address is exempt from the guard.
+// A plain-HTTP request reaches the proxy as an absolute URI built from its Host header, so a
+// Host that differs from the URL's host (as [net/http/httputil.ReverseProxy] forwards the
+// client's) is judged too, and a request with an opaque URL is refused.
 //
 // # Security headers
 //

@@ -60,7 +60,10 @@ const (
 // A handler may also set or delete a header itself before writing the response.
 type Headers struct {
 	// HSTSMaxAge is the Strict-Transport-Security max-age; 0 means [DefaultHSTSMaxAge] and a
-	// negative value sends no HSTS header.
+	// negative value sends no HSTS header. A positive value below one second panics: it would
+	// send max-age=0, which tells browsers to forget HSTS, and is most likely a count of
+	// seconds given as a Duration (63072000 is 63 ms). To retract HSTS on purpose, set a
+	// negative value and send "max-age=0" from a handler.
 	HSTSMaxAge time.Duration
 	// HSTSIncludeSubDomains and HSTSPreload add the includeSubDomains and preload
 	// directives. Both are opt-in because they bind every subdomain, and preloading is hard
@@ -119,6 +122,9 @@ func (h Headers) Handler(next http.Handler) http.Handler {
 		age := h.HSTSMaxAge
 		if age == 0 {
 			age = DefaultHSTSMaxAge
+		}
+		if age < time.Second {
+			panic("tlsutil: HSTSMaxAge " + age.String() + " is below one second and would send max-age=0 (a count of seconds needs * time.Second)")
 		}
 		if h.HSTSPreload && (!h.HSTSIncludeSubDomains || age < 365*24*time.Hour) {
 			panic("tlsutil: HSTS preload requires HSTSIncludeSubDomains and a max-age of at least a year")

@@ -187,6 +187,8 @@ func TestHeadersInvalidConfigPanics(t *testing.T) {
 		{HSTSPreload: true, HSTSIncludeSubDomains: true, HSTSMaxAge: 30 * 24 * time.Hour},
 		{ReferrerPolicy: "no-referrer\r\nSet-Cookie: x=1"},
 		{ContentSecurityPolicy: "default-src 'self'\n"},
+		{HSTSMaxAge: 63072000},               // seconds given as a Duration: 63 ms, max-age=0
+		{HSTSMaxAge: 500 * time.Millisecond}, // max-age=0 would make browsers forget HSTS
 	} {
 		func() {
 			defer func() {

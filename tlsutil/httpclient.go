@@ -77,7 +77,8 @@ type ClientOptions struct {
 //   - follows at most MaxRedirects redirects, never from https to http, and drops the
 //     Authorization, Proxy-Authorization and Cookie headers, and those named in
 //     SensitiveHeaders, whenever a redirect leaves the origin (scheme, host and port) of
-//     the original request, and cuts the Referer sent to another origin down to the origin
+//     the original request, and on every hop after that, back at that origin included
+//     (its path and query were then chosen elsewhere), and cuts the Referer sent to another origin down to the origin
 //     (no path or query, where tokens hide);
 //   - fails a response whose body exceeds MaxResponseBytes with [ErrResponseTooLarge], and
 //     one whose headers exceed 64 KiB.
@@ -150,6 +151,21 @@ func NewClient(o ClientOptions) (*http.Client, error) {
 			if err := checkTarget(r.Context(), guard, resolver, r.URL.Hostname()); err != nil {
 				return nil, err
 			}
+			// A plain-HTTP request goes to the proxy as an absolute URI built from r.Host
+			// (when set) or taken from an opaque URL whole, and the proxy connects to that
+			// host, not to r.URL's: judge it too. (HTTPS goes through CONNECT to r.URL's host.)
+			if r.URL.Opaque != "" {
+				return nil, &BlockedError{Reason: "opaque URL through a proxy"}
+			}
+			if r.URL.Scheme != "https" && r.Host != "" && r.Host != r.URL.Host {
+				host, ok := proxiedHost(r.Host)
+				if !ok {
+					return nil, &BlockedError{Reason: "malformed Host through a proxy"}
+				}
+				if err := checkTarget(r.Context(), guard, resolver, host); err != nil {
+					return nil, err
+				}
+			}
 			return &proxy, nil
 		}
 		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -187,6 +203,22 @@ func checkTarget(ctx context.Context, g *Guard, r *net.Resolver, host string) er
 	return nil
 }
 
+// proxiedHost returns the host name or address in a Host header value that net/http would
+// put in the request line sent to a proxy, and false for a value with anything but the
+// characters of a host name, an IP address and a port (such a value could be read differently
+// by net/http or the proxy than here).
+func proxiedHost(h string) (string, bool) {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_') {
+			return "", false
+		}
+	}
+	host := (&url.URL{Host: h}).Hostname()
+	return host, host != ""
+}
+
 // canonicalAddr returns host:port of u, with the default port http.Transport uses for its
 // scheme.
 func canonicalAddr(u *url.URL) string {
@@ -218,7 +250,14 @@ func checkRedirect(req *http.Request, via []*http.Request, limit int, sensitive 
 			}
 		}
 	}
-	if origin(req.URL) != origin(via[0].URL) {
+	// net/http copies the first request's headers onto every hop: once any hop has left the
+	// first origin, the chain is out of the caller's hands (A -> B -> A lets B choose the
+	// path and query at A), so credentials stay off every later hop.
+	left := origin(req.URL) != origin(via[0].URL)
+	for _, v := range via[1:] {
+		left = left || origin(v.URL) != origin(via[0].URL)
+	}
+	if left {
 		for _, h := range sensitive {
 			req.Header.Del(h)
 		}

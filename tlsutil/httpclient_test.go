@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -320,5 +321,107 @@ func TestClientTimeoutsAndOptions(t *testing.T) {
 	def := mustClient(t, tlsutil.ClientOptions{})
 	if def.Timeout != tlsutil.DefaultClientTimeout || def.CheckRedirect == nil {
 		t.Errorf("default client: Timeout %v, CheckRedirect set %v", def.Timeout, def.CheckRedirect != nil)
+	}
+}
+
+// TestProxyJudgesHostHeader checks that through a proxy a plain-HTTP request cannot reach a
+// blocked host by its Host header (which net/http puts in the request line the proxy follows)
+// or an opaque URL, including through httputil.ReverseProxy, which forwards the client's Host;
+// and that a Host naming an allowed address still goes through.
+func TestProxyJudgesHostHeader(t *testing.T) {
+	var asked []string
+	proxy := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = append(asked, r.RequestURI)
+		_, _ = io.WriteString(w, "proxied")
+	}))
+	pu, err := url.Parse(proxy.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mustClient(t, tlsutil.ClientOptions{Proxy: pu})
+	public := "http://93.184.215.14/latest/meta-data/"
+	for _, tc := range []struct {
+		name, host, opaque string
+		blocked            bool
+	}{
+		{"Host of the metadata service", "169.254.169.254", "", true},
+		{"Host with a port", "127.0.0.1:6379", "", true},
+		{"Host in brackets", "[::1]:80", "", true},
+		{"malformed Host", "169.254.169.254/x", "", true},
+		{"opaque URL", "", "//127.0.0.1:6379/", true},
+		{"Host of another public address", "93.184.215.15", "", false},
+		{"Host as the URL's", "93.184.215.14", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			asked = nil
+			req, err := http.NewRequest(http.MethodGet, public, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Host = tc.host
+			req.URL.Opaque = tc.opaque
+			resp, err := c.Do(req)
+			if resp != nil {
+				_ = resp.Body.Close()
+			}
+			switch {
+			case tc.blocked && !errors.Is(err, tlsutil.ErrBlocked):
+				t.Errorf("err = %v, want ErrBlocked; the proxy was asked for %q", err, asked)
+			case tc.blocked && len(asked) > 0:
+				t.Errorf("the proxy was asked for %q", asked)
+			case !tc.blocked && err != nil:
+				t.Errorf("err = %v, want the request to go through the proxy", err)
+			}
+		})
+	}
+	t.Run("ReverseProxy", func(t *testing.T) {
+		asked = nil
+		up, err := url.Parse("http://93.184.215.14")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rp := httputil.NewSingleHostReverseProxy(up)
+		rp.Transport = c.Transport
+		rp.ErrorLog = log.New(io.Discard, "", 0)
+		in := httptest.NewRequest(http.MethodGet, "http://169.254.169.254/latest/meta-data/iam/", nil) // the client's Host
+		rec := httptest.NewRecorder()
+		rp.ServeHTTP(rec, in)
+		if rec.Code != http.StatusBadGateway || len(asked) > 0 {
+			t.Errorf("status %d, the egress proxy was asked for %q; want 502 and nothing asked", rec.Code, asked)
+		}
+	})
+}
+
+// TestRedirectBackKeepsCredentialsOff checks that once a redirect chain has left the
+// original origin, credentials stay off every later hop, one back at the original origin (on
+// a path chosen elsewhere) included; for another host name and for another port of the same
+// host, which net/http itself treats as the same domain.
+func TestRedirectBackKeepsCredentialsOff(t *testing.T) {
+	for _, sameHost := range []bool{false, true} {
+		t.Run(map[bool]string{false: "other host name", true: "other port"}[sameHost], func(t *testing.T) {
+			var got, originURL string
+			other := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, originURL+"/admin/delete?id=1", http.StatusFound) // back to A
+			}))
+			origin := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/away" {
+					b := other.URL
+					if !sameHost {
+						b = strings.Replace(b, "127.0.0.1", "localhost", 1)
+					}
+					http.Redirect(w, r, b+"/", http.StatusFound)
+					return
+				}
+				got = r.URL.Path + " key=" + r.Header.Get("X-Api-Key") + " auth=" + r.Header.Get("Authorization") + " cookie=" + r.Header.Get("Cookie")
+			}))
+			originURL = origin.URL
+			c := mustClient(t, tlsutil.ClientOptions{Guard: &tlsutil.Guard{Allow: loopbackOnly}, SensitiveHeaders: []string{"X-Api-Key"}})
+			if _, _, err := get(c, origin.URL+"/away", "X-Api-Key", "k3y", "Authorization", "Bearer t0ken", "Cookie", "s=c00kie"); err != nil {
+				t.Fatal(err)
+			}
+			if want := "/admin/delete key= auth= cookie="; got != want {
+				t.Errorf("after A -> B -> A the origin saw %q, want %q", got, want)
+			}
+		})
 	}
 }
