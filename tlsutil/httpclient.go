@@ -209,14 +209,19 @@ func checkTarget(ctx context.Context, g *Guard, r *net.Resolver, host string) er
 // by net/http or the proxy than here).
 func proxiedHost(h string) (string, bool) {
 	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_') {
+		if !hostChar(h[i]) {
 			return "", false
 		}
 	}
 	host := (&url.URL{Host: h}).Hostname()
 	return host, host != ""
+}
+
+// hostChar reports whether c may appear in a host name, an IP address (bracketed for IPv6)
+// or a port.
+func hostChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_'
 }
 
 // canonicalAddr returns host:port of u, with the default port http.Transport uses for its
