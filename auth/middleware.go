@@ -142,7 +142,7 @@ func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request) (*clai
 		return nil, false
 	}
 	ctx := r.Context()
-	cc := &claimsContext{Context: ctx}
+	cc := &claimsContext{Context: ctx, by: m}
 	var c Claims
 	if m.sessions != nil {
 		c, err = m.sessions.verifyAt(ctx, m.sessions.kr.s.now(), tok, cc.rolesBuf[:0])
@@ -174,13 +174,18 @@ func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request) (*clai
 
 // RequireRole returns middleware that serves next only to requests whose claims have role,
 // answering others through the error handler with [ErrForbidden] (by default 403). Claims
-// already in the context (from [Middleware.Handler]) are used as they are; otherwise the request
-// is authenticated first, so RequireRole also works on its own.
+// already in the context are used as they are if this Middleware verified them (its
+// [Middleware.Handler] ran first) or the application put them there ([ContextWithClaims]);
+// otherwise the request is authenticated by this Middleware first, so RequireRole also works
+// on its own, and claims another Middleware verified (for tokens of another purpose, say, or
+// another verifier) never stand in for this one's.
 func (m *Middleware) RequireRole(role string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, ok := ClaimsFromContext(r.Context())
-			if !ok {
+			var c Claims
+			if cc, ok := r.Context().Value(claimsContextKey{}).(*claimsContext); ok && (cc.by == m || cc.by == nil) {
+				c = cc.claims()
+			} else {
 				ctx, ok := m.authenticate(w, r)
 				if !ok {
 					return

@@ -483,3 +483,60 @@ func TestMiddlewareCookieRenewalClaims(t *testing.T) {
 		t.Errorf("claims after renewal %#v, want those of the new token %#v (old %#v)", got, want, old)
 	}
 }
+
+// TestRequireRoleIgnoresForeignClaims checks that RequireRole does not take claims another
+// Middleware verified (here for user sessions, a purpose the admin middleware does not
+// accept) as its own: it authenticates the request itself, and the user-session token fails.
+// Its own middleware's claims and the application's (ContextWithClaims) still count.
+func TestRequireRoleIgnoresForeignClaims(t *testing.T) {
+	clk := newTokClock()
+	kr := newTokKeyring(t, auth.TokenConfig{Now: clk.Now})
+	users, err := auth.NewSessions(kr, auth.SessionConfig{Purpose: "user-session"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admins, err := auth.NewSessions(kr, auth.SessionConfig{Purpose: "admin-session"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	userMW := newTestMiddleware(t, users, auth.MiddlewareConfig{})
+	adminMW := newTestMiddleware(t, admins, auth.MiddlewareConfig{})
+	// A customer who is "admin" of their own organisation, in the user app.
+	userTok, _, err := users.Login(t.Context(), auth.Claims{Subject: "mallory", Roles: []string{"admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	staffTok, _, err := admins.Login(t.Context(), auth.Claims{Subject: "sam", Roles: []string{"admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/staff/", adminMW.RequireRole("admin")(mwWhoami))
+	mux.Handle("/", mwWhoami)
+	for _, tc := range []struct {
+		name     string
+		h        http.Handler
+		tok      string
+		wantCode int
+		wantBody string
+	}{
+		{"user token behind the user middleware", userMW.Handler(mux), userTok, http.StatusUnauthorized, ""},
+		{"staff token behind the admin middleware", adminMW.Handler(mux), staffTok, http.StatusOK, "hello sam"},
+		{"staff token, RequireRole alone", mux, staffTok, http.StatusOK, "hello sam"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/staff/panel", nil)
+			r.Header.Set("Authorization", "Bearer "+tc.tok)
+			res := mwServe(t, tc.h, r)
+			if res.code != tc.wantCode || (tc.wantBody != "" && res.body != tc.wantBody) {
+				t.Errorf("%d %q, want %d %q", res.code, res.body, tc.wantCode, tc.wantBody)
+			}
+		})
+	}
+	// Claims the application put in the context are its own word.
+	r := httptest.NewRequest(http.MethodGet, "/staff/panel", nil)
+	r = r.WithContext(auth.ContextWithClaims(r.Context(), auth.Claims{Subject: "app", Roles: []string{"admin"}}))
+	if res := mwServe(t, mux, r); res.code != http.StatusOK || res.body != "hello app" {
+		t.Errorf("ContextWithClaims behind RequireRole: %d %q, want 200 %q", res.code, res.body, "hello app")
+	}
+}
