@@ -40,8 +40,9 @@ var ErrNoSigningKey = errors.New("auth: primary key not valid now")
 // tokens signed with any of its keys. Make keys with [NewKey]: a Key literal has no secret and
 // [NewKeyring] rejects it.
 //
-// A Key never reveals its secret: fmt (every verb, including %#v), encoding/json and log/slog all
-// print only the ID and the validity window.
+// A Key never reveals its secret: fmt (every verb, including %#v, and also for a Key in an
+// unexported field, where fmt prints fields without calling methods), encoding/json and
+// log/slog all print only the ID and the validity window.
 type Key struct {
 	// ID names the key in every token it signs: 1 to [MaxKeyIDLen] bytes of [A-Za-z0-9._-],
 	// unique within a keyring. A date works well ("2026-11").
@@ -55,7 +56,11 @@ type Key struct {
 	// tokens must die, typically its retirement plus the longest token lifetime.
 	NotAfter time.Time
 
-	secret []byte
+	// secret returns the HMAC secret (nil for a Key literal). It is a function because fmt
+	// prints the fields of a struct held in an unexported field without calling its methods,
+	// and follows pointers (for %s and other verbs a pointer does not take), but prints a
+	// function as its address.
+	secret func() []byte
 }
 
 // NewKey returns a key with the given ID and a copy of secret, which must hold at least
@@ -68,7 +73,8 @@ func NewKey(id string, secret []byte) (Key, error) {
 	if len(secret) < MinKeySize || len(secret) > maxKeySecretSize {
 		return Key{}, fmt.Errorf("auth: key %q: secret must be %d to %d bytes, got %d", id, MinKeySize, maxKeySecretSize, len(secret))
 	}
-	return Key{ID: id, secret: append([]byte(nil), secret...)}, nil
+	b := append([]byte(nil), secret...)
+	return Key{ID: id, secret: func() []byte { return b }}, nil
 }
 
 func checkKeyID(id string) error {
@@ -209,7 +215,7 @@ func (ks *tokenKeyState) getMAC() *tokenMACState {
 		m.h.Reset()
 		return m
 	}
-	return &tokenMACState{h: hmac.New(sha256.New, ks.key.secret)}
+	return &tokenMACState{h: hmac.New(sha256.New, ks.key.secret())}
 }
 
 // NewKeyring returns a keyring that signs with primary and verifies with primary and others.
@@ -239,7 +245,7 @@ func NewKeyring(cfg TokenConfig, primary Key, others ...Key) (*Keyring, error) {
 		if err := checkKeyID(k.ID); err != nil {
 			return nil, err
 		}
-		if len(k.secret) < MinKeySize {
+		if k.secret == nil || len(k.secret()) < MinKeySize {
 			return nil, fmt.Errorf("auth: key %q has no secret: make keys with NewKey", k.ID)
 		}
 		if !k.NotBefore.IsZero() && !k.NotAfter.IsZero() && !k.NotAfter.After(k.NotBefore) {

@@ -8,9 +8,11 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -128,11 +130,38 @@ type HashLimits struct {
 // stolen hash database is useless without the key, which lives elsewhere (a secret manager,
 // an environment variable). Its ID is recorded in each hash as keyid=, so peppers can rotate:
 // list the new one first and keep the old ones until [Hasher.Login] has upgraded their hashes.
+//
+// A Pepper prints only its ID through fmt (every verb), log/slog and encoding/json. fmt cannot
+// call those methods on a Pepper held in an unexported struct field, where it would print the
+// key's bytes: keep peppers in exported fields, or behind a pointer.
 type Pepper struct {
 	// ID names the key in stored hashes: 1 to 32 characters of [A-Za-z0-9.-].
 	ID string
 	// Key is the secret, at least 32 bytes from a CSPRNG.
 	Key []byte
+}
+
+// String describes the pepper without its key.
+func (p Pepper) String() string { return "auth.Pepper{ID:" + strconv.Quote(p.ID) + " Key:REDACTED}" }
+
+// GoString implements [fmt.GoStringer] like [Pepper.String], so %#v hides the key too.
+func (p Pepper) GoString() string { return p.String() }
+
+// Format implements [fmt.Formatter] so that every verb (%x and %d included) prints
+// [Pepper.String].
+func (p Pepper) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, p.String()) }
+
+// LogValue implements [slog.LogValuer]: the ID, never the key.
+func (p Pepper) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", p.ID), slog.String("key", "REDACTED"))
+}
+
+// MarshalJSON implements [json.Marshaler]: the ID, never the key.
+func (p Pepper) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID  string `json:"id"`
+		Key string `json:"key"`
+	}{p.ID, "REDACTED"})
 }
 
 // HasherConfig configures a [Hasher]. The zero value is the secure default: argon2id with

@@ -496,16 +496,58 @@ func TestKeysNeverPrintSecrets(t *testing.T) {
 		slog.New(slog.NewTextHandler(&logBuf, nil)).Info("m", "key", v)
 		outs = append(outs, logBuf.String())
 	}
+	// fmt prints a struct in an unexported field without calling its methods (so it may not
+	// name the key): the secret must still not show.
+	named := len(outs)
+	for _, v := range []any{struct{ k auth.Key }{k}, struct{ ks []auth.Key }{[]auth.Key{k}}} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%d"} {
+			outs = append(outs, fmt.Sprintf(verb, v))
+		}
+	}
 	forms := []string{string(secret), "SECRET", hex.EncodeToString(secret), fmt.Sprintf("%X", secret),
 		base64.StdEncoding.EncodeToString(secret), "48 49 50 51"}
-	for _, out := range outs {
+	for i, out := range outs {
 		for _, f := range forms {
 			if strings.Contains(out, f) {
 				t.Errorf("output %q reveals the secret (as %q)", out, f)
 			}
 		}
-		if !strings.Contains(out, "k1") {
+		if i < named && !strings.Contains(out, "k1") {
 			t.Errorf("output %q does not name the key", out)
+		}
+	}
+}
+
+// TestPeppersNeverPrintKeys checks that a Pepper, alone or in the configuration, prints its
+// ID but never its key through fmt (every verb), encoding/json and log/slog.
+func TestPeppersNeverPrintKeys(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdefPEPPER")
+	p := auth.Pepper{ID: "p1", Key: key}
+	var outs []string
+	for _, v := range []any{p, &p, []auth.Pepper{p}, struct{ P auth.Pepper }{p}, auth.HasherConfig{Peppers: []auth.Pepper{p}}} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
+			outs = append(outs, fmt.Sprintf(verb, v))
+		}
+		j, err := json.Marshal(v)
+		if err != nil {
+			t.Errorf("json.Marshal(%T) error: %v", v, err)
+		}
+		outs = append(outs, string(j))
+		var logBuf bytes.Buffer
+		slog.New(slog.NewJSONHandler(&logBuf, nil)).Info("m", "pepper", v)
+		slog.New(slog.NewTextHandler(&logBuf, nil)).Info("m", "pepper", v)
+		outs = append(outs, logBuf.String())
+	}
+	forms := []string{string(key), "PEPPER", hex.EncodeToString(key), fmt.Sprintf("%X", key),
+		base64.StdEncoding.EncodeToString(key), "48 49 50 51"}
+	for _, out := range outs {
+		for _, f := range forms {
+			if strings.Contains(out, f) {
+				t.Errorf("output %q reveals the pepper (as %q)", out, f)
+			}
+		}
+		if !strings.Contains(out, "p1") {
+			t.Errorf("output %q does not name the pepper", out)
 		}
 	}
 }
