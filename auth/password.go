@@ -199,7 +199,9 @@ type HasherConfig struct {
 
 	// SkipNormalization turns off NFKC normalization of passwords (NIST SP 800-63B
 	// section 3.1.1.2), for hashes shared with systems that hash raw bytes. ASCII passwords
-	// are unaffected either way.
+	// are unaffected either way. Imported hashes do not need it: with normalization on,
+	// Verify and Login also try the raw bytes of a password that normalization changes, and
+	// Login upgrades such a hash to one of the normalized password.
 	SkipNormalization bool
 
 	// Rand is the source of salts. Nil means crypto/rand.Reader. Bcrypt always uses
@@ -406,16 +408,43 @@ func hashWeight(h *phcHash) int64 {
 
 // prepare checks the password's length and normalizes it.
 func (h *Hasher) prepare(password string) ([]byte, error) {
+	pw, _, err := h.prepareBoth(password)
+	return pw, err
+}
+
+// prepareBoth is prepare that also returns the password's raw bytes when normalization
+// changed them (nil otherwise), for stored hashes made over raw bytes by other systems.
+func (h *Hasher) prepareBoth(password string) (pw, raw []byte, err error) {
 	if len(password) > h.maxPass {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrPasswordTooLong, h.maxPass)
+		return nil, nil, fmt.Errorf("%w: more than %d bytes", ErrPasswordTooLong, h.maxPass)
 	}
 	if h.normalize && !norm.NFKC.IsNormalString(password) {
-		password = norm.NFKC.String(password)
-		if len(password) > h.maxPass {
-			return nil, fmt.Errorf("%w: more than %d bytes after NFKC normalization", ErrPasswordTooLong, h.maxPass)
+		n := norm.NFKC.String(password)
+		if len(n) > h.maxPass {
+			return nil, nil, fmt.Errorf("%w: more than %d bytes after NFKC normalization", ErrPasswordTooLong, h.maxPass)
 		}
+		return []byte(n), []byte(password), nil
 	}
-	return []byte(password), nil
+	return []byte(password), nil, nil
+}
+
+// checkEither is check of the normalized password pw and, if that does not match and raw
+// (the password's bytes before normalization) is not nil, of raw: a hash imported from a
+// system that hashes raw bytes (passlib, PHP, an older service) matches only those. A hash made
+// here, over normalized bytes, never matches raw, which is not normalized. It reports whether
+// raw matched. A wrong password with raw not nil costs two computations, for a known and an
+// unknown user alike (Login spends the dummy twice then).
+func (h *Hasher) checkEither(ctx context.Context, ph *phcHash, pw, raw []byte) (rawMatched bool, err error) {
+	err = h.check(ctx, ph, pw)
+	if raw == nil || !errors.Is(err, ErrPasswordMismatch) && !errors.Is(err, ErrPasswordTooLong) {
+		return false, err
+	}
+	if rerr := h.check(ctx, ph, raw); rerr == nil {
+		return true, nil
+	} else if !errors.Is(rerr, ErrPasswordMismatch) && !errors.Is(rerr, ErrPasswordTooLong) {
+		return false, rerr
+	}
+	return false, err
 }
 
 // pepper returns HMAC-SHA-256(key, pw) for the hash's key ID, or pw when it has none.
@@ -543,14 +572,16 @@ func (h *Hasher) hashPrepared(ctx context.Context, pw []byte) (string, error) {
 // format (argon2id, argon2i, bcrypt $2a$/$2b$/$2y$, scrypt, pbkdf2-sha256, and Django's
 // pbkdf2_sha256 and argon2 forms). It returns nil
 // on a match, and then reports in needsRehash whether encoded uses another algorithm,
-// weaker or different parameters, or an older pepper than the Hasher's configuration.
+// weaker or different parameters, or an older pepper than the Hasher's configuration, or
+// matched only the password's raw bytes before NFKC normalization (a hash imported from a
+// system that does not normalize; see [Hasher.Login]).
 //
 // Errors: [ErrPasswordMismatch]; [ErrPasswordTooLong]; [ErrMalformedHash],
 // [ErrUnsupportedHash], [ErrHashParams] or [ErrUnknownPepper] for a stored hash it cannot
 // use; ctx's error (wrapped). For logins, prefer [Hasher.Login], which also handles unknown
 // users without a timing difference.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (needsRehash bool, err error) {
-	pw, err := h.prepare(password)
+	pw, raw, err := h.prepareBoth(password)
 	if err != nil {
 		return false, err
 	}
@@ -558,10 +589,11 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (needsReh
 	if err != nil {
 		return false, err
 	}
-	if err := h.check(ctx, ph, pw); err != nil {
+	rawMatched, err := h.checkEither(ctx, ph, pw, raw)
+	if err != nil {
 		return false, err
 	}
-	return h.needsRehash(ph), nil
+	return rawMatched || h.needsRehash(ph), nil
 }
 
 // NeedsRehash reports whether the stored hash encoded should be replaced by a new hash: it
@@ -616,8 +648,13 @@ func (h *Hasher) needsRehash(ph *phcHash) bool {
 // stored hash spends it too and returns [ErrMalformedHash], [ErrUnsupportedHash] or
 // [ErrHashParams]. A password longer than [HasherConfig.MaxPasswordBytes] is refused at once
 // with [ErrPasswordTooLong], whoever the user.
+//
+// A password that NFKC normalization changes (full-width characters, ligatures) is checked
+// as normalized and, failing that, as typed, since a hash imported from a system that hashes
+// raw bytes matches only the latter; a match as typed is upgraded like an old hash. Such a
+// wrong password costs two hash computations, for an unknown user as for a known one.
 func (h *Hasher) Login(ctx context.Context, password, stored string) (newHash string, err error) {
-	pw, err := h.prepare(password)
+	pw, raw, err := h.prepareBoth(password)
 	if err != nil {
 		return "", err
 	}
@@ -637,10 +674,14 @@ func (h *Hasher) Login(ctx context.Context, password, stored string) (newHash st
 			target = ph
 		}
 	}
-	if ph == nil && target.alg == phcBcrypt && len(pw) > bcryptMaxPassword {
-		pw = pw[:bcryptMaxPassword] // only to spend the dummy computation; its result is ignored
+	if ph == nil && target.alg == phcBcrypt {
+		// Only to spend the dummy computations; their results are ignored.
+		pw = pw[:min(len(pw), bcryptMaxPassword)]
+		if raw != nil {
+			raw = raw[:min(len(raw), bcryptMaxPassword)]
+		}
 	}
-	err = h.check(ctx, target, pw)
+	rawMatched, err := h.checkEither(ctx, target, pw, raw)
 	if ph == nil {
 		if err != nil && !errors.Is(err, ErrPasswordMismatch) {
 			return "", err // ctx done while waiting
@@ -650,7 +691,7 @@ func (h *Hasher) Login(ctx context.Context, password, stored string) (newHash st
 	if err != nil {
 		return "", err
 	}
-	if !h.needsRehash(ph) {
+	if !rawMatched && !h.needsRehash(ph) {
 		return "", nil
 	}
 	newHash, err = h.hashPrepared(ctx, pw)

@@ -420,3 +420,44 @@ func TestNeedsRehashOnParameterChange(t *testing.T) {
 		}
 	}
 }
+
+// TestImportedRawByteHashes checks that hashes another system made over a password's raw bytes
+// (passlib, PHP) still verify when NFKC normalization changes that password (full-width
+// characters from an input method), that Login then upgrades them to a hash of the normalized
+// password, and that a wrong password, or the normalized form against the raw-byte hash,
+// fails.
+func TestImportedRawByteHashes(t *testing.T) {
+	ctx := context.Background()
+	const pw = "ｐａｓｓｗｏｒｄ１２３４" // NFKC: "password1234"
+	h := newTestHasher(t, passwordFastConfigs["argon2id"])
+	for _, cfg := range []auth.HasherConfig{
+		{Algorithm: auth.Bcrypt, BcryptCost: 4, SkipNormalization: true},
+		{Argon2: auth.Argon2Params{Memory: 64, Time: 1, Threads: 1}, SkipNormalization: true},
+	} {
+		legacy := newTestHasher(t, cfg)
+		stored, err := legacy.Hash(ctx, pw) // raw bytes, as the other system did
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(stored[:4], func(t *testing.T) {
+			newHash, err := h.Login(ctx, pw, stored)
+			if err != nil {
+				t.Fatalf("Login(correct password, raw-byte hash) = %v, want nil", err)
+			}
+			if newHash == "" {
+				t.Fatal("Login of a raw-byte hash returned no upgrade")
+			}
+			if needs, err := h.Verify(ctx, "password1234", newHash); err != nil || needs {
+				t.Errorf("Verify(normalized, upgraded hash) = %v, %v; want false, nil", needs, err)
+			}
+			if needs, err := h.Verify(ctx, pw, stored); err != nil || !needs {
+				t.Errorf("Verify(raw-byte hash) = %v, %v; want needsRehash, nil", needs, err)
+			}
+			for _, wrong := range []string{"ｐａｓｓｗｏｒｄ１２３５", "password1234"} {
+				if _, err := h.Login(ctx, wrong, stored); !errors.Is(err, auth.ErrPasswordMismatch) {
+					t.Errorf("Login(%q, raw-byte hash) = %v, want ErrPasswordMismatch", wrong, err)
+				}
+			}
+		})
+	}
+}
