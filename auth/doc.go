@@ -55,9 +55,12 @@
 //   - Passwords longer than [HasherConfig.MaxPasswordBytes] (1024 bytes by default) fail with
 //     [ErrPasswordTooLong]. bcrypt reads at most 72 bytes: a longer password is an error, never
 //     silently truncated.
-//   - Concurrent hash computations share [HasherConfig.MemoryBudget] (256 MiB by default): a
-//     call that would exceed it waits in line, and gives up when its context is done. With the
-//     default parameters, 13 hashes run at once and the rest queue, however many logins arrive.
+//   - Concurrent hash computations share [HasherConfig.MemoryBudget] (256 MiB by default) and
+//     at most [HasherConfig.MaxConcurrent] run at once (twice GOMAXPROCS by default, so that
+//     bcrypt and PBKDF2, which need little memory, cannot swamp the CPU either): a call that
+//     would exceed either waits in line, and gives up when its context is done. With the
+//     default argon2id parameters, min(13, twice GOMAXPROCS) hashes run at once and the rest
+//     queue, however many logins arrive.
 //     The budget bounds the memory that running hashes hold; the Go collector frees a finished
 //     hash's memory at its next cycle, so the heap can briefly hold up to about twice the budget
 //     (200 concurrent logins under a 64 MiB budget: 57 MiB held by hashes, a 114 MiB heap

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -189,6 +190,12 @@ type HasherConfig struct {
 	// value smaller than one hash is an error.
 	MemoryBudget int64
 
+	// MaxConcurrent is the most hash computations of this Hasher that run at once, whatever
+	// their memory; further calls wait in the same line as for memory. bcrypt and PBKDF2 use
+	// little memory but a whole core each, so without it a login flood would run thousands
+	// at once. Default twice GOMAXPROCS (at the time of NewHasher); negative is an error.
+	MaxConcurrent int
+
 	// Limits caps the parameters accepted from stored hashes.
 	Limits HashLimits
 
@@ -316,7 +323,14 @@ func NewHasher(cfg HasherConfig) (*Hasher, error) {
 	case budget < weight:
 		return nil, fmt.Errorf("auth: HasherConfig.MemoryBudget %d is smaller than one %v hash (%d bytes)", budget, cfg.Algorithm, weight)
 	}
-	h.lim = newMemoryLimiter(budget)
+	slots := cfg.MaxConcurrent
+	switch {
+	case slots == 0:
+		slots = 2 * runtime.GOMAXPROCS(0)
+	case slots < 0:
+		return nil, fmt.Errorf("auth: HasherConfig.MaxConcurrent %d is negative", slots)
+	}
+	h.lim = newMemoryLimiter(budget, slots)
 
 	l := cfg.Limits
 	if l.MaxMemory < 0 || l.MaxBcryptCost < 0 || l.MaxPBKDF2Iterations < 0 {

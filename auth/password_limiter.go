@@ -6,16 +6,20 @@ import (
 	"sync"
 )
 
-// memoryLimiter is a weighted FIFO semaphore measured in bytes: a hash computation acquires
-// the memory it will allocate and releases it when done, so concurrent computations never
-// hold more than size bytes between them. Waiters are served strictly in arrival order (a
-// large request is not starved by a stream of small ones) and leave the queue when their
-// context is done.
+// memoryLimiter is a weighted FIFO semaphore measured in bytes, with a cap on the number of
+// holders: a hash computation acquires the memory it will allocate and one of slots places,
+// and releases both when done, so concurrent computations never hold more than size bytes
+// between them, nor number more than slots (bcrypt and PBKDF2 need little memory but a whole
+// core each). Waiters are served strictly in arrival order (a large request is not starved by
+// a stream of small ones) and leave the queue when their context is done.
 type memoryLimiter struct {
 	mu      sync.Mutex
 	size    int64
 	cur     int64
+	slots   int
+	used    int
 	peak    int64     // highest cur seen, for tests and benchmarks
+	peakN   int       // highest used seen, for tests
 	waiters list.List // of *limiterWaiter
 }
 
@@ -24,9 +28,12 @@ type limiterWaiter struct {
 	ready chan struct{} // closed when the request is granted
 }
 
-func newMemoryLimiter(size int64) *memoryLimiter {
-	return &memoryLimiter{size: size}
+func newMemoryLimiter(size int64, slots int) *memoryLimiter {
+	return &memoryLimiter{size: size, slots: slots}
 }
+
+// fits reports whether a request of n bytes may start now. l.mu is held.
+func (l *memoryLimiter) fits(n int64) bool { return l.size-l.cur >= n && l.used < l.slots }
 
 // acquire blocks until n bytes are available or ctx is done; it fails at once if ctx is
 // already done. The caller guarantees
@@ -36,7 +43,7 @@ func (l *memoryLimiter) acquire(ctx context.Context, n int64) error {
 		return err // a caller that has given up does not start an expensive hash
 	}
 	l.mu.Lock()
-	if l.size-l.cur >= n && l.waiters.Len() == 0 {
+	if l.fits(n) && l.waiters.Len() == 0 {
 		l.take(n)
 		l.mu.Unlock()
 		return nil
@@ -53,8 +60,9 @@ func (l *memoryLimiter) acquire(ctx context.Context, n int64) error {
 		defer l.mu.Unlock()
 		select {
 		case <-w.ready:
-			// Granted while we were giving up: hand the memory back.
+			// Granted while we were giving up: hand the memory and the place back.
 			l.cur -= n
+			l.used--
 			l.grant()
 		default:
 			front := l.waiters.Front() == elem
@@ -68,11 +76,12 @@ func (l *memoryLimiter) acquire(ctx context.Context, n int64) error {
 	}
 }
 
-// release returns n bytes acquired earlier.
+// release returns n bytes and the place acquired earlier.
 func (l *memoryLimiter) release(n int64) {
 	l.mu.Lock()
 	l.cur -= n
-	if l.cur < 0 {
+	l.used--
+	if l.cur < 0 || l.used < 0 {
 		l.mu.Unlock()
 		panic("auth: memory limiter released more than it acquired")
 	}
@@ -82,9 +91,9 @@ func (l *memoryLimiter) release(n int64) {
 
 func (l *memoryLimiter) take(n int64) {
 	l.cur += n
-	if l.cur > l.peak {
-		l.peak = l.cur
-	}
+	l.used++
+	l.peak = max(l.peak, l.cur)
+	l.peakN = max(l.peakN, l.used)
 }
 
 // grant wakes waiters in order while the head of the queue fits. l.mu is held.
@@ -95,7 +104,7 @@ func (l *memoryLimiter) grant() {
 			return
 		}
 		w, _ := e.Value.(*limiterWaiter) // the list holds only *limiterWaiter
-		if l.size-l.cur < w.n {
+		if !l.fits(w.n) {
 			return
 		}
 		l.take(w.n)

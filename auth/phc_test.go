@@ -145,7 +145,7 @@ func TestPHCRoundTripAllAlgorithms(t *testing.T) {
 
 func TestLimiterCancelWhileWaiting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		l := newMemoryLimiter(10)
+		l := newMemoryLimiter(10, 100)
 		if err := l.acquire(context.Background(), 6); err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +174,7 @@ func TestLimiterCancelWhileWaiting(t *testing.T) {
 
 func TestLimiterFIFOAndCancelledHead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		l := newMemoryLimiter(10)
+		l := newMemoryLimiter(10, 100)
 		if err := l.acquire(context.Background(), 8); err != nil {
 			t.Fatal(err)
 		}
@@ -232,4 +232,79 @@ func TestHasherStaysWithinBudget(t *testing.T) {
 	if cur != 0 || peak > 3*m*1024 || peak < m*1024 {
 		t.Errorf("limiter cur=%d peak=%d, want cur 0 and peak between 1 and 3 hashes (%d bytes each)", cur, peak, m*1024)
 	}
+}
+
+// TestConcurrencyCap checks that cheap hashes (PBKDF2, whose memory is small) are held to
+// MaxConcurrent at once by the slot cap, not only by the memory budget, and that the slots
+// all come back.
+func TestConcurrencyCap(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  HasherConfig
+		want int
+	}{
+		{"explicit", HasherConfig{Algorithm: PBKDF2SHA256, PBKDF2Iterations: 2000, MaxConcurrent: 3}, 3},
+		{"default", HasherConfig{Algorithm: PBKDF2SHA256, PBKDF2Iterations: 2000}, 2 * runtime.GOMAXPROCS(0)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := NewHasher(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			enc, err := h.Hash(context.Background(), "cap-password")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			for i := range 64 {
+				wg.Go(func() {
+					stored := enc
+					if i%2 == 0 {
+						stored = ""
+					}
+					_, _ = h.Login(context.Background(), "cap-password", stored)
+				})
+			}
+			wg.Wait()
+			h.lim.mu.Lock()
+			used, peakN, cur := h.lim.used, h.lim.peakN, h.lim.cur
+			h.lim.mu.Unlock()
+			if used != 0 || cur != 0 || peakN > tc.want || peakN < 1 {
+				t.Errorf("slots used %d, bytes %d, peak %d running; want 0, 0 and a peak of 1 to %d", used, cur, peakN, tc.want)
+			}
+		})
+	}
+	if _, err := NewHasher(HasherConfig{MaxConcurrent: -1}); err == nil {
+		t.Error("NewHasher(MaxConcurrent -1) succeeded, want an error")
+	}
+}
+
+// TestLimiterSlots checks that a request waits for a place even when its memory fits, and
+// starts when a holder releases.
+func TestLimiterSlots(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newMemoryLimiter(1<<20, 2)
+		for range 2 {
+			if err := l.acquire(context.Background(), 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		errc := make(chan error, 1)
+		go func() { errc <- l.acquire(context.Background(), 1) }()
+		synctest.Wait()
+		select {
+		case err := <-errc:
+			t.Fatalf("a third acquire with two places taken returned %v", err)
+		default:
+		}
+		l.release(1)
+		if err := <-errc; err != nil {
+			t.Errorf("acquire after a release = %v, want nil", err)
+		}
+		l.release(1)
+		l.release(1)
+		if cur, _ := l.stats(); cur != 0 || l.used != 0 {
+			t.Errorf("after every release: %d bytes, %d places in use; want 0, 0", cur, l.used)
+		}
+	})
 }
