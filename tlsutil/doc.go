@@ -55,8 +55,9 @@
 //
 // # Hardened HTTP server and client
 //
-// [NewServer] sets ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout and
-// MaxHeaderBytes (see the Default constants), an optional cap on concurrent connections,
+// [NewServer] sets ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout,
+// MaxHeaderBytes and a request-body cap (see the Default constants), an optional cap on
+// concurrent connections,
 // routes the server's error log to a *slog.Logger, and shuts down gracefully when the
 // context passed to [Server.ServeTLS] is done. [RedirectHTTPS] is the plain-HTTP listener's
 // handler; it redirects only to the hosts it was given.

@@ -19,6 +19,7 @@ const (
 	DefaultWriteTimeout      = 60 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultMaxBodyBytes      = 10 << 20
 	DefaultShutdownTimeout   = 10 * time.Second
 )
 
@@ -39,6 +40,12 @@ type ServerOptions struct {
 	IdleTimeout time.Duration
 	// MaxHeaderBytes caps the request line and headers; larger requests get 431.
 	MaxHeaderBytes int
+	// MaxBodyBytes caps every request body (http.MaxBytesHandler): a handler that reads
+	// further gets an *http.MaxBytesError, and net/http closes the connection after the
+	// response. A negative value sets no cap, for a server whose handlers each cap their
+	// uploads themselves. Routes that need less should cap it lower (as sanitize's JSON
+	// decoding does).
+	MaxBodyBytes int64
 	// MaxConns, when positive, caps concurrent connections: further ones wait in the kernel's
 	// accept queue until one closes.
 	MaxConns int
@@ -60,8 +67,9 @@ type Server struct {
 	shutdownTimeout time.Duration
 }
 
-// NewServer returns a server for h with the timeouts, header cap, TLS configuration and error
-// log of o. It returns an error for negative settings.
+// NewServer returns a server for h with the timeouts, header and body caps, TLS configuration
+// and error log of o. It returns an error for negative settings (but MaxBodyBytes). The body
+// cap wraps h in HTTP.Handler: replacing that handler removes it.
 func NewServer(h http.Handler, o ServerOptions) (*Server, error) {
 	if o.ReadHeaderTimeout < 0 || o.ReadTimeout < 0 || o.WriteTimeout < 0 || o.IdleTimeout < 0 ||
 		o.ShutdownTimeout < 0 || o.MaxHeaderBytes < 0 || o.MaxConns < 0 {
@@ -78,6 +86,12 @@ func NewServer(h http.Handler, o ServerOptions) (*Server, error) {
 	}
 	if o.TLS == nil {
 		o.TLS = ServerConfig(Intermediate)
+	}
+	switch {
+	case o.MaxBodyBytes == 0:
+		h = http.MaxBytesHandler(h, DefaultMaxBodyBytes)
+	case o.MaxBodyBytes > 0:
+		h = http.MaxBytesHandler(h, o.MaxBodyBytes)
 	}
 	logger := o.Logger
 	if logger == nil {

@@ -447,3 +447,38 @@ func TestServerWithReloaderMTLS(t *testing.T) {
 		t.Errorf("GET = %d %q %v, want 200 \"dave HTTP/2.0\"", code, body, err)
 	}
 }
+
+// TestServerBodyCap checks NewServer's request-body cap: a handler reading a body over the cap
+// gets an *http.MaxBytesError (by default at DefaultMaxBodyBytes, or at MaxBodyBytes), a
+// body within it reads whole, and a negative MaxBodyBytes sets no cap.
+func TestServerBodyCap(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		max      int64
+		size     int
+		wantCapd bool
+	}{
+		{"default, over", 0, tlsutil.DefaultMaxBodyBytes + 1, true},
+		{"default, within", 0, 1 << 20, false},
+		{"explicit, over", 100, 101, true},
+		{"explicit, at the cap", 100, 100, false},
+		{"no cap", -1, tlsutil.DefaultMaxBodyBytes + 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var readErr error
+			var n int64
+			s, err := tlsutil.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n, readErr = io.Copy(io.Discard, r.Body)
+			}), tlsutil.ServerOptions{MaxBodyBytes: tc.max})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(make([]byte, tc.size)))
+			s.HTTP.Handler.ServeHTTP(httptest.NewRecorder(), r)
+			var mbe *http.MaxBytesError
+			if got := errors.As(readErr, &mbe); got != tc.wantCapd || (!tc.wantCapd && n != int64(tc.size)) {
+				t.Errorf("reading %d bytes: %d read, err %v; want capped %v", tc.size, n, readErr, tc.wantCapd)
+			}
+		})
+	}
+}
