@@ -342,7 +342,10 @@ func (r *Reloader) DaysToExpiry() int {
 // ReloadOptions.ClientCAFile it also requires client certificates verified against the
 // current CA pool (like [MutualServerConfig]); a new pool applies to new handshakes, and
 // crypto/tls re-verifies a resumed session's chain against it, so a client whose CA left the
-// pool cannot resume either. Do not modify the
+// pool cannot resume either (TestReloadClientCAs checks it). That re-verification is the fix
+// for CVE-2025-68121, in Go 1.26 and in the security releases of older lines: built with an
+// earlier toolchain, a removed CA's clients keep resuming on session tickets (up to 7 days)
+// unless the returned configuration's SessionTicketsDisabled is set. Do not modify the
 // returned configuration after the first handshake.
 func (r *Reloader) ServerConfig(p Profile) *tls.Config {
 	c := ServerConfig(p)
