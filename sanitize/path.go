@@ -20,8 +20,10 @@ const maxFileNameLen = 255
 // names that start with a dot.
 //
 // Check refuses: the empty name, "." and "..", names longer than 255 bytes, invalid UTF-8,
-// path separators (/ and \), NUL and every other control character, bidi overrides and
-// isolates (an RLO can make "photo<U+202E>gpj.exe" display as "photoexe.jpg"), the characters Windows forbids
+// path separators (/ and \), NUL and every other control character, invisible
+// (default-ignorable) characters such as U+200B and the bidi overrides and isolates (an RLO can
+// make "photo<U+202E>gpj.exe" display as "photoexe.jpg"; a zero-width space makes two names
+// that look the same differ), the characters Windows forbids
 // (< > : " | ? *), a trailing dot or space (Windows strips them, so "a.txt." opens "a.txt"),
 // and the Windows device names CON, PRN, AUX, NUL, COM0-COM9, LPT0-LPT9 (also with
 // superscript digits), CONIN$ and CONOUT$, in any case and with any extension ("nul.txt").
@@ -55,7 +57,7 @@ func (r FileNameRule) Check(name string) error {
 			continue
 		}
 		ru, size := utf8.DecodeRuneInString(name[i:])
-		if ru == utf8.RuneError && size == 1 || ru <= 0x9f || isBidiControl(ru) {
+		if ru == utf8.RuneError && size == 1 || ru <= 0x9f || isInvisible(ru) {
 			return pathError("contains a character that is not allowed in a file name")
 		}
 		i += size

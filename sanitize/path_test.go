@@ -24,7 +24,7 @@ func TestFileNameRule(t *testing.T) {
 	bad := []string{
 		"", ".", "..", "../etc/passwd", "a/b", `a\b`, `..\..\windows`, "/etc/passwd",
 		"a\x00.txt", "a\nb", "a\tb", "a\x1b", "a\x7f", "a\u0085b", "a\xffb",
-		"invoice\u202etxt.exe", "a\u2066b",
+		"invoice\u202etxt.exe", "a\u2066b", "foo.txt\u200b", "a\u00adb", "a\ufeffb", "a\ufe0fb",
 		"a<b", "a>b", "a:b", `a"b`, "a|b", "a?b", "a*b", "C:", "file.txt:stream",
 		"trailing.", "trailing ", "name. ",
 		"CON", "con", "Con.txt", "PRN.tar.gz", "AUX", "NUL", "nul.txt", "NUL .txt",
