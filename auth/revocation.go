@@ -48,6 +48,23 @@ type RevocationStore interface {
 	Lookup(ctx context.Context, subject string, id TokenID) (generation uint64, revoked bool, err error)
 }
 
+// RevokeOnceStore is a [RevocationStore] that can revoke an ID and tell, in the same atomic
+// step, whether it was already revoked. [Sessions.ChangeRoles] and [Sessions.Reauthenticate]
+// use it to retire the old session before they sign its replacement, so that of two
+// replacements of one session, or a replacement and a [Sessions.Logout] of it, racing from two
+// requests, exactly one wins: a demotion cannot be undone by a concurrent re-authentication,
+// nor a logout by a concurrent role change. With a store without it, a replacement checks the
+// old session and revokes it afterwards, and a racing request can slip between the two.
+// [MemoryRevocationStore] and the redisstore module's store implement it.
+type RevokeOnceStore interface {
+	RevocationStore
+	// RevokeOnce is [RevocationStore.Revoke] that reports whether this call put id on the
+	// denylist (true) or found it there already with an expiry still in the future (false;
+	// the later expiry is kept as by Revoke). Of concurrent calls for one id, at most one
+	// reports true. An expiry that is not in the future revokes nothing and reports false.
+	RevokeOnce(ctx context.Context, subject string, id TokenID, expiry time.Time) (bool, error)
+}
+
 // ErrRevocationStoreFull is returned by [MemoryRevocationStore] when recording a revocation would
 // exceed its configured bounds even after expired entries were dropped. Revocation then fails
 // loudly rather than silently forgetting an entry.
@@ -73,6 +90,30 @@ func (kr *Keyring) Revoke(ctx context.Context, c Claims) error {
 }
 
 func (kr *keyringState) revoke(ctx context.Context, subject string, id TokenID, expiry time.Time) error {
+	if err := kr.checkRevoke(subject, id, expiry); err != nil {
+		return err
+	}
+	if err := kr.store.Revoke(ctx, subject, id, expiry.Add(kr.leeway)); err != nil {
+		return fmt.Errorf("auth: revoking token %v: %w", id, err)
+	}
+	return nil
+}
+
+// revokeOnce is revoke through [RevokeOnceStore.RevokeOnce]: it reports whether this call
+// revoked id first.
+func (kr *keyringState) revokeOnce(ctx context.Context, st RevokeOnceStore, subject string, id TokenID, expiry time.Time) (bool, error) {
+	if err := kr.checkRevoke(subject, id, expiry); err != nil {
+		return false, err
+	}
+	first, err := st.RevokeOnce(ctx, subject, id, expiry.Add(kr.leeway))
+	if err != nil {
+		return false, fmt.Errorf("auth: revoking token %v: %w", id, err)
+	}
+	return first, nil
+}
+
+// checkRevoke refuses a revocation that no store could honour.
+func (kr *keyringState) checkRevoke(subject string, id TokenID, expiry time.Time) error {
 	if kr.store == nil {
 		return ErrNoRevocationStore
 	}
@@ -85,9 +126,6 @@ func (kr *keyringState) revoke(ctx context.Context, subject string, id TokenID, 
 		// Claims that did not come from Verify (an ID typed in by an operator): the entry
 		// would expire at once and the token keep verifying.
 		return fmt.Errorf("auth: revoking token %v: no expiry: %w", id, ErrInvalidClaims)
-	}
-	if err := kr.store.Revoke(ctx, subject, id, expiry.Add(kr.leeway)); err != nil {
-		return fmt.Errorf("auth: revoking token %v: %w", id, err)
 	}
 	return nil
 }

@@ -134,25 +134,32 @@ func (s *MemoryRevocationStore) IncrementGeneration(ctx context.Context, subject
 // unexpired entries exist, or MaxTokensPerSubject of subject's. Revoking an ID again keeps its
 // first subject.
 func (s *MemoryRevocationStore) Revoke(ctx context.Context, subject string, id TokenID, expiry time.Time) error {
+	_, err := s.RevokeOnce(ctx, subject, id, expiry)
+	return err
+}
+
+// RevokeOnce implements [RevokeOnceStore], with the errors of Revoke.
+func (s *MemoryRevocationStore) RevokeOnce(ctx context.Context, subject string, id TokenID, expiry time.Time) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	now := revocationUnixNanos(s.now())
 	exp := revocationUnixNanos(expiry)
 	if exp <= now {
-		return nil
+		return false, nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dropExpired(now)
+	first := true
 	if old, ok := s.deny[id]; ok {
 		if old.exp >= exp {
-			return nil
+			return false, nil
 		}
-		subject = old.subject
+		first, subject = false, old.subject
 	} else {
 		if len(s.deny) >= s.maxTokens || s.owned[subject] >= s.maxPer {
-			return ErrRevocationStoreFull
+			return false, ErrRevocationStoreFull
 		}
 		// A verified subject shares its memory with the token's roles: keep only its bytes.
 		subject = strings.Clone(subject)
@@ -163,7 +170,7 @@ func (s *MemoryRevocationStore) Revoke(ctx context.Context, subject string, id T
 		s.rebuildHeap()
 	}
 	heap.Push(&s.expires, expiryEntry{exp: exp, id: id})
-	return nil
+	return first, nil
 }
 
 // Lookup implements [RevocationStore].

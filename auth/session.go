@@ -173,7 +173,10 @@ func (s *Sessions) renew(ctx context.Context, t time.Time, c Claims) (string, Cl
 // user's privileges change: the new token has a new session ID, the old one is revoked. The
 // login time, and so the absolute deadline and freshness, are kept. A session logged out since
 // c was verified is not replaced: ChangeRoles then fails with an [ErrInvalidToken] matching
-// [ErrRevoked].
+// [ErrRevoked]. With a [RevokeOnceStore] (the memory and Redis stores are), the old session
+// is retired atomically before the new token is signed, so of concurrent replacements of one
+// session (a demotion racing with a re-authentication, say) exactly one succeeds and the others
+// fail with ErrRevoked; should signing then fail, the user logs in again.
 //
 // If the store cannot record the old token's revocation because it is full
 // ([ErrRevocationStoreFull]), every session of the user is ended instead, this one included,
@@ -187,17 +190,7 @@ func (s *Sessions) ChangeRoles(ctx context.Context, c Claims, roles []string) (s
 	// The generation is kept, so that a "log out everywhere" racing with this call still ends
 	// the new session too.
 	next := Claims{Subject: c.Subject, Roles: roles, Extra: c.Extra, AuthTime: c.AuthTime, Generation: c.Generation}
-	if err := s.checkNotRevoked(ctx, c); err != nil {
-		return "", Claims{}, err
-	}
-	tok, nc, err := s.issue(ctx, next, s.kr.s.now(), true)
-	if err != nil {
-		return "", Claims{}, err
-	}
-	if err := s.endOld(ctx, c); err != nil {
-		return "", Claims{}, err
-	}
-	return tok, nc, nil
+	return s.replace(ctx, c, next, s.kr.s.now())
 }
 
 // Reauthenticate replaces the session c after the user proved their identity again (entered
@@ -210,6 +203,32 @@ func (s *Sessions) ChangeRoles(ctx context.Context, c Claims, roles []string) (s
 func (s *Sessions) Reauthenticate(ctx context.Context, c Claims) (string, Claims, error) {
 	now := s.kr.s.now()
 	next := Claims{Subject: c.Subject, Roles: c.Roles, Extra: c.Extra, AuthTime: now, Generation: c.Generation}
+	return s.replace(ctx, c, next, now)
+}
+
+// replace retires the session c and signs next, its replacement, at now. With a
+// [RevokeOnceStore] the old ID is revoked first, atomically with the check that nobody else
+// had: of concurrent replacements or logouts of c, one wins and the others fail with
+// ErrRevoked (if signing then fails, the user logs in again). Otherwise c is checked, next
+// signed and c revoked, in that order.
+func (s *Sessions) replace(ctx context.Context, c Claims, next Claims, now time.Time) (string, Claims, error) {
+	if st, ok := s.kr.s.store.(RevokeOnceStore); ok {
+		first, err := s.kr.s.revokeOnce(ctx, st, c.Subject, c.ID, s.Deadline(c))
+		if err != nil {
+			return "", Claims{}, s.fullStoreFallback(ctx, c, err)
+		}
+		if !first {
+			return "", Claims{}, errTokenRevoked
+		}
+		g, err := st.Generation(ctx, c.Subject)
+		if err != nil {
+			return "", Claims{}, fmt.Errorf("auth: revocation lookup: %w", err)
+		}
+		if c.Generation < g {
+			return "", Claims{}, errTokenRevoked
+		}
+		return s.issue(ctx, next, now, true)
+	}
 	if err := s.checkNotRevoked(ctx, c); err != nil {
 		return "", Claims{}, err
 	}
@@ -249,7 +268,12 @@ func (s *Sessions) endOld(ctx context.Context, c Claims) error {
 	if s.kr.s.store == nil {
 		return nil
 	}
-	err := s.kr.s.revoke(ctx, c.Subject, c.ID, s.Deadline(c))
+	return s.fullStoreFallback(ctx, c, s.kr.s.revoke(ctx, c.Subject, c.ID, s.Deadline(c)))
+}
+
+// fullStoreFallback returns err, the error of revoking the session c; when it wraps
+// [ErrRevocationStoreFull], every session of the user is ended first, and the error says so.
+func (s *Sessions) fullStoreFallback(ctx context.Context, c Claims, err error) error {
 	if errors.Is(err, ErrRevocationStoreFull) {
 		if _, gerr := s.kr.s.store.IncrementGeneration(ctx, c.Subject); gerr == nil {
 			return fmt.Errorf("%w; every session of the user was ended instead", err)

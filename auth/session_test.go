@@ -3,6 +3,8 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -297,20 +299,39 @@ type racingStore struct {
 
 func (s *racingStore) Lookup(ctx context.Context, subject string, id auth.TokenID) (uint64, bool, error) {
 	g, revoked, err := s.MemoryRevocationStore.Lookup(ctx, subject, id)
-	if s.armed {
-		s.armed = false
-		if _, err := s.IncrementGeneration(ctx, subject); err != nil {
-			return 0, false, err
-		}
+	if err == nil {
+		err = s.race(ctx, subject)
 	}
 	return g, revoked, err
 }
+
+// Generation is where a replacement through RevokeOnce reads the generation.
+func (s *racingStore) Generation(ctx context.Context, subject string) (uint64, error) {
+	g, err := s.MemoryRevocationStore.Generation(ctx, subject)
+	if err == nil {
+		err = s.race(ctx, subject)
+	}
+	return g, err
+}
+
+func (s *racingStore) race(ctx context.Context, subject string) error {
+	if !s.armed {
+		return nil
+	}
+	s.armed = false
+	_, err := s.IncrementGeneration(ctx, subject)
+	return err
+}
+
+// plainStore hides the RevokeOnce method of the store it holds: a RevocationStore only, which
+// Sessions replaces by check, sign, then revoke.
+type plainStore struct{ auth.RevocationStore }
 
 // TestSessionReplacementKeepsGeneration: a privilege change or re-authentication racing with
 // "log out everywhere" (the logout lands after the replacement checked the old session, before
 // it signed the new one) must not yield a live session: the new token keeps the old generation.
 func TestSessionReplacementKeepsGeneration(t *testing.T) {
-	for _, name := range []string{"ChangeRoles", "Reauthenticate"} {
+	for _, name := range []string{"ChangeRoles", "Reauthenticate", "ChangeRoles, plain store", "Reauthenticate, plain store"} {
 		t.Run(name, func(t *testing.T) {
 			clk := newTokClock()
 			mem, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{Now: clk.Now})
@@ -318,7 +339,11 @@ func TestSessionReplacementKeepsGeneration(t *testing.T) {
 				t.Fatal(err)
 			}
 			store := &racingStore{MemoryRevocationStore: mem}
-			s, err := auth.NewSessions(newTokKeyring(t, auth.TokenConfig{Now: clk.Now, Revocation: store}), auth.SessionConfig{})
+			var rs auth.RevocationStore = store
+			if strings.HasSuffix(name, "plain store") {
+				rs = plainStore{store}
+			}
+			s, err := auth.NewSessions(newTokKeyring(t, auth.TokenConfig{Now: clk.Now, Revocation: rs}), auth.SessionConfig{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -328,7 +353,7 @@ func TestSessionReplacementKeepsGeneration(t *testing.T) {
 			}
 			store.armed = true
 			var tok string
-			if name == "ChangeRoles" {
+			if strings.HasPrefix(name, "ChangeRoles") {
 				tok, _, err = s.ChangeRoles(t.Context(), c, []string{"admin"})
 			} else {
 				tok, _, err = s.Reauthenticate(t.Context(), c)
@@ -565,6 +590,57 @@ func TestRevokeRefusesClaimsNotFromVerify(t *testing.T) {
 	if later, err := s.Renew(t.Context(), rc); err == nil && later != "" {
 		if _, err := s.Verify(t.Context(), later); !errors.Is(err, auth.ErrRevoked) {
 			t.Errorf("a token renewed after RevokeID verifies (err %v)", err)
+		}
+	}
+}
+
+// TestConcurrentReplacementsOneWins runs ChangeRoles (a demotion) and Reauthenticate of one
+// session at once from several goroutines, as concurrent requests of the session would:
+// with a RevokeOnceStore exactly one replacement succeeds and the others fail with ErrRevoked,
+// so a demotion cannot be undone by a re-authentication racing with it.
+func TestConcurrentReplacementsOneWins(t *testing.T) {
+	clk := newTokClock()
+	store, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := auth.NewSessions(newTokKeyring(t, auth.TokenConfig{Now: clk.Now, Revocation: store}), auth.SessionConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 20 {
+		_, c, err := s.Login(t.Context(), auth.Claims{Subject: "alice", Roles: []string{"admin"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var won []string
+		var wg sync.WaitGroup
+		for i := range 6 {
+			wg.Go(func() {
+				var tok string
+				var err error
+				if i%2 == 0 {
+					tok, _, err = s.ChangeRoles(t.Context(), c, []string{"user"})
+				} else {
+					tok, _, err = s.Reauthenticate(t.Context(), c)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					won = append(won, tok)
+				case !errors.Is(err, auth.ErrRevoked):
+					t.Errorf("round %d: replacement = %v, want nil or ErrRevoked", round, err)
+				}
+			})
+		}
+		wg.Wait()
+		if len(won) != 1 {
+			t.Fatalf("round %d: %d replacements of one session succeeded, want exactly 1", round, len(won))
+		}
+		if _, err := s.Verify(t.Context(), won[0]); err != nil {
+			t.Errorf("round %d: the winning replacement does not verify: %v", round, err)
 		}
 	}
 }

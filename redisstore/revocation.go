@@ -164,13 +164,21 @@ func (s *RevocationStore) IncrementGeneration(ctx context.Context, subject strin
 // subject with [Config.MaxRevokedTokensPerSubject] unexpired entries gets an error wrapping
 // [auth.ErrRevocationStoreFull]; re-revoking an ID it holds is not a new entry.
 func (s *RevocationStore) Revoke(ctx context.Context, subject string, id auth.TokenID, expiry time.Time) error {
+	_, err := s.RevokeOnce(ctx, subject, id, expiry)
+	return err
+}
+
+// RevokeOnce implements [auth.RevokeOnceStore] with the same script as Revoke, whose read of
+// the old entry and write of the new one are one atomic step in Redis: it reports whether the
+// ID had no unexpired entry before.
+func (s *RevocationStore) RevokeOnce(ctx context.Context, subject string, id auth.TokenID, expiry time.Time) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("redisstore: revoke: %w", err)
+		return false, fmt.Errorf("redisstore: revoke: %w", err)
 	}
 	now := s.cfg.now()
 	left := expiry.Sub(now) // saturates rather than wraps for the distant future or past
 	if left <= 0 {
-		return nil // the zero time, or already expired: nothing to remember
+		return false, nil // the zero time, or already expired: nothing to remember
 	}
 	ms := left.Milliseconds()
 	if left > time.Duration(ms)*time.Millisecond {
@@ -182,13 +190,17 @@ func (s *RevocationStore) Revoke(ctx context.Context, subject string, id auth.To
 	v, err := revokeScript.run(cctx, s.client, []string{s.denyKey(subject)},
 		[]any{id.String(), nowMs + ms, nowMs, ms, s.cfg.maxPer})
 	if err != nil {
-		return wrap(ctx, "revoke", err)
+		return false, wrap(ctx, "revoke", err)
 	}
-	if n, ok := v.(int64); ok && n < 0 {
-		return fmt.Errorf("redisstore: revoke: the subject has %d unexpired denylist entries: %w",
+	n, ok := v.(int64)
+	switch {
+	case !ok:
+		return false, fmt.Errorf("redisstore: revoke: unexpected reply %T", v)
+	case n < 0:
+		return false, fmt.Errorf("redisstore: revoke: the subject has %d unexpired denylist entries: %w",
 			s.cfg.maxPer, auth.ErrRevocationStoreFull)
 	}
-	return nil
+	return n == 2, nil
 }
 
 // Lookup implements [auth.RevocationStore] in one round trip to one node: a pipeline of GET

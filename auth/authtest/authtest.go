@@ -23,7 +23,8 @@ import (
 )
 
 // TestRevocationStore checks that the stores made by newStore implement the contract of
-// [auth.RevocationStore]. newStore is called once per subtest and must return an empty store
+// [auth.RevocationStore], and of [auth.RevokeOnceStore] for stores that implement it (its
+// subtest is skipped for the others). newStore is called once per subtest and must return an empty store
 // (no counters, no denylist entries) that is independent of the others; it registers any cleanup
 // with t.Cleanup. The subtests run sequentially against wall-clock time; one of them waits about
 // a second for a denylist entry to expire and is skipped under -short.
@@ -43,6 +44,7 @@ func TestRevocationStore(t *testing.T, newStore func(t *testing.T) auth.Revocati
 		{"ConcurrentRevokes", testConcurrentRevokes},
 		{"EntriesExpire", testExpiry},
 		{"CanceledContext", testCanceled},
+		{"RevokeOnce", testRevokeOnce},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -236,6 +238,70 @@ func testRevoke(t *testing.T, s auth.RevocationStore) {
 	revoke(t, s, later, time.Now().Add(time.Hour))
 	if g, revoked := lookup(t, s, "alice", later); !revoked || g != 1 {
 		t.Errorf("Lookup of an ID revoked after IncrementGeneration = %d, %v, want 1, true", g, revoked)
+	}
+}
+
+// testRevokeOnce checks RevokeOnce: true for the first revocation of an ID only (also among
+// concurrent calls), false again after a later expiry is recorded, false for an expiry in the
+// past, and the ID revoked as by Revoke.
+func testRevokeOnce(t *testing.T, s auth.RevocationStore) {
+	ro, ok := s.(auth.RevokeOnceStore)
+	if !ok {
+		t.Skip("the store does not implement auth.RevokeOnceStore")
+	}
+	once := func(id auth.TokenID, expiry time.Time) bool {
+		t.Helper()
+		first, err := ro.RevokeOnce(t.Context(), "alice", id, expiry)
+		if err != nil {
+			t.Fatalf("RevokeOnce(alice, %v, %v) error: %v", id, expiry, err)
+		}
+		return first
+	}
+	id := newID(t)
+	if !once(id, time.Now().Add(time.Hour)) {
+		t.Error("the first RevokeOnce of an ID reported false")
+	}
+	if _, revoked := lookup(t, s, "alice", id); !revoked {
+		t.Error("an ID revoked by RevokeOnce is not revoked")
+	}
+	if once(id, time.Now().Add(time.Hour)) || once(id, time.Now().Add(2*time.Hour)) {
+		t.Error("RevokeOnce of an ID already revoked reported true")
+	}
+	revoked := newID(t)
+	revoke(t, s, revoked, time.Now().Add(time.Hour))
+	if once(revoked, time.Now().Add(time.Hour)) {
+		t.Error("RevokeOnce of an ID revoked by Revoke reported true")
+	}
+	past := newID(t)
+	if once(past, time.Now().Add(-time.Second)) {
+		t.Error("RevokeOnce with an expiry in the past reported true")
+	}
+	if _, revoked := lookup(t, s, "alice", past); revoked {
+		t.Error("RevokeOnce with an expiry in the past revoked the ID")
+	}
+	// Concurrent calls for one ID: exactly one reports true.
+	for range 5 {
+		shared := newID(t)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		firsts := 0
+		for range 8 {
+			wg.Go(func() {
+				first, err := ro.RevokeOnce(t.Context(), "alice", shared, time.Now().Add(time.Hour))
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					t.Errorf("concurrent RevokeOnce: %v", err)
+				}
+				if first {
+					firsts++
+				}
+			})
+		}
+		wg.Wait()
+		if firsts != 1 {
+			t.Fatalf("%d of 8 concurrent RevokeOnce calls for one ID reported true, want 1", firsts)
+		}
 	}
 }
 

@@ -99,6 +99,27 @@ func (s *brokenStore) Lookup(ctx context.Context, subject string, id auth.TokenI
 	return s.RevocationStore.Lookup(ctx, subject, id)
 }
 
+// brokenOnceStore is a brokenStore with a RevokeOnce method, broken by mode.
+type brokenOnceStore struct{ *brokenStore }
+
+func (s brokenOnceStore) RevokeOnce(ctx context.Context, subject string, id auth.TokenID, expiry time.Time) (bool, error) {
+	switch s.mode {
+	case "once-always-first":
+		return true, s.Revoke(ctx, subject, id, expiry)
+	case "once-check-then-revoke": // not atomic: concurrent callers all see the ID unrevoked
+		_, revoked, err := s.Lookup(ctx, subject, id)
+		if err != nil {
+			return false, err
+		}
+		time.Sleep(time.Millisecond)
+		if err := s.Revoke(ctx, subject, id, expiry); err != nil {
+			return false, err
+		}
+		return !revoked && expiry.After(time.Now()), nil
+	}
+	return s.RevocationStore.(auth.RevokeOnceStore).RevokeOnce(ctx, subject, id, expiry)
+}
+
 const brokenEnv = "AUTHTEST_BROKEN_MODE"
 
 // TestBrokenStoreHelper runs the conformance test against a broken store; it only does so in
@@ -113,7 +134,11 @@ func TestBrokenStoreHelper(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &brokenStore{RevocationStore: inner, mode: mode, racy: map[string]uint64{}}
+		b := &brokenStore{RevocationStore: inner, mode: mode, racy: map[string]uint64{}}
+		if strings.HasPrefix(mode, "once-") {
+			return brokenOnceStore{b}
+		}
+		return b
 	})
 }
 
@@ -132,6 +157,9 @@ func TestConformanceCatchesBrokenStores(t *testing.T) {
 		// Two stores that drop entries wrongly when a generation moves.
 		"increment-clears-all":            "RevokeAndLookup",
 		"ignores-entries-after-increment": "RevokeAndLookup",
+		// Two RevokeOnce methods that do not report the first revocation alone.
+		"once-always-first":      "RevokeOnce",
+		"once-check-then-revoke": "RevokeOnce",
 	}
 	for mode, subtest := range tests {
 		t.Run(mode, func(t *testing.T) {

@@ -369,15 +369,24 @@ func (s *store) IncrementGeneration(ctx context.Context, subject string) (uint64
 // a subject with maxRevokedPerUser live entries gets errUserRevocationsFull. Either cap
 // matches auth.ErrRevocationStoreFull.
 func (s *store) Revoke(ctx context.Context, subject string, id auth.TokenID, expiry time.Time) error {
+	_, err := s.RevokeOnce(ctx, subject, id, expiry)
+	return err
+}
+
+// RevokeOnce implements auth.RevokeOnceStore: Revoke, reporting whether the ID had no live
+// entry before (the check and the write happen under one lock), so that auth.Sessions
+// replaces a session exactly once when requests race.
+func (s *store) RevokeOnce(ctx context.Context, subject string, id auth.TokenID, expiry time.Time) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	now := s.now()
 	if !expiry.After(now) {
-		return nil
+		return false, nil
 	}
 	k := id
-	return s.update(func(st *state) error {
+	first := false
+	err := s.update(func(st *state) error {
 		owned := 0
 		for id, exp := range st.Revoked {
 			if !exp.After(now) {
@@ -400,8 +409,13 @@ func (s *store) Revoke(ctx context.Context, subject string, id auth.TokenID, exp
 		if !had {
 			st.RevokedOwners[k] = strings.Clone(subject) // not the token's roles with it
 		}
+		first = !had
 		return nil
 	})
+	if err != nil {
+		return false, err
+	}
+	return first, nil
 }
 
 // Lookup implements auth.RevocationStore. It reads memory only: one map lookup of each kind.

@@ -8,8 +8,9 @@
 -- ARGV[4]  the token's time left in milliseconds (> 0): the set lives at least that long by
 --          Redis's clock, so it never ends before its entries do by the service's clock
 -- ARGV[5]  the most unexpired entries the subject may have
--- Returns 1 if the entry was written, 0 if it was already there with at least that expiry,
--- -1 if the subject's denylist is full.
+-- Returns 2 if the entry was written and the ID was not revoked before (no unexpired entry),
+-- 1 if an unexpired entry's expiry was moved later, 0 if it was already there with at least
+-- that expiry, -1 if the subject's denylist is full.
 --
 -- The reads come first and ZADD is the first write: Redis checks maxmemory only before a
 -- script's first write, so a full Redis refuses the revocation (an error the caller sees)
@@ -19,7 +20,8 @@ local old = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if old and tonumber(old) >= exp then
   return 0
 end
-if not old or tonumber(old) <= now then -- a new unexpired entry
+local fresh = not old or tonumber(old) <= now
+if fresh then -- a new unexpired entry
   if redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[3], '+inf') >= tonumber(ARGV[5]) then
     return -1
   end
@@ -28,5 +30,8 @@ redis.call('ZADD', KEYS[1], exp, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
+end
+if fresh then
+  return 2
 end
 return 1
