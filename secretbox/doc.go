@@ -49,7 +49,7 @@
 // (their bytes sit behind pointers that fmt prints as addresses); only [Key.Encode] reveals
 // them. Reflection-based dumpers that follow pointers (such as go-spew) can still reach them,
 // and Go cannot reliably wipe secrets from memory.
-// [ReadKeyFile] refuses key files that others can read.
+// [ReadKeyFile] refuses key files that others can read or that another user owns.
 //
 // # Passphrases
 //
@@ -90,7 +90,8 @@
 // Every decryption failure is the one opaque [ErrAuth], whatever the cause, so that no error
 // helps an attacker; [ErrExpired] is reported only for authentic Fernet tokens. [ErrKDFLimit]
 // (with [ErrAuth]) flags a passphrase header that asks for too much work, [ErrInvalidKey] a
-// malformed key string, [ErrInsecurePermissions] a key file that is too open. I/O errors from
+// malformed key string, [ErrInsecurePermissions] a key file that is too open or owned by
+// another user. I/O errors from
 // the caller's readers and writers are returned as they are.
 //
 // # Limits

@@ -24,7 +24,8 @@ var ErrInvalidKey = errors.New("secretbox: invalid key encoding")
 var ErrKDFLimit = errors.New("secretbox: passphrase KDF parameters exceed the limits")
 
 // ErrInsecurePermissions is returned (wrapped with the file name) by [ReadKeyFile] when the file
-// can be read or written by its group or by others, or is not a regular file.
+// can be read or written by its group or by others, is not a regular file, or (on Unix) is owned
+// by a user other than the effective user.
 var ErrInsecurePermissions = errors.New("secretbox: key file permissions are too open")
 
 // ErrClosed is returned by a stream writer's Write and Close after Close.

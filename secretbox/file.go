@@ -67,12 +67,14 @@ func RewrapFile(name string, from, to Wrapper, ad []byte) error {
 }
 
 // ReadKeyFile returns the content of the file name (at most 64 KiB), refusing with an error that
-// wraps [ErrInsecurePermissions] a file that is not a regular file or that its group or others
-// may read or write (mode & 0o077 != 0). Symbolic links are followed, and the permissions of the
-// file they lead to are checked; a FIFO or device is refused without being read (and a FIFO
-// without blocking). The checks run on the opened file, so the file cannot be swapped between
-// the check and the read. On Windows, where Unix modes are not meaningful, the mode check is
-// skipped.
+// wraps [ErrInsecurePermissions] a file that is not a regular file, that its group or others
+// may read or write (mode & 0o077 != 0), or, on Unix, that is owned by a user other than the
+// effective user (os.Geteuid): whoever owns the file could rewrite it or make it readable. A
+// service running as root therefore needs its key files owned by root. Symbolic links are
+// followed, and the mode and owner of the file they lead to are checked; a FIFO or device is
+// refused without being read (and a FIFO without blocking). The checks run on the opened file,
+// so the file cannot be swapped between the check and the read. On Windows, where Unix modes
+// and owner IDs are not meaningful, only the regular-file check is made.
 func ReadKeyFile(name string) ([]byte, error) {
 	f, err := os.OpenFile(name, os.O_RDONLY|keyFileFlags, 0) // #nosec G304 -- the caller names its key file
 	if err != nil {
@@ -85,6 +87,9 @@ func ReadKeyFile(name string) ([]byte, error) {
 	}
 	if !fi.Mode().IsRegular() || (runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0) {
 		return nil, fmt.Errorf("%w: %s has mode %v; want 0600 or stricter (chmod 600 %s)", ErrInsecurePermissions, name, fi.Mode(), name)
+	}
+	if err := checkKeyFileOwner(name, fi); err != nil {
+		return nil, err
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	if err != nil {

@@ -38,3 +38,36 @@ func TestReadKeyFileFIFO(t *testing.T) {
 		t.Logf("after release: %v", <-done)
 	}
 }
+
+// TestReadKeyFileOwner: a private (0600) key file is accepted only if the effective user owns
+// it; a file owned by anyone else (who could rewrite it or chmod it open) is refused. Changing a
+// file's owner needs root, so the test runs only as root.
+func TestReadKeyFileOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a key file to another user (chown)")
+	}
+	const nobody = 65534
+	tests := []struct {
+		name string
+		uid  int
+		want error
+	}{
+		{"owned by the effective user", os.Geteuid(), nil},
+		{"owned by another user", nobody, secretbox.ErrInsecurePermissions},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := filepath.Join(t.TempDir(), "keys")
+			if err := os.WriteFile(name, []byte("sbk1_key"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(name, tt.uid, -1); err != nil {
+				t.Fatal(err)
+			}
+			b, err := secretbox.ReadKeyFile(name)
+			if !errors.Is(err, tt.want) || (err == nil && string(b) != "sbk1_key") {
+				t.Errorf("ReadKeyFile(file of uid %d) = %q, %v; want %v", tt.uid, b, err, tt.want)
+			}
+		})
+	}
+}
