@@ -73,7 +73,9 @@
 // returned io.EOF. [EncryptFile], [WriteKeyFile] and [RewrapFile] write a 0600 temporary file in
 // the target's directory (created exclusively, inside an [os.Root] so no symlink is followed),
 // sync it, rename it over the target and sync the directory: after a crash the target holds the
-// old or the new complete content, never a mixture.
+// old or the new complete content, never a mixture. A symbolic link at the target is replaced by
+// [EncryptFile] and [WriteKeyFile], whereas [RewrapFile] rewrites the file the link leads to
+// (the one it read) and leaves the link in place.
 //
 // # Fernet
 //

@@ -55,15 +55,27 @@ func DecryptFile(name string, dst io.Writer, w Wrapper, ad []byte) error {
 }
 
 // RewrapFile replaces the header of the stream file name by one wrapping the same data key with
-// to instead of from (see [Rewrap]), crash-safely, without decrypting or re-encrypting the body.
-// The data key does not change: see [Rewrap] for what that means after a key compromise.
+// to instead of from (see [Rewrap]), crash-safely (as [EncryptFile]), without decrypting or
+// re-encrypting the body. The data key does not change: see [Rewrap] for what that means after
+// a key compromise.
+//
+// Unlike [EncryptFile], RewrapFile follows symbolic links: if name is a link (or a chain of
+// links, or has linked directories in its path), it resolves it once with
+// [filepath.EvalSymlinks], reads the stream from the file it leads to and replaces that file,
+// through a temporary file in that file's directory, leaving the link itself as it was.
+// Replacing the link instead would leave the real file under the old key. This is safe because
+// RewrapFile writes back only the file it read, and only once from has authenticated its header.
 func RewrapFile(name string, from, to Wrapper, ad []byte) error {
-	f, err := os.Open(name) // #nosec G304 -- the caller names the file to rewrap
+	resolved, err := filepath.EvalSymlinks(name)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(resolved) // #nosec G304 -- the caller names the file to rewrap
 	if err != nil {
 		return err
 	}
 	defer func() { _ = f.Close() }() // read-only: nothing to flush
-	return writeAtomic(name, func(dst io.Writer) error { return Rewrap(dst, f, from, to, ad) })
+	return writeAtomic(resolved, func(dst io.Writer) error { return Rewrap(dst, f, from, to, ad) })
 }
 
 // ReadKeyFile returns the content of the file name (at most 64 KiB), refusing with an error that

@@ -307,3 +307,77 @@ func TestEncryptFileTargets(t *testing.T) {
 		t.Errorf("EncryptFile in a missing directory = %v, want ErrNotExist", err)
 	}
 }
+
+// TestRewrapFileSymlink: RewrapFile through a symbolic link rewrites the file the link leads to
+// (so the data ends up under the new key) and leaves the link in place, whether the link is
+// absolute, relative or leads to another link.
+func TestRewrapFileSymlink(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links need privileges on Windows")
+	}
+	oldKey, newKey := mustKey(t), mustKey(t)
+	both := mustKeyring(t, newKey, oldKey)
+	tests := []struct {
+		name string
+		link func(t *testing.T, dir, target string) string // makes the link, returns its path
+	}{
+		{"absolute", func(t *testing.T, dir, target string) string {
+			return symlink(t, target, filepath.Join(dir, "abs"))
+		}},
+		{"relative", func(t *testing.T, dir, _ string) string {
+			return symlink(t, filepath.Join("data", "secrets.enc"), filepath.Join(dir, "rel"))
+		}},
+		{"link to a link", func(t *testing.T, dir, target string) string {
+			return symlink(t, symlink(t, target, filepath.Join(dir, "first")), filepath.Join(dir, "second"))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			target := filepath.Join(dir, "data", "secrets.enc")
+			if err := os.Mkdir(filepath.Dir(target), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			pt := pattern(chunk + 5)
+			if err := secretbox.EncryptFile(target, bytes.NewReader(pt), mustKeyring(t, oldKey), []byte("ad")); err != nil {
+				t.Fatal(err)
+			}
+			link := tt.link(t, dir, target)
+			dest, _ := os.Readlink(link)
+			if err := secretbox.RewrapFile(link, both, both, []byte("ad")); err != nil {
+				t.Fatalf("RewrapFile(%s) = %v", link, err)
+			}
+			var out bytes.Buffer
+			if err := secretbox.DecryptFile(target, &out, mustKeyring(t, newKey), []byte("ad")); err != nil || !bytes.Equal(out.Bytes(), pt) {
+				t.Errorf("DecryptFile(target, new key only) = %v, want the data under the new key", err)
+			}
+			switch fi, err := os.Lstat(link); {
+			case err != nil:
+				t.Errorf("after RewrapFile(%s), Lstat = %v; want the link left in place", link, err)
+			case fi.Mode()&os.ModeSymlink == 0:
+				t.Errorf("after RewrapFile(%s), Lstat = mode %v; want the link left in place", link, fi.Mode())
+			default:
+				if got, _ := os.Readlink(link); got != dest {
+					t.Errorf("Readlink(%s) = %q, want %q", link, got, dest)
+				}
+			}
+			for _, d := range []string{dir, filepath.Dir(target)} {
+				entries, _ := os.ReadDir(d)
+				for _, e := range entries {
+					if strings.Contains(e.Name(), ".tmp-") {
+						t.Errorf("temporary file %s left in %s", e.Name(), d)
+					}
+				}
+			}
+		})
+	}
+}
+
+// symlink makes a symbolic link at link leading to target and returns link.
+func symlink(t *testing.T, target, link string) string {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	return link
+}
