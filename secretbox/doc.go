@@ -93,8 +93,9 @@
 // helps an attacker; [ErrExpired] is reported only for authentic Fernet tokens. [ErrKDFLimit]
 // (with [ErrAuth]) flags a passphrase header that asks for too much work, [ErrInvalidKey] a
 // malformed key string, [ErrInsecurePermissions] a key file that is too open or owned by
-// another user. I/O errors from
-// the caller's readers and writers are returned as they are.
+// another user, [ErrNotDurable] a file written and renamed into place whose directory could not
+// be synced (the new content is there, but a crash may undo it). I/O errors from the caller's
+// readers and writers are returned as they are.
 //
 // # Limits
 //

@@ -30,3 +30,11 @@ var ErrInsecurePermissions = errors.New("secretbox: key file permissions are too
 
 // ErrClosed is returned by a stream writer's Write and Close after Close.
 var ErrClosed = errors.New("secretbox: stream writer already closed")
+
+// ErrNotDurable is returned, wrapping the cause, by [EncryptFile], [WriteKeyFile] and
+// [RewrapFile] when the new file was written, synced and renamed over the target, but the
+// directory could not be synced afterwards. The target already holds the new content (readers
+// see it), but a crash or power loss may bring back the old content. Treat the write as done,
+// yet keep what the old content needs (after [RewrapFile], the old key or passphrase) until a
+// later write succeeds. Any other error from these functions means the target was not replaced.
+var ErrNotDurable = errors.New("secretbox: file written, but the rename may not survive a crash")

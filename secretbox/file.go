@@ -23,6 +23,10 @@ const maxKeyFile = 64 << 10
 // If name is a symbolic link, the link itself is replaced by the new file and the file it
 // pointed to is left untouched; if name is a directory, EncryptFile fails and changes nothing.
 // The new file has mode 0600 whatever the mode of the file it replaces.
+//
+// An error that wraps [ErrNotDurable] means that only the final directory sync failed: name
+// already holds the new content, but a crash may bring back the old one. Any other error means
+// that name was not replaced.
 func EncryptFile(name string, src io.Reader, w Wrapper, ad []byte) error {
 	return writeAtomic(name, func(f io.Writer) error {
 		sw, err := NewWriter(f, w, ad)
@@ -33,7 +37,7 @@ func EncryptFile(name string, src io.Reader, w Wrapper, ad []byte) error {
 			return err
 		}
 		return sw.Close()
-	})
+	}, syncDir)
 }
 
 // DecryptFile decrypts the stream in the file name, made by [EncryptFile] or [NewWriter] with a
@@ -57,7 +61,9 @@ func DecryptFile(name string, dst io.Writer, w Wrapper, ad []byte) error {
 // RewrapFile replaces the header of the stream file name by one wrapping the same data key with
 // to instead of from (see [Rewrap]), crash-safely (as [EncryptFile]), without decrypting or
 // re-encrypting the body. The data key does not change: see [Rewrap] for what that means after
-// a key compromise.
+// a key compromise. If the error wraps [ErrNotDurable], the file is already under to, but a
+// crash may bring back the header under from: keep both until a later write succeeds. Any other
+// error means that the file was not replaced and is still under from.
 //
 // Unlike [EncryptFile], RewrapFile follows symbolic links: if name is a link (or a chain of
 // links, or has linked directories in its path), it resolves it once with
@@ -75,7 +81,7 @@ func RewrapFile(name string, from, to Wrapper, ad []byte) error {
 		return err
 	}
 	defer func() { _ = f.Close() }() // read-only: nothing to flush
-	return writeAtomic(resolved, func(dst io.Writer) error { return Rewrap(dst, f, from, to, ad) })
+	return writeAtomic(resolved, func(dst io.Writer) error { return Rewrap(dst, f, from, to, ad) }, syncDir)
 }
 
 // ReadKeyFile returns the content of the file name (at most 64 KiB), refusing with an error that
@@ -113,18 +119,22 @@ func ReadKeyFile(name string) ([]byte, error) {
 	return b, nil
 }
 
-// WriteKeyFile writes data to the file name with mode 0600, crash-safely (as [EncryptFile]).
+// WriteKeyFile writes data to the file name with mode 0600, crash-safely (as [EncryptFile]). An
+// error that wraps [ErrNotDurable] means that name already holds data, but a crash may bring
+// back its old content; any other error means that name was not replaced.
 func WriteKeyFile(name string, data []byte) error {
 	return writeAtomic(name, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
-	})
+	}, syncDir)
 }
 
 // writeAtomic writes name through a synced 0600 temporary file in the same directory, renamed
-// over name, then syncs the directory. The directory is opened as an os.Root so that neither
-// the temporary file nor the rename can be redirected outside it through a symlink.
-func writeAtomic(name string, fill func(io.Writer) error) (err error) {
+// over name, then syncs the directory with syncDir (a parameter so that tests can make it fail).
+// The directory is opened as an os.Root so that neither the temporary file nor the rename can
+// be redirected outside it through a symlink. Once the rename has succeeded, name holds the new
+// content whatever happens next, so a failing directory sync is reported as ErrNotDurable.
+func writeAtomic(name string, fill func(io.Writer) error, syncDir func(*os.Root) error) error {
 	dir, base := filepath.Split(name)
 	if dir == "" {
 		dir = "."
@@ -145,25 +155,30 @@ func writeAtomic(name string, fill func(io.Writer) error) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = root.Remove(tmp)
-		}
-	}()
-	if err = fill(f); err != nil {
+	if err := writeTemp(f, fill); err != nil {
+		_ = root.Remove(tmp)
 		return err
 	}
-	if err = f.Sync(); err != nil {
+	if err := root.Rename(tmp, base); err != nil {
+		_ = root.Remove(tmp)
 		return err
 	}
-	if err = f.Close(); err != nil {
-		return err
+	if err := syncDir(root); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotDurable, err)
 	}
-	if err = root.Rename(tmp, base); err != nil {
-		return err
+	return nil
+}
+
+// writeTemp fills the temporary file f, syncs it and closes it (also when fill fails).
+func writeTemp(f *os.File, fill func(io.Writer) error) error {
+	err := fill(f)
+	if err == nil {
+		err = f.Sync()
 	}
-	return syncDir(root)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // syncDir makes the rename durable. Windows cannot sync a directory, and there the rename is
