@@ -95,7 +95,8 @@
 // malformed key string, [ErrInsecurePermissions] a key file that is too open or owned by
 // another user, [ErrNotDurable] a file written and renamed into place whose directory could not
 // be synced (the new content is there, but a crash may undo it). I/O errors from the caller's
-// readers and writers are returned as they are.
+// readers and writers are returned as they are; a writer that takes less than it was given
+// without an error fails the stream with io.ErrShortWrite, as in io.Copy.
 //
 // # Limits
 //

@@ -54,6 +54,17 @@ func readErr(err error) error {
 	return err
 }
 
+// write writes p to w in one call and, as io.Copy does, turns a short count without an error
+// (which breaks the io.Writer contract) into io.ErrShortWrite, so that data is never dropped
+// silently.
+func write(w io.Writer, p []byte) (int, error) {
+	n, err := w.Write(p)
+	if n < len(p) && err == nil {
+		err = io.ErrShortWrite
+	}
+	return n, err
+}
+
 // chunkAEAD derives the per-stream chunk AEAD from the data key and the stream salt.
 func chunkAEAD(dk *[dataKeySize]byte, salt []byte) cipher.AEAD {
 	k, err := hkdf.Key(sha256.New, dk[:], salt, infoStream, chacha20poly1305.KeySize)
@@ -149,12 +160,16 @@ type writerState struct {
 // in the header, bound to ad (associated data, authenticated but not stored). Close must be
 // called to write the final chunk; it does not close dst. Memory use is constant (one chunk).
 // The writer is not safe for concurrent use.
+//
+// An error writing to dst (io.ErrShortWrite if dst writes less than it was given without an
+// error) is returned by NewWriter, or by the Write, ReadFrom or Close call that wrote, and by
+// every later call: the stream is then incomplete and must be discarded.
 func NewWriter(dst io.Writer, w Wrapper, ad []byte) (io.WriteCloser, error) {
 	hdr, aead, err := newHeader(w, ad)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dst.Write(hdr); err != nil {
+	if _, err := write(dst, hdr); err != nil {
 		return nil, err
 	}
 	return &writer{&writerState{dst: dst, aead: aead, buf: make([]byte, 0, encChunk)}}, nil
@@ -238,7 +253,7 @@ func (s *writer) seal(pt []byte, last bool) error {
 	out := s.aead.Seal(s.buf[:0], s.nonce[:], pt, nil)
 	s.counter++
 	s.buf = s.buf[:0]
-	if _, err := s.dst.Write(out); err != nil {
+	if _, err := write(s.dst, out); err != nil {
 		s.err = err
 		return err
 	}
@@ -330,7 +345,9 @@ func (r *Reader) Read(p []byte) (int, error) {
 // WriteTo implements io.WriterTo, writing authenticated plaintext to w straight from the chunk
 // buffer (io.Copy uses it, saving a copy per chunk). When the source is an in-memory
 // *bytes.Reader or *bytes.Buffer, chunks are also decrypted straight out of the source's memory.
-// It returns nil at the end of the stream.
+// It returns nil at the end of the stream. An error from w, or io.ErrShortWrite if w writes less
+// than it was given without an error, stops it; after such an error from an in-memory source
+// the stream cannot be resumed, and later calls return the same error.
 func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	if r.readerState == nil {
 		return 0, errZeroReader
@@ -338,7 +355,7 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	for {
 		if len(r.pt) > 0 {
-			n, err := w.Write(r.pt)
+			n, err := write(w, r.pt)
 			total += int64(n)
 			r.pt = r.pt[n:]
 			if err != nil {
@@ -447,7 +464,7 @@ func (s *pushSink) open(ct []byte, last bool) error {
 		return s.err
 	}
 	r.counter++
-	n, err := s.dst.Write(pt)
+	n, err := write(s.dst, pt)
 	s.n += int64(n)
 	if err != nil {
 		s.err = err
@@ -502,7 +519,8 @@ func (r *Reader) next() error {
 // key is unwrapped with from and wrapped with to, both bound to ad, and the encrypted chunks are
 // copied unchanged (not decrypted, not re-encrypted). Use it to move a file to a new keyring
 // primary (from and to the same [*Keyring]) or to change a passphrase. A header that from cannot
-// authenticate fails with [ErrAuth]; the body is not authenticated here.
+// authenticate fails with [ErrAuth]; the body is not authenticated here. A dst that writes less
+// than it was given without an error fails it with io.ErrShortWrite.
 //
 // The data key itself does not change. Rewrapping therefore stops the old key or passphrase
 // from opening the new header, but anyone who holds the old key or passphrase and a copy of
@@ -521,7 +539,7 @@ func Rewrap(dst io.Writer, src io.Reader, from, to Wrapper, ad []byte) error {
 	if hdr, err = to.wrapKey(hdr, &dk, ad); err != nil {
 		return err
 	}
-	if _, err := dst.Write(hdr); err != nil {
+	if _, err := write(dst, hdr); err != nil {
 		return err
 	}
 	if _, err := io.Copy(dst, src); err != nil {

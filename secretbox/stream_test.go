@@ -425,3 +425,101 @@ func TestRewrapKeepsDataKey(t *testing.T) {
 		t.Errorf("old header + rewrapped body = %v; the data key was expected to be unchanged", err)
 	}
 }
+
+// shortWriter takes at most max bytes of each Write and reports no error. It breaks the
+// io.Writer contract; the stream code must report io.ErrShortWrite, as io.Copy does, rather than
+// drop the rest of the data silently.
+type shortWriter struct {
+	max int
+	bytes.Buffer
+}
+
+func (w *shortWriter) Write(p []byte) (int, error) { return w.Buffer.Write(p[:min(len(p), w.max)]) }
+
+// TestStreamShortWrites: a destination that writes less than it was given, without an error,
+// fails every writing path with io.ErrShortWrite, and the writer's error is sticky.
+func TestStreamShortWrites(t *testing.T) {
+	kr := mustKeyring(t, mustKey(t))
+	pt := pattern(3*chunk + 5)
+	newWriter := func(t *testing.T, dst io.Writer) io.WriteCloser {
+		t.Helper()
+		w, err := secretbox.NewWriter(dst, kr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	tests := []struct {
+		name string
+		max  int
+		run  func(t *testing.T, dst io.Writer) []error // the errors of each call, in order
+	}{
+		{"NewWriter header", 10, func(_ *testing.T, dst io.Writer) []error {
+			_, err := secretbox.NewWriter(dst, kr, nil)
+			return []error{err}
+		}},
+		{"Write", 1000, func(t *testing.T, dst io.Writer) []error {
+			w := newWriter(t, dst)
+			_, err1 := w.Write(pt)
+			err2 := w.Close()
+			_, err3 := w.Write([]byte("x"))
+			return []error{err1, err2, err3}
+		}},
+		{"ReadFrom", 1000, func(t *testing.T, dst io.Writer) []error {
+			w := newWriter(t, dst)
+			_, err1 := io.Copy(w, struct{ io.Reader }{bytes.NewReader(pt)}) // no WriteTo: uses ReadFrom
+			return []error{err1, w.Close()}
+		}},
+		{"Close", 1000, func(t *testing.T, dst io.Writer) []error {
+			w := newWriter(t, dst)
+			if _, err := w.Write(pt[:5000]); err != nil { // buffered: nothing written yet
+				t.Fatal(err)
+			}
+			return []error{w.Close(), w.Close()}
+		}},
+		{"Rewrap header", 50, func(t *testing.T, dst io.Writer) []error {
+			// The 98-byte header is cut short; the 21-byte body would be written whole.
+			small := encryptStream(t, kr, []byte("hello"), nil)
+			return []error{secretbox.Rewrap(dst, bytes.NewReader(small), kr, kr, nil)}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i, err := range tt.run(t, &shortWriter{max: tt.max}) {
+				if !errors.Is(err, io.ErrShortWrite) {
+					t.Errorf("%s, call %d, to a writer of at most %d bytes a call = %v, want io.ErrShortWrite", tt.name, i+1, tt.max, err)
+				}
+			}
+		})
+	}
+}
+
+// TestStreamWriteToShortWrite: the reader's WriteTo (io.Copy's fast path) reports
+// io.ErrShortWrite to a destination that writes less than it was given, from an in-memory source
+// (chunks pushed from the source's memory) and from any other reader (chunks pulled); what the
+// destination did take is a prefix of the plaintext.
+func TestStreamWriteToShortWrite(t *testing.T) {
+	kr := mustKeyring(t, mustKey(t))
+	pt := pattern(3*chunk + 5)
+	ct := encryptStream(t, kr, pt, nil)
+	for name, src := range map[string]func() io.Reader{
+		"bytes.Reader": func() io.Reader { return bytes.NewReader(ct) },
+		"bytes.Buffer": func() io.Reader { return bytes.NewBuffer(bytes.Clone(ct)) },
+		"plain":        func() io.Reader { return struct{ io.Reader }{bytes.NewReader(ct)} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			r, err := secretbox.NewReader(src(), kr, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dst := &shortWriter{max: 1000}
+			n, err := io.Copy(dst, r)
+			if !errors.Is(err, io.ErrShortWrite) {
+				t.Errorf("io.Copy(writer of at most 1000 bytes a call, Reader) = %d, %v; want io.ErrShortWrite", n, err)
+			}
+			if got := dst.Bytes(); int64(len(got)) != n || !bytes.HasPrefix(pt, got) {
+				t.Errorf("io.Copy = %d; the destination holds %d bytes, want that many bytes of the plaintext", n, len(got))
+			}
+		})
+	}
+}
