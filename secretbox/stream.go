@@ -276,8 +276,9 @@ func (s *writer) Close() error {
 // have been authenticated; a stream that is truncated (at a chunk boundary or inside a chunk),
 // reordered, has a chunk duplicated or data appended fails with [ErrAuth]. Because chunks are
 // released as they are authenticated, a consumer that acts on data before Read returns io.EOF
-// must be prepared to undo it if a later Read fails. The zero Reader fails every Read; use
-// [NewReader].
+// must be prepared to undo it if a later Read fails. The zero Reader and a nil *Reader fail
+// closed: Read and WriteTo return an error (never data, never a panic) and Stale reports false;
+// use [NewReader].
 type Reader struct {
 	*readerState // nil for the zero Reader
 }
@@ -322,13 +323,17 @@ func NewReader(src io.Reader, w Wrapper, ad []byte) (*Reader, error) {
 func (r *Reader) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "secretbox.Reader") }
 
 // Stale reports that the header was wrapped under a keyring key other than the current primary,
-// so the stream should be rewrapped (see [Rewrap]). It is always false for passphrases.
-func (r *Reader) Stale() bool { return r.readerState != nil && r.stale }
+// so the stream should be rewrapped (see [Rewrap]). It is always false for passphrases, and for
+// a nil or zero Reader.
+func (r *Reader) Stale() bool { return r.valid() && r.stale }
+
+// valid reports whether r was made by NewReader, rather than being nil or the zero Reader.
+func (r *Reader) valid() bool { return r != nil && r.readerState != nil }
 
 // Read implements io.Reader. After the last chunk it returns io.EOF; any failure to
 // authenticate is [ErrAuth], and errors are sticky.
 func (r *Reader) Read(p []byte) (int, error) {
-	if r.readerState == nil {
+	if !r.valid() {
 		return 0, errZeroReader
 	}
 	for len(r.pt) == 0 {
@@ -349,7 +354,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 // than it was given without an error, stops it; after such an error from an in-memory source
 // the stream cannot be resumed, and later calls return the same error.
 func (r *Reader) WriteTo(w io.Writer) (int64, error) {
-	if r.readerState == nil {
+	if !r.valid() {
 		return 0, errZeroReader
 	}
 	var total int64
@@ -472,7 +477,7 @@ func (s *pushSink) open(ct []byte, last bool) error {
 	return s.err
 }
 
-// errZeroReader fails a Reader that was not made by NewReader.
+// errZeroReader fails a nil or zero Reader: one that was not made by NewReader.
 var errZeroReader = errors.New("secretbox: Reader not made by NewReader")
 
 // next reads and authenticates one chunk into r.pt, returning io.EOF after the last chunk.

@@ -69,3 +69,25 @@ func TestStreamCounterLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestReaderNotFromNewReader: a nil *Reader and the zero Reader fail closed, with errZeroReader
+// from Read and WriteTo and false from Stale, instead of panicking.
+func TestReaderNotFromNewReader(t *testing.T) {
+	for name, r := range map[string]*Reader{"nil": nil, "zero": {}} {
+		t.Run(name, func(t *testing.T) {
+			if n, err := r.Read(make([]byte, 8)); n != 0 || !errors.Is(err, errZeroReader) {
+				t.Errorf("Read = %d, %v; want 0, errZeroReader", n, err)
+			}
+			var out bytes.Buffer
+			if n, err := r.WriteTo(&out); n != 0 || out.Len() != 0 || !errors.Is(err, errZeroReader) {
+				t.Errorf("WriteTo = %d, %v; want 0, errZeroReader", n, err)
+			}
+			if n, err := io.Copy(&out, r); n != 0 || !errors.Is(err, errZeroReader) {
+				t.Errorf("io.Copy = %d, %v; want 0, errZeroReader", n, err)
+			}
+			if r.Stale() {
+				t.Error("Stale() = true, want false")
+			}
+		})
+	}
+}
