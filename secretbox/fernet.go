@@ -28,6 +28,9 @@ const (
 	fernetKeySize  = 32
 	defaultSkew    = 60 * time.Second
 	fernetMaxToken = math.MaxInt32 // keeps every length computation far from overflow
+	// maxUnix is the latest Unix time, in seconds, that a time.Time can hold (in the year
+	// 292277024627): it counts seconds from the year 1, 62135596800 seconds before 1970, in an int64.
+	maxUnix = math.MaxInt64 - 62135596800
 )
 
 var b64 = base64.URLEncoding.Strict()
@@ -209,7 +212,8 @@ func (k *fernetKey) encrypt(msg []byte, ts uint64, iv *[aes.BlockSize]byte) ([]b
 }
 
 // Decrypt authenticates token with any of the keys and returns its plaintext, whatever the
-// token's age: it is the call for data at rest that never expires. Any failure is [ErrAuth].
+// token's age or timestamp: it is the call for data at rest that never expires. Any failure is
+// [ErrAuth].
 func (f *Fernet) Decrypt(token []byte) ([]byte, error) {
 	msg, _, err := f.open(token)
 	return msg, err
@@ -223,6 +227,9 @@ func (f *Fernet) DecryptTTL(token []byte, ttl time.Duration) ([]byte, error) {
 // DecryptTTLAt authenticates token and returns its plaintext if, at now, the token is at most
 // ttl old (whole seconds, as in the specification) and at most the skew allowance in the future.
 // An inauthentic token fails with [ErrAuth]; only an authentic one can fail with [ErrExpired].
+// Timestamps are unsigned 64-bit seconds, compared without overflow: one of 2^63 or more (which
+// Python's cryptography also makes and accepts) is authenticated like any other and then
+// refused with [ErrExpired] as lying too far in the future.
 func (f *Fernet) DecryptTTLAt(token []byte, ttl time.Duration, now time.Time) ([]byte, error) {
 	msg, ts, err := f.open(token)
 	if err != nil {
@@ -234,9 +241,10 @@ func (f *Fernet) DecryptTTLAt(token []byte, ttl time.Duration, now time.Time) ([
 	return msg, nil
 }
 
-// fresh reports whether a token stamped ts is valid at now under ttl and the skew allowance,
-// with the specification's integer-second arithmetic: ts+ttl >= now and ts <= now+skew.
-func (f *Fernet) fresh(ts int64, ttl time.Duration, now time.Time) bool {
+// fresh reports whether a token stamped ts (unsigned, as in the specification) is valid at now
+// under ttl and the skew allowance, with the specification's integer-second arithmetic:
+// ts+ttl >= now and ts <= now+skew. A clock before 1970 accepts nothing.
+func (f *Fernet) fresh(ts uint64, ttl time.Duration, now time.Time) bool {
 	skew := f.Skew
 	switch {
 	case skew == 0:
@@ -246,27 +254,27 @@ func (f *Fernet) fresh(ts int64, ttl time.Duration, now time.Time) bool {
 	}
 	n := now.Unix()
 	ttlSec := int64(ttl / time.Second)
-	if ttlSec < 0 {
-		return false
-	}
-	// ts+ttl < n without overflow (ts, n and ttlSec are all in [0, MaxInt64] or n negative).
-	if n > 0 && ts < n-ttlSec {
-		return false
-	}
 	skewSec := int64(skew / time.Second)
-	if n >= 0 && n <= math.MaxInt64-skewSec {
-		return ts <= n+skewSec
+	if n < 0 || ttlSec < 0 {
+		return false
 	}
-	return n >= 0 // n+skew overflows: nothing is further in the future
+	// n, ttlSec and skewSec are in [0, MaxInt64]: n-ttlSec cannot overflow, nor can n+skewSec
+	// as a uint64, so both comparisons are exact for every ts in [0, 2^64).
+	if n > ttlSec && ts < uint64(n-ttlSec) { // #nosec G115 -- n-ttlSec > 0; ts+ttl < n: too old
+		return false
+	}
+	return ts <= uint64(n)+uint64(skewSec) // #nosec G115 -- both are non-negative
 }
 
-// Timestamp authenticates token with any of the keys and returns the time it was created.
+// Timestamp authenticates token with any of the keys and returns the time it was created. A
+// timestamp later than a time.Time can hold (the year 292277024627; Fernet timestamps are
+// unsigned 64-bit seconds) is reported as the latest time it can hold.
 func (f *Fernet) Timestamp(token []byte) (time.Time, error) {
 	_, ts, err := f.open(token)
 	if err != nil {
 		return time.Time{}, err
 	}
-	return time.Unix(ts, 0), nil
+	return time.Unix(int64(min(ts, maxUnix)), 0), nil // #nosec G115 -- at most maxUnix
 }
 
 // Rotate authenticates token with any of the keys and re-encrypts its plaintext under the first
@@ -284,11 +292,13 @@ func (f *Fernet) Rotate(token []byte) ([]byte, error) {
 	if err := readRand(f.Rand, iv[:]); err != nil {
 		return nil, err
 	}
-	return f.keys[0].encrypt(msg, uint64(ts), &iv) // #nosec G115 -- open guarantees 0 <= ts
+	return f.keys[0].encrypt(msg, ts, &iv)
 }
 
-// open decodes and authenticates token, returning the plaintext and timestamp.
-func (f *Fernet) open(token []byte) ([]byte, int64, error) {
+// open decodes and authenticates token, returning the plaintext and timestamp. Every timestamp
+// is accepted here, including those of 2^63 or more: only the MAC decides authenticity, and
+// the callers judge the time.
+func (f *Fernet) open(token []byte) ([]byte, uint64, error) {
 	if f == nil {
 		return nil, 0, ErrAuth
 	}
@@ -306,9 +316,6 @@ func (f *Fernet) open(token []byte) ([]byte, int64, error) {
 		return nil, 0, ErrAuth
 	}
 	ts := binary.BigEndian.Uint64(raw[1:9])
-	if ts > math.MaxInt64 {
-		return nil, 0, ErrAuth
-	}
 	signed, tag := raw[:n-fernetMACSize], raw[n-fernetMACSize:]
 	var sum [sha256.Size]byte
 	var key *fernetKey
@@ -332,7 +339,7 @@ func (f *Fernet) open(token []byte) ([]byte, int64, error) {
 	if !ok {
 		return nil, 0, ErrAuth
 	}
-	return msg, int64(ts), nil
+	return msg, ts, nil
 }
 
 // unpad removes PKCS #7 padding. It runs only on authenticated plaintext (the MAC is checked

@@ -5,7 +5,12 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"math"
+	"strconv"
 	"testing"
+	"time"
 )
 
 // The Fernet fast paths (encodeInPlace, decodeToken, cbcDecryptInPlace) must agree exactly with
@@ -87,5 +92,62 @@ func TestCBCDecryptInPlace(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Fatalf("cbcDecryptInPlace(%d blocks) differs from cipher.NewCBCDecrypter", blocks)
 		}
+	}
+}
+
+// TestFernetFarFutureTimestamps: an authentic token whose 64-bit timestamp does not fit in an
+// int64 (Python's cryptography makes and accepts them) is authenticated like any other and
+// treated as far in the future: Decrypt, Timestamp and Rotate accept it, every TTL check fails
+// with ErrExpired. The same token with a bad MAC is ErrAuth, whatever its timestamp.
+func TestFernetFarFutureTimestamps(t *testing.T) {
+	k, err := GenerateFernetKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := NewFernet(k)
+	t0 := time.Unix(1_700_000_000, 0)
+	f.Now = func() time.Time { return t0 }
+	for _, ts := range []uint64{math.MaxInt64, 1 << 63, 1<<63 + 1_700_000_000, math.MaxUint64} {
+		t.Run(strconv.FormatUint(ts, 10), func(t *testing.T) {
+			var iv [aes.BlockSize]byte
+			tok, err := f.keys[0].encrypt([]byte("msg"), ts, &iv) // signed with the key: authentic
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := f.Decrypt(tok); err != nil || string(got) != "msg" {
+				t.Errorf("Decrypt(token at %d) = %q, %v; want \"msg\", nil", ts, got, err)
+			}
+			for _, ttl := range []time.Duration{0, time.Hour, math.MaxInt64} {
+				if got, err := f.DecryptTTLAt(tok, ttl, t0); !errors.Is(err, ErrExpired) {
+					t.Errorf("DecryptTTLAt(token at %d, ttl %v) = %q, %v; want ErrExpired", ts, ttl, got, err)
+				}
+			}
+			if got, err := f.DecryptTTL(tok, time.Hour); !errors.Is(err, ErrExpired) {
+				t.Errorf("DecryptTTL(token at %d) = %q, %v; want ErrExpired", ts, got, err)
+			}
+			if got, err := f.Timestamp(tok); err != nil || !got.After(t0) {
+				t.Errorf("Timestamp(token at %d) = %v, %v; want a time after %v", ts, got, err, t0)
+			}
+			rotated, err := f.Rotate(tok)
+			if err != nil {
+				t.Fatalf("Rotate(token at %d) = %v", ts, err)
+			}
+			raw, err := b64.DecodeString(string(rotated))
+			if err != nil || binary.BigEndian.Uint64(raw[1:9]) != ts {
+				t.Errorf("Rotate(token at %d) = a token at %d, %v; want the timestamp kept", ts, binary.BigEndian.Uint64(raw[1:9]), err)
+			}
+			raw, err = b64.DecodeString(string(tok))
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw[len(raw)-1] ^= 1 // a bit of the MAC
+			bad := []byte(b64.EncodeToString(raw))
+			if _, err := f.Decrypt(bad); !errors.Is(err, ErrAuth) {
+				t.Errorf("Decrypt(token at %d with a bad MAC) = %v, want ErrAuth", ts, err)
+			}
+			if _, err := f.DecryptTTLAt(bad, time.Hour, t0); !errors.Is(err, ErrAuth) {
+				t.Errorf("DecryptTTLAt(token at %d with a bad MAC) = %v, want ErrAuth", ts, err)
+			}
+		})
 	}
 }
