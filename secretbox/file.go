@@ -15,11 +15,15 @@ import (
 // maxKeyFile bounds ReadKeyFile: key files hold a few encoded keys, never megabytes.
 const maxKeyFile = 64 << 10
 
+// maxName is the longest file name, in bytes, that most file systems accept (NAME_MAX).
+const maxName = 255
+
 // EncryptFile encrypts everything read from src into the file name as a stream (see
 // [NewWriter]) wrapped by w and bound to ad, crash-safely: it writes a 0600 temporary file in the
 // same directory (created exclusively, never through a symlink), syncs it, renames it over name
 // and syncs the directory, so that name always holds either its old content or the complete new
-// one. A crash can leave a temporary file named ".<name>.tmp-*" behind; it is never read.
+// one. A crash can leave a temporary file named ".<name>.tmp-*" behind (".tmp-*" when name is
+// longer than 233 bytes, so that any name up to 255 bytes can be written); it is never read.
 // If name is a symbolic link, the link itself is replaced by the new file and the file it
 // pointed to is left untouched; if name is a directory, EncryptFile fails and changes nothing.
 // The new file has mode 0600 whatever the mode of the file it replaces.
@@ -150,7 +154,10 @@ func writeAtomic(name string, fill func(io.Writer) error, syncDir func(*os.Root)
 
 	var suffix [8]byte
 	_, _ = rand.Read(suffix[:]) // crypto/rand.Read never fails (Go 1.24+)
-	tmp := "." + base + ".tmp-" + hex.EncodeToString(suffix[:])
+	tmp := ".tmp-" + hex.EncodeToString(suffix[:])
+	if len(base)+len(tmp)+1 <= maxName {
+		tmp = "." + base + tmp // names the file it will replace, where that fits
+	}
 	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err

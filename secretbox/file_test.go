@@ -381,3 +381,37 @@ func symlink(t *testing.T, target, link string) string {
 	}
 	return link
 }
+
+// TestWriteLongNames: a file name too long for the usual temporary name (".<name>.tmp-" and 16
+// hex digits, 22 bytes more) can still be written wherever os.WriteFile can write it: up to the
+// 255 bytes most file systems allow.
+func TestWriteLongNames(t *testing.T) {
+	kr := mustKeyring(t, mustKey(t))
+	for _, n := range []int{200, 233, 234, 240, 255} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			dir := t.TempDir()
+			name := filepath.Join(dir, strings.Repeat("a", n))
+			if err := os.WriteFile(name, []byte("old"), 0o600); err != nil {
+				t.Skipf("this file system refuses a %d-byte name: %v", n, err)
+			}
+			if err := secretbox.WriteKeyFile(name, []byte("new")); err != nil {
+				t.Errorf("WriteKeyFile(%d-byte name) = %v", n, err)
+			} else if b, _ := os.ReadFile(name); string(b) != "new" {
+				t.Errorf("after WriteKeyFile(%d-byte name), the file holds %q, want \"new\"", n, b)
+			}
+			if err := secretbox.EncryptFile(name, strings.NewReader("data"), kr, nil); err != nil {
+				t.Errorf("EncryptFile(%d-byte name) = %v", n, err)
+			}
+			if err := secretbox.RewrapFile(name, kr, kr, nil); err != nil {
+				t.Errorf("RewrapFile(%d-byte name) = %v", n, err)
+			}
+			var out bytes.Buffer
+			if err := secretbox.DecryptFile(name, &out, kr, nil); err != nil || out.String() != "data" {
+				t.Errorf("DecryptFile(%d-byte name) = %q, %v; want \"data\"", n, out.String(), err)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+				t.Errorf("directory holds %d entries, want only the file (no temporary left)", len(entries))
+			}
+		})
+	}
+}
