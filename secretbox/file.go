@@ -67,7 +67,7 @@ func DecryptFile(name string, dst io.Writer, w Wrapper, ad []byte) error {
 // re-encrypting the body. The data key does not change: see [Rewrap] for what that means after
 // a key compromise. If the error wraps [ErrNotDurable], the file is already under to, but a
 // crash may bring back the header under from: keep both until a later write succeeds. Any other
-// error means that the file was not replaced and is still under from.
+// error means that the file was not replaced.
 //
 // Unlike [EncryptFile], RewrapFile follows symbolic links: if name is a link (or a chain of
 // links, or has linked directories in its path), it resolves it once with
@@ -134,11 +134,11 @@ func WriteKeyFile(name string, data []byte) error {
 }
 
 // writeAtomic writes name through a synced 0600 temporary file in the same directory, renamed
-// over name, then syncs the directory with syncDir (a parameter so that tests can make it fail).
+// over name, then syncs the directory with dirSync (syncDir, or a failure injected by a test).
 // The directory is opened as an os.Root so that neither the temporary file nor the rename can
 // be redirected outside it through a symlink. Once the rename has succeeded, name holds the new
 // content whatever happens next, so a failing directory sync is reported as ErrNotDurable.
-func writeAtomic(name string, fill func(io.Writer) error, syncDir func(*os.Root) error) error {
+func writeAtomic(name string, fill func(io.Writer) error, dirSync func(*os.Root) error) error {
 	dir, base := filepath.Split(name)
 	if dir == "" {
 		dir = "."
@@ -170,7 +170,7 @@ func writeAtomic(name string, fill func(io.Writer) error, syncDir func(*os.Root)
 		_ = root.Remove(tmp)
 		return err
 	}
-	if err := syncDir(root); err != nil {
+	if err := dirSync(root); err != nil {
 		return fmt.Errorf("%w: %w", ErrNotDurable, err)
 	}
 	return nil

@@ -11,7 +11,7 @@ import (
 
 // TestWriteAtomicSyncFailure: a directory sync that fails after the rename is reported as
 // ErrNotDurable (wrapping the cause), distinct from a write that never happened, and the file
-// then already holds the new content. The failures are injected through writeAtomic's syncDir
+// then already holds the new content. The failures are injected through writeAtomic's dirSync
 // parameter.
 func TestWriteAtomicSyncFailure(t *testing.T) {
 	errFill := errors.New("injected write failure")
