@@ -60,6 +60,12 @@ type Passphrase struct {
 	// ask for at most 10 passes and 16 threads, scrypt headers for r <= 32 and p <= 4. A header
 	// above a cap fails with [ErrAuth] and [ErrKDFLimit] before any work is done.
 	MaxMemory uint32
+	// MinMemory, if not zero, refuses when decrypting (with [ErrAuth] and [ErrKDFLimit], before
+	// any work is done) a header whose KDF would use less memory than this many KiB. A header's
+	// parameters are chosen by whoever wrote the stream: a service that decrypts streams other
+	// people supply sets MinMemory (to its own KDF.Memory, say), so that they cannot make each
+	// passphrase guess cheap. Zero accepts any memory cost down to the functions' minimum.
+	MinMemory uint32
 	// Rand supplies data keys, salts and nonces; nil means [crypto/rand.Reader]. Set it only in
 	// tests: a predictable source makes the data keys predictable.
 	Rand io.Reader
@@ -169,8 +175,9 @@ func decodeParams(typ byte, b []byte) kdfParams {
 	return kdfParams{time: binary.BigEndian.Uint32(b[0:4]), memory: binary.BigEndian.Uint32(b[4:8]), threads: b[8]}
 }
 
-// check enforces the caps (memory in KiB) and the functions' own preconditions.
-func (kp *kdfParams) check(maxMem uint32) error {
+// check enforces the caps and the floor (memory in KiB; minMem 0 for none) and the functions'
+// own preconditions.
+func (kp *kdfParams) check(minMem, maxMem uint32) error {
 	if maxMem == 0 || maxMem > maxMemory {
 		maxMem = maxMemory
 	}
@@ -179,13 +186,13 @@ func (kp *kdfParams) check(maxMem uint32) error {
 		if kp.logN < 1 || kp.logN > 40 || kp.r < 1 || kp.r > maxScryptR || kp.p < 1 || kp.p > maxScryptP {
 			return ErrKDFLimit
 		}
-		if (uint64(128)*uint64(kp.r)<<kp.logN)>>10 > uint64(maxMem) {
+		if mem := (uint64(128) * uint64(kp.r) << kp.logN) >> 10; mem > uint64(maxMem) || mem < uint64(minMem) {
 			return ErrKDFLimit
 		}
 		return nil
 	}
 	if kp.time < 1 || kp.time > maxTime || kp.threads < 1 || kp.threads > maxThreads ||
-		kp.memory < 8*uint32(kp.threads) || kp.memory > maxMem {
+		kp.memory < 8*uint32(kp.threads) || kp.memory > maxMem || kp.memory < minMem {
 		return ErrKDFLimit
 	}
 	return nil
@@ -204,7 +211,7 @@ func (p *Passphrase) wrapKey(hdr []byte, dk *[dataKeySize]byte, ad []byte) ([]by
 		return nil, errEmptyPassphrase
 	}
 	kp := p.params()
-	if err := kp.check(0); err != nil {
+	if err := kp.check(0, 0); err != nil {
 		return nil, fmt.Errorf("secretbox: Passphrase.KDF: %w", err)
 	}
 	hdr = kp.encode(hdr)
@@ -240,7 +247,7 @@ func (p *Passphrase) unwrapKey(prefix []byte, src io.Reader, ad []byte) (dk [dat
 		return dk, false, readErr(err)
 	}
 	kp := decodeParams(typ, b[:kdfParamsSize])
-	if err := kp.check(p.MaxMemory); err != nil {
+	if err := kp.check(p.MinMemory, p.MaxMemory); err != nil {
 		return dk, false, fmt.Errorf("%w: %w", ErrAuth, err)
 	}
 	salt := b[kdfParamsSize : kdfParamsSize+kdfSaltSize]

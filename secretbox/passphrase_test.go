@@ -81,6 +81,19 @@ func TestPassphraseLimits(t *testing.T) {
 	if _, err := decryptStream(strict, ct, nil); !errors.Is(err, secretbox.ErrKDFLimit) {
 		t.Errorf("MaxMemory below the header's 64 KiB = %v, want ErrKDFLimit", err)
 	}
+	// A floor refuses cheap headers, Argon2id and scrypt alike, and accepts the header at it.
+	floor := fastPassphrase("pw", false)
+	floor.MinMemory = 128
+	if _, err := decryptStream(floor, ct, nil); !errors.Is(err, secretbox.ErrKDFLimit) || !errors.Is(err, secretbox.ErrAuth) {
+		t.Errorf("MinMemory above the header's 64 KiB = %v, want ErrKDFLimit and ErrAuth", err)
+	}
+	if _, err := decryptStream(floor, hostile(ct, 3, scryptParams(4, 8, 1)), nil); !errors.Is(err, secretbox.ErrKDFLimit) {
+		t.Errorf("MinMemory 128 KiB against a 16 KiB scrypt header = %v, want ErrKDFLimit", err)
+	}
+	floor.MinMemory = 64
+	if got, err := decryptStream(floor, ct, nil); err != nil || len(got) == 0 {
+		t.Errorf("MinMemory at the header's 64 KiB = %d bytes, %v; want the plaintext", len(got), err)
+	}
 	// Within the caps, other parameters are accepted and fail only on authentication.
 	for _, hp := range []struct {
 		typ    byte
