@@ -158,7 +158,7 @@ func (l *Limiter) decide(ctx context.Context, key string, t time.Time, n int, pe
 		h, at := m.hash(key), m.instant(t)
 		if l.one != nil { // the common case, straight to the shard
 			var d Decision
-			m.shards[h&m.mask].decide1(&d, h, l.one, at, int64(n), peek)
+			m.shards[h&m.mask].decide1(m, &d, h, l.one, at, int64(n), peek)
 			return d, nil
 		}
 		return m.decide(h, l.ps, at, int64(n), peek, nil), nil

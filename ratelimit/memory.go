@@ -154,8 +154,8 @@ func (m *Memory) instant(t time.Time) int64 {
 }
 
 // Take implements [Store]. It never fails except for a request that breaks the Store contract
-// (an invalid policy or cost), which returns an error wrapping [ErrInvalidPolicy] or
-// [ErrCost].
+// (an invalid policy or cost, or the same policy twice), which returns an error wrapping
+// [ErrInvalidPolicy], [ErrCost] or [ErrConfig].
 func (m *Memory) Take(_ context.Context, req *Request, out []Decision) error {
 	if len(out) != len(req.Policies) || len(req.Policies) == 0 {
 		return fmt.Errorf("%w: Take needs one policy or more and one output per policy", ErrConfig)
@@ -169,6 +169,11 @@ func (m *Memory) Take(_ context.Context, req *Request, out []Decision) error {
 			return ErrCost
 		}
 		ps[i] = prepare(p, i, m.salt(p))
+		for j := range i {
+			if ps[j].salt == ps[i].salt { // the same policy ID: one state, which would be charged twice
+				return fmt.Errorf("%w: policy %s appears twice in one Take", ErrConfig, p.HeaderName())
+			}
+		}
 	}
 	m.decide(maphash.String(m.seed, req.Key), ps, m.instant(req.Now), int64(req.Cost), req.Peek, out)
 	return nil
@@ -254,7 +259,7 @@ func (m *Memory) decide(h uint64, ps []prepared, t, cost int64, peek bool, out [
 					sh.clear(s)
 				}
 			} else {
-				s = sh.findOrInsert(tagOf(h, p.salt), t)
+				s = sh.findOrInsert(tagOf(h, p.salt), t, m.reclaimAt(t))
 				inserted = true
 			}
 			var ring *logRing
@@ -271,8 +276,9 @@ func (m *Memory) decide(h uint64, ps []prepared, t, cost int64, peek bool, out [
 	return best
 }
 
-// decide1 is decide for the common case of one counter or token-bucket policy; it fills *d.
-func (sh *shard) decide1(d *Decision, h uint64, p *prepared, t, cost int64, peek bool) {
+// decide1 is decide for the common case of one counter or token-bucket policy, in the shard of
+// h of m; it fills *d.
+func (sh *shard) decide1(m *Memory, d *Decision, h uint64, p *prepared, t, cost int64, peek bool) {
 	tag := tagOf(h, p.salt)
 	sh.mu.Lock()
 	s := sh.find(tag)
@@ -283,7 +289,7 @@ func (sh *shard) decide1(d *Decision, h uint64, p *prepared, t, cost int64, peek
 	p.evalInto(d, &st, nil, t, cost)
 	if d.Allowed && !peek && cost > 0 {
 		if s == nil {
-			s = sh.findOrInsert(tag, t)
+			s = sh.findOrInsert(tag, t, m.reclaimAt(t))
 		} else if s.exp <= t {
 			sh.clear(s)
 		}
@@ -333,8 +339,14 @@ func (sh *shard) find(tag uint64) *slot {
 	return nil
 }
 
-// findOrInsert returns the slot of tag, resetting it if it has expired, or a new fresh slot.
-func (sh *shard) findOrInsert(tag uint64, t int64) *slot {
+// reclaimAt returns the instant by which an insertion at t judges other keys' entries expired
+// (to reuse, evict or drop them): t, but never later than the store's own clock, so that a
+// caller's far-future instant on one key cannot expire, and so reset, the live state of others.
+func (m *Memory) reclaimAt(t int64) int64 { return min(t, m.instant(time.Time{})) }
+
+// findOrInsert returns the slot of tag, resetting it if it has expired by t, or a new fresh
+// slot; other entries are judged expired by reclaim (see Memory.reclaimAt).
+func (sh *shard) findOrInsert(tag uint64, t, reclaim int64) *slot {
 	if s := sh.find(tag); s != nil {
 		if s.exp <= t {
 			sh.clear(s)
@@ -345,9 +357,9 @@ func (sh *shard) findOrInsert(tag uint64, t int64) *slot {
 		sh.slots = make([]slot, sh.nsets*setWays)
 	}
 	if sh.nsets < sh.maxSets && uint64(sh.count) >= sh.nsets*setWays*3/4 { // #nosec G115 -- count >= 0
-		sh.grow(t)
+		sh.grow(reclaim)
 	}
-	s := sh.place(tag, t)
+	s := sh.place(tag, reclaim)
 	s.tag = tag // reference bit clear: a key seen once is the first to go (scan resistance)
 	s.exp, s.cur, s.prev = fresh, 0, 0
 	return s

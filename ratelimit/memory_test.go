@@ -166,6 +166,9 @@ func TestMemoryTakeContract(t *testing.T) {
 		{"invalid policy", ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{{Limit: 0, Window: time.Second}}, Cost: 1}, 1, ratelimit.ErrInvalidPolicy},
 		{"short out", ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{p, p}, Cost: 1}, 1, ratelimit.ErrConfig},
 		{"no policy", ratelimit.Request{Key: "k", Cost: 1}, 0, ratelimit.ErrConfig},
+		// One state judged twice and charged twice (a cost of 2 would take 4): refused, as the
+		// Redis store refuses it.
+		{"same policy twice", ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{p, p}, Cost: 1}, 2, ratelimit.ErrConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,5 +218,32 @@ func TestMemorySharedByLimiters(t *testing.T) {
 	}
 	if d, _ := same.AllowAt(ctx, "k", t0, 1); d.Allowed {
 		t.Fatal("a limiter with an identical policy did not share state")
+	}
+}
+
+// TestMemoryFarInstantKeepsOtherKeys checks that decisions at a far-future instant, on other
+// keys, do not expire and reuse the live state of an exhausted key: other entries are judged
+// by the store's clock, not by the caller's instant.
+func TestMemoryFarInstantKeepsOtherKeys(t *testing.T) {
+	for _, alg := range []ratelimit.Algorithm{ratelimit.TokenBucket, ratelimit.SlidingWindow, ratelimit.SlidingLog} {
+		t.Run(alg.String(), func(t *testing.T) {
+			now := t0
+			m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{MaxKeys: 1024, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := ratelimit.MustNew(ratelimit.Config{Store: m}, ratelimit.Policy{Algorithm: alg, Limit: 1, Window: time.Hour})
+			ctx := context.Background()
+			if d, _ := l.AllowAt(ctx, "victim", t0, 1); !d.Allowed {
+				t.Fatal("the victim's first request was refused")
+			}
+			far := t0.AddDate(100, 0, 0)
+			for i := range 200 { // enough inserts to land in the victim's sets and to grow the table
+				_, _ = l.AllowAt(ctx, "other"+strconv.Itoa(i), far, 1)
+			}
+			if d, _ := l.AllowAt(ctx, "victim", t0.Add(time.Minute), 1); d.Allowed {
+				t.Error("decisions at a far-future instant on other keys reset the victim's exhausted quota")
+			}
+		})
 	}
 }
