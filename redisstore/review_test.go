@@ -304,3 +304,37 @@ func TestRevokePerSubjectCap(t *testing.T) {
 		t.Error("a negative MaxRevokedTokensPerSubject was accepted")
 	}
 }
+
+// TestRevokeKeepsEntriesLiveOnSlowerInstances: instance A's clock runs 2 s ahead of instance
+// B's (within any keyring's leeway). B revokes T1 until B's now + 1 s; A then revokes another
+// token of the same user. A must not trim T1's entry, which it sees expired but B does not,
+// nor count it out of the user's share.
+func TestRevokeKeepsEntriesLiveOnSlowerInstances(t *testing.T) {
+	c := newClient(t, redisURL(t))
+	prefix := testPrefix(t)
+	base := time.Now().Truncate(time.Millisecond)
+	store := func(now time.Time) *redisstore.RevocationStore {
+		s, err := redisstore.NewRevocationStore(c, redisstore.Config{Prefix: prefix, Timeout: testTimeout,
+			Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	b, a := store(base), store(base.Add(2*time.Second))
+	var t1, t2 auth.TokenID
+	t1[0], t2[0] = 1, 2
+	if err := b.Revoke(t.Context(), "alice", t1, base.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Revoke(t.Context(), "alice", t2, base.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, revoked, err := b.Lookup(t.Context(), "alice", t1); err != nil || !revoked {
+		t.Errorf("B's Lookup of T1 after A's Revoke of another token = %v, %v; want revoked (B's clock is 1 s before T1's expiry)", revoked, err)
+	}
+	// A's RevokeOnce of T1 must not call it a first revocation either.
+	if first, err := a.RevokeOnce(t.Context(), "alice", t1, base.Add(time.Hour)); err != nil || first {
+		t.Errorf("A's RevokeOnce of T1, still live on B = %v, %v; want false", first, err)
+	}
+}

@@ -185,10 +185,15 @@ func (s *RevocationStore) RevokeOnce(ctx context.Context, subject string, id aut
 		ms++
 	}
 	nowMs := now.UnixMilli()
+	// Entries are scored by the clocks of the instances that verify tokens, which may differ
+	// by up to the keyring's leeway: judge others' entries expired only that much later, so
+	// that an instance whose clock runs ahead neither drops nor miscounts an entry that one
+	// running behind still needs.
+	horizon := nowMs - auth.MaxTokenLeeway.Milliseconds()
 	cctx, cancel := s.cfg.call(ctx)
 	defer cancel()
 	v, err := revokeScript.run(cctx, s.client, []string{s.denyKey(subject)},
-		[]any{id.String(), nowMs + ms, nowMs, ms, s.cfg.maxPer})
+		[]any{id.String(), nowMs + ms, horizon, ms, s.cfg.maxPer})
 	if err != nil {
 		return false, wrap(ctx, "revoke", err)
 	}

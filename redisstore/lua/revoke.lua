@@ -4,7 +4,9 @@
 -- KEYS[1]  the subject's denylist: a sorted set of token IDs scored by expiry
 -- ARGV[1]  the token ID
 -- ARGV[2]  its expiry, in Unix milliseconds by the clock of the service that verifies it
--- ARGV[3]  that clock's now, in Unix milliseconds: entries scored at or before it have expired
+-- ARGV[3]  that clock's now less the most two instances' clocks may differ, in Unix
+--          milliseconds: entries scored at or before it have expired for every instance (an
+--          entry this instance sees expired may still be live for one whose clock is behind)
 -- ARGV[4]  the token's time left in milliseconds (> 0): the set lives at least that long by
 --          Redis's clock, so it never ends before its entries do by the service's clock
 -- ARGV[5]  the most unexpired entries the subject may have
