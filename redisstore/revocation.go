@@ -162,7 +162,9 @@ func (s *RevocationStore) IncrementGeneration(ctx context.Context, subject strin
 // millisecond), however Redis's clock differs. Instances whose clocks differ from each other
 // need the keyring's Leeway to cover the difference. An expiry already past is a no-op. A
 // subject with [Config.MaxRevokedTokensPerSubject] unexpired entries gets an error wrapping
-// [auth.ErrRevocationStoreFull]; re-revoking an ID it holds is not a new entry.
+// [auth.ErrRevocationStoreFull]; re-revoking an ID it holds is not a new entry. An entry counts,
+// and stays in Redis, until [auth.MaxTokenLeeway] after its expiry by the revoking instance's
+// clock, so that an instance whose clock runs ahead never drops one that another still needs.
 func (s *RevocationStore) Revoke(ctx context.Context, subject string, id auth.TokenID, expiry time.Time) error {
 	_, err := s.RevokeOnce(ctx, subject, id, expiry)
 	return err
