@@ -680,32 +680,42 @@ func (h *Hasher) Login(ctx context.Context, password, stored string) (newHash st
 		switch {
 		case err != nil:
 			fail, ph = err, nil
-		case ph.alg == phcBcrypt && len(pw) > bcryptMaxPassword:
-			ph = nil // cannot match without truncation: fail like an unknown user would
 		case ph.keyID != "" && h.peppers[ph.keyID] == nil:
 			fail, ph = fmt.Errorf("%w: %q", ErrUnknownPepper, ph.keyID), nil
 		default:
 			target = ph
 		}
 	}
-	if ph == nil && target.alg == phcBcrypt {
-		// Only to spend the dummy computations; their results are ignored.
-		pw = pw[:min(len(pw), bcryptMaxPassword)]
-		if raw != nil {
-			raw = raw[:min(len(raw), bcryptMaxPassword)]
-		}
+	// The candidates: the password as normalized and, if normalization changed it, as typed
+	// (see checkEither). Each costs one computation, for a known user as for an unknown one.
+	cands := [2][]byte{pw, raw}
+	n := 1
+	if raw != nil {
+		n = 2
 	}
-	rawMatched, err := h.checkEither(ctx, target, pw, raw)
-	if ph == nil {
+	matched := -1
+	for i, cand := range cands[:n] {
+		usable := ph != nil
+		if target.alg == phcBcrypt && len(cand) > bcryptMaxPassword {
+			// bcrypt reads 72 bytes at most: spend the computation all the same, and never
+			// count a match of the truncated password.
+			cand, usable = cand[:bcryptMaxPassword], false
+		}
+		err := h.check(ctx, target, cand)
+		if err == nil && usable {
+			matched = i
+			break
+		}
 		if err != nil && !errors.Is(err, ErrPasswordMismatch) {
-			return "", err // ctx done while waiting
+			return "", err // ctx done while waiting, or a stored hash beyond the budget
 		}
+	}
+	switch {
+	case ph == nil:
 		return "", fail
-	}
-	if err != nil {
-		return "", err
-	}
-	if !rawMatched && !h.needsRehash(ph) {
+	case matched < 0:
+		return "", ErrPasswordMismatch
+	case matched == 0 && !h.needsRehash(ph):
 		return "", nil
 	}
 	newHash, err = h.hashPrepared(ctx, pw)

@@ -20,6 +20,7 @@ type memoryLimiter struct {
 	used    int
 	peak    int64     // highest cur seen, for tests and benchmarks
 	peakN   int       // highest used seen, for tests
+	grants  int64     // acquisitions granted so far (hash computations started), for tests
 	waiters list.List // of *limiterWaiter
 }
 
@@ -94,6 +95,7 @@ func (l *memoryLimiter) take(n int64) {
 	l.used++
 	l.peak = max(l.peak, l.cur)
 	l.peakN = max(l.peakN, l.used)
+	l.grants++
 }
 
 // grant wakes waiters in order while the head of the queue fits. l.mu is held.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -307,4 +308,58 @@ func TestLimiterSlots(t *testing.T) {
 			t.Errorf("after every release: %d bytes, %d places in use; want 0, 0", cur, l.used)
 		}
 	})
+}
+
+// TestLoginComputationsKnownAndUnknown counts the hash computations a failed Login spends, for
+// a known user (bcrypt hash, as imported) and an unknown one, with passwords that NFKC leaves
+// alone, shortens below bcrypt's 72 bytes or lengthens past them: the counts must be equal, or
+// timing tells the two apart. A password NFKC lengthens past 72 bytes still logs in against a
+// hash of its raw bytes.
+func TestLoginComputationsKnownAndUnknown(t *testing.T) {
+	ctx := context.Background()
+	legacy, err := NewHasher(HasherConfig{Algorithm: Bcrypt, BcryptCost: 4, SkipNormalization: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []HasherConfig{
+		{Algorithm: Bcrypt, BcryptCost: 4},
+		{Argon2: Argon2Params{Memory: 64, Time: 1, Threads: 1}},
+	} {
+		h, err := NewHasher(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		computations := func(password, stored string) int64 {
+			h.lim.mu.Lock()
+			before := h.lim.grants
+			h.lim.mu.Unlock()
+			_, _ = h.Login(ctx, password, stored)
+			h.lim.mu.Lock()
+			defer h.lim.mu.Unlock()
+			return h.lim.grants - before
+		}
+		for _, tc := range []struct{ name, password, wrong string }{
+			{"ASCII", "correct horse battery", "wrong horse battery"},
+			{"full-width, 90 bytes typed, 30 normalized", strings.Repeat("ｗ", 30), strings.Repeat("ｘ", 30)},
+			{"NFKC lengthens past 72 bytes", strings.Repeat("\u3300", 8), strings.Repeat("\u3301", 8)},
+		} {
+			// bcrypt cannot hash more than 72 bytes: a user whose password is longer as typed
+			// has some other hash, which the wrong password meets all the same.
+			hashed := tc.password
+			if len(hashed) > 72 {
+				hashed = "another password"
+			}
+			stored, err := legacy.Hash(ctx, hashed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			known, unknown := computations(tc.wrong, stored), computations(tc.wrong, "")
+			if known != unknown || known < 1 {
+				t.Errorf("%v, %s: a wrong password costs %d computations for a known user, %d for an unknown one", cfg.Algorithm, tc.name, known, unknown)
+			}
+			if _, err := h.Login(ctx, hashed, stored); err != nil {
+				t.Errorf("%v, %s: Login(correct password, raw-byte bcrypt hash) = %v", cfg.Algorithm, tc.name, err)
+			}
+		}
+	}
 }

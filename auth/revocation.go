@@ -50,11 +50,13 @@ type RevocationStore interface {
 
 // RevokeOnceStore is a [RevocationStore] that can revoke an ID and tell, in the same atomic
 // step, whether it was already revoked. [Sessions.ChangeRoles] and [Sessions.Reauthenticate]
-// use it to retire the old session before they sign its replacement, so that of two
-// replacements of one session, or a replacement and a [Sessions.Logout] of it, racing from two
-// requests, exactly one wins: a demotion cannot be undone by a concurrent re-authentication,
-// nor a logout by a concurrent role change. With a store without it, a replacement checks the
-// old session and revokes it afterwards, and a racing request can slip between the two.
+// use it to retire the old session in one step with the check that nothing else retired it,
+// so that of two replacements of one session racing from two requests exactly one wins: a
+// demotion cannot be undone by a concurrent re-authentication, and a [Sessions.Logout] that
+// lands first makes the replacement fail. (A logout of the old token that lands after a
+// replacement ends only the old ID: the replacement lives on, as it would have had the two
+// requests come one after the other.) With a store without it, a replacement checks the old
+// session and revokes it after signing, and a racing request can slip between the two.
 // [MemoryRevocationStore] and the redisstore module's store implement it.
 type RevokeOnceStore interface {
 	RevocationStore

@@ -173,10 +173,10 @@ func (s *Sessions) renew(ctx context.Context, t time.Time, c Claims) (string, Cl
 // user's privileges change: the new token has a new session ID, the old one is revoked. The
 // login time, and so the absolute deadline and freshness, are kept. A session logged out since
 // c was verified is not replaced: ChangeRoles then fails with an [ErrInvalidToken] matching
-// [ErrRevoked]. With a [RevokeOnceStore] (the memory and Redis stores are), the old session
-// is retired atomically before the new token is signed, so of concurrent replacements of one
-// session (a demotion racing with a re-authentication, say) exactly one succeeds and the others
-// fail with ErrRevoked; should signing then fail, the user logs in again.
+// [ErrRevoked]. With a [RevokeOnceStore] (the memory and Redis stores are), the old ID is
+// revoked last, atomically with the check that no other call revoked it, so of concurrent
+// replacements of one session (a demotion racing with a re-authentication, say) exactly one
+// succeeds and the others fail with ErrRevoked; roles that cannot be signed change nothing.
 //
 // If the store cannot record the old token's revocation because it is full
 // ([ErrRevocationStoreFull]), every session of the user is ended instead, this one included,
@@ -207,37 +207,43 @@ func (s *Sessions) Reauthenticate(ctx context.Context, c Claims) (string, Claims
 }
 
 // replace retires the session c and signs next, its replacement, at now. With a
-// [RevokeOnceStore] the old ID is revoked first, atomically with the check that nobody else
-// had: of concurrent replacements or logouts of c, one wins and the others fail with
-// ErrRevoked (if signing then fails, the user logs in again). Otherwise c is checked, next
-// signed and c revoked, in that order.
+// [RevokeOnceStore], next is signed first (so claims it cannot sign change nothing), c's
+// generation is checked, and only then is the old ID revoked, atomically with the check that
+// nobody had revoked it: of concurrent replacements of c, one wins and the others fail with
+// ErrRevoked, and nothing can fail after the revocation. Otherwise c is checked, next signed
+// and c revoked, in that order.
 func (s *Sessions) replace(ctx context.Context, c Claims, next Claims, now time.Time) (string, Claims, error) {
-	if st, ok := s.kr.s.store.(RevokeOnceStore); ok {
-		first, err := s.kr.s.revokeOnce(ctx, st, c.Subject, c.ID, s.Deadline(c))
-		if err != nil {
-			return "", Claims{}, s.fullStoreFallback(ctx, c, err)
+	st, once := s.kr.s.store.(RevokeOnceStore)
+	if !once {
+		if err := s.checkNotRevoked(ctx, c); err != nil {
+			return "", Claims{}, err
 		}
-		if !first {
-			return "", Claims{}, errTokenRevoked
-		}
-		g, err := st.Generation(ctx, c.Subject)
-		if err != nil {
-			return "", Claims{}, fmt.Errorf("auth: revocation lookup: %w", err)
-		}
-		if c.Generation < g {
-			return "", Claims{}, errTokenRevoked
-		}
-		return s.issue(ctx, next, now, true)
-	}
-	if err := s.checkNotRevoked(ctx, c); err != nil {
-		return "", Claims{}, err
 	}
 	tok, nc, err := s.issue(ctx, next, now, true)
 	if err != nil {
 		return "", Claims{}, err
 	}
-	if err := s.endOld(ctx, c); err != nil {
-		return "", Claims{}, err
+	if !once {
+		if err := s.endOld(ctx, c); err != nil {
+			return "", Claims{}, err
+		}
+		return tok, nc, nil
+	}
+	// The new token carries c's generation: a "log out everywhere" after this read still
+	// ends it. The token is discarded unless the revocation below is this call's.
+	g, err := st.Generation(ctx, c.Subject)
+	if err != nil {
+		return "", Claims{}, fmt.Errorf("auth: revocation lookup: %w", err)
+	}
+	if c.Generation < g {
+		return "", Claims{}, errTokenRevoked
+	}
+	first, err := s.kr.s.revokeOnce(ctx, st, c.Subject, c.ID, s.Deadline(c))
+	if err != nil {
+		return "", Claims{}, s.fullStoreFallback(ctx, c, err)
+	}
+	if !first {
+		return "", Claims{}, errTokenRevoked
 	}
 	return tok, nc, nil
 }

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -642,5 +643,37 @@ func TestConcurrentReplacementsOneWins(t *testing.T) {
 		if _, err := s.Verify(t.Context(), won[0]); err != nil {
 			t.Errorf("round %d: the winning replacement does not verify: %v", round, err)
 		}
+	}
+}
+
+// TestRefusedReplacementChangesNothing checks that a replacement whose new claims cannot be
+// signed (too many roles) fails without retiring the session: the old token still verifies and
+// a valid replacement then succeeds.
+func TestRefusedReplacementChangesNothing(t *testing.T) {
+	clk := newTokClock()
+	store, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := auth.NewSessions(newTokKeyring(t, auth.TokenConfig{Now: clk.Now, Revocation: store}), auth.SessionConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, c, err := s.Login(t.Context(), auth.Claims{Subject: "alice", Roles: []string{"admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tooMany := make([]string, auth.MaxRoles+1)
+	for i := range tooMany {
+		tooMany[i] = "r" + strconv.Itoa(i)
+	}
+	if _, _, err := s.ChangeRoles(t.Context(), c, tooMany); !errors.Is(err, auth.ErrInvalidClaims) {
+		t.Fatalf("ChangeRoles(%d roles) = %v, want ErrInvalidClaims", len(tooMany), err)
+	}
+	if _, err := s.Verify(t.Context(), tok); err != nil {
+		t.Fatalf("the session after a refused ChangeRoles: %v, want it still valid", err)
+	}
+	if _, _, err := s.ChangeRoles(t.Context(), c, []string{"user"}); err != nil {
+		t.Fatalf("a valid ChangeRoles after a refused one: %v", err)
 	}
 }
