@@ -42,7 +42,8 @@ func configSet(t *testing.T, c *redis.Client, name, value string) {
 
 // TestRevokeTTLFromServiceClock: a denylist entry lives for the token's time left by the
 // service's clock (the clock auth.Keyring checks expiry with), not until the expiry instant by
-// Redis's clock, which a service whose clock runs behind Redis's would see end too early.
+// Redis's clock, which a service whose clock runs behind Redis's would see end too early; plus
+// the keyring's largest leeway, for instances whose clocks run behind this one's.
 func TestRevokeTTLFromServiceClock(t *testing.T) {
 	c := newClient(t, redisURL(t))
 	prefix := testPrefix(t)
@@ -60,8 +61,8 @@ func TestRevokeTTLFromServiceClock(t *testing.T) {
 		t.Fatalf("denylist keys %q, %v", keys, err)
 	}
 	ttl, err := c.PTTL(t.Context(), keys[0]).Result()
-	if err != nil || ttl <= 9*time.Second || ttl > 10*time.Second+time.Millisecond {
-		t.Fatalf("PTTL = %v, %v; want the 10 s left by the service's clock", ttl, err)
+	if want := 10*time.Second + auth.MaxTokenLeeway; err != nil || ttl <= want-time.Second || ttl > want+time.Millisecond {
+		t.Fatalf("PTTL = %v, %v; want the 10 s left by the service's clock plus %v", ttl, err, auth.MaxTokenLeeway)
 	}
 }
 
@@ -309,8 +310,8 @@ func TestRevokePerSubjectCap(t *testing.T) {
 
 // TestRevokeKeepsEntriesLiveOnSlowerInstances: instance A's clock runs 2 s ahead of instance
 // B's (within any keyring's leeway). B revokes T1 until B's now + 1 s; A then revokes another
-// token of the same user. A must not trim T1's entry, which it sees expired but B does not,
-// nor count it out of the user's share.
+// token of the same user. A must not trim T1's entry, which it sees expired but B does not.
+// (A's own view, Lookup and RevokeOnce, follows A's clock: see TestRevokeOnceAfterExpiry.)
 func TestRevokeKeepsEntriesLiveOnSlowerInstances(t *testing.T) {
 	c := newClient(t, redisURL(t))
 	prefix := testPrefix(t)
@@ -335,8 +336,35 @@ func TestRevokeKeepsEntriesLiveOnSlowerInstances(t *testing.T) {
 	if _, revoked, err := b.Lookup(t.Context(), "alice", t1); err != nil || !revoked {
 		t.Errorf("B's Lookup of T1 after A's Revoke of another token = %v, %v; want revoked (B's clock is 1 s before T1's expiry)", revoked, err)
 	}
-	// A's RevokeOnce of T1 must not call it a first revocation either.
-	if first, err := a.RevokeOnce(t.Context(), "alice", t1, base.Add(time.Hour)); err != nil || first {
-		t.Errorf("A's RevokeOnce of T1, still live on B = %v, %v; want false", first, err)
+}
+
+// TestRevokeOnceAfterExpiry: an ID whose denylist entry has expired by the instance's clock is
+// not revoked (Lookup says so), and RevokeOnce of it is a first revocation, as in the memory
+// store, even while the entry is kept for slower instances.
+func TestRevokeOnceAfterExpiry(t *testing.T) {
+	c := newClient(t, redisURL(t))
+	prefix := testPrefix(t)
+	base := time.Now().Truncate(time.Millisecond)
+	now := base
+	s, err := redisstore.NewRevocationStore(c, redisstore.Config{Prefix: prefix, Timeout: testTimeout,
+		Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := auth.TokenID{7}
+	if first, err := s.RevokeOnce(t.Context(), "alice", id, base.Add(time.Second)); err != nil || !first {
+		t.Fatalf("first RevokeOnce = %v, %v; want true", first, err)
+	}
+	now = base.Add(2 * time.Second)
+	if _, revoked, err := s.Lookup(t.Context(), "alice", id); err != nil || revoked {
+		t.Fatalf("Lookup after expiry = %v, %v; want not revoked", revoked, err)
+	}
+	if first, err := s.RevokeOnce(t.Context(), "alice", id, now.Add(time.Hour)); err != nil || !first {
+		t.Errorf("RevokeOnce after expiry = %v, %v; want true, as Lookup says the ID is not revoked", first, err)
+	}
+	// The set outlives the entry by the largest leeway, by Redis's clock.
+	ttl, err := c.PTTL(t.Context(), prefix+"deny:{k:alice}").Result()
+	if err != nil || ttl < time.Hour+auth.MaxTokenLeeway-time.Minute {
+		t.Errorf("the denylist set expires in %v (%v), want at least the time left plus %v", ttl, err, auth.MaxTokenLeeway)
 	}
 }

@@ -195,7 +195,7 @@ func (s *RevocationStore) RevokeOnce(ctx context.Context, subject string, id aut
 	cctx, cancel := s.cfg.call(ctx)
 	defer cancel()
 	v, err := revokeScript.run(cctx, s.client, []string{s.denyKey(subject)},
-		[]any{id.String(), nowMs + ms, horizon, ms, s.cfg.maxPer})
+		[]any{id.String(), nowMs + ms, horizon, ms + auth.MaxTokenLeeway.Milliseconds(), s.cfg.maxPer, nowMs})
 	if err != nil {
 		return false, wrap(ctx, "revoke", err)
 	}
