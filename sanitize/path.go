@@ -4,6 +4,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -23,7 +24,9 @@ const maxFileNameLen = 255
 // path separators (/ and \), NUL and every other control character, invisible
 // (default-ignorable) characters such as U+200B and the bidi overrides and isolates (an RLO can
 // make "photo<U+202E>gpj.exe" display as "photoexe.jpg"; a zero-width space makes two names
-// that look the same differ), the characters Windows forbids
+// that look the same differ; the zero-width joiner and non-joiner pass only between non-ASCII
+// letters, marks or symbols, where Persian, Indic scripts and emoji need them), the characters
+// Windows forbids
 // (< > : " | ? *), a trailing dot or space (Windows strips them, so "a.txt." opens "a.txt"),
 // and the Windows device names CON, PRN, AUX, NUL, COM0-COM9, LPT0-LPT9 (also with
 // superscript digits), CONIN$ and CONOUT$, in any case and with any extension ("nul.txt").
@@ -47,19 +50,22 @@ func (r FileNameRule) Check(name string) error {
 	if name[0] == '.' && !r.AllowLeadingDot {
 		return pathError("must not start with a dot")
 	}
+	prev := rune(0)
 	for i := 0; i < len(name); {
 		c := name[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 || c == 0x7f || strings.IndexByte(`/\<>:"|?*`, c) >= 0 {
 				return pathError("contains a character that is not allowed in a file name")
 			}
+			prev = rune(c)
 			i++
 			continue
 		}
 		ru, size := utf8.DecodeRuneInString(name[i:])
-		if ru == utf8.RuneError && size == 1 || ru <= 0x9f || isInvisible(ru) {
+		if ru == utf8.RuneError && size == 1 || ru <= 0x9f || isInvisible(ru) && !joinerInWord(prev, name[i+size:], ru) {
 			return pathError("contains a character that is not allowed in a file name")
 		}
+		prev = ru
 		i += size
 	}
 	if last := name[len(name)-1]; last == '.' || last == ' ' {
@@ -69,6 +75,22 @@ func (r FileNameRule) Check(name string) error {
 		return pathError("is a reserved device name")
 	}
 	return nil
+}
+
+// joinerInWord reports whether ru is a zero-width non-joiner or joiner (U+200C, U+200D) between
+// two non-ASCII letters, marks or symbols (prev before it, the first rune of rest after it):
+// where Persian, Indic scripts and emoji sequences need them ("می‌خواهم", "👨‍👩‍👧"), and
+// where they cannot hide inside a Latin name that looks like another.
+func joinerInWord(prev rune, rest string, ru rune) bool {
+	if ru != 0x200c && ru != 0x200d {
+		return false
+	}
+	next, size := utf8.DecodeRuneInString(rest)
+	word := func(r rune) bool {
+		return r >= utf8.RuneSelf && r != utf8.RuneError &&
+			(unicode.IsLetter(r) || unicode.IsMark(r) || unicode.Is(unicode.So, r))
+	}
+	return size > 0 && word(prev) && word(next)
 }
 
 // windowsReserved reports whether name is a Windows device name, possibly followed by an

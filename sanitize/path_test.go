@@ -15,6 +15,7 @@ func TestFileNameRule(t *testing.T) {
 	good := []string{
 		"report.pdf", "photo 2024-01-01.jpg", "naïve.txt", "日本語.md", "a", "CONSOLE.txt",
 		"com10", "lpt", "nul-terminated.txt", "x.con", strings.Repeat("a", 255), "a..b",
+		"می\u200cخواهم.pdf", "\U0001F468\u200d\U0001F469\u200d\U0001F467.png", "क्\u200dष.txt", // joiners where scripts need them
 	}
 	for _, name := range good {
 		if err := (sanitize.FileNameRule{}).Check(name); err != nil {
@@ -25,6 +26,7 @@ func TestFileNameRule(t *testing.T) {
 		"", ".", "..", "../etc/passwd", "a/b", `a\b`, `..\..\windows`, "/etc/passwd",
 		"a\x00.txt", "a\nb", "a\tb", "a\x1b", "a\x7f", "a\u0085b", "a\xffb",
 		"invoice\u202etxt.exe", "a\u2066b", "foo.txt\u200b", "a\u00adb", "a\ufeffb", "a\ufe0fb",
+		"ad\u200dmin.txt", "a\u200cb", "\u200dفایل", "فایل\u200c", "a\u200d\u200db", // joiners in Latin, or at an end
 		"a<b", "a>b", "a:b", `a"b`, "a|b", "a?b", "a*b", "C:", "file.txt:stream",
 		"trailing.", "trailing ", "name. ",
 		"CON", "con", "Con.txt", "PRN.tar.gz", "AUX", "NUL", "nul.txt", "NUL .txt",
