@@ -258,7 +258,7 @@ type Hasher struct {
 	target    phcHash // algorithm and parameters of new hashes (no salt or digest)
 	maxPass   int
 	limits    hashLimits
-	peppers   map[string][]byte
+	peppers   map[string]func() []byte // behind functions, so that fmt never prints a key
 	lim       *memoryLimiter
 	rand      io.Reader
 	normalize bool
@@ -348,7 +348,7 @@ func NewHasher(cfg HasherConfig) (*Hasher, error) {
 	h.limits.scryptP = uint32(h.limits.threads)
 
 	if len(cfg.Peppers) > 0 {
-		h.peppers = make(map[string][]byte, len(cfg.Peppers))
+		h.peppers = make(map[string]func() []byte, len(cfg.Peppers))
 		for i, p := range cfg.Peppers {
 			if !validKeyID(p.ID) {
 				return nil, fmt.Errorf("auth: Pepper %d: ID %q is not 1 to 32 characters of [A-Za-z0-9.-]", i, p.ID)
@@ -359,7 +359,8 @@ func NewHasher(cfg HasherConfig) (*Hasher, error) {
 			if _, dup := h.peppers[p.ID]; dup {
 				return nil, fmt.Errorf("auth: Pepper ID %q appears twice", p.ID)
 			}
-			h.peppers[p.ID] = append([]byte(nil), p.Key...)
+			key := append([]byte(nil), p.Key...)
+			h.peppers[p.ID] = func() []byte { return key }
 		}
 		t.keyID = cfg.Peppers[0].ID
 	}
@@ -466,11 +467,11 @@ func (h *Hasher) pepper(ph *phcHash, pw []byte) ([]byte, error) {
 	if ph.keyID == "" {
 		return pw, nil
 	}
-	key, ok := h.peppers[ph.keyID]
+	keyOf, ok := h.peppers[ph.keyID]
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownPepper, ph.keyID)
 	}
-	m := hmac.New(sha256.New, key)
+	m := hmac.New(sha256.New, keyOf())
 	m.Write(pw)
 	return m.Sum(nil), nil
 }

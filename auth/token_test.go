@@ -538,8 +538,24 @@ func TestPeppersNeverPrintKeys(t *testing.T) {
 		slog.New(slog.NewTextHandler(&logBuf, nil)).Info("m", "pepper", v)
 		outs = append(outs, logBuf.String())
 	}
+	// A Hasher keeps its peppers in unexported fields, which fmt prints without methods.
+	h, err := auth.NewHasher(auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 64, Time: 1, Threads: 1}, Peppers: []auth.Pepper{p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hasherOuts []string
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%d"} {
+		hasherOuts = append(hasherOuts, fmt.Sprintf(verb, *h), fmt.Sprintf(verb, h))
+	}
 	forms := []string{string(key), "PEPPER", hex.EncodeToString(key), fmt.Sprintf("%X", key),
 		base64.StdEncoding.EncodeToString(key), "48 49 50 51"}
+	for _, out := range hasherOuts {
+		for _, f := range forms {
+			if strings.Contains(out, f) {
+				t.Errorf("a Hasher printed %q, which reveals the pepper (as %q)", out, f)
+			}
+		}
+	}
 	for _, out := range outs {
 		for _, f := range forms {
 			if strings.Contains(out, f) {
