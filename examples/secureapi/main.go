@@ -64,7 +64,10 @@
 //     of a harder lock.
 //   - Storage: 10,000 users, 10,000 items, 200 items per user; beyond, 507 (the status WebDAV
 //     uses for a quota) with "Storage is full" or "Item quota reached".
-//   - Connections: at most 1024 at once; further ones wait in the kernel's accept queue.
+//   - Connections: at most 1024 at once, further ones waiting in the kernel's accept queue;
+//     at most 32 at once from one client address (an IPv6 /64), further ones closed as soon as
+//     they are accepted, so that one client cannot hold every slot (trusted proxies are
+//     exempt: they carry many clients). A keep-alive connection idle for 15 seconds is closed.
 //
 // # Flags and environment
 //
@@ -170,6 +173,9 @@ type config struct {
 	registrationsPerIP int
 	// maxConns caps the concurrent connections of the server; zero means defaultMaxConns.
 	maxConns int
+	// connsPerClient caps the concurrent connections of one client address; zero means
+	// defaultConnsPerClient.
+	connsPerClient int
 
 	// now is the clock of tokens, rate limits and logs; nil means time.Now. Tests move it.
 	now func() time.Time

@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -27,7 +32,9 @@ import (
 // than sequential ones. Peeking at the limiters and charging failures after the (slow) password
 // check let all 40 in-flight guesses through.
 func TestConcurrentLoginThrottle(t *testing.T) {
-	s := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": newPassword(t)}, nil, nil, "-rate", "1000")
+	// 40 requests at once may open 40 connections, more than one address's share.
+	s := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": newPassword(t)}, nil,
+		func(c *config) { c.connsPerClient = 64 }, "-rate", "1000")
 	const n = 40
 	var wg sync.WaitGroup
 	codes := make([]int, n)
@@ -57,7 +64,9 @@ func TestConcurrentLoginThrottle(t *testing.T) {
 // it; without a cap on logins in flight, all 40 passed the same peek and were checked. With at
 // most 2 in flight, at most 20+1 are checked and the excess gets 429 with Retry-After: 1.
 func TestLoginsInFlightPerAddress(t *testing.T) {
-	s := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": newPassword(t)}, nil, nil, "-rate", "1000")
+	// 40 requests at once may open 40 connections, more than one address's share.
+	s := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": newPassword(t)}, nil,
+		func(c *config) { c.connsPerClient = 64 }, "-rate", "1000")
 	const n = 40
 	var wg sync.WaitGroup
 	res := make([]response, n)
@@ -560,5 +569,146 @@ func TestReadersDoNotWaitForWrites(t *testing.T) {
 	}
 	if n := len(st.items()); n != 1 {
 		t.Errorf("%d items after the write, want 1", n)
+	}
+}
+
+// Regression tests for the findings of the review of secureapi as the flagship example.
+
+// TestIdleConnsPerClient (flagship review, finding 1): one client address opens more than its
+// share of keep-alive connections, makes one cheap request on each and leaves them idle; another
+// client must still be served. Before the per-address cap, the first client held every one of
+// the MaxConns slots (for the 120-second idle timeout) and the other waited in the accept
+// queue. The second client sends from 127.0.0.2, another loopback address.
+func TestIdleConnsPerClient(t *testing.T) {
+	const slots, share = 8, 2
+	if probe, err := net.Listen("tcp", "127.0.0.2:0"); err != nil {
+		t.Skipf("127.0.0.2 is not a local address here: %v", err)
+	} else {
+		_ = probe.Close()
+	}
+	s := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": newPassword(t)}, nil,
+		func(c *config) { c.maxConns, c.connsPerClient = slots, share })
+	caPEM, err := os.ReadFile(filepath.Join(s.dir, "dev-ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	addr := strings.TrimPrefix(s.url, "https://")
+	served := 0
+	for range slots {
+		c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}, MinVersion: tls.VersionTLS12})
+		if err != nil {
+			continue // refused: over the share
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); err != nil {
+			continue
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			continue
+		}
+		_ = resp.Body.Close()
+		served++ // and left open, idle
+	}
+	if served > share {
+		t.Errorf("one address was served on %d connections at once, want at most %d", served, share)
+	}
+
+	other := clientFor(t, filepath.Join(s.dir, "dev-ca.pem"))
+	other.Timeout = 5 * time.Second
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+	other.Transport.(*http.Transport).DialContext = dialer.DialContext
+	resp, err := other.Get(s.url + "/healthz")
+	if err != nil {
+		t.Fatalf("another client, while the first holds %d idle connections: %v", served, err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("another client: GET /healthz = %d, want 200", resp.StatusCode)
+	}
+}
+
+// fakeConn is a connection from a given address that only records whether it was closed.
+type fakeConn struct {
+	net.Conn
+	addr   net.Addr
+	closed bool
+}
+
+func (c *fakeConn) RemoteAddr() net.Addr { return c.addr }
+func (c *fakeConn) Close() error         { c.closed = true; return nil }
+
+// fakeListener hands out the connections of its channel, then fails with net.ErrClosed.
+type fakeListener struct {
+	net.Listener
+	conns chan *fakeConn
+}
+
+func (l *fakeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	default:
+		return nil, net.ErrClosed
+	}
+}
+
+// TestClientConns checks the per-address bookkeeping of the connection cap: IPv4 addresses
+// count alone, IPv6 addresses by /64 (mapped addresses as IPv4), exempt networks not at all,
+// and a closed connection (closed twice, even) frees exactly one place.
+func TestClientConns(t *testing.T) {
+	exempt := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	fl := &fakeListener{conns: make(chan *fakeConn, 16)}
+	l := limitPerClient(fl, 2, exempt, slog.New(slog.DiscardHandler))
+	accept := func(remote string) (net.Conn, *fakeConn) {
+		t.Helper()
+		fc := &fakeConn{addr: net.TCPAddrFromAddrPort(netip.MustParseAddrPort(remote))}
+		fl.conns <- fc
+		c, err := l.Accept()
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("Accept = %v", err)
+		}
+		return c, fc
+	}
+	var open []net.Conn
+	for _, tc := range []struct {
+		remote string
+		admit  bool
+	}{
+		{"198.51.100.7:1000", true},
+		{"198.51.100.7:1001", true},
+		{"[::ffff:198.51.100.7]:1002", false}, // the same IPv4 client
+		{"198.51.100.8:1000", true},
+		{"[2001:db8:1:2::1]:443", true},
+		{"[2001:db8:1:2:ffff::9]:443", true},
+		{"[2001:db8:1:2::77]:443", false}, // the same /64
+		{"[2001:db8:1:3::1]:443", true},
+		{"10.1.1.1:1", true}, // exempt
+		{"10.1.1.1:2", true},
+		{"10.1.1.1:3", true},
+	} {
+		c, fc := accept(tc.remote)
+		if got := c != nil; got != tc.admit || fc.closed == tc.admit {
+			t.Errorf("Accept from %s: admitted %v (closed %v), want admitted %v", tc.remote, got, fc.closed, tc.admit)
+		}
+		if c != nil {
+			open = append(open, c)
+		}
+	}
+	_ = open[0].Close()
+	_ = open[0].Close() // a second Close frees nothing more
+	if c, _ := accept("198.51.100.7:1003"); c == nil {
+		t.Error("a freed place was not given again")
+	}
+	if c, _ := accept("198.51.100.7:1004"); c != nil {
+		t.Error("a second Close freed a second place")
+	}
+	for _, c := range open {
+		_ = c.Close()
+	}
+	if n := len(l.open); n != 1 { // 198.51.100.7's connection from port 1003
+		t.Errorf("%d addresses counted after their connections closed, want 1: %v", n, l.open)
 	}
 }

@@ -32,7 +32,7 @@ var errDataDirInUse = errors.New("the data directory is in use")
 const (
 	// defaultMaxConns caps the concurrent connections: beyond it, new ones wait in the
 	// kernel's accept queue, so that a flood of idle connections cannot exhaust memory or
-	// file descriptors.
+	// file descriptors. Each client address may hold defaultConnsPerClient of them (conns.go).
 	defaultMaxConns = 1024
 	// defaultRegistrationsPerIP is the number of accounts one client address may create per
 	// hour.
@@ -138,7 +138,12 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if maxConns <= 0 {
 		maxConns = defaultMaxConns
 	}
-	srv, err := tlsutil.NewServer(handler, tlsutil.ServerOptions{TLS: tlsConfig, Logger: logger, MaxConns: maxConns})
+	perClient := cfg.connsPerClient
+	if perClient <= 0 {
+		perClient = defaultConnsPerClient
+	}
+	srv, err := tlsutil.NewServer(handler, tlsutil.ServerOptions{TLS: tlsConfig, Logger: logger,
+		MaxConns: maxConns, IdleTimeout: idleTimeout})
 	if err != nil {
 		return err
 	}
@@ -152,6 +157,9 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		_ = ln.Close()
 		return fmt.Errorf("-http: %s listens on %s, not a loopback address", cfg.addr, ln.Addr())
 	}
+	// Each client address gets a share of the connections (trusted proxies, which carry many
+	// clients, are exempt); tlsutil's MaxConns then caps them all.
+	ln = limitPerClient(ln, perClient, cfg.trustedProxies, logger)
 	printBanner(stdout, ln.Addr().String(), cfg.plainHTTP, caPath, devExpiry)
 	logger.Info("listening", "addr", ln.Addr().String(), "tls", !cfg.plainHTTP)
 	if cfg.ready != nil {
