@@ -55,6 +55,15 @@ var (
 	titleRule   = sanitize.Rule{Required: true, MaxLen: 100}
 	contentRule = sanitize.Rule{Required: true, MaxLen: 1000, Multiline: true}
 
+	// The title and content as stored (escaped or sanitized for HTML, then encoded as JSON)
+	// may take at most these many bytes, which bounds an item's size in the store. Every
+	// valid title fits (100 code points take at most 500 bytes: '"' becomes "&#34;"), and so
+	// does plain content of four-byte characters or "<" (4000 bytes as "&lt;"); content whose
+	// escaping or markup grows it past 4 KiB ("&" as "&amp;", links given rel="nofollow
+	// noopener noreferrer") is refused with a field error (400).
+	maxTitleBytes   = 512
+	maxContentBytes = 4 << 10
+
 	// Bodies are capped well above what valid input needs (1000 code points of content may
 	// take 6 bytes each once JSON-escaped): anything larger is refused with 413 unread.
 	credentialsJSON = sanitize.JSON{MaxBytes: 4 << 10}
@@ -340,7 +349,8 @@ func (a *app) adminUsers(w http.ResponseWriter, _ *http.Request) {
 // createData stores a submission: POST /api/data {"title","content"}. Both are validated
 // (lengths in code points, no control or bidi characters) and made safe to display in HTML:
 // the title is plain text, so it is escaped; the content is rich text, so it is sanitized
-// (formatting kept, scripts, event handlers and javascript: URLs removed).
+// (formatting kept, scripts, event handlers and javascript: URLs removed). The results may take
+// at most maxTitleBytes and maxContentBytes in the store.
 func (a *app) createData(w http.ResponseWriter, r *http.Request) {
 	u, ok := a.currentUser(w, r)
 	if !ok {
@@ -355,15 +365,23 @@ func (a *app) createData(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var errs sanitize.Errors
-	title := errs.Check("title", in.Title, titleRule)
-	content := errs.Check("content", in.Content, contentRule)
+	title := sanitize.EscapeHTML(errs.Check("title", in.Title, titleRule))
+	content := sanitize.HTML(errs.Check("content", in.Content, contentRule))
+	if storedLen(title) > maxTitleBytes {
+		errs.Add("title", &sanitize.FieldError{Message: "must take at most " + strconv.Itoa(maxTitleBytes) +
+			" bytes once escaped for HTML", Err: sanitize.ErrTooLong})
+	}
+	if storedLen(content) > maxContentBytes {
+		errs.Add("content", &sanitize.FieldError{Message: "must take at most " + strconv.Itoa(maxContentBytes) +
+			" bytes once sanitized for HTML", Err: sanitize.ErrTooLong})
+	}
 	if err := errs.Err(); err != nil {
 		writeFieldErrors(w, errs)
 		return
 	}
 	it, err := a.store.addItem(item{
-		Title:     sanitize.EscapeHTML(title),
-		Content:   sanitize.HTML(content),
+		Title:     title,
+		Content:   content,
 		Author:    u.Name,
 		CreatedAt: a.now().UTC().Truncate(time.Second),
 	})
@@ -372,7 +390,8 @@ func (a *app) createData(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInsufficientStorage, "Storage is full")
 		return
 	case errors.Is(err, errQuota):
-		writeError(w, http.StatusInsufficientStorage, "Item quota reached: at most "+strconv.Itoa(maxItemsPerUser)+" items per user")
+		writeError(w, http.StatusInsufficientStorage, "Item quota reached: at most "+strconv.Itoa(maxItemsPerUser)+
+			" items or "+strconv.Itoa(maxItemBytesPerUser>>10)+" KiB per user")
 		return
 	case err != nil:
 		a.internalError(w, r, "storing the item failed", err)

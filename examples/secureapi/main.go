@@ -27,6 +27,8 @@
 //	GET  /api/profile    Bearer or cookie              200 {"username","role","message"}, 401
 //	GET  /api/admin/users  admin                       200 {"users":[...]}, 401, 403
 //	POST /api/data       {"title","content"}           201 {"message","data"}, 400, 401, 413, 415, 507
+//	                                                   (title at most 100, content at most 1000
+//	                                                   code points, and 4 KiB once sanitized)
 //	POST /api/logout     Bearer or cookie              204 (this session revoked), 401
 //	POST /api/logout-all Bearer or cookie              204 (every session revoked), 401
 //	GET  /healthz                                      200
@@ -47,7 +49,7 @@
 // for a new token.
 //
 // A logout puts the session on a denylist until its 12-hour deadline. The denylist is bounded
-// (100,000 entries in all, 50 per user): when a logout would exceed either cap, it logs the
+// (20,000 entries in all, 50 per user): when a logout would exceed either cap, it logs the
 // user out everywhere instead (which takes no entry and frees the user's), so a logout never
 // fails and never leaves the token valid. The session cookie is cleared in every case.
 //
@@ -62,8 +64,10 @@
 //     lock that account for 15 minutes with 5 wrong passwords, from any address. A service that
 //     cannot accept that adds a second factor, or a CAPTCHA after the first failures, instead
 //     of a harder lock.
-//   - Storage: 10,000 users, 10,000 items, 200 items per user; beyond, 507 (the status WebDAV
-//     uses for a quota) with "Storage is full" or "Item quota reached".
+//   - Storage: 10,000 users; 10,000 items and 4 MiB of them in all, 200 items and 128 KiB per
+//     user (sizes as stored, after HTML escaping); beyond, 507 (the status WebDAV uses for a
+//     quota) with "Storage is full" or "Item quota reached". The store file stays under 11 MB,
+//     so that rewriting it on each change stays fast.
 //   - Connections: at most 1024 at once, further ones waiting in the kernel's accept queue;
 //     at most 32 at once from one client address (an IPv6 /64), further ones closed as soon as
 //     they are accepted, so that one client cannot hold every slot (trusted proxies are

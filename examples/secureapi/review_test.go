@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/rampart-go/rampart/auth"
+	"github.com/rampart-go/rampart/sanitize"
 )
 
 // Regression tests for the findings of the independent review of the examples (issue 13).
@@ -710,5 +711,143 @@ func TestClientConns(t *testing.T) {
 	}
 	if n := len(l.open); n != 1 { // 198.51.100.7's connection from port 1003
 		t.Errorf("%d addresses counted after their connections closed, want 1: %v", n, l.open)
+	}
+}
+
+// TestItemStoredSize (flagship review, finding 2): an item's size in the store is bounded in
+// bytes, not only in code points before escaping. A title of 100 "<" and a content of 1000
+// "<" (valid input) became 1100 "&lt;", each "&" of which json.Marshal escaped as \u0026: about
+// 10 KB in the file per item, 100 MB for the 10,000-item cap. The file is now JSON without
+// HTML escaping, and escape-heavy text past maxContentBytes is refused with a field error.
+func TestItemStoredSize(t *testing.T) {
+	a, mw, token := newTestApp(t)
+	h := a.routes(mw)
+	file := filepath.Join(a.store.dir, storeFile)
+	size := func() int64 {
+		t.Helper()
+		fi, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	post := func(title, content string) *httptest.ResponseRecorder {
+		body, err := json.Marshal(map[string]string{"title": title, "content": content})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return serveTestBody(h, "POST", "/api/data", string(body), "Authorization", "Bearer "+token)
+	}
+	before := size()
+	if w := post(strings.Repeat("<", 100), strings.Repeat("<", 1000)); w.Code != http.StatusCreated {
+		t.Fatalf("POST /api/data with 100 and 1000 %q = %d %s, want 201", "<", w.Code, w.Body)
+	}
+	if grew := size() - before; grew > 4400+200 {
+		t.Errorf("one item of 100 and 1000 %q grew the store file by %d bytes, want at most %d (4400 escaped, and the item's other fields)", "<", grew, 4400+200)
+	}
+	for _, tc := range []struct{ name, title, content, field string }{
+		{`content of 1000 '"'`, "t", strings.Repeat(`"`, 1000), "content"},      // 5000 bytes as &#34;
+		{"content of links", "t", strings.Repeat("<a href=/>x", 99), "content"}, // 4680 bytes with rel="nofollow..."
+		{"content of 1000 '&'", "t", strings.Repeat("&", 1000), "content"},      // 5000 bytes as &amp;
+	} {
+		before := size()
+		w := post(tc.title, tc.content)
+		var resp struct {
+			Errors []sanitize.FieldError `json:"errors"`
+		}
+		_ = json.Unmarshal(w.Body.Bytes(), &resp)
+		found := false
+		for _, fe := range resp.Errors {
+			found = found || fe.Field == tc.field
+		}
+		if w.Code != http.StatusBadRequest || !found {
+			t.Errorf("POST /api/data with %s = %d %.200s, want 400 with an error for %q", tc.name, w.Code, w.Body, tc.field)
+		}
+		if size() != before {
+			t.Errorf("POST /api/data with %s changed the store file", tc.name)
+		}
+	}
+}
+
+// TestStoreItemBytes (flagship review, finding 2): items are also capped in stored bytes, per
+// author and in all, and the per-author count survives a restart (it is derived from the file).
+func TestStoreItemBytes(t *testing.T) {
+	dir := t.TempDir()
+	st := openTestStore(t, dir)
+	big := item{Title: strings.Repeat("&lt;", 100), Content: strings.Repeat("&lt;", 1000), Author: "mallory"}
+	n := 0
+	for ; n <= maxItemsPerUser; n++ {
+		if _, err := st.addItem(big); errors.Is(err, errQuota) {
+			break
+		} else if err != nil {
+			t.Fatalf("addItem #%d = %v", n+1, err)
+		}
+	}
+	if size := n * itemSize(&big); n > maxItemsPerUser || size > maxItemBytesPerUser {
+		t.Errorf("one author stored %d items of about %d bytes (%d bytes), want at most %d bytes", n, itemSize(&big), size, maxItemBytesPerUser)
+	}
+	if _, err := st.addItem(item{Title: "t", Content: "c", Author: "bob"}); err != nil {
+		t.Errorf("addItem for another author = %v, want nil", err)
+	}
+	_ = st.close()
+	st = openTestStore(t, dir)
+	if _, err := st.addItem(big); !errors.Is(err, errQuota) {
+		t.Errorf("addItem past the author's bytes, after a restart = %v, want errQuota", err)
+	}
+	st.mu.Lock()
+	st.st.itemBytes = maxItemBytes - 100 // as if many authors had filled the store
+	st.mu.Unlock()
+	if _, err := st.addItem(item{Title: "t", Content: strings.Repeat("c", 100), Author: "carol"}); !errors.Is(err, errStoreFull) {
+		t.Errorf("addItem past maxItemBytes = %v, want errStoreFull", err)
+	}
+}
+
+// TestStoreWorstCaseSize (flagship review, finding 2): with every cap of the store filled by
+// the largest records the API lets anyone make, the file stays within worstCaseStoreBytes, the
+// figure store.go documents, so that a write stays fast. Before the item byte caps and HTML-free
+// encoding, items alone could take about 100 MB, and a write about a second.
+func TestStoreWorstCaseSize(t *testing.T) {
+	const worstCaseStoreBytes = 11 << 20
+	st := openTestStore(t, t.TempDir())
+	now := time.Now().UTC()
+	hash := "$argon2id$v=19$m=65536,t=3,p=4$" + strings.Repeat("s", 22) + "$" + strings.Repeat("h", 43)
+	next := st.st.clone()
+	for i := range maxUsers {
+		name := fmt.Sprintf("u%049d", i) // 50 characters, the longest name
+		next.Users[userKey(name)] = &user{Name: name, Hash: hash, Role: roleUser, CreatedAt: now}
+		next.Generations[userKey(name)] = 1 << 40
+	}
+	// The largest items the handler accepts, by authors of the longest names.
+	it := item{Title: strings.Repeat("x", maxTitleBytes), Content: strings.Repeat("x", maxContentBytes), CreatedAt: now}
+	for i := 0; ; i++ {
+		it.ID, it.Author = uint64(i+1)<<40, fmt.Sprintf("u%049d", i/maxItemsPerUser)
+		size := itemSize(&it)
+		if len(next.Items) >= maxItems || next.itemBytes+size > maxItemBytes {
+			break
+		}
+		next.Items = append(next.Items, it)
+		next.itemBytes += size
+	}
+	for i := range maxRevoked {
+		var id auth.TokenID
+		for j := range id {
+			id[j] = byte(i >> (8 * (j % 4)))
+		}
+		next.Revoked[id] = now.Add(12 * time.Hour)
+		next.RevokedOwners[id] = fmt.Sprintf("u%049d", i/maxRevokedPerUser)
+	}
+	start := time.Now()
+	if err := st.write(&next); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	fi, err := os.Stat(filepath.Join(st.dir, storeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("worst-case store: %d users, %d items, %d revocations: %.1f MB, written in %v",
+		len(next.Users), len(next.Items), len(next.Revoked), float64(fi.Size())/1e6, took)
+	if fi.Size() > worstCaseStoreBytes {
+		t.Errorf("worst-case store file = %d bytes, want at most %d", fi.Size(), worstCaseStoreBytes)
 	}
 }

@@ -27,8 +27,14 @@ import (
 // lost; the request in flight at the crash may be.
 //
 // Rewriting the whole file on each change is simple and safe, and fine for the thousands of
-// records this example is meant for (maxItems caps them); a service with more data uses a
-// database with its own write-ahead log, and secretbox.Keyring.Seal for sensitive columns.
+// records this example is meant for; a service with more data uses a database with its own
+// write-ahead log, and secretbox.Keyring.Seal for sensitive columns. The caps below bound what
+// anyone can make a write cost: at most about 3.5 MB of users (and their revocation
+// generations), 4 MiB of items and 3 MB of denylist entries, under 11 MB in all
+// (TestStoreWorstCaseSize), which one write encodes, encrypts and syncs in about a quarter of a
+// second on a small, busy machine. The file is JSON
+// without HTML escaping (it is never HTML), so the escaped text of an item is stored as it
+// is: json.Marshal would turn each "&" of "&lt;" into \u0026.
 
 const (
 	storeFile = "store.enc"
@@ -38,13 +44,19 @@ const (
 	// maxItems caps the submitted items, which bounds the size of the file and the cost of
 	// rewriting it.
 	maxItems = 10_000
-	// maxItemsPerUser caps the items of one author, so that one account cannot fill the
-	// store (and slow down every write) for everyone.
-	maxItemsPerUser = 200
+	// maxItemBytes caps the stored size of all items (their JSON encoding in the file, after
+	// escaping and sanitizing), whatever their number.
+	maxItemBytes = 4 << 20
+	// maxItemsPerUser and maxItemBytesPerUser cap the items of one author, so that one
+	// account cannot fill the store (and slow down every write) for everyone: filling
+	// maxItemBytes takes 32 accounts, which take one client address over 6 hours to create.
+	maxItemsPerUser     = 200
+	maxItemBytesPerUser = 128 << 10
 	// maxUsers caps the accounts, for the same reason: registration is open to anyone.
 	maxUsers = 10_000
-	// maxRevoked caps the live denylist entries (logouts whose tokens have not expired yet).
-	maxRevoked = 100_000
+	// maxRevoked caps the live denylist entries (logouts whose tokens have not expired yet);
+	// each takes about 160 bytes of the file.
+	maxRevoked = 20_000
 	// maxRevokedPerUser caps the live denylist entries charged to one user, so that one
 	// account cannot fill the denylist for everyone by logging in and out. Past it, a logout of
 	// that user becomes a logout everywhere (see app.logout), which takes no entry.
@@ -92,6 +104,47 @@ type state struct {
 	// RevokedOwners names the subject of each Revoked entry (see store.Revoke), to cap them
 	// per user. Files written before it existed lack it.
 	RevokedOwners map[auth.TokenID]string `json:"revoked_owners,omitempty"`
+
+	// Derived from Items when the store opens, and kept up to date by addItem; not stored.
+	itemBytes   int            // the sum of itemSize over Items
+	authorBytes map[string]int // the same per author, by userKey
+}
+
+// itemSize is the size of it in the store file, where it is encoded as JSON without HTML
+// escaping.
+func itemSize(it *item) int {
+	var n countWriter
+	e := json.NewEncoder(&n)
+	e.SetEscapeHTML(false)
+	_ = e.Encode(it) // an item always encodes
+	return int(n)
+}
+
+// storedLen is the size of s as a JSON string in the store file, quotes excluded.
+func storedLen(s string) int {
+	var n countWriter
+	e := json.NewEncoder(&n)
+	e.SetEscapeHTML(false)
+	_ = e.Encode(s) // a string always encodes
+	return int(n) - len(`""`+"\n")
+}
+
+// countWriter counts the bytes written to it.
+type countWriter int
+
+func (n *countWriter) Write(p []byte) (int, error) {
+	*n += countWriter(len(p))
+	return len(p), nil
+}
+
+// count derives itemBytes and authorBytes from Items.
+func (st *state) count() {
+	st.itemBytes, st.authorBytes = 0, map[string]int{}
+	for i := range st.Items {
+		n := itemSize(&st.Items[i])
+		st.itemBytes += n
+		st.authorBytes[userKey(st.Items[i].Author)] += n
+	}
 }
 
 // store is the encrypted, crash-safe store. It is also the auth.RevocationStore of the
@@ -131,7 +184,7 @@ func openStore(dir string, ring *secretbox.Keyring, now func() time.Time) (*stor
 	s := &store{dir: dir, ring: ring, now: now, st: state{
 		Users: map[string]*user{}, NextID: 1,
 		Generations: map[string]uint64{}, Revoked: map[auth.TokenID]time.Time{},
-		RevokedOwners: map[auth.TokenID]string{},
+		RevokedOwners: map[auth.TokenID]string{}, authorBytes: map[string]int{},
 	}}
 	// A crash during a write can leave the temporary file of secretbox.EncryptFile behind; it
 	// was never renamed into place, so it holds nothing that was acknowledged.
@@ -172,6 +225,7 @@ func openStore(dir string, ring *secretbox.Keyring, now func() time.Time) (*stor
 	if s.st.RevokedOwners == nil {
 		s.st.RevokedOwners = map[auth.TokenID]string{}
 	}
+	s.st.count()
 	if r.Stale() {
 		if err := s.write(&s.st); err != nil {
 			return nil, fmt.Errorf("re-encrypt %s under the new key: %w", path, err)
@@ -218,16 +272,21 @@ func (st *state) clone() state {
 		Generations:   maps.Clone(st.Generations),
 		Revoked:       maps.Clone(st.Revoked),
 		RevokedOwners: maps.Clone(st.RevokedOwners),
+		itemBytes:     st.itemBytes,
+		authorBytes:   maps.Clone(st.authorBytes),
 	}
 }
 
-// write encrypts st into the store file, crash-safely.
+// write encrypts st into the store file, crash-safely. The JSON is not HTML-escaped: the
+// file is never HTML, and escaping would store each "&" of an escaped item as \u0026.
 func (s *store) write(st *state) error {
-	b, err := json.Marshal(st)
-	if err != nil {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(st); err != nil {
 		return err
 	}
-	return secretbox.EncryptFile(filepath.Join(s.dir, storeFile), bytes.NewReader(b), s.ring, []byte(storeAD))
+	return secretbox.EncryptFile(filepath.Join(s.dir, storeFile), &b, s.ring, []byte(storeAD))
 }
 
 // close waits for a write in progress and refuses later ones. Every change was written when it
@@ -298,10 +357,13 @@ func (s *store) users() []user {
 }
 
 // addItem stores it with the next ID and returns it as stored. It fails with errStoreFull
-// beyond maxItems in all, and errQuota beyond maxItemsPerUser of its author.
+// beyond maxItems or maxItemBytes in all, and errQuota beyond maxItemsPerUser or
+// maxItemBytesPerUser of its author.
 func (s *store) addItem(it item) (item, error) {
 	err := s.update(func(st *state) error {
-		if len(st.Items) >= maxItems {
+		it.ID = st.NextID
+		size := itemSize(&it)
+		if len(st.Items) >= maxItems || st.itemBytes+size > maxItemBytes {
 			return errStoreFull
 		}
 		author, n := userKey(it.Author), 0
@@ -310,12 +372,13 @@ func (s *store) addItem(it item) (item, error) {
 				n++
 			}
 		}
-		if n >= maxItemsPerUser {
+		if n >= maxItemsPerUser || st.authorBytes[author]+size > maxItemBytesPerUser {
 			return errQuota
 		}
-		it.ID = st.NextID
 		st.NextID++
 		st.Items = append(st.Items, it)
+		st.itemBytes += size
+		st.authorBytes[author] += size
 		return nil
 	})
 	return it, err
