@@ -105,12 +105,11 @@ func (a *app) register(w http.ResponseWriter, r *http.Request) {
 		writeFieldErrors(w, errs)
 		return
 	}
-	if _, taken := a.store.user(name); taken { // cheap answer before the costly hash
-		writeError(w, http.StatusConflict, "Username already exists")
-		return
-	}
-	// Each client address may create a few accounts per hour (charged before the costly hash):
-	// accounts are cheap to make and each has its own quotas.
+	// Each client address may create a few accounts per hour: accounts are cheap to make and
+	// each has its own quotas. The attempt is charged before the name is looked up, so that an
+	// address past its limit gets 429 for taken and free names alike: otherwise 409 would tell
+	// it, at the full API rate, which accounts exist (login hides exactly that). An attempt on a
+	// taken name is charged too, for the same reason.
 	ipKey, err := a.clientIP.Key(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "No valid client address")
@@ -124,6 +123,10 @@ func (a *app) register(w http.ResponseWriter, r *http.Request) {
 		a.log.WarnContext(r.Context(), "registration throttled", "event", "register_throttled", "client_ip", a.ip(r), "retry_after_s", wait)
 		w.Header().Set("Retry-After", strconv.FormatInt(wait, 10))
 		writeError(w, http.StatusTooManyRequests, "Too many accounts created from this address; try again later")
+		return
+	}
+	if _, taken := a.store.user(name); taken { // cheap answer before the costly hash
+		writeError(w, http.StatusConflict, "Username already exists")
 		return
 	}
 	hash, err := a.hasher.Hash(r.Context(), c.Password)

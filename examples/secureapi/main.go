@@ -55,10 +55,12 @@
 //
 // # Limits and abuse
 //
-//   - Per client IP: -rate requests a minute on /api; 5 accounts created an hour (429 with
-//     Retry-After, charged before the password is hashed); 20 failed logins in 15 minutes; at
-//     most 2 logins in flight at once (the excess gets 429 with Retry-After: 1, which bounds
-//     how far parallel guesses can overrun the failure count).
+//   - Per client IP: -rate requests a minute on /api; 5 registrations an hour (429 with
+//     Retry-After; charged before the name is looked up and the password hashed, so that one
+//     for a taken name counts too and an address past its limit learns nothing of which names
+//     exist); 20 failed logins in 15 minutes; at most 2 logins in flight at once (the excess
+//     gets 429 with Retry-After: 1, which bounds how far parallel guesses can overrun the
+//     failure count).
 //   - Per account: 5 failed logins in 15 minutes, then 429 until the window passes. This is
 //     the specified trade-off between guessing and lockout: anyone who knows a user name can
 //     lock that account for 15 minutes with 5 wrong passwords, from any address. A service that

@@ -271,7 +271,8 @@ func TestItemQuota(t *testing.T) {
 }
 
 // TestRegistrationsPerIP (finding 4): one client address creates at most 5 accounts an hour;
-// refused and invalid attempts are not charged; another address is not affected.
+// invalid attempts are not charged, attempts on a taken name are (see
+// TestRegisterNoExistenceOracle); another address is not affected.
 func TestRegistrationsPerIP(t *testing.T) {
 	clk := &testClock{}
 	s := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": newPassword(t)}, clk, nil,
@@ -279,8 +280,8 @@ func TestRegistrationsPerIP(t *testing.T) {
 	xff := "X-Forwarded-For"
 	want(t, "invalid registration", s.do("POST", "/api/register", creds("x", newPassword(t)), xff, "203.0.113.9"), http.StatusBadRequest, "")
 	want(t, "taken name", s.do("POST", "/api/register", creds("admin", newPassword(t)), xff, "203.0.113.9"), http.StatusConflict, "")
-	for i := range 5 {
-		want(t, fmt.Sprintf("registration %d", i+1), s.do("POST", "/api/register", creds(fmt.Sprintf("user%d", i), newPassword(t)), xff, "203.0.113.9"), http.StatusCreated, "")
+	for i := range 4 {
+		want(t, fmt.Sprintf("registration %d", i+2), s.do("POST", "/api/register", creds(fmt.Sprintf("user%d", i), newPassword(t)), xff, "203.0.113.9"), http.StatusCreated, "")
 	}
 	r := s.do("POST", "/api/register", creds("user5", newPassword(t)), xff, "203.0.113.9")
 	want(t, "registration 6", r, http.StatusTooManyRequests, "Too many accounts created from this address; try again later")
@@ -849,5 +850,20 @@ func TestStoreWorstCaseSize(t *testing.T) {
 		len(next.Users), len(next.Items), len(next.Revoked), float64(fi.Size())/1e6, took)
 	if fi.Size() > worstCaseStoreBytes {
 		t.Errorf("worst-case store file = %d bytes, want at most %d", fi.Size(), worstCaseStoreBytes)
+	}
+}
+
+// TestRegisterNoExistenceOracle (flagship review, finding 3): an address past its registration
+// limit gets 429 for taken and free names alike. The existence check used to answer 409 before
+// the limit was charged, so such an address could still learn, name after name, which accounts
+// exist (409) and which do not (429), which login takes care to hide.
+func TestRegisterNoExistenceOracle(t *testing.T) {
+	s := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": newPassword(t)}, nil,
+		func(c *config) { c.registrationsPerIP = 2 }, "-rate", "1000")
+	want(t, "register a taken name", s.do("POST", "/api/register", creds("admin", newPassword(t))), http.StatusConflict, "Username already exists")
+	want(t, "register alice", s.do("POST", "/api/register", creds("alice", newPassword(t))), http.StatusCreated, "")
+	for _, name := range []string{"Admin", "alice", "nosuchuser", "admin", "bob"} {
+		want(t, fmt.Sprintf("register %q past the limit", name), s.do("POST", "/api/register", creds(name, newPassword(t))),
+			http.StatusTooManyRequests, "Too many accounts created from this address; try again later")
 	}
 }
