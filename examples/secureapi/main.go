@@ -84,11 +84,16 @@
 //	                file when the keys are not in the environment, the development CA
 //	-rate           requests per minute per client IP on /api (default 60)
 //	-trusted-proxy  comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed
+//	                (and whose connections are not capped per address); under -http the default
+//	                is the loopback proxy, 127.0.0.0/8,::1/128 (give -trusted-proxy "" to trust
+//	                none), else none
 //	-http           serve plain HTTP (loopback addresses only), behind a local TLS proxy or for tests;
 //	                the session cookie keeps Secure and its "__Host-" prefix, and HSTS is sent, as
 //	                the proxy's clients see https (browsers and curl accept Secure cookies from
 //	                http://localhost and http://127.0.0.1); requests whose Host is not localhost
-//	                or a loopback address get 421 (a defence against DNS rebinding)
+//	                or a loopback address get 421 (a defence against DNS rebinding); the proxy's
+//	                X-Forwarded-For is believed (-trusted-proxy defaults to loopback), so that
+//	                each client keeps its own per-address limits
 //	-session-idle   session idle timeout (default 30m); sessions end 12h after login regardless
 //
 //	SECUREAPI_STORE_KEYS      secretbox keys of the store (sbk1_...), newest first
@@ -217,7 +222,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&cfg.keyFile, "key", "", "PEM private key `file` for -cert")
 	fs.StringVar(&cfg.dataDir, "data", "./secureapi-data", "data `directory` (encrypted store, key file, development CA)")
 	fs.IntVar(&cfg.rate, "rate", 60, "requests per minute per client IP on /api")
-	proxies := fs.String("trusted-proxy", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For is trusted")
+	proxies := fs.String("trusted-proxy", "", "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For is trusted (default under -http: 127.0.0.0/8,::1/128)")
 	fs.BoolVar(&cfg.plainHTTP, "http", false, "serve plain HTTP; only on a loopback address (behind a local TLS proxy, or for testing)")
 	fs.DurationVar(&cfg.sessionIdle, "session-idle", 30*time.Minute, "session idle `timeout`")
 	if err := fs.Parse(args); err != nil {
@@ -252,8 +257,22 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		if err := checkLoopback(cfg.addr); err != nil {
 			return config{}, err
 		}
+		// -http runs behind a local TLS proxy, so every connection comes from loopback: unless
+		// told otherwise, believe the proxy's X-Forwarded-For, or each per-address limit would
+		// be one limit for all clients (20 failed logins would lock everyone out).
+		given := false
+		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "trusted-proxy" })
+		if !given {
+			cfg.trustedProxies = loopbackProxies()
+		}
 	}
 	return cfg, nil
+}
+
+// loopbackProxies are the trusted proxies under -http when -trusted-proxy is not given: the
+// loopback networks, where the local TLS proxy connects from.
+func loopbackProxies() []netip.Prefix {
+	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 }
 
 // checkLoopback refuses plain HTTP on anything but a loopback address: tokens and passwords

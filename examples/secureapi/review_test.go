@@ -867,3 +867,43 @@ func TestRegisterNoExistenceOracle(t *testing.T) {
 			http.StatusTooManyRequests, "Too many accounts created from this address; try again later")
 	}
 }
+
+// TestHTTPTrustsLoopbackProxy (flagship review, finding 4): under -http, which runs behind a
+// local TLS proxy, every connection comes from loopback. Without -trusted-proxy the per-address
+// limits were then one limit for all clients: one client's 20 failed logins locked every user
+// out. The loopback proxy's X-Forwarded-For is now believed by default, and said so at start;
+// an explicit -trusted-proxy is kept as given.
+func TestHTTPTrustsLoopbackProxy(t *testing.T) {
+	env := func(string) string { return "" }
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-http"}, "127.0.0.0/8,::1/128"},
+		{[]string{"-http", "-trusted-proxy", "10.0.0.0/8"}, "10.0.0.0/8"},
+		{[]string{"-http", "-trusted-proxy", ""}, ""},
+		{nil, ""},
+	} {
+		cfg, err := parseConfig(tc.args, env, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := proxyList(cfg.trustedProxies); got != tc.want {
+			t.Errorf("parseConfig(%q): trusted proxies %q, want %q", tc.args, got, tc.want)
+		}
+	}
+
+	adminPW := newPassword(t)
+	s := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": adminPW}, nil, nil, "-http", "-rate", "1000")
+	for i := range 20 {
+		want(t, "failed login behind the proxy", s.do("POST", "/api/login", creds(fmt.Sprintf("victim%02d", i), "wrong-password-guess"),
+			"X-Forwarded-For", "203.0.113.66"), http.StatusUnauthorized, "")
+	}
+	want(t, "the attacker's 21st attempt", s.do("POST", "/api/login", creds("admin", adminPW), "X-Forwarded-For", "203.0.113.66"),
+		http.StatusTooManyRequests, "")
+	want(t, "another client of the proxy, with the right password", s.do("POST", "/api/login", creds("admin", adminPW),
+		"X-Forwarded-For", "198.51.100.7"), http.StatusOK, "")
+	if out := s.stdout.String(); !strings.Contains(out, "X-Forwarded-For of the proxy at 127.0.0.0/8,::1/128") {
+		t.Errorf("the banner does not say which proxy is trusted: %q", out)
+	}
+}

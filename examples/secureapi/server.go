@@ -160,8 +160,8 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	// Each client address gets a share of the connections (trusted proxies, which carry many
 	// clients, are exempt); tlsutil's MaxConns then caps them all.
 	ln = limitPerClient(ln, perClient, cfg.trustedProxies, logger)
-	printBanner(stdout, ln.Addr().String(), cfg.plainHTTP, caPath, devExpiry)
-	logger.Info("listening", "addr", ln.Addr().String(), "tls", !cfg.plainHTTP)
+	printBanner(stdout, ln.Addr().String(), cfg.plainHTTP, cfg.trustedProxies, caPath, devExpiry)
+	logger.Info("listening", "addr", ln.Addr().String(), "tls", !cfg.plainHTTP, "trusted_proxies", proxyList(cfg.trustedProxies))
 	if cfg.ready != nil {
 		cfg.ready(ln.Addr().String())
 	}
@@ -181,6 +181,15 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		logger.Info("shut down cleanly")
 	}
 	return err
+}
+
+// proxyList formats trusted proxy networks as -trusted-proxy takes them.
+func proxyList(proxies []netip.Prefix) string {
+	s := make([]string, len(proxies))
+	for i, p := range proxies {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
 }
 
 // isLoopback reports whether a listener's address is a loopback address (an IPv4-mapped IPv6
@@ -331,14 +340,23 @@ func (a *app) bootstrapAdmin(ctx context.Context, password string, stderr io.Wri
 const adminPasswordNotice = `secureapi: created the user "admin" with this one-time password (it is not stored or shown again):` //nolint:gosec // G101: the notice that introduces the password, not a credential
 
 // printBanner tells the user where the server listens and how to reach it; with a development
-// certificate, also where its CA is and when the certificate expires.
-func printBanner(w io.Writer, addr string, plainHTTP bool, caPath string, devExpiry time.Time) {
+// certificate, also where its CA is and when the certificate expires; under -http, whose
+// X-Forwarded-For it believes.
+func printBanner(w io.Writer, addr string, plainHTTP bool, proxies []netip.Prefix, caPath string, devExpiry time.Time) {
 	scheme, cacert := "https", ""
 	if plainHTTP {
 		scheme = "http"
 	}
 	url := scheme + "://" + addr
 	fmt.Fprintf(w, "secureapi: listening on %s\n", url)
+	if plainHTTP {
+		if len(proxies) == 0 {
+			fmt.Fprintf(w, "secureapi: -http: no trusted proxy: every client counts as the proxy's address for the per-address limits\n")
+		} else {
+			fmt.Fprintf(w, "secureapi: -http: client addresses are read from the X-Forwarded-For of the proxy at %s (-trusted-proxy changes this)\n",
+				proxyList(proxies))
+		}
+	}
 	if caPath != "" {
 		fmt.Fprintf(w, "secureapi: development CA (not for production): %s\n", caPath)
 		fmt.Fprintf(w, "secureapi: the development certificate expires at %s; restart to renew it (the CA file changes on every start)\n",
