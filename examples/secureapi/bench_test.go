@@ -74,7 +74,7 @@ func newTestApp(tb testing.TB) (*app, middleware, string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	st, err := openStore(dir, k.store, nil)
+	st, err := openStore(dir, k.store, nil, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -117,7 +117,10 @@
 // banner prints when the certificate expires.
 //
 // SIGINT or SIGTERM shuts the server down gracefully: in-flight requests finish, then the
-// store is closed. Every change was written to disk before it was answered.
+// store is closed. Every change was written to disk before it was answered. (Should only the
+// directory sync after the rename fail, the change is kept, as the file holds it, and
+// answered; the log records a store_not_durable event, since a crash before the next write
+// could undo it.)
 package main
 
 import (

@@ -480,7 +480,7 @@ func openTestStore(t *testing.T, dir string) *store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := openStore(dir, k.store, nil)
+	st, err := openStore(dir, k.store, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -676,7 +676,7 @@ func TestKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := openStore(dir, k2.store, nil); err == nil {
+	if _, err := openStore(dir, k2.store, nil, nil); err == nil {
 		t.Error("openStore with other keys = nil error")
 	}
 

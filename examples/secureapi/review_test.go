@@ -25,6 +25,7 @@ import (
 
 	"github.com/rampart-go/rampart/auth"
 	"github.com/rampart-go/rampart/sanitize"
+	"github.com/rampart-go/rampart/secretbox"
 )
 
 // Regression tests for the findings of the independent review of the examples (issue 13).
@@ -905,5 +906,46 @@ func TestHTTPTrustsLoopbackProxy(t *testing.T) {
 		"X-Forwarded-For", "198.51.100.7"), http.StatusOK, "")
 	if out := s.stdout.String(); !strings.Contains(out, "X-Forwarded-For of the proxy at 127.0.0.0/8,::1/128") {
 		t.Errorf("the banner does not say which proxy is trusted: %q", out)
+	}
+}
+
+// TestStoreNotDurable (flagship review, finding 5): when only the directory sync after the
+// rename fails (secretbox.ErrNotDurable), the file already holds the change, so memory must
+// hold it too: the write succeeds and the problem is logged. update used to treat it as a
+// failure, leaving memory without a state that the disk had (a registration answered 500
+// whose user existed after a restart). Any other failure still changes nothing.
+func TestStoreNotDurable(t *testing.T) {
+	dir := t.TempDir()
+	st := openTestStore(t, dir)
+	var logs syncBuffer
+	st.log = slog.New(slog.NewJSONHandler(&logs, nil))
+	st.encryptFile = func(name string, src io.Reader, w secretbox.Wrapper, ad []byte) error {
+		if err := secretbox.EncryptFile(name, src, w, ad); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: injected directory sync failure", secretbox.ErrNotDurable)
+	}
+	if err := st.createUser(user{Name: "alice", Role: roleUser}); err != nil {
+		t.Errorf("createUser with the directory sync failing = %v, want nil (the file holds the user)", err)
+	}
+	if _, ok := st.user("alice"); !ok {
+		t.Error("alice is in the file but not in memory")
+	}
+	if !strings.Contains(logs.String(), `"event":"store_not_durable"`) {
+		t.Errorf("no store_not_durable event in the logs: %q", logs.String())
+	}
+
+	failed := errors.New("injected: disk full")
+	st.encryptFile = func(string, io.Reader, secretbox.Wrapper, []byte) error { return failed }
+	if err := st.createUser(user{Name: "bob", Role: roleUser}); !errors.Is(err, failed) {
+		t.Errorf("createUser with the write failing = %v, want %v", err, failed)
+	}
+	if _, ok := st.user("bob"); ok {
+		t.Error("bob was published although his write failed")
+	}
+	_ = st.close()
+	st = openTestStore(t, dir)
+	if _, ok := st.user("alice"); !ok {
+		t.Error("alice is not in the file after a restart")
 	}
 }

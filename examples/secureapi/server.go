@@ -65,7 +65,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(cfg.dataDir, k.store, now)
+	st, err := openStore(cfg.dataDir, k.store, now, logger)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -165,6 +167,10 @@ type store struct {
 	// beforeWrite, if set, is called by update with the change applied to the copy, before
 	// the file is written (tests block writes with it).
 	beforeWrite func()
+	// encryptFile writes the file; nil means secretbox.EncryptFile (tests inject failures).
+	encryptFile func(name string, src io.Reader, w secretbox.Wrapper, ad []byte) error
+	// log receives the durability problems that writes survive (see update).
+	log *slog.Logger
 
 	mu sync.RWMutex // guards st, the published state
 	st state
@@ -176,12 +182,16 @@ var _ auth.RevocationStore = (*store)(nil)
 func userKey(name string) string { return strings.ToLower(name) }
 
 // openStore opens the store in dir, or starts an empty one if dir holds none. A store sealed
-// under an older key of ring is rewritten under the primary key.
-func openStore(dir string, ring *secretbox.Keyring, now func() time.Time) (*store, error) {
+// under an older key of ring is rewritten under the primary key. logger (nil discards) gets
+// the durability problems of writes.
+func openStore(dir string, ring *secretbox.Keyring, now func() time.Time, logger *slog.Logger) (*store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &store{dir: dir, ring: ring, now: now, st: state{
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &store{dir: dir, ring: ring, now: now, log: logger, st: state{
 		Users: map[string]*user{}, NextID: 1,
 		Generations: map[string]uint64{}, Revoked: map[auth.TokenID]time.Time{},
 		RevokedOwners: map[auth.TokenID]string{}, authorBytes: map[string]int{},
@@ -227,7 +237,9 @@ func openStore(dir string, ring *secretbox.Keyring, now func() time.Time) (*stor
 	}
 	s.st.count()
 	if r.Stale() {
-		if err := s.write(&s.st); err != nil {
+		if err := s.write(&s.st); errors.Is(err, secretbox.ErrNotDurable) {
+			s.notDurable(err) // re-encrypted all the same
+		} else if err != nil {
 			return nil, fmt.Errorf("re-encrypt %s under the new key: %w", path, err)
 		}
 	}
@@ -235,9 +247,13 @@ func openStore(dir string, ring *secretbox.Keyring, now func() time.Time) (*stor
 }
 
 // update applies change to a copy of the state, writes the copy, and publishes it once it is
-// on disk: memory never holds what the disk does not. change may modify the maps and append
-// to Items of its argument, but must not modify a *user in place (it is shared with the
-// published state): it replaces the pointer instead.
+// on disk: memory never holds what the disk does not, nor lacks what it does. change may
+// modify the maps and append to Items of its argument, but must not modify a *user in place
+// (it is shared with the published state): it replaces the pointer instead.
+//
+// If only the directory sync after the rename failed (secretbox.ErrNotDurable), the file holds
+// the change: update publishes it and succeeds, and logs the problem, since a crash before the
+// next write syncs the directory may bring back the previous file.
 func (s *store) update(change func(st *state) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -253,13 +269,24 @@ func (s *store) update(change func(st *state) error) error {
 	if s.beforeWrite != nil {
 		s.beforeWrite()
 	}
-	if err := s.write(&next); err != nil {
-		return err
+	err := s.write(&next)
+	if err != nil && !errors.Is(err, secretbox.ErrNotDurable) {
+		return err // the file was not replaced
 	}
 	s.mu.Lock()
 	s.st = next
 	s.mu.Unlock()
+	if err != nil {
+		s.notDurable(err)
+	}
 	return nil
+}
+
+// notDurable logs a write whose file was renamed into place but whose directory could not be
+// synced.
+func (s *store) notDurable(err error) {
+	s.log.Error("store written, but a crash may undo the write: the directory could not be synced",
+		"event", "store_not_durable", "error", err.Error())
 }
 
 // clone returns a copy of st that a writer may change without disturbing readers of st. Items
@@ -286,7 +313,11 @@ func (s *store) write(st *state) error {
 	if err := e.Encode(st); err != nil {
 		return err
 	}
-	return secretbox.EncryptFile(filepath.Join(s.dir, storeFile), &b, s.ring, []byte(storeAD))
+	encrypt := s.encryptFile
+	if encrypt == nil {
+		encrypt = secretbox.EncryptFile
+	}
+	return encrypt(filepath.Join(s.dir, storeFile), &b, s.ring, []byte(storeAD))
 }
 
 // close waits for a write in progress and refuses later ones. Every change was written when it

@@ -45,7 +45,7 @@ func crashChild(dir string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(dir, k.store, nil)
+	st, err := openStore(dir, k.store, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func TestStoreCrash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := openStore(dir, k.store, nil)
+		st, err := openStore(dir, k.store, nil, nil)
 		if err != nil {
 			t.Fatalf("round %d: openStore after SIGKILL = %v", round, err)
 		}
@@ -199,7 +199,7 @@ func TestStoreRevocationConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := openStore(t.TempDir(), k.store, nil)
+		st, err := openStore(t.TempDir(), k.store, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -248,7 +248,7 @@ func TestStoreKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := openStore(dir, oldK.store, nil)
+	st, err := openStore(dir, oldK.store, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,11 +260,11 @@ func TestStoreKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := openStore(dir, both.store, nil); err != nil {
+	if _, err := openStore(dir, both.store, nil, nil); err != nil {
 		t.Fatalf("openStore with the new key first = %v", err)
 	}
 	newK, _ := parseKeys(newKF, "new")
-	st, err = openStore(dir, newK.store, nil)
+	st, err = openStore(dir, newK.store, nil, nil)
 	if err != nil {
 		t.Fatalf("openStore with the new key alone after rotation = %v", err)
 	}
@@ -277,7 +277,7 @@ func TestStoreKeyRotation(t *testing.T) {
 func TestStoreLimits(t *testing.T) {
 	kf, _ := generateKeys()
 	k, _ := parseKeys(kf, "test")
-	st, err := openStore(t.TempDir(), k.store, nil)
+	st, err := openStore(t.TempDir(), k.store, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
