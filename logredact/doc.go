@@ -88,10 +88,14 @@
 // # What is inspected
 //
 // The [Redactor.Handler] inspects the message and every attribute: strings, []byte, integers,
-// errors (their Error text), LogValuers (resolved first), groups, and through reflection maps,
-// structs (exported and unexported fields), slices, arrays, pointers and interfaces, plus the text
-// of values with MarshalJSON, MarshalText or String methods. A changed composite value is logged
-// as plain data (a map or slice of its exported fields and elements, redacted). Inspection stops
+// LogValuers (resolved first), groups, and through reflection maps, structs (exported and
+// unexported fields), slices, arrays, pointers and interfaces. A value with Error, MarshalJSON,
+// MarshalText or String methods (its own or its pointer's: encoding/json calls pointer-receiver
+// methods on the fields of a value logged by pointer) is judged by every one of those texts, since
+// which a handler prints depends on the handler, and then by its fields; when any of them changes,
+// the value is logged as its redacted text (an error as its redacted Error text, so an error whose
+// fields hold a secret is logged by its message). Another changed composite value is logged as
+// plain data (a map or slice of its exported fields and elements, redacted). Inspection stops
 // at a depth of 16 and after 10,000 values; what lies beyond is replaced by
 // "[REDACTED:truncated]", never passed through uninspected. A value whose method panics is
 // replaced by "[REDACTED:unprintable]".

@@ -10,8 +10,8 @@ import (
 // attributes are added) and of groups, at any depth. Attributes whose key is sensitive are replaced
 // whole, and so is every attribute below a WithGroup whose name is sensitive; other values are
 // scanned by the detectors. LogValuers are resolved before inspection;
-// maps, structs, slices, pointers, []byte and errors are inspected too (see the package
-// documentation, "What is inspected").
+// maps, structs, slices, pointers, []byte and errors are inspected too, values with printing
+// methods by every text they may print (see the package documentation, "What is inspected").
 //
 // A record with nothing to redact is passed to next unchanged, without copying. The returned
 // handler is safe for concurrent use if next is.

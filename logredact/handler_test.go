@@ -159,6 +159,103 @@ func TestHandlerRedacts(t *testing.T) {
 	}
 }
 
+// jsonError is an error that also marshals itself: slog's JSON handler prints MarshalJSON, not
+// Error.
+type jsonError struct{ token string }
+
+func (e *jsonError) Error() string { return "upstream refused the request" }
+func (e *jsonError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"auth": "Bearer " + e.token})
+}
+
+// textError is an error that is also a TextMarshaler: slog's text handler prints MarshalText.
+type textError struct{ dsn string }
+
+func (e textError) Error() string                { return "db unreachable" }
+func (e textError) MarshalText() ([]byte, error) { return []byte("dsn " + e.dsn), nil }
+
+// fieldError is an error with exported fields: nested in a struct, slice or map, json.Marshal
+// prints its fields, not its Error text.
+type fieldError struct {
+	URL    string
+	Header map[string]string
+}
+
+func (e *fieldError) Error() string { return "request failed" }
+
+// dbConfig marshals itself with a pointer receiver: encoding/json calls that method on the
+// addressable field of a value logged by pointer.
+type dbConfig struct{ pw string }
+
+func (c *dbConfig) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"password": c.pw})
+}
+
+type service struct {
+	Name string
+	DB   dbConfig
+}
+
+// TestHandlerPrintedForms: a value is judged by every form a handler may print (Error,
+// MarshalJSON, MarshalText, String, of the value or of a pointer to it) and by its fields; an
+// earlier version judged an error by its Error text alone and missed pointer-receiver methods.
+func TestHandlerPrintedForms(t *testing.T) {
+	const pw = "hunter2-printed-forms"
+	tok := redacttest.FakeGitHubToken()
+	tests := []struct {
+		name string
+		text bool // through slog's text handler rather than its JSON handler
+		log  func(l *slog.Logger)
+		want string
+	}{
+		{"error with MarshalJSON", false, func(l *slog.Logger) { l.Error("m", "err", &jsonError{tok}) },
+			`{"level":"ERROR","msg":"m","err":"upstream refused the request"}`},
+		{"error with MarshalText", true, func(l *slog.Logger) { l.Error("m", "err", textError{"postgres://app:" + pw + "@db/x"}) },
+			`level=ERROR msg=m err="db unreachable"`},
+		{"error fields in a struct", false, func(l *slog.Logger) {
+			l.Error("m", "result", struct{ Err error }{&fieldError{URL: "https://api", Header: map[string]string{"X-Api-Key": pw}}})
+		}, `{"level":"ERROR","msg":"m","result":{"Err":"request failed"}}`},
+		{"error fields in a slice", false, func(l *slog.Logger) {
+			l.Error("m", "errs", []error{&fieldError{Header: map[string]string{"Authorization": "Token " + pw}}})
+		}, `{"level":"ERROR","msg":"m","errs":["request failed"]}`},
+		{"error fields in a map", false, func(l *slog.Logger) {
+			l.Error("m", "errs", map[string]error{"a": &fieldError{Header: map[string]string{"Cookie": pw}}})
+		}, `{"level":"ERROR","msg":"m","errs":{"a":"request failed"}}`},
+		{"pointer-receiver MarshalJSON of a field", false, func(l *slog.Logger) {
+			l.Info("m", "svc", &service{Name: "api", DB: dbConfig{pw}})
+		}, `{"level":"INFO","msg":"m","svc":{"DB":"{\"password\":\"[REDACTED:field]\"}","Name":"api"}}`},
+		{"clean error with fields untouched", false, func(l *slog.Logger) {
+			l.Error("m", "result", struct{ Err error }{&fieldError{URL: "https://api"}})
+		}, `{"level":"ERROR","msg":"m","result":{"Err":{"URL":"https://api","Header":null}}}`},
+		{"clean error with MarshalText untouched", true, func(l *slog.Logger) { l.Error("m", "err", textError{"db:5432"}) },
+			`level=ERROR msg=m err="dsn db:5432"`},
+	}
+	r := logredact.MustNew(logredact.Config{})
+	noTime := &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			var next slog.Handler = slog.NewJSONHandler(&buf, noTime)
+			if tt.text {
+				next = slog.NewTextHandler(&buf, noTime)
+			}
+			tt.log(slog.New(r.Handler(next)))
+			got := strings.TrimSpace(buf.String())
+			if got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+			if strings.Contains(got, pw) || strings.Contains(got, tok) {
+				t.Errorf("secret leaked: %s", got)
+			}
+		})
+	}
+}
+
 func TestHandlerUnexportedSecretField(t *testing.T) {
 	type inner struct {
 		name string

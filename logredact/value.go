@@ -86,43 +86,117 @@ func valueToAny(v slog.Value) any {
 	return m
 }
 
-// methodText returns the text a handler would print for v through its Error, MarshalJSON,
-// MarshalText or String method, and whether v has one. A panicking method reports ok with
-// panicked set.
-func methodText(v reflect.Value) (text string, ok, panicked bool) {
+// printerTypes are the interfaces through which a handler may print a value: slog's JSON handler
+// prints MarshalJSON (of an error too, when it has one) and otherwise Error or json.Marshal, which
+// calls MarshalJSON and MarshalText; the text handler prints MarshalText before Error; fmt prints
+// Error, then String.
+var printerTypes = [...]reflect.Type{
+	errorType,
+	reflect.TypeFor[json.Marshaler](),
+	reflect.TypeFor[encoding.TextMarshaler](),
+	reflect.TypeFor[fmt.Stringer](),
+}
+
+// printer returns v as an interface value whose method set is the widest a handler may call: a
+// pointer to v when v is addressable (encoding/json calls pointer-receiver methods of the fields of
+// a value logged by pointer), a pointer to a copy of v when only *T has one of the printing
+// methods, and v itself otherwise. ok is false when v may not be used as an interface value or is
+// a nil pointer or interface.
+func printer(v reflect.Value) (x any, ok bool) {
 	if !v.CanInterface() {
-		return "", false, false
+		return nil, false
 	}
-	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
-		return "", false, false
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil, false
+		}
+		return v.Interface(), true
+	}
+	if v.CanAddr() {
+		return v.Addr().Interface(), true
+	}
+	t := v.Type()
+	if pt := reflect.PointerTo(t); pt.NumMethod() > t.NumMethod() {
+		for _, it := range printerTypes {
+			if pt.Implements(it) && !t.Implements(it) {
+				c := reflect.New(t)
+				c.Elem().Set(v)
+				return c.Interface(), true
+			}
+		}
+	}
+	return v.Interface(), true
+}
+
+// forms gathers the redacted texts of a value's printing methods for methodText.
+type forms struct {
+	text    string // the redacted first text
+	n       int
+	changed bool
+}
+
+func (f *forms) add(r *Redactor, t string) {
+	rt := r.Redact(t)
+	if f.n == 0 {
+		f.text = rt
+	}
+	f.n++
+	f.changed = f.changed || rt != t
+}
+
+// methodText calls every method through which a handler may print v (Error, MarshalJSON,
+// MarshalText and String, from the method set of v or of a pointer to v, see printer) and redacts
+// each text. has reports whether v has any of them and isErr whether it is an error; when any of
+// the texts changes, changed is set and text is the redacted form of the first of them in that
+// order (the Error text of an error). A panicking method, or a Marshal method returning an error,
+// sets panicked.
+func (r *Redactor) methodText(v reflect.Value) (text string, has, isErr, changed, panicked bool) {
+	x, ok := printer(v)
+	if !ok {
+		return "", false, false, false, false
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			text, ok, panicked = "", true, true
+			text, has, changed, panicked = "", true, true, true
 		}
 	}()
-	switch m := v.Interface().(type) {
-	case error:
-		return m.Error(), true, false
-	case json.Marshaler:
+	var f forms
+	if m, ok := x.(error); ok {
+		isErr = true
+		f.add(r, m.Error())
+	}
+	if m, ok := x.(json.Marshaler); ok {
 		b, err := m.MarshalJSON()
 		if err != nil {
-			return "", true, true
+			return "", true, isErr, true, true
 		}
-		return string(b), true, false
-	case encoding.TextMarshaler:
+		f.add(r, string(b))
+	}
+	if m, ok := x.(encoding.TextMarshaler); ok {
 		b, err := m.MarshalText()
 		if err != nil {
-			return "", true, true
+			return "", true, isErr, true, true
 		}
-		return string(b), true, false
-	case fmt.Stringer:
-		return m.String(), true, false
+		f.add(r, string(b))
 	}
-	return "", false, false
+	if m, ok := x.(fmt.Stringer); ok {
+		f.add(r, m.String())
+	}
+	text, has, changed = f.text, f.n > 0, f.changed
+	return text, has, isErr, changed, false
 }
 
+// reflectValue inspects v and returns its redacted form and true when it needs redacting, or nil
+// and false when it does not: a caller that rebuilds a container takes an unchanged element from
+// the original (plain), so that clean values are never copied into interface values.
 func (r *Redactor) reflectValue(v reflect.Value, depth int, b *budget) (any, bool) {
+	return r.inspect(v, depth, b, true)
+}
+
+// inspect is reflectValue; methods is false for the element of a pointer, whose printing methods
+// (those of the pointer, the same set) have been checked already.
+func (r *Redactor) inspect(v reflect.Value, depth int, b *budget, methods bool) (any, bool) {
 	b.nodes--
 	if depth > maxDepth || b.nodes < 0 {
 		return truncated, true
@@ -135,23 +209,31 @@ func (r *Redactor) reflectValue(v reflect.Value, depth int, b *budget) (any, boo
 		return redacted, true
 	}
 	if t == timeType {
-		return orig(v), false
+		return nil, false
 	}
-	// Types that print themselves: inspect what they print. Errors are always inspected by their
-	// text; other printers are inspected by their text and then by their fields, since which of the
-	// two a handler uses depends on the handler.
-	text, has, panicked := methodText(v)
+	if !methods {
+		return r.kindValue(v, t, depth, b)
+	}
+	// Types that print themselves: inspect every form a handler may print, their texts and then
+	// their fields (json.Marshal prints the exported fields of an error nested in a struct, slice
+	// or map). A value any of whose forms changes is replaced by the redacted text; so is an error
+	// whose fields change, since an error is logged by its text.
+	text, has, isErr, changed, panicked := r.methodText(v)
 	if panicked {
 		return unprintable, true
 	}
-	if has {
-		if rs := r.Redact(text); rs != text {
-			return rs, true
-		}
-		if t.Implements(errorType) {
-			return orig(v), false
-		}
+	if changed {
+		return text, true
 	}
+	nv, changed := r.kindValue(v, t, depth, b)
+	if changed && isErr && has {
+		return text, true
+	}
+	return nv, changed
+}
+
+// kindValue is reflectValue for the value v of type t, by its kind.
+func (r *Redactor) kindValue(v reflect.Value, t reflect.Type, depth int, b *budget) (any, bool) {
 	switch t.Kind() {
 	case reflect.String:
 		s := v.String()
@@ -166,12 +248,13 @@ func (r *Redactor) reflectValue(v reflect.Value, depth int, b *budget) (any, boo
 		if uintIsCard(v.Uint()) {
 			return r.cardNumber(fmt.Sprint(v.Uint())), true
 		}
-	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			return orig(v), false
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return r.inspect(v.Elem(), depth+1, b, false)
 		}
-		if nv, changed := r.reflectValue(v.Elem(), depth+1, b); changed {
-			return nv, true
+	case reflect.Interface:
+		if !v.IsNil() {
+			return r.reflectValue(v.Elem(), depth+1, b)
 		}
 	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 {
@@ -179,9 +262,8 @@ func (r *Redactor) reflectValue(v reflect.Value, depth int, b *budget) (any, boo
 				if out, changed, _ := scan(r, v.Bytes(), nil); changed {
 					return string(out), true
 				}
-				return orig(v), false
 			}
-			return orig(v), false
+			return nil, false
 		}
 		n := v.Len()
 		var out []any
@@ -193,8 +275,11 @@ func (r *Redactor) reflectValue(v reflect.Value, depth int, b *budget) (any, boo
 					out[k] = plain(v.Index(k))
 				}
 			}
-			if out != nil {
+			switch {
+			case changed:
 				out[i] = nv
+			case out != nil:
+				out[i] = plain(v.Index(i))
 			}
 		}
 		if out != nil {
@@ -205,15 +290,7 @@ func (r *Redactor) reflectValue(v reflect.Value, depth int, b *budget) (any, boo
 	case reflect.Struct:
 		return r.structValue(v, depth, b)
 	}
-	return orig(v), false
-}
-
-// orig returns v as an interface value when that is allowed (it is not for unexported fields).
-func orig(v reflect.Value) any {
-	if v.CanInterface() {
-		return v.Interface()
-	}
-	return nil
+	return nil, false
 }
 
 // plain returns the unchanged element v for a rebuilt container.
@@ -226,7 +303,7 @@ func plain(v reflect.Value) any {
 
 func (r *Redactor) mapValue(v reflect.Value, depth int, b *budget) (any, bool) {
 	if v.IsNil() {
-		return orig(v), false
+		return nil, false
 	}
 	type kv struct {
 		k string
@@ -240,9 +317,10 @@ func (r *Redactor) mapValue(v reflect.Value, depth int, b *budget) (any, bool) {
 		var ks string
 		if k.Kind() == reflect.String {
 			ks = k.String()
-		} else {
-			kk, _ := r.reflectValue(k, depth+1, b)
+		} else if kk, c := r.reflectValue(k, depth+1, b); c {
 			ks = fmt.Sprint(kk)
+		} else {
+			ks = fmt.Sprint(plain(k))
 		}
 		var nv any
 		c := false
@@ -250,6 +328,9 @@ func (r *Redactor) mapValue(v reflect.Value, depth int, b *budget) (any, bool) {
 			nv, c = r.keyReplacement(reflectText(val)), true
 		} else {
 			nv, c = r.reflectValue(val, depth+1, b)
+			if !c {
+				nv = plain(val)
+			}
 		}
 		if rk := r.Redact(ks); rk != ks {
 			ks, c = rk, true
@@ -258,7 +339,7 @@ func (r *Redactor) mapValue(v reflect.Value, depth int, b *budget) (any, bool) {
 		entries = append(entries, kv{ks, nv})
 	}
 	if !changed {
-		return orig(v), false
+		return nil, false
 	}
 	m := make(map[string]any, len(entries))
 	for _, e := range entries {
@@ -287,33 +368,16 @@ func reflectText(v reflect.Value) string {
 func (r *Redactor) structValue(v reflect.Value, depth int, b *budget) (any, bool) {
 	t := v.Type()
 	n := t.NumField()
-	type field struct {
-		name string
-		v    any
-		keep bool
-	}
-	fields := make([]field, 0, n)
+	var red []any // the redacted values of changed fields, allocated at the first change
 	changed := false
 	for i := 0; i < n; i++ {
 		sf := t.Field(i)
 		fv := v.Field(i)
-		name := sf.Name
-		keep := sf.IsExported()
-		if tag, ok := sf.Tag.Lookup("json"); ok {
-			tn, _, _ := strings.Cut(tag, ",")
-			switch tn {
-			case "-":
-				keep = false
-			case "":
-			default:
-				name = tn
-			}
-		}
+		name, keep := fieldName(sf)
 		var nv any
 		c := false
 		switch rt := sf.Tag.Get("redact"); {
 		case rt == "-":
-			keep = false
 			nv, c = r.reflectValue(fv, depth+1, b)
 		case rt == "true" || rt != "false" && (r.SensitiveKey(sf.Name) || r.SensitiveKey(name)):
 			if !fv.IsZero() {
@@ -322,26 +386,52 @@ func (r *Redactor) structValue(v reflect.Value, depth int, b *budget) (any, bool
 		default:
 			nv, c = r.reflectValue(fv, depth+1, b)
 		}
-		if !keep && c {
-			// An unexported or json:"-" field that needs redaction: text handlers print such fields
-			// through fmt, so the struct must be rebuilt without it.
-			changed = true
+		if !c {
 			continue
 		}
-		changed = changed || c
+		// An unexported or json:"-" field that needs redaction counts too: text handlers print
+		// such fields through fmt, so the struct must be rebuilt without it.
+		changed = true
 		if keep {
-			if !c {
-				nv = plain(fv)
+			if red == nil {
+				red = make([]any, n)
 			}
-			fields = append(fields, field{name, nv, true})
+			red[i] = nv
 		}
 	}
 	if !changed {
-		return orig(v), false
+		return nil, false
 	}
-	m := make(map[string]any, len(fields))
-	for _, f := range fields {
-		m[f.name] = f.v
+	m := make(map[string]any, n)
+	for i := 0; i < n; i++ {
+		name, keep := fieldName(t.Field(i))
+		switch {
+		case !keep:
+		case red != nil && red[i] != nil:
+			m[name] = red[i]
+		default:
+			m[name] = plain(v.Field(i))
+		}
 	}
 	return m, true
+}
+
+// fieldName returns the name under which json.Marshal prints the struct field sf, and whether a
+// rebuilt value keeps it: exported fields are kept unless tagged json:"-" or redact:"-".
+func fieldName(sf reflect.StructField) (name string, keep bool) {
+	name, keep = sf.Name, sf.IsExported()
+	if tag, ok := sf.Tag.Lookup("json"); ok {
+		tn, _, _ := strings.Cut(tag, ",")
+		switch tn {
+		case "-":
+			keep = false
+		case "":
+		default:
+			name = tn
+		}
+	}
+	if sf.Tag.Get("redact") == "-" {
+		keep = false
+	}
+	return name, keep
 }
