@@ -9,7 +9,9 @@ import "sync/atomic"
 //     authorization or cookie;
 //   - ends with token, session, sessionid, sessid, pwd, sig, signature, cvv, cvv2, cvc, privkey,
 //     signingkey, encryptionkey, masterkey, hmackey or sessionkey;
-//   - is exactly pass or pw;
+//   - is exactly pass or pw, or ends with a pass of its own: after a separator, a digit or a
+//     camel-case boundary ("DB_PASS", "redisPass"), and not bypass, compass, surpass and the like
+//     (passWords);
 //   - in a URL query, is also exactly code (an OAuth authorization code), key or auth;
 //   - equals or ends with one of the caller's [Config.Keys], normalized the same way.
 
@@ -188,6 +190,40 @@ func builtinSensitive(k []byte, query bool) bool {
 	return false
 }
 
+// passSuffix reports whether the key k[i:j], whose normalized form ends in "pass", ends in a
+// "pass" of its own: after a separator ("DB_PASS", "smtp-pass"), a digit, or a camel-case
+// boundary ("redisPass"), so not "bypass" or "compass".
+func passSuffix[T text](k T, i, j int) bool {
+	for j > i && (k[j-1] == '-' || k[j-1] == '_' || k[j-1] == '.' || k[j-1] == ' ') {
+		j--
+	}
+	if j-i < 5 {
+		return false
+	}
+	p, c := k[j-4], k[j-5]
+	switch {
+	case c == '-' || c == '_' || c == '.' || c == ' ' || isDigit(c):
+		return true
+	case p == 'P' && c >= 'a' && c <= 'z':
+		return true
+	}
+	return false
+}
+
+// passWords are words ending in "pass" that name no password, even when written with a
+// boundary before the "pass" ("ByPass", "over_pass").
+var passWords = []string{"bypass", "compass", "encompass", "surpass", "trespass", "overpass", "underpass"}
+
+// passWord reports whether the normalized key k ends in one of passWords.
+func passWord(k []byte) bool {
+	for _, w := range passWords {
+		if hasSuffixB(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // sensitive reports whether the key k[i:j] names a secret.
 func sensitive[T text](r *Redactor, k T, i, j int, query bool) bool {
 	return sensitiveLetters(r, k, i, j, query, letterMask(k, i, j))
@@ -200,7 +236,7 @@ func sensitiveLetters[T text](r *Redactor, k T, i, j int, query bool, m uint32) 
 	}
 	var buf [maxKey]byte
 	nk := normalizeKey(&buf, k, i, j)
-	if builtinSensitive(nk, query) {
+	if builtinSensitive(nk, query) || hasSuffixB(nk, "pass") && passSuffix(k, i, j) && !passWord(nk) {
 		return true
 	}
 	for _, extra := range r.keys {

@@ -132,6 +132,10 @@ func TestSensitiveKey(t *testing.T) {
 		{"user", false}, {"level", false}, {"msg", false}, {"tokens", false}, {"max_tokens", false},
 		{"token_type", false}, {"status", false}, {"request_id", false}, {"key", false}, {"code", false},
 		{"auth", false}, {"bypass", false}, {"compass", false}, {"session_count", false}, {"", false},
+		// a "pass" of its own at the end of the key
+		{"DB_PASS", true}, {"RABBITMQ_DEFAULT_PASS", true}, {"smtp_pass", true}, {"redisPass", true},
+		{"smtp-pass", true}, {"db2pass", true}, {"pass_", true}, {"BYPASS", false}, {"ByPass", false},
+		{"by_pass", false}, {"use_compass", false}, {"Surpass", false}, {"trespass", false}, {"overpass", false},
 	}
 	for _, tt := range tests {
 		if got := r.SensitiveKey(tt.key); got != tt.want {
@@ -245,6 +249,24 @@ func TestFieldSpellings(t *testing.T) {
 		}
 		if again := r.Redact(got); again != got {
 			t.Errorf("not idempotent: %q -> %q", got, again)
+		}
+	}
+}
+
+// TestPassSuffixFields: a key ending in a "pass" of its own (DB_PASS, redisPass) is sensitive in
+// free text too; words that end in "pass" (bypass, compass) are not.
+func TestPassSuffixFields(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	tests := []struct{ in, want string }{
+		{"DB_PASS=hunter2", "DB_PASS=[REDACTED:field]"},
+		{"RABBITMQ_DEFAULT_PASS=hunter2 user=bob", "RABBITMQ_DEFAULT_PASS=[REDACTED:field] user=bob"},
+		{"smtp_pass: hunter2", "smtp_pass: [REDACTED:field]"},
+		{`{"redisPass":"hunter2"}`, `{"redisPass":"[REDACTED:field]"}`},
+		{"bypass=on compass=north ByPass=1 surpass: x", "bypass=on compass=north ByPass=1 surpass: x"},
+	}
+	for _, tt := range tests {
+		if got := r.Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
