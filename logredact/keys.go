@@ -15,6 +15,10 @@ import "sync/atomic"
 //   - in a URL query, is also exactly code (an OAuth authorization code), key or auth;
 //   - equals or ends with one of the caller's [Config.Keys], normalized the same way.
 
+// maxSpace bounds the run of spaces and tabs skipped on either side of the ':' or '=' between a
+// key and its value in free text.
+const maxSpace = 64
+
 // maxKey bounds how much of a key is examined; longer keys are matched on their first maxKey
 // normalized bytes.
 const maxKey = 128
@@ -361,7 +365,8 @@ func keyBoundary[T text](s T, ks, last int) (ok, query bool) {
 
 // fieldAt checks for a sensitive key followed by its value in free text, with the ':' or '=' at
 // s[i]: key=value (logfmt, URL queries), key: value, "key":"value" (JSON), 'key': 'value', and
-// \"key\":\"value\" (JSON inside a JSON string). Only the value is replaced.
+// \"key\":\"value\" (JSON inside a JSON string), with up to maxSpace spaces and tabs on either
+// side of the separator. Only the value is replaced.
 func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 	ks, ke, quote, query, ok := fieldKey(r, s, i, last)
 	if !ok {
@@ -375,18 +380,16 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 // with ok set only when the key is sensitive. It is kept apart from the value parsing so that
 // the common case, a key that is not sensitive, runs in a small function.
 func fieldKey[T text](r *Redactor, s T, i, last int) (ks, ke int, quote byte, query, ok bool) {
-	sep := s[i]
 	ke = i
 	escaped := false
 	var letters uint32 // the letters of the key, gathered while finding it
-	if sep == '=' {
-		// "key = value", "key => value": up to two spaces before '='.
-		for sp := 0; sp < 2 && ke > last && s[ke-1] == ' '; sp++ {
-			ke--
-		}
-		if ke < i && (ke == last || s[ke-1] == ' ') {
-			return 0, 0, 0, false, false
-		}
+	// "key = value", "key => value", `"key" : "value"`, aligned "db.password    = value": up to
+	// maxSpace spaces and tabs before the ':' or '='.
+	for ke > last && i-ke < maxSpace && (s[ke-1] == ' ' || s[ke-1] == '\t') {
+		ke--
+	}
+	if ke < i && (ke == last || s[ke-1] == ' ' || s[ke-1] == '\t') {
+		return 0, 0, 0, false, false
 	}
 	pct := false // the key holds '%': judge its percent-decoded form too
 	if ke > last && (s[ke-1] == '"' || s[ke-1] == '\'') {
@@ -482,7 +485,7 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 	if sep == '=' && v < n && (s[v] == '>' || s[v] == '=') {
 		v++ // Ruby and Perl hashes ("password" => "..."), comparisons (==)
 	}
-	for v < n && v-i <= 4 && (s[v] == ' ' || s[v] == '\t') {
+	for v < n && v-i <= maxSpace && (s[v] == ' ' || s[v] == '\t') {
 		v++
 	}
 	if v >= n {

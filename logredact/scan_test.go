@@ -222,7 +222,8 @@ func TestZeroRedactor(t *testing.T) {
 }
 
 // TestFieldSpellings covers key=value spellings that an earlier version let through: spaces
-// around '=', Ruby/Perl "=>", and percent-encoded key names in URL query strings.
+// around '=' and ':' (more than two before '=', any before ':', more than four after either),
+// Ruby/Perl "=>", and percent-encoded key names in URL query strings.
 func TestFieldSpellings(t *testing.T) {
 	r := logredact.MustNew(logredact.Config{})
 	tests := []struct{ in, want string }{
@@ -237,6 +238,13 @@ func TestFieldSpellings(t *testing.T) {
 		{"GET /x?a=1&%70assword=hunter2&b=2", "GET /x?a=1&%70assword=[REDACTED:query]&b=2"},
 		{"GET /x?access%5Ftoken=abc123", "GET /x?access%5Ftoken=[REDACTED:query]"},
 		{"50%password=hunter2", "50%password=[REDACTED:field]"},
+		// Spaces and tabs on either side of the separator (pretty printers, aligned config files).
+		{`{"password" : "hunter2"}`, `{"password" : "[REDACTED:field]"}`},
+		{"password : hunter2", "password : [REDACTED:field]"},
+		{"db.password    = hunter2", "db.password    = [REDACTED:field]"},
+		{"db.password\t\t= hunter2", "db.password\t\t= [REDACTED:field]"},
+		{`"password":      "hunter2"`, `"password":      "[REDACTED:field]"`},
+		{"password=     hunter2", "password=     [REDACTED:field]"},
 		// Benign neighbours stay as they are.
 		{"a = b, x => y, 100% = done", "a = b, x => y, 100% = done"},
 		{"GET /x?q%75ery=cats&page=2", "GET /x?q%75ery=cats&page=2"},

@@ -281,6 +281,15 @@ func safeCut(b []byte, lo, hi int) int {
 		if prev == ':' || prev == '=' || isSep(prev) {
 			continue
 		}
+		// Perhaps a key and its separator ("password   = x"); when the spaces run to the end of b,
+		// what follows them is not known yet.
+		k := p + 1
+		for k < len(b) && k-p <= maxSpace && (b[k] == ' ' || b[k] == '\t') {
+			k++
+		}
+		if k == len(b) || b[k] == ':' || b[k] == '=' {
+			continue
+		}
 		if isDigit(prev) && p+1 < len(b) && isDigit(b[p+1]) {
 			continue // perhaps the digit groups of a card
 		}

@@ -202,6 +202,22 @@ func TestWriterLongLines(t *testing.T) {
 	}
 }
 
+// TestWriterLongLineSpacedKey: the Writer does not cut an over-long line in the spaces between a
+// key and its separator ("password      = hunter2"), which would part the key from its value.
+func TestWriterLongLineSpacedKey(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{MaxLine: 1024})
+	for pad := 0; pad < 24; pad++ {
+		line := strings.Repeat("x", pad) + strings.Repeat(" w", 300) + strings.Repeat(" password            = hunter2", 100)
+		var buf bytes.Buffer
+		w := r.Writer(&buf)
+		_, _ = io.WriteString(w, line+"\n")
+		_ = w.Close()
+		if strings.Contains(buf.String(), "hunter2") {
+			t.Errorf("pad %d: a value after a spaced separator leaked across a cut", pad)
+		}
+	}
+}
+
 func TestWriterOverlongRun(t *testing.T) {
 	r := logredact.MustNew(logredact.Config{MaxLine: 1024})
 	run := strings.Repeat("A", 3000) + redacttest.FakeGitHubToken() + strings.Repeat("B", 3000)
