@@ -69,7 +69,10 @@
 //     line cannot hide the lines after it.
 //   - url-password: the password in URL user info (postgres://app:[REDACTED:url-password]@db).
 //   - query: values of sensitive URL query parameters (?token=, ?sig=, ?X-Amz-Signature=, ...).
-//   - field: values of sensitive keys in free text (password=..., "token":"...", Cookie: ...).
+//   - field: values of sensitive keys in free text (password=..., "token":"...", Cookie: ...); an
+//     array or object value ({"password":["..."]}, as json.Marshal prints url.Values, or
+//     map[Cookie:[...]], as fmt prints http.Header) has all it holds replaced up to its matching
+//     bracket.
 //   - email: e-mail addresses; on by default, off with [Config.KeepEmails].
 //   - apikey: rampart API keys, prefix_<32 base62>_<6 base62 CRC-32>, confirmed by their checksum.
 //   - rampart-token: rampart session tokens (auth.Keyring's format, "AQ..." in base64url),
@@ -105,8 +108,9 @@
 // # Security properties and limits
 //
 //   - Fails closed where it must guess: the key material of an unterminated private-key block, an
-//     unterminated quoted sensitive value, or an over-long run in the [Writer] is removed, not
-//     passed through. A private-key block spans only lines that look like key material (base64,
+//     unterminated quoted sensitive value, an array or object value under a sensitive key whose
+//     closing bracket is not within 4 KiB (to the end of the line), or an over-long run in the
+//     [Writer] is removed, not passed through. A private-key block spans only lines that look like key material (base64,
 //     blank, armor headers; indentation allowed), so a key printed line by line behind a log
 //     prefix on every line is not hidden between those lines. Never log keys on purpose.
 //   - Linear time in the input for every detector, with no regular expressions; attacker-chosen

@@ -541,8 +541,25 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		}
 		return match{a, e, kind}, true, tail
 	case s[v] == '{' || s[v] == '[' && markerEnd(s, v) == 0:
-		// A structured value: its own keys are judged one by one.
-		return match{}, false, tailNone
+		// A structured value (["hunter2"] from json.Marshal(url.Values), [sid=...] from
+		// fmt.Sprint(http.Header), {"value":"..."}) has all it holds replaced, up to its matching
+		// bracket, which is kept ("[[REDACTED:field]]": a marker directly after the key would be
+		// taken for a typed one and the text after it redacted on a second pass); with no match
+		// within maxStructured bytes, it is replaced up to the end of the line.
+		if e, ok := bracketEnd(s, v); ok {
+			if e-1 == v+1 || markerEnd(s, v+1) == e-1 {
+				return match{}, false, tailNone // empty, or redacted already
+			}
+			return match{v + 1, e - 1, kind}, true, tailNone
+		}
+		e := v
+		for e < n && s[e] != '\n' && s[e] != '\r' {
+			e++
+		}
+		if e >= n {
+			return match{v, e, kind}, true, tailLine
+		}
+		return match{v, e, kind}, true, tailNone
 	}
 	// Any sensitive key whose value is "Bearer <token>" or "Basic <credentials>": keep the scheme,
 	// replace the credentials.
@@ -620,6 +637,35 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		return match{}, false, tailNone
 	}
 	return match{v, e, kind}, true, tailNone
+}
+
+// maxStructured bounds the search for the bracket that closes a structured value under a
+// sensitive key.
+const maxStructured = 4096
+
+// bracketEnd returns the index just after the ']' or '}' that closes the '[' or '{' at s[v],
+// counting nested brackets of both kinds and skipping double-quoted strings, if it lies within
+// maxStructured bytes.
+func bracketEnd[T text](s T, v int) (int, bool) {
+	n := min(len(s), v+maxStructured)
+	depth := 0
+	for k := v; k < n; k++ {
+		switch s[k] {
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth--; depth == 0 {
+				return k + 1, true
+			}
+		case '"':
+			for k++; k < n && s[k] != '"'; k++ {
+				if s[k] == '\\' {
+					k++
+				}
+			}
+		}
+	}
+	return 0, false
 }
 
 // redactedAlready reports whether the rest-of-line value s[v:e] is a replacement marker followed

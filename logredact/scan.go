@@ -167,6 +167,7 @@ const (
 	tailQuote            // inside a sensitive value quoted with '"'
 	tailSQuote           // inside a sensitive value quoted with '\''
 	tailEQuote           // inside a sensitive value quoted with `\"` (JSON inside JSON)
+	tailLine             // inside a sensitive value that runs to the end of the line
 )
 
 // scan appends to dst the redacted form of s, if anything in s is redacted. It reports whether

@@ -13,8 +13,8 @@ import (
 // The scanner as it was before the word-at-a-time rewrite (commit b5a2701): a byte at a time,
 // with a key's letter set tested against each name's letter set in a loop. It is kept as the
 // oracle that FuzzScanEquivalent checks the fast scanner against: the two must produce the same
-// output and the same tail state for every input. Only the scanning loop, fieldAt and the key
-// screen are kept here; the detectors they call are shared.
+// output and the same tail state for every input. Only the scanning loop, fieldAt's key finding
+// and the key screen are kept here; the detectors they call, and fieldValue, are shared.
 
 // scan appends to dst the redacted form of s, if anything in s is redacted. It reports whether
 // it changed anything; when it did not, dst is returned unchanged (no copy of s is made).
@@ -177,21 +177,16 @@ func scanReference[T text](r *Redactor, s T, dst []byte) (out []byte, changed bo
 // s[i]: key=value (logfmt, URL queries), key: value, "key":"value" (JSON), 'key': 'value', and
 // \"key\":\"value\" (JSON inside a JSON string). Only the value is replaced.
 func fieldAtReference[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
-	n := len(s)
-	sep := s[i]
 	ke := i
 	var ks int
 	quote := byte(0)
 	escaped := false
 	var letters uint32 // the letters of the key, gathered while finding it
-	if sep == '=' {
-		// "key = value", "key => value": up to two spaces before '='.
-		for sp := 0; sp < 2 && ke > last && s[ke-1] == ' '; sp++ {
-			ke--
-		}
-		if ke < i && (ke == last || s[ke-1] == ' ') {
-			return match{}, false, tailNone
-		}
+	for sp := 0; sp < maxSpace && ke > last && (s[ke-1] == ' ' || s[ke-1] == '\t'); sp++ {
+		ke--
+	}
+	if ke < i && (ke == last || s[ke-1] == ' ' || s[ke-1] == '\t') {
+		return match{}, false, tailNone
 	}
 	pct := false // the key holds '%': judge its percent-decoded form too
 	if ke > last && (s[ke-1] == '"' || s[ke-1] == '\'') {
@@ -256,149 +251,9 @@ func fieldAtReference[T text](r *Redactor, s T, i, last int) (match, bool, tailS
 	if !sensitiveReference(r, s, ks, ke, query) && (dec == nil || !sensitiveReference(r, dec, 0, len(dec), query)) {
 		return match{}, false, tailNone
 	}
-	kind := kindField
-	if query {
-		kind = kindQuery
-	}
-	v := i + 1
-	if sep == '=' && v < n && (s[v] == '>' || s[v] == '=') {
-		v++ // Ruby and Perl hashes ("password" => "..."), comparisons (==)
-	}
-	for v < n && v-i <= 4 && (s[v] == ' ' || s[v] == '\t') {
-		v++
-	}
-	if v >= n {
-		return match{}, false, tailNone
-	}
-	// Quoted value.
-	switch {
-	case s[v] == '"' || s[v] == '\'':
-		q := s[v]
-		a := v + 1
-		e := a
-		for e < n && s[e] != q && s[e] != '\n' {
-			if s[e] == '\\' {
-				e++
-			}
-			e++
-		}
-		if e > n {
-			e = n
-		}
-		if e == a || markerEnd(s, a) == e {
-			return match{}, false, tailNone
-		}
-		tail := tailNone
-		if e >= n {
-			tail = tailQuote
-			if q == '\'' {
-				tail = tailSQuote
-			}
-		}
-		if m, ok := schemeValue(s, ks, ke, a, e); ok {
-			return m, true, tail
-		}
-		return match{a, e, kind}, true, tail
-	case s[v] == '\\' && v+1 < n && s[v+1] == '"':
-		a := v + 2
-		e := a
-		for e < n && (s[e] != '\\' || e+1 >= n || s[e+1] != '"') && s[e] != '\n' {
-			if s[e] == '\\' && e+1 < n && s[e+1] == '\\' {
-				e++
-			}
-			e++
-		}
-		if e > n {
-			e = n
-		}
-		if e == a || markerEnd(s, a) == e {
-			return match{}, false, tailNone
-		}
-		tail := tailNone
-		if e >= n {
-			tail = tailEQuote
-		}
-		return match{a, e, kind}, true, tail
-	case s[v] == '{' || s[v] == '[' && markerEnd(s, v) == 0:
-		// A structured value: its own keys are judged one by one.
-		return match{}, false, tailNone
-	}
-	// Any sensitive key whose value is "Bearer <token>" or "Basic <credentials>": keep the scheme,
-	// replace the credentials.
-	if w := wordEnd(s, v); w < n && w > v && s[w] == ' ' {
-		if m, ok := authSchemeAt(s, v, w, true); ok {
-			return m, true, tailNone
-		}
-	}
-	// An Authorization-like key: keep the scheme, replace the credentials.
-	if hasSuffixB(normalizeKey(new([maxKey]byte), s, ks, ke), "authorization") {
-		e := v
-		for e < n && s[e] != '\n' && s[e] != '\r' {
-			e++
-		}
-		w := v
-		for w < e && isAlpha(s[w]) {
-			w++
-		}
-		if w < e && w > v && s[w] == ' ' {
-			if m, ok := authSchemeAt(s, v, w, true); ok {
-				return m, true, tailNone
-			}
-		}
-		// Another scheme (Digest, AWS4-HMAC-SHA256, Negotiate, ...): its parameters run to the end
-		// of the line.
-		w = v
-		for w < e && isAlpha(s[w]) {
-			w++
-		}
-		if w < e && w > v && s[w] == ' ' {
-			v = w + 1
-		}
-		if e > v && markerEnd(s, v) != e {
-			return match{v, e, kind}, true, tailNone
-		}
-		return match{}, false, tailNone
-	}
-	// "key: value" with a bare key (HTTP headers, YAML, prose): the value is the rest of the line.
-	if sep == ':' && quote == 0 {
-		e := v
-		for e < n && s[e] != '\n' && s[e] != '\r' {
-			e++
-		}
-		for e > v && isSpace(s[e-1]) {
-			e--
-		}
-		if e > v && markerEnd(s, v) != e {
-			return match{v, e, kind}, true, tailNone
-		}
-		return match{}, false, tailNone
-	}
-	e := v
-	for e < n {
-		c := s[e]
-		if isSpace(c) || c == '"' || c == '\'' || c == '&' && query || c == '#' && query {
-			break
-		}
-		if sep == ':' && (c == ',' || c == '}' || c == ']') {
-			break
-		}
-		if c == '[' && e == v {
-			if me := markerEnd(s, e); me > 0 {
-				return match{}, false, tailNone
-			}
-		}
-		e++
-	}
-	if e == v {
-		return match{}, false, tailNone
-	}
-	if sep == ':' && quote != 0 && (equalFold(s, v, e, "null") || equalFold(s, v, e, "true") || equalFold(s, v, e, "false")) {
-		return match{}, false, tailNone
-	}
-	if markerEnd(s, v) == e {
-		return match{}, false, tailNone
-	}
-	return match{v, e, kind}, true, tailNone
+	// The value is parsed by the shared fieldValue: the rewrite changed only the scanning loop and
+	// the key screen.
+	return fieldValue(r, s, i, ks, ke, quote, query)
 }
 
 // sensitive reports whether the key k[i:j] names a secret.
@@ -409,7 +264,7 @@ func sensitiveReference[T text](r *Redactor, k T, i, j int, query bool) bool {
 	}
 	var buf [maxKey]byte
 	nk := normalizeKey(&buf, k, i, j)
-	if builtinSensitive(nk, query) {
+	if builtinSensitive(nk, query) || hasSuffixB(nk, "pass") && passSuffix(k, i, j) && !passWord(nk) {
 		return true
 	}
 	for _, extra := range r.keys {

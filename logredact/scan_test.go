@@ -3,8 +3,12 @@ package logredact_test
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -275,6 +279,45 @@ func TestPassSuffixFields(t *testing.T) {
 	for _, tt := range tests {
 		if got := r.Redact(tt.in); got != tt.want {
 			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestStructuredValues: a sensitive key whose value is an array or object has all it holds
+// replaced, up to its matching bracket, as json.Marshal and fmt.Sprint print url.Values and
+// http.Header; with no matching bracket, the rest of the line is replaced.
+func TestStructuredValues(t *testing.T) {
+	h := http.Header{}
+	h.Set("X-Api-Key", "k7Hq2mZpXw")
+	h.Set("Cookie", "sid=k7Hq2mZpXw")
+	h.Set("Accept", "text/html")
+	hj, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uj, err := json.Marshal(url.Values{"password": {"hunter2"}, "user": {"bob"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := logredact.MustNew(logredact.Config{})
+	tests := []struct{ in, want string }{
+		{string(uj), `{"password":[[REDACTED:field]],"user":["bob"]}`},
+		{string(hj), `{"Accept":["text/html"],"Cookie":[[REDACTED:field]],"X-Api-Key":[[REDACTED:field]]}`},
+		{fmt.Sprint(h), `map[Accept:[text/html] Cookie:[[REDACTED:field]] X-Api-Key:[[REDACTED:field]]]`},
+		{`{"password":{"value":"hunter2"},"user":"bob"}`, `{"password":{[REDACTED:field]},"user":"bob"}`},
+		{`{"password":{"v":["a","]}"],"w":{}},"user":"bob"}`, `{"password":{[REDACTED:field]},"user":"bob"}`},
+		{`password: ["hunter2", "x"] ok`, `password: [[REDACTED:field]] ok`},
+		{"token={abc [hunter2 user=bob\nnext line", "token=[REDACTED:field]\nnext line"},
+		{`{"user":["bob"],"roles":{"admin":true}}`, `{"user":["bob"],"roles":{"admin":true}}`},
+		{`{"password":[],"token":{}}`, `{"password":[],"token":{}}`},
+	}
+	for _, tt := range tests {
+		got := r.Redact(tt.in)
+		if got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if again := r.Redact(got); again != got {
+			t.Errorf("Redact(%q) = %q, not idempotent", got, again)
 		}
 	}
 }

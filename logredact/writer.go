@@ -180,6 +180,15 @@ func (w *Writer) piece(b []byte, eol bool) {
 				w.out = append(w.out, '\n')
 			}
 		}
+	case tailLine:
+		// A sensitive value with no end in sight (a structured value whose closing bracket was not
+		// found): the rest of the line goes.
+		w.midLine = !eol
+		if eol {
+			w.tail = tailNone
+			w.out = append(w.out, '\n')
+		}
+		return
 	case tailQuote, tailSQuote, tailEQuote:
 		e := closingQuote(b, w.tail)
 		if e < 0 {
