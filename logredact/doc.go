@@ -52,8 +52,10 @@
 //     spaces or dashes, with an issuer prefix that fits the length and a valid Luhn check digit.
 //     Numbers starting with 0, 1, 7, 8 or 9 (so Unix timestamps in ms and ns) and 13-14 digit
 //     numbers with a valid GS1 check digit (EAN-13, GTIN-14) are not cards. Integer attributes are
-//     checked too, and so are numbers typed in full-width digits (U+FF10 to U+FF19, grouped by
-//     spaces, ideographic spaces or dashes), as East Asian input methods produce them.
+//     checked too, and so are whole floats between 1e12 and 1e19 (json.Unmarshal into an
+//     interface value gives every number as a float64) and numbers typed in full-width digits
+//     (U+FF10 to U+FF19, grouped by spaces, ideographic spaces or dashes), as East Asian input
+//     methods produce them.
 //   - jwt: JSON Web Tokens (JWS and JWE compact form) whose header decodes to JSON with "alg".
 //   - bearer, basic: the credentials after "Bearer " and "Basic " (Basic must decode to
 //     user:password; a Bearer token in prose must look like one), and any credentials after an

@@ -3,6 +3,8 @@ package logredact
 import (
 	"context"
 	"log/slog"
+	"math"
+	"strconv"
 )
 
 // Handler returns a slog.Handler that redacts every record before passing it to next: the
@@ -123,7 +125,9 @@ func (r *Redactor) attrChanges(a slog.Attr) bool {
 		return r.SensitiveKey(a.Key) || intIsCard(a.Value.Int64())
 	case slog.KindUint64:
 		return r.SensitiveKey(a.Key) || uintIsCard(a.Value.Uint64())
-	case slog.KindBool, slog.KindFloat64, slog.KindDuration, slog.KindTime:
+	case slog.KindFloat64:
+		return r.SensitiveKey(a.Key) || floatIsCard(a.Value.Float64())
+	case slog.KindBool, slog.KindDuration, slog.KindTime:
 		return r.SensitiveKey(a.Key)
 	case slog.KindGroup:
 		if a.Key != "" && r.SensitiveKey(a.Key) {
@@ -187,6 +191,10 @@ func (r *Redactor) attr(a slog.Attr) (slog.Attr, bool) {
 		if uintIsCard(v.Uint64()) {
 			return slog.String(a.Key, r.cardNumber(v.String())), true
 		}
+	case slog.KindFloat64:
+		if f := v.Float64(); floatIsCard(f) {
+			return slog.String(a.Key, r.cardNumber(strconv.FormatUint(uint64(f), 10))), true
+		}
 	case slog.KindAny:
 		if nv, changed := r.anyValue(v.Any(), 0, newBudget()); changed {
 			return slog.Any(a.Key, nv), true
@@ -227,6 +235,16 @@ func intIsCard(v int64) bool {
 		return false
 	}
 	return uintIsCard(uint64(v))
+}
+
+// floatIsCard reports whether a float is a whole number between 1e12 and 1e19 whose decimal
+// digits are a payment card number: json.Unmarshal into an interface value gives every number as
+// a float64.
+func floatIsCard(f float64) bool {
+	if f < 1e12 || f >= 1e19 || f != math.Trunc(f) {
+		return false
+	}
+	return uintIsCard(uint64(f))
 }
 
 func uintIsCard(v uint64) bool {

@@ -116,6 +116,16 @@ func TestHandlerRedacts(t *testing.T) {
 			`{"level":"INFO","msg":"m","note":"card [REDACTED:card] ok"}`},
 		{"int card", func(l *slog.Logger) { l.Info("m", "n", int64(4111111111111111), "ts", int64(1732713600000)) },
 			`{"level":"INFO","msg":"m","n":"[REDACTED:card]","ts":1732713600000}`},
+		{"float card", func(l *slog.Logger) {
+			l.Info("m", "n", float64(4111111111111111), "ts", float64(1732713600000), "f", 4111111111111111.5)
+		}, `{"level":"INFO","msg":"m","n":"[REDACTED:card]","ts":1732713600000,"f":4111111111111111.5}`},
+		{"float card from json.Unmarshal", func(l *slog.Logger) {
+			var body map[string]any
+			if err := json.Unmarshal([]byte(`{"pan":4111111111111111,"amount":12}`), &body); err != nil {
+				panic(err)
+			}
+			l.Info("m", "body", body, "list", []any{body["pan"]})
+		}, `{"level":"INFO","msg":"m","body":{"amount":12,"pan":"[REDACTED:card]"},"list":["[REDACTED:card]"]}`},
 		{"with", func(l *slog.Logger) { l.With("session", "abc", "u", "a@b.example").Info("m") },
 			`{"level":"INFO","msg":"m","session":"[REDACTED]","u":"[REDACTED:email]"}`},
 		{"groups", func(l *slog.Logger) {

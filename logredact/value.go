@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -58,7 +59,17 @@ func (r *Redactor) anyValue(x any, depth int, b *budget) (any, bool) {
 		v := slog.AnyValue(x).Resolve()
 		a, _ := r.attr(slog.Attr{Key: "", Value: v})
 		return valueToAny(a.Value), true
-	case time.Time, time.Duration, bool, int, int8, int16, int32, uint8, uint16, uint32, float32, float64:
+	case time.Time, time.Duration, bool, int, int8, int16, int32, uint8, uint16, uint32:
+		return x, false
+	case float64:
+		if floatIsCard(x) {
+			return r.cardNumber(strconv.FormatUint(uint64(x), 10)), true
+		}
+		return x, false
+	case float32:
+		if floatIsCard(float64(x)) {
+			return r.cardNumber(strconv.FormatUint(uint64(x), 10)), true
+		}
 		return x, false
 	case int64:
 		if intIsCard(x) {
@@ -247,6 +258,10 @@ func (r *Redactor) kindValue(v reflect.Value, t reflect.Type, depth int, b *budg
 	case reflect.Uint64, reflect.Uint:
 		if uintIsCard(v.Uint()) {
 			return r.cardNumber(fmt.Sprint(v.Uint())), true
+		}
+	case reflect.Float64, reflect.Float32:
+		if f := v.Float(); floatIsCard(f) {
+			return r.cardNumber(strconv.FormatUint(uint64(f), 10)), true
 		}
 	case reflect.Pointer:
 		if !v.IsNil() {
