@@ -38,7 +38,9 @@ type AccessLogConfig struct {
 // "query" is left out when the request has no query string, which keeps the common record
 // within the attributes a slog.Record holds without allocating. It
 // never logs request or response headers, so Authorization, Cookie and Set-Cookie values cannot
-// appear. The path is scanned by the detectors only: an opaque token in a path segment
+// appear. The path is scanned by the detectors only, as sent and segment by segment
+// percent-decoded (a segment whose decoded form holds a secret, /users/jane%40example.com, is
+// logged as that redacted decoded form): an opaque token in a path segment
 // (/reset/8f3kq...) that no detector recognizes is logged as it is, so keep such tokens in query
 // parameters with sensitive names, or out of URLs. The logger's own handler may redact again;
 // that is harmless, since redaction is idempotent.
@@ -137,7 +139,7 @@ func (al *accessLog) logRequest(ctx context.Context, req *http.Request, status i
 	}
 	path := ""
 	if req.URL != nil {
-		path = r.redactShort(req.URL.EscapedPath())
+		path = r.redactPath(req.URL.EscapedPath())
 	}
 	query := ""
 	if req.URL != nil && req.URL.RawQuery != "" {
@@ -280,6 +282,45 @@ func (r *Redactor) redactQueryPart(part string) string {
 		return part
 	}
 	return rk + "=" + rv
+}
+
+// redactPath returns the escaped path redacted as sent and, segment by segment, percent-decoded:
+// a segment whose decoded form changes (/users/jane%40example.com) is logged as that redacted
+// decoded form. A path with nothing to redact is returned as it is.
+func (r *Redactor) redactPath(escaped string) string {
+	p := r.redactShort(escaped)
+	if strings.IndexByte(p, '%') < 0 {
+		return p
+	}
+	var b []byte // nil until a segment changes
+	for pos := 0; ; {
+		seg, _, more := strings.Cut(p[pos:], "/")
+		out := seg
+		if strings.IndexByte(seg, '%') >= 0 {
+			if dec, err := url.PathUnescape(seg); err == nil && dec != seg {
+				if rd := r.redactShort(dec); rd != dec {
+					out = rd
+				}
+			}
+		}
+		switch {
+		case b != nil:
+			b = append(b, '/')
+			b = append(b, out...)
+		case out != seg:
+			b = make([]byte, 0, len(p)+32)
+			b = append(b, p[:pos]...) // the unchanged segments and their separators
+			b = append(b, out...)
+		}
+		if !more {
+			break
+		}
+		pos += len(seg) + 1
+	}
+	if b == nil {
+		return p
+	}
+	return string(b)
 }
 
 // redactShort is Redact with the quickClean screen of [Redactor.changes] in front, for the short

@@ -51,6 +51,12 @@ func TestAccessLog(t *testing.T) {
 			absent: []string{"query"}, // no query string, no "query" attribute
 		},
 		{
+			name:    "percent-encoded path segments",
+			target:  "/api/users/jane%40example.com/reset/%67hp_" + gh[4:] + "/a%2Fb",
+			handler: func(http.ResponseWriter, *http.Request) {},
+			want:    map[string]any{"path": "/api/users/[REDACTED:email]/reset/[REDACTED:github]/a%2Fb"},
+		},
+		{
 			name:    "no write",
 			target:  "/empty",
 			handler: func(http.ResponseWriter, *http.Request) {},
