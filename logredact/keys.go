@@ -593,7 +593,7 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 			v = w + 1
 		}
 		if e > v && !redactedAlready(s, v, e) {
-			return match{v, e, kind}, true, tailNone
+			return match{v, e, kind}, true, lineTail(e, n)
 		}
 		return match{}, false, tailNone
 	}
@@ -607,7 +607,7 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 			e--
 		}
 		if e > v && !redactedAlready(s, v, e) {
-			return match{v, e, kind}, true, tailNone
+			return match{v, e, kind}, true, lineTail(e, n)
 		}
 		return match{}, false, tailNone
 	}
@@ -636,7 +636,20 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 	if markerEnd(s, v) == e {
 		return match{}, false, tailNone
 	}
+	if e >= n {
+		// The value may go on in the Writer's next piece (after a Flush or a cut).
+		return match{v, e, kind}, true, tailBare
+	}
 	return match{v, e, kind}, true, tailNone
+}
+
+// lineTail is the tail state of a value that runs to the end of its line, ending at s[e] in a
+// text of n bytes: at the end of the text, the line may go on in the Writer's next piece.
+func lineTail(e, n int) tailState {
+	if e >= n {
+		return tailLine
+	}
+	return tailNone
 }
 
 // maxStructured bounds the search for the bracket that closes a structured value under a

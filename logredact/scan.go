@@ -168,6 +168,7 @@ const (
 	tailSQuote           // inside a sensitive value quoted with '\''
 	tailEQuote           // inside a sensitive value quoted with `\"` (JSON inside JSON)
 	tailLine             // inside a sensitive value that runs to the end of the line
+	tailBare             // inside a sensitive bare value (password=hun|ter2), up to a space or quote
 )
 
 // scan appends to dst the redacted form of s, if anything in s is redacted. It reports whether

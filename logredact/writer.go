@@ -27,7 +27,10 @@ import (
 // such a separator, the run is replaced by "[REDACTED:overlong]" and dropped up to the next
 // separator: a secret inside it cannot be told from its surroundings, so the whole run goes.
 //
-// [Writer.Flush] writes a pending partial line (redacted); [Writer.Close] flushes and makes further
+// [Writer.Flush] writes a pending partial line (redacted). A sensitive value that the flushed (or
+// cut) part ends in stays open: what follows of it is dropped, up to the next space or quote for
+// a bare value (token=...), to the end of the line for a "key: value", Authorization or
+// unclosed structured value, to the closing quote for a quoted one. [Writer.Close] flushes and makes further
 // writes fail with [ErrClosed]; neither closes the underlying writer. A Writer is safe for
 // concurrent use; each Write is atomic with respect to the others.
 type Writer struct {
@@ -37,7 +40,7 @@ type Writer struct {
 	limit   int       // the longest line held, Config.MaxLine
 	buf     []byte    // the pending part of the current line
 	out     []byte    // redacted output waiting for the underlying writer
-	tail    tailState // a quoted value or PEM block left open by the previous piece
+	tail    tailState // a sensitive value or PEM block left open by the previous piece
 	skipRun bool      // dropping an over-long run up to the next separator
 	midLine bool      // the last piece did not end its line
 	err     error     // the first error of the underlying writer; sticky
@@ -107,7 +110,8 @@ func (w *Writer) add(seg []byte) {
 	}
 }
 
-// Flush redacts and writes the pending partial line, if any.
+// Flush redacts and writes the pending partial line, if any. A sensitive value the line ends in
+// is kept open, and the rest of it dropped when it arrives (see [Writer]).
 func (w *Writer) Flush() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -180,9 +184,23 @@ func (w *Writer) piece(b []byte, eol bool) {
 				w.out = append(w.out, '\n')
 			}
 		}
+	case tailBare:
+		// A bare sensitive value cut by a Flush or a long line: it goes on up to a space or quote.
+		k := 0
+		for k < len(b) && !isSpace(b[k]) && b[k] != '"' && b[k] != '\'' {
+			k++
+		}
+		if k < len(b) || eol {
+			w.tail = tailNone
+		}
+		b = b[k:]
+		if w.tail == tailBare {
+			w.midLine = true
+			return
+		}
 	case tailLine:
-		// A sensitive value with no end in sight (a structured value whose closing bracket was not
-		// found): the rest of the line goes.
+		// A sensitive value that runs to the end of its line (a structured value whose closing
+		// bracket was not found, a "key: value" or Authorization value): the rest of the line goes.
 		w.midLine = !eol
 		if eol {
 			w.tail = tailNone

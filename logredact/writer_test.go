@@ -44,6 +44,39 @@ func TestWriterSplitWrites(t *testing.T) {
 	}
 }
 
+// TestWriterFlushMidValue: a Flush in the middle of a sensitive value does not let the rest of the
+// value through: a bare value is dropped up to the next space or quote, a value that runs to the
+// end of its line up to the end of the line.
+func TestWriterFlushMidValue(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	gh := redacttest.FakeGitHubToken()
+	tests := []struct {
+		name, before, after, want string
+	}{
+		{"bare", "auth ok token=" + gh[:10], gh[10:] + " user=bob\n", "auth ok token=[REDACTED:field] user=bob\n"},
+		{"bare to the end of the line", "password=hunt", "er2\nnext\n", "password=[REDACTED:field]\nnext\n"},
+		{"bare up to a quote", `{"q":"password=hunt`, `er2","u":"bob"}` + "\n", `{"q":"password=[REDACTED:field]","u":"bob"}` + "\n"},
+		{"key: value", "X-Api-Key: k7Hq", "2mZpXw more\nnext\n", "X-Api-Key: [REDACTED:field]\nnext\n"},
+		{"Authorization", "Authorization: Digest username=bob, resp", "onse=abc123\nnext\n", "Authorization: Digest [REDACTED:field]\nnext\n"},
+		{"unclosed structured value", "token=[k7Hq", "2mZpXw] user=bob\nnext\n", "token=[REDACTED:field]\nnext\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			w := r.Writer(&buf)
+			_, _ = io.WriteString(w, tt.before)
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.WriteString(w, tt.after)
+			_ = w.Close()
+			if got := buf.String(); got != tt.want {
+				t.Errorf("Write(%q), Flush, Write(%q) wrote %q, want %q", tt.before, tt.after, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestWriterByteAtATime(t *testing.T) {
 	r := logredact.MustNew(logredact.Config{})
 	in := "a=1 token=abc\nsecond " + redacttest.FakeStripeKey() + " x\nno newline a@b.example"
