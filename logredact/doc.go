@@ -75,7 +75,8 @@
 //     array or object value ({"password":["..."]}, as json.Marshal prints url.Values, or
 //     map[Cookie:[...]], as fmt prints http.Header) has all it holds replaced up to its matching
 //     bracket.
-//   - email: e-mail addresses; on by default, off with [Config.KeepEmails].
+//   - email: e-mail addresses, with non-ASCII letters too (andré@example.com, jane@例え.jp); on
+//     by default, off with [Config.KeepEmails].
 //   - apikey: rampart API keys, prefix_<32 base62>_<6 base62 CRC-32>, confirmed by their checksum.
 //   - rampart-token: rampart session tokens (auth.Keyring's format, "AQ..." in base64url),
 //     confirmed by the lengths of their fields adding up exactly, so they are caught in a path, a

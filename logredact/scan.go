@@ -3,6 +3,8 @@ package logredact
 import (
 	"encoding/base64"
 	"hash/crc32"
+	"unicode"
+	"unicode/utf8"
 )
 
 // text is the type set the scanner works on, so one implementation serves strings (the slog
@@ -948,12 +950,26 @@ func basicOK[T text](s T, a, e int) bool {
 }
 
 // emailAt checks for an e-mail address around the '@' at s[at]; the local part may not reach
-// back before last (the end of the previous replacement).
+// back before last (the end of the previous replacement). Both the local part and the domain
+// labels may hold non-ASCII letters, digits and marks in UTF-8 (andré@example.com,
+// jane@例え.jp); an ASCII byte costs one table lookup, as before.
 func emailAt[T text](s T, at, last int) (match, bool) {
 	n := len(s)
 	a := at
-	for a > last && at-a < 64 && class[s[a-1]]&clLocal != 0 {
-		a--
+	for a > last && at-a < 64 {
+		c := s[a-1]
+		if c < utf8.RuneSelf {
+			if class[c]&clLocal == 0 {
+				break
+			}
+			a--
+			continue
+		}
+		r, size := runeBefore(s, a, last)
+		if size == 0 || !emailRune(r) || at-(a-size) > 64 {
+			break
+		}
+		a -= size
 	}
 	for a < at && (s[a] == '.' || s[a] == '-' || s[a] == '+') {
 		a++
@@ -967,18 +983,33 @@ func emailAt[T text](s T, at, last int) (match, bool) {
 	for k < n && k-at <= 254 {
 		ls := k
 		alpha := true
-		for k < n && (isAlnum(s[k]) || s[k] == '-') {
-			if !isAlpha(s[k]) {
+		for k < n {
+			c := s[k]
+			if c < utf8.RuneSelf {
+				if !isAlnum(c) && c != '-' {
+					break
+				}
+				if !isAlpha(c) {
+					alpha = false
+				}
+				k++
+				continue
+			}
+			r, size := runeAt(s, k)
+			if size == 0 || !emailRune(r) {
+				break
+			}
+			if !unicode.IsLetter(r) {
 				alpha = false
 			}
-			k++
+			k += size
 		}
 		if k == ls || k-ls > 63 {
 			return match{}, false
 		}
 		labels++
 		tldAlpha = alpha && k-ls >= 2
-		if k+1 < n && s[k] == '.' && isAlnum(s[k+1]) {
+		if k+1 < n && s[k] == '.' && labelStart(s, k+1) {
 			k++
 			continue
 		}
@@ -992,6 +1023,48 @@ func emailAt[T text](s T, at, last int) (match, bool) {
 		return match{}, false
 	}
 	return match{a, k, kindEmail}, true
+}
+
+// emailRune reports whether the non-ASCII rune r may be part of an address: a letter, digit or
+// combining mark (not punctuation or a space, such as "：" or an ideographic space before it).
+func emailRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+}
+
+// labelStart reports whether a domain label starts at s[k].
+func labelStart[T text](s T, k int) bool {
+	if c := s[k]; c < utf8.RuneSelf {
+		return isAlnum(c)
+	}
+	r, size := runeAt(s, k)
+	return size > 0 && emailRune(r)
+}
+
+// runeAt decodes the UTF-8 rune at s[i]; size is 0 when the bytes there are not valid UTF-8.
+func runeAt[T text](s T, i int) (rune, int) {
+	var buf [utf8.UTFMax]byte
+	nb := copy(buf[:], s[i:min(len(s), i+utf8.UTFMax)])
+	r, size := utf8.DecodeRune(buf[:nb])
+	if r == utf8.RuneError {
+		return r, 0
+	}
+	return r, size
+}
+
+// runeBefore decodes the UTF-8 rune that ends just before s[i], not reaching back before lo; size
+// is 0 when the bytes there are not valid UTF-8.
+func runeBefore[T text](s T, i, lo int) (rune, int) {
+	j := i - 1
+	for j > lo && i-j < utf8.UTFMax && s[j]&0xC0 == 0x80 {
+		j--
+	}
+	var buf [utf8.UTFMax]byte
+	nb := copy(buf[:], s[j:i])
+	r, size := utf8.DecodeRune(buf[:nb])
+	if r == utf8.RuneError || size != nb {
+		return r, 0
+	}
+	return r, size
 }
 
 // urlAt checks for credentials in a URL whose scheme ends at the ':' of "://" at s[i]. Only the

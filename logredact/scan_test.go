@@ -322,6 +322,27 @@ func TestStructuredValues(t *testing.T) {
 	}
 }
 
+// TestEmailUTF8: addresses with non-ASCII letters in the local part or the domain are found;
+// non-ASCII punctuation and spaces around an address are not taken into it.
+func TestEmailUTF8(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	tests := []struct{ in, want string }{
+		{"andré@example.com", "[REDACTED:email]"},
+		{"jane@例え.jp", "[REDACTED:email]"},
+		{"to José.Müller@bücher.de ok", "to [REDACTED:email] ok"},
+		{"ユーザー@サーバー.テスト", "[REDACTED:email]"},
+		{"連絡先：jane@example.com、よろしく", "連絡先：[REDACTED:email]、よろしく"},
+		{"“jane@example.com”.", "“[REDACTED:email]”."},
+		{"mail jane@example.com.” next", "mail [REDACTED:email].” next"},
+		{"é@x 例@例", "é@x 例@例"},
+	}
+	for _, tt := range tests {
+		if got := r.Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 // TestFullwidthCard: a card number typed in full-width digits (as East Asian input methods do) is
 // a card; the same rules as for ASCII digits decide.
 func TestFullwidthCard(t *testing.T) {
