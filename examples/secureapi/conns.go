@@ -11,7 +11,8 @@ import (
 const (
 	// defaultConnsPerClient caps the connections one client address (an IPv4 address, or an
 	// IPv6 /64) may hold at once, so that one client cannot take every one of the server's
-	// defaultMaxConns slots with idle keep-alive connections: it would need 32 addresses.
+	// defaultMaxConns slots with idle keep-alive connections: it would need 32 addresses (32
+	// IPv6 /64s, which one /56 holds: this raises the cost of the attack, not more).
 	// Browsers open at most 6 HTTP/1.1 connections to a host (one for HTTP/2), which leaves
 	// room for a few users behind one NAT.
 	defaultConnsPerClient = 32

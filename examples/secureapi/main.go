@@ -84,16 +84,16 @@
 //	                file when the keys are not in the environment, the development CA
 //	-rate           requests per minute per client IP on /api (default 60)
 //	-trusted-proxy  comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed
-//	                (and whose connections are not capped per address); under -http the default
-//	                is the loopback proxy, 127.0.0.0/8,::1/128 (give -trusted-proxy "" to trust
-//	                none), else none
+//	                (and whose connections are not capped per address); default none
 //	-http           serve plain HTTP (loopback addresses only), behind a local TLS proxy or for tests;
 //	                the session cookie keeps Secure and its "__Host-" prefix, and HSTS is sent, as
 //	                the proxy's clients see https (browsers and curl accept Secure cookies from
 //	                http://localhost and http://127.0.0.1); requests whose Host is not localhost
-//	                or a loopback address get 421 (a defence against DNS rebinding); the proxy's
-//	                X-Forwarded-For is believed (-trusted-proxy defaults to loopback), so that
-//	                each client keeps its own per-address limits
+//	                or a loopback address get 421 (a defence against DNS rebinding); behind an
+//	                HTTP proxy that sets X-Forwarded-For, add -trusted-proxy 127.0.0.1/32 so that
+//	                each client keeps its own per-address limits (without it every client counts
+//	                as the proxy, and the banner says so); never with a TCP-level proxy (stunnel,
+//	                socat), which passes on whatever X-Forwarded-For its clients send
 //	-session-idle   session idle timeout (default 30m); sessions end 12h after login regardless
 //
 //	SECUREAPI_STORE_KEYS      secretbox keys of the store (sbk1_...), newest first
@@ -254,28 +254,23 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		if err != nil {
 			return config{}, fmt.Errorf("-trusted-proxy: %w", err)
 		}
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			// ::ffff:10.0.0.5/128 as written for a dual-stack listener: the IPv4 network it
+			// denotes, which is how client addresses are compared (unmapped).
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
 		cfg.trustedProxies = append(cfg.trustedProxies, p.Masked())
 	}
 	if cfg.plainHTTP {
 		if err := checkLoopback(cfg.addr); err != nil {
 			return config{}, err
 		}
-		// -http runs behind a local TLS proxy, so every connection comes from loopback: unless
-		// told otherwise, believe the proxy's X-Forwarded-For, or each per-address limit would
-		// be one limit for all clients (20 failed logins would lock everyone out).
-		given := false
-		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "trusted-proxy" })
-		if !given {
-			cfg.trustedProxies = loopbackProxies()
-		}
+		// No proxy is trusted unless named: a TCP-level TLS proxy (stunnel, socat), or any
+		// local process, would otherwise choose its clients' addresses through
+		// X-Forwarded-For, and the per-address limits and connection cap would mean nothing.
+		// The banner says what the default costs behind an HTTP proxy.
 	}
 	return cfg, nil
-}
-
-// loopbackProxies are the trusted proxies under -http when -trusted-proxy is not given: the
-// loopback networks, where the local TLS proxy connects from.
-func loopbackProxies() []netip.Prefix {
-	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 }
 
 // checkLoopback refuses plain HTTP on anything but a loopback address: tokens and passwords

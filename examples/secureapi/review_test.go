@@ -869,20 +869,20 @@ func TestRegisterNoExistenceOracle(t *testing.T) {
 	}
 }
 
-// TestHTTPTrustsLoopbackProxy (flagship review, finding 4): under -http, which runs behind a
-// local TLS proxy, every connection comes from loopback. Without -trusted-proxy the per-address
-// limits were then one limit for all clients: one client's 20 failed logins locked every user
-// out. The loopback proxy's X-Forwarded-For is now believed by default, and said so at start;
-// an explicit -trusted-proxy is kept as given.
-func TestHTTPTrustsLoopbackProxy(t *testing.T) {
+// TestHTTPTrustedProxy (flagship review, finding 4, as reviewed again): -http trusts no proxy
+// unless told, since a TCP-level TLS proxy or any local process could then pick its address
+// through X-Forwarded-For; the banner says how to trust an HTTP proxy, and with
+// -trusted-proxy 127.0.0.1/32 each of the proxy's clients keeps its own limits. A mapped
+// -trusted-proxy is read as the IPv4 network it denotes.
+func TestHTTPTrustedProxy(t *testing.T) {
 	env := func(string) string { return "" }
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"-http"}, "127.0.0.0/8,::1/128"},
+		{[]string{"-http"}, ""},
 		{[]string{"-http", "-trusted-proxy", "10.0.0.0/8"}, "10.0.0.0/8"},
-		{[]string{"-http", "-trusted-proxy", ""}, ""},
+		{[]string{"-trusted-proxy", "::ffff:10.0.0.5/128"}, "10.0.0.5/32"},
 		{nil, ""},
 	} {
 		cfg, err := parseConfig(tc.args, env, io.Discard)
@@ -894,19 +894,30 @@ func TestHTTPTrustsLoopbackProxy(t *testing.T) {
 		}
 	}
 
+	// Without -trusted-proxy, a client's own X-Forwarded-For is ignored: rotating it does not
+	// escape the per-address limit.
 	adminPW := newPassword(t)
 	s := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": adminPW}, nil, nil, "-http", "-rate", "1000")
 	for i := range 20 {
-		want(t, "failed login behind the proxy", s.do("POST", "/api/login", creds(fmt.Sprintf("victim%02d", i), "wrong-password-guess"),
+		want(t, "failed login with a forged X-Forwarded-For", s.do("POST", "/api/login", creds(fmt.Sprintf("victim%02d", i), "wrong-password-guess"),
+			"X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i)), http.StatusUnauthorized, "")
+	}
+	want(t, "the 21st failure from the same connection address", s.do("POST", "/api/login", creds("victim99", "wrong-password-guess"),
+		"X-Forwarded-For", "203.0.113.99"), http.StatusTooManyRequests, "")
+	if out := s.stdout.String(); !strings.Contains(out, "add -trusted-proxy 127.0.0.1/32") {
+		t.Errorf("the banner does not say how to trust a local HTTP proxy: %q", out)
+	}
+
+	// With the proxy trusted, each of its clients keeps its own limits.
+	s2 := startServer(t, t.TempDir(), map[string]string{"SECUREAPI_ADMIN_PASSWORD": adminPW}, nil, nil, "-http", "-rate", "1000", "-trusted-proxy", "127.0.0.1/32")
+	for i := range 20 {
+		want(t, "failed login behind the proxy", s2.do("POST", "/api/login", creds(fmt.Sprintf("victim%02d", i), "wrong-password-guess"),
 			"X-Forwarded-For", "203.0.113.66"), http.StatusUnauthorized, "")
 	}
-	want(t, "the attacker's 21st attempt", s.do("POST", "/api/login", creds("admin", adminPW), "X-Forwarded-For", "203.0.113.66"),
+	want(t, "the attacker's 21st attempt", s2.do("POST", "/api/login", creds("admin", adminPW), "X-Forwarded-For", "203.0.113.66"),
 		http.StatusTooManyRequests, "")
-	want(t, "another client of the proxy, with the right password", s.do("POST", "/api/login", creds("admin", adminPW),
+	want(t, "another client of the proxy, with the right password", s2.do("POST", "/api/login", creds("admin", adminPW),
 		"X-Forwarded-For", "198.51.100.7"), http.StatusOK, "")
-	if out := s.stdout.String(); !strings.Contains(out, "X-Forwarded-For of the proxy at 127.0.0.0/8,::1/128") {
-		t.Errorf("the banner does not say which proxy is trusted: %q", out)
-	}
 }
 
 // TestStoreNotDurable (flagship review, finding 5): when only the directory sync after the

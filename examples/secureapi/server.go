@@ -351,7 +351,8 @@ func printBanner(w io.Writer, addr string, plainHTTP bool, proxies []netip.Prefi
 	fmt.Fprintf(w, "secureapi: listening on %s\n", url)
 	if plainHTTP {
 		if len(proxies) == 0 {
-			fmt.Fprintf(w, "secureapi: -http: no trusted proxy: every client counts as the proxy's address for the per-address limits\n")
+			fmt.Fprintf(w, "secureapi: -http: no trusted proxy: every client counts as the proxy's address for the per-address limits;\n"+
+				"secureapi: behind an HTTP proxy that sets X-Forwarded-For, add -trusted-proxy 127.0.0.1/32\n")
 		} else {
 			fmt.Fprintf(w, "secureapi: -http: client addresses are read from the X-Forwarded-For of the proxy at %s (-trusted-proxy changes this)\n",
 				proxyList(proxies))
