@@ -299,7 +299,7 @@ func (r *Redactor) redactPath(escaped string) string {
 		if strings.IndexByte(seg, '%') >= 0 {
 			if dec, err := url.PathUnescape(seg); err == nil && dec != seg {
 				if rd := r.redactShort(dec); rd != dec {
-					out = rd
+					out = escapeSegment(rd)
 				}
 			}
 		}
@@ -319,6 +319,29 @@ func (r *Redactor) redactPath(escaped string) string {
 	}
 	if b == nil {
 		return p
+	}
+	return string(b)
+}
+
+// escapeSegment percent-encodes, in a redacted decoded path segment, what would make the
+// logged path read differently from the request's: '/', '%', spaces and control characters
+// ("a%2F..%2Fadmin" must not be logged as "a/../admin"). Redaction markers need none of it.
+func escapeSegment(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '/' || c == '%' || c <= ' ' || c == 0x7f {
+			if b == nil {
+				b = append(make([]byte, 0, len(s)+8), s[:i]...)
+			}
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		} else if b != nil {
+			b = append(b, c)
+		}
+	}
+	if b == nil {
+		return s
 	}
 	return string(b)
 }

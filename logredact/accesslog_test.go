@@ -52,9 +52,11 @@ func TestAccessLog(t *testing.T) {
 		},
 		{
 			name:    "percent-encoded path segments",
-			target:  "/api/users/jane%40example.com/reset/%67hp_" + gh[4:] + "/a%2Fb",
+			target:  "/api/users/jane%40example.com/reset/%67hp_" + gh[4:] + "/a%2Fb/x/jane%40example.com%2F..%2Fadmin%0A",
 			handler: func(http.ResponseWriter, *http.Request) {},
-			want:    map[string]any{"path": "/api/users/[REDACTED:email]/reset/[REDACTED:github]/a%2Fb"},
+			// A redacted decoded segment keeps its '/', '%' and control characters escaped, so
+			// the logged path cannot read as another ("/../admin", a forged line).
+			want: map[string]any{"path": "/api/users/[REDACTED:email]/reset/[REDACTED:github]/a%2Fb/x/[REDACTED:email]%2F..%2Fadmin%0A"},
 		},
 		{
 			name:    "no write",

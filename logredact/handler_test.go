@@ -195,6 +195,14 @@ func (e *fieldError) Error() string { return "request failed" }
 
 // dbConfig marshals itself with a pointer receiver: encoding/json calls that method on the
 // addressable field of a value logged by pointer.
+// failingError is an error whose MarshalJSON and MarshalText fail (slog then prints the
+// failure); its Error text is clean, so the redactor has nothing to hide.
+type failingError struct{ msg string }
+
+func (e failingError) Error() string                { return e.msg }
+func (e failingError) MarshalJSON() ([]byte, error) { return nil, errors.New("no JSON form") }
+func (e failingError) MarshalText() ([]byte, error) { return nil, errors.New("no text form") }
+
 type dbConfig struct{ pw string }
 
 func (c *dbConfig) MarshalJSON() ([]byte, error) {
@@ -239,6 +247,13 @@ func TestHandlerPrintedForms(t *testing.T) {
 		}, `{"level":"ERROR","msg":"m","result":{"Err":{"URL":"https://api","Header":null}}}`},
 		{"clean error with MarshalText untouched", true, func(l *slog.Logger) { l.Error("m", "err", textError{"db:5432"}) },
 			`level=ERROR msg=m err="dsn db:5432"`},
+		{"pointer to a pointer with MarshalJSON", false, func(l *slog.Logger) {
+			p := &dbConfig{pw}
+			l.Info("m", "c", &p)
+		}, `{"level":"INFO","msg":"m","c":"{\"password\":\"[REDACTED:field]\"}"}`},
+		{"error whose marshalers fail, left to the handler", true, func(l *slog.Logger) {
+			l.Error("m", "err", failingError{"plain failure"})
+		}, `level=ERROR msg=m err="!ERROR:no text form"`}, // as slog prints it, not wiped
 	}
 	r := logredact.MustNew(logredact.Config{})
 	noTime := &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {

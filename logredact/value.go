@@ -177,19 +177,25 @@ func (r *Redactor) methodText(v reflect.Value) (text string, has, isErr, changed
 		isErr = true
 		f.add(r, m.Error())
 	}
+	// A marshaler that fails leaves a handler with nothing printable, except for an error,
+	// which handlers then print by its Error text (judged above).
 	if m, ok := x.(json.Marshaler); ok {
 		b, err := m.MarshalJSON()
-		if err != nil {
+		switch {
+		case err == nil:
+			f.add(r, string(b))
+		case !isErr:
 			return "", true, isErr, true, true
 		}
-		f.add(r, string(b))
 	}
 	if m, ok := x.(encoding.TextMarshaler); ok {
 		b, err := m.MarshalText()
-		if err != nil {
+		switch {
+		case err == nil:
+			f.add(r, string(b))
+		case !isErr:
 			return "", true, isErr, true, true
 		}
-		f.add(r, string(b))
 	}
 	if m, ok := x.(fmt.Stringer); ok {
 		f.add(r, m.String())
@@ -265,7 +271,10 @@ func (r *Redactor) kindValue(v reflect.Value, t reflect.Type, depth int, b *budg
 		}
 	case reflect.Pointer:
 		if !v.IsNil() {
-			return r.inspect(v.Elem(), depth+1, b, false)
+			// The pointer's method set, checked before this, holds its element's value
+			// methods; an element that is itself a pointer has methods of its own (a **T
+			// logged, whose *T has MarshalJSON), which must be checked too.
+			return r.inspect(v.Elem(), depth+1, b, v.Elem().Kind() == reflect.Pointer)
 		}
 	case reflect.Interface:
 		if !v.IsNil() {
