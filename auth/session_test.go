@@ -540,20 +540,9 @@ func TestLogoutWhenStoreFull(t *testing.T) {
 // at once, fails with ErrInvalidClaims, and that Sessions.RevokeID ends a session known only
 // by its ID, renewed tokens included, until the absolute deadline.
 func TestRevokeRefusesClaimsNotFromVerify(t *testing.T) {
-	clk := newTokClock()
-	store, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr := newTokKeyring(t, auth.TokenConfig{Now: clk.Now, Revocation: store})
-	s, err := auth.NewSessions(kr, auth.SessionConfig{IdleTimeout: time.Hour, AbsoluteTimeout: 12 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, c, err := s.Login(t.Context(), auth.Claims{Subject: "alice"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newSessionEnv(t, auth.SessionConfig{IdleTimeout: time.Hour, AbsoluteTimeout: 12 * time.Hour}, true)
+	s, kr, clk := e.s, e.kr, e.clk
+	tok, c := e.login(t)
 	id, err := auth.ParseTokenID(c.ID.String()) // as an operator would, from a log
 	if err != nil {
 		t.Fatal(err)
@@ -600,20 +589,10 @@ func TestRevokeRefusesClaimsNotFromVerify(t *testing.T) {
 // with a RevokeOnceStore exactly one replacement succeeds and the others fail with ErrRevoked,
 // so a demotion cannot be undone by a re-authentication racing with it.
 func TestConcurrentReplacementsOneWins(t *testing.T) {
-	clk := newTokClock()
-	store, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := auth.NewSessions(newTokKeyring(t, auth.TokenConfig{Now: clk.Now, Revocation: store}), auth.SessionConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newSessionEnv(t, auth.SessionConfig{}, true)
+	s := e.s
 	for round := range 20 {
-		_, c, err := s.Login(t.Context(), auth.Claims{Subject: "alice", Roles: []string{"admin"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, c := e.login(t, "admin")
 		var mu sync.Mutex
 		var won []string
 		var wg sync.WaitGroup
@@ -650,19 +629,9 @@ func TestConcurrentReplacementsOneWins(t *testing.T) {
 // signed (too many roles) fails without retiring the session: the old token still verifies and
 // a valid replacement then succeeds.
 func TestRefusedReplacementChangesNothing(t *testing.T) {
-	clk := newTokClock()
-	store, err := auth.NewMemoryRevocationStore(auth.MemoryRevocationConfig{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := auth.NewSessions(newTokKeyring(t, auth.TokenConfig{Now: clk.Now, Revocation: store}), auth.SessionConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, c, err := s.Login(t.Context(), auth.Claims{Subject: "alice", Roles: []string{"admin"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newSessionEnv(t, auth.SessionConfig{}, true)
+	s := e.s
+	tok, c := e.login(t, "admin")
 	tooMany := make([]string, auth.MaxRoles+1)
 	for i := range tooMany {
 		tooMany[i] = "r" + strconv.Itoa(i)

@@ -470,6 +470,28 @@ func TestNewKeyAndKeyringValidation(t *testing.T) {
 	}
 }
 
+// printedForms returns every way the values may be printed: through fmt with each verb,
+// encoding/json, and slog's JSON and text handlers.
+func printedForms(t *testing.T, values ...any) []string {
+	t.Helper()
+	var outs []string
+	for _, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
+			outs = append(outs, fmt.Sprintf(verb, v))
+		}
+		j, err := json.Marshal(v)
+		if err != nil {
+			t.Errorf("json.Marshal(%T) error: %v", v, err)
+		}
+		outs = append(outs, string(j))
+		var logBuf bytes.Buffer
+		slog.New(slog.NewJSONHandler(&logBuf, nil)).Info("m", "v", v)
+		slog.New(slog.NewTextHandler(&logBuf, nil)).Info("m", "v", v)
+		outs = append(outs, logBuf.String())
+	}
+	return outs
+}
+
 func TestKeysNeverPrintSecrets(t *testing.T) {
 	secret := []byte("0123456789abcdef0123456789abcdefSECRET")
 	k, err := auth.NewKey("k1", secret)
@@ -481,21 +503,7 @@ func TestKeysNeverPrintSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var outs []string
-	for _, v := range []any{k, &k, kr, *kr, []auth.Key{k}, struct{ K auth.Key }{k}} {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
-			outs = append(outs, fmt.Sprintf(verb, v))
-		}
-		j, err := json.Marshal(v)
-		if err != nil {
-			t.Errorf("json.Marshal(%T) error: %v", v, err)
-		}
-		outs = append(outs, string(j))
-		var logBuf bytes.Buffer
-		slog.New(slog.NewJSONHandler(&logBuf, nil)).Info("m", "key", v)
-		slog.New(slog.NewTextHandler(&logBuf, nil)).Info("m", "key", v)
-		outs = append(outs, logBuf.String())
-	}
+	outs := printedForms(t, k, &k, kr, *kr, []auth.Key{k}, struct{ K auth.Key }{k})
 	// fmt prints a struct in an unexported field without calling its methods (so it may not
 	// name the key): the secret must still not show.
 	named := len(outs)
@@ -523,21 +531,7 @@ func TestKeysNeverPrintSecrets(t *testing.T) {
 func TestPeppersNeverPrintKeys(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789abcdefPEPPER")
 	p := auth.Pepper{ID: "p1", Key: key}
-	var outs []string
-	for _, v := range []any{p, &p, []auth.Pepper{p}, struct{ P auth.Pepper }{p}, auth.HasherConfig{Peppers: []auth.Pepper{p}}} {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
-			outs = append(outs, fmt.Sprintf(verb, v))
-		}
-		j, err := json.Marshal(v)
-		if err != nil {
-			t.Errorf("json.Marshal(%T) error: %v", v, err)
-		}
-		outs = append(outs, string(j))
-		var logBuf bytes.Buffer
-		slog.New(slog.NewJSONHandler(&logBuf, nil)).Info("m", "pepper", v)
-		slog.New(slog.NewTextHandler(&logBuf, nil)).Info("m", "pepper", v)
-		outs = append(outs, logBuf.String())
-	}
+	outs := printedForms(t, p, &p, []auth.Pepper{p}, struct{ P auth.Pepper }{p}, auth.HasherConfig{Peppers: []auth.Pepper{p}})
 	// A Hasher keeps its peppers in unexported fields, which fmt prints without methods.
 	h, err := auth.NewHasher(auth.HasherConfig{Argon2: auth.Argon2Params{Memory: 64, Time: 1, Threads: 1}, Peppers: []auth.Pepper{p}})
 	if err != nil {
