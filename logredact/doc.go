@@ -31,7 +31,7 @@
 // secret, privatekey, apikey, accesskey, credential, authorization or cookie; ends with token,
 // session, sessionid, sessid, pwd, sig, signature, cvv, cvv2, cvc, privkey, signingkey,
 // encryptionkey, masterkey, hmackey or sessionkey; is pass or pw; or ends with a "pass" of its
-// own, after a separator, a digit or a camel-case boundary ("DB_PASS", "smtp_pass", "redisPass";
+// own, after a separator, a digit or a camel-case boundary ("DB_PASS", "smtp_pass", "redisPass", "DBPass";
 // not "bypass", "compass", "surpass" or "ByPass"). In URL query strings code,
 // key and auth are sensitive too. Elsewhere those three are not, nor are plural forms ("tokens",
 // "max_tokens"), "sessions_count" or "token_type": they name counts, kinds and methods far more

@@ -10,7 +10,7 @@ import "sync/atomic"
 //   - ends with token, session, sessionid, sessid, pwd, sig, signature, cvv, cvv2, cvc, privkey,
 //     signingkey, encryptionkey, masterkey, hmackey or sessionkey;
 //   - is exactly pass or pw, or ends with a pass of its own: after a separator, a digit or a
-//     camel-case boundary ("DB_PASS", "redisPass"), and not bypass, compass, surpass and the like
+//     camel-case boundary ("DB_PASS", "redisPass", "DBPass"), and not bypass, compass, surpass and the like
 //     (passWords);
 //   - in a URL query, is also exactly code (an OAuth authorization code), key or auth;
 //   - equals or ends with one of the caller's [Config.Keys], normalized the same way.
@@ -196,7 +196,7 @@ func builtinSensitive(k []byte, query bool) bool {
 
 // passSuffix reports whether the key k[i:j], whose normalized form ends in "pass", ends in a
 // "pass" of its own: after a separator ("DB_PASS", "smtp-pass"), a digit, or a camel-case
-// boundary ("redisPass"), so not "bypass" or "compass".
+// boundary ("redisPass", and "DBPass" after an acronym), so not "bypass" or "compass".
 func passSuffix[T text](k T, i, j int) bool {
 	for j > i && (k[j-1] == '-' || k[j-1] == '_' || k[j-1] == '.' || k[j-1] == ' ') {
 		j--
@@ -209,6 +209,8 @@ func passSuffix[T text](k T, i, j int) bool {
 	case c == '-' || c == '_' || c == '.' || c == ' ' || isDigit(c):
 		return true
 	case p == 'P' && c >= 'a' && c <= 'z':
+		return true
+	case p == 'P' && k[j-3] == 'a' && c >= 'A' && c <= 'Z': // after an acronym: "DBPass", "SMTPPass"
 		return true
 	}
 	return false

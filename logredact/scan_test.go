@@ -274,6 +274,7 @@ func TestPassSuffixFields(t *testing.T) {
 		{"RABBITMQ_DEFAULT_PASS=hunter2 user=bob", "RABBITMQ_DEFAULT_PASS=[REDACTED:field] user=bob"},
 		{"smtp_pass: hunter2", "smtp_pass: [REDACTED:field]"},
 		{`{"redisPass":"hunter2"}`, `{"redisPass":"[REDACTED:field]"}`},
+		{"DBPass=hunter2 SMTPPass=hunter3", "DBPass=[REDACTED:field] SMTPPass=[REDACTED:field]"}, // after an acronym
 		{"bypass=on compass=north ByPass=1 surpass: x", "bypass=on compass=north ByPass=1 surpass: x"},
 	}
 	for _, tt := range tests {
