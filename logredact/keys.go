@@ -500,8 +500,8 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		a := v + 1
 		e := a
 		for e < n && s[e] != q && s[e] != '\n' {
-			if s[e] == '\\' {
-				e++
+			if s[e] == '\\' && e+1 < n && s[e+1] != '\n' {
+				e++ // an escaped character, but never the line's end: values stay on their line
 			}
 			e++
 		}

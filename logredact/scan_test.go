@@ -238,6 +238,8 @@ func TestFieldSpellings(t *testing.T) {
 		{`{"password" => "hunter2"}`, `{"password" => "[REDACTED:field]"}`},
 		{"password == hunter2", "password == [REDACTED:field]"},
 		{"password==hunter2", "password==[REDACTED:field]"},
+		// A backslash at the end of a line escapes nothing: the value, and the redaction, stop there.
+		{"token:\"hunter2\\\nnext line", "token:\"[REDACTED:field]\nnext line"},
 		{"GET /x?Pass%77ord=hunter2 HTTP/1.1", "GET /x?Pass%77ord=[REDACTED:query] HTTP/1.1"},
 		{"GET /x?a=1&%70assword=hunter2&b=2", "GET /x?a=1&%70assword=[REDACTED:query]&b=2"},
 		{"GET /x?access%5Ftoken=abc123", "GET /x?access%5Ftoken=[REDACTED:query]"},
