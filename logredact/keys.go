@@ -660,12 +660,16 @@ const maxStructured = 4096
 
 // bracketEnd returns the index just after the ']' or '}' that closes the '[' or '{' at s[v],
 // counting nested brackets of both kinds and skipping double-quoted strings, if it lies within
-// maxStructured bytes.
+// maxStructured bytes and on the same line: the Writer, which sees one line at a time, must
+// redact a text as Redact does. (A value that opens on one line and closes on a later one is
+// replaced to the end of its first line; the lines after it are judged on their own.)
 func bracketEnd[T text](s T, v int) (int, bool) {
 	n := min(len(s), v+maxStructured)
 	depth := 0
 	for k := v; k < n; k++ {
 		switch s[k] {
+		case '\n':
+			return 0, false
 		case '[', '{':
 			depth++
 		case ']', '}':
@@ -674,7 +678,10 @@ func bracketEnd[T text](s T, v int) (int, bool) {
 			}
 		case '"':
 			for k++; k < n && s[k] != '"'; k++ {
-				if s[k] == '\\' {
+				if s[k] == '\n' {
+					return 0, false
+				}
+				if s[k] == '\\' && k+1 < n && s[k+1] != '\n' {
 					k++
 				}
 			}

@@ -311,6 +311,10 @@ func TestStructuredValues(t *testing.T) {
 		{`{"password":{"v":["a","]}"],"w":{}},"user":"bob"}`, `{"password":{[REDACTED:field]},"user":"bob"}`},
 		{`password: ["hunter2", "x"] ok`, `password: [[REDACTED:field]] ok`},
 		{"token={abc [hunter2 user=bob\nnext line", "token=[REDACTED:field]\nnext line"},
+		// A bracket closed on a later line does not count: the value ends with its line, as the
+		// Writer, which sees one line at a time, ends it.
+		{"pw:{\n]0", "pw:[REDACTED:field]\n]0"},
+		{"password: [\"a\",\n\"b\"] ok", "password: [REDACTED:field]\n\"b\"] ok"},
 		{`{"user":["bob"],"roles":{"admin":true}}`, `{"user":["bob"],"roles":{"admin":true}}`},
 		{`{"password":[],"token":{}}`, `{"password":[],"token":{}}`},
 	}
