@@ -443,23 +443,44 @@ func (h *Hasher) prepareBoth(password string) (pw, raw []byte, err error) {
 	return []byte(password), nil, nil
 }
 
-// checkEither is check of the normalized password pw and, if that does not match and raw
-// (the password's bytes before normalization) is not nil, of raw: a hash imported from a
-// system that hashes raw bytes (passlib, PHP, an older service) matches only those. A hash made
-// here, over normalized bytes, never matches raw, which is not normalized. It reports whether
-// raw matched. A wrong password with raw not nil costs two computations, for a known and an
-// unknown user alike (Login spends the dummy twice then).
-func (h *Hasher) checkEither(ctx context.Context, ph *phcHash, pw, raw []byte) (rawMatched bool, err error) {
-	err = h.check(ctx, ph, pw)
-	if raw == nil || !errors.Is(err, ErrPasswordMismatch) && !errors.Is(err, ErrPasswordTooLong) {
-		return false, err
+// matchCandidates checks a password's candidates against target in order: pw, as normalized,
+// and raw, the bytes as typed when normalization changed them (nil otherwise), since a hash
+// imported from a system that hashes raw bytes (passlib, PHP, an older service) matches only
+// those; a hash made here, over normalized bytes, never matches raw, which is not normalized.
+// Every candidate costs one computation, so a wrong password costs the same for every stored
+// hash of one algorithm. It returns the index of the first candidate that matches, or -1 and
+// the first candidate's error.
+//
+// With spendTruncated (Login), a candidate too long for bcrypt is checked truncated to 72
+// bytes, to spend the computation an unknown user's would, and never counts; otherwise it fails
+// with ErrPasswordTooLong at once. With usable false (the dummy hash of an unknown user), no
+// match counts.
+func (h *Hasher) matchCandidates(ctx context.Context, target *phcHash, pw, raw []byte, spendTruncated, usable bool) (int, error) {
+	cands := [2][]byte{pw, raw}
+	n := 1
+	if raw != nil {
+		n = 2
 	}
-	if rerr := h.check(ctx, ph, raw); rerr == nil {
-		return true, nil
-	} else if !errors.Is(rerr, ErrPasswordMismatch) && !errors.Is(rerr, ErrPasswordTooLong) {
-		return false, rerr
+	var first error
+	for i, cand := range cands[:n] {
+		counts := usable
+		if spendTruncated && target.alg == phcBcrypt && len(cand) > bcryptMaxPassword {
+			cand, counts = cand[:bcryptMaxPassword], false
+		}
+		err := h.check(ctx, target, cand)
+		switch {
+		case err == nil && counts:
+			return i, nil
+		case err == nil:
+			err = ErrPasswordMismatch // a truncated password, or the dummy hash: worthless
+		case !errors.Is(err, ErrPasswordMismatch) && !errors.Is(err, ErrPasswordTooLong):
+			return -1, err // ctx done while waiting, or a stored hash beyond the budget
+		}
+		if first == nil {
+			first = err
+		}
 	}
-	return false, err
+	return -1, first
 }
 
 // pepper returns HMAC-SHA-256(key, pw) for the hash's key ID, or pw when it has none.
@@ -604,11 +625,11 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (needsReh
 	if err != nil {
 		return false, err
 	}
-	rawMatched, err := h.checkEither(ctx, ph, pw, raw)
+	matched, err := h.matchCandidates(ctx, ph, pw, raw, false, true)
 	if err != nil {
 		return false, err
 	}
-	return rawMatched || h.needsRehash(ph), nil
+	return matched == 1 || h.needsRehash(ph), nil
 }
 
 // NeedsRehash reports whether the stored hash encoded should be replaced by a new hash: it
@@ -687,29 +708,9 @@ func (h *Hasher) Login(ctx context.Context, password, stored string) (newHash st
 			target = ph
 		}
 	}
-	// The candidates: the password as normalized and, if normalization changed it, as typed
-	// (see checkEither). Each costs one computation, for a known user as for an unknown one.
-	cands := [2][]byte{pw, raw}
-	n := 1
-	if raw != nil {
-		n = 2
-	}
-	matched := -1
-	for i, cand := range cands[:n] {
-		usable := ph != nil
-		if target.alg == phcBcrypt && len(cand) > bcryptMaxPassword {
-			// bcrypt reads 72 bytes at most: spend the computation all the same, and never
-			// count a match of the truncated password.
-			cand, usable = cand[:bcryptMaxPassword], false
-		}
-		err := h.check(ctx, target, cand)
-		if err == nil && usable {
-			matched = i
-			break
-		}
-		if err != nil && !errors.Is(err, ErrPasswordMismatch) {
-			return "", err // ctx done while waiting, or a stored hash beyond the budget
-		}
+	matched, err := h.matchCandidates(ctx, target, pw, raw, true, ph != nil)
+	if err != nil && !errors.Is(err, ErrPasswordMismatch) {
+		return "", err
 	}
 	switch {
 	case ph == nil:
