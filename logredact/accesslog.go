@@ -63,6 +63,12 @@ func (r *Redactor) AccessLog(logger *slog.Logger, cfg AccessLogConfig) func(http
 	al := &accessLog{r: r, logger: logger, cfg: cfg, msg: msg, now: now, wallClock: cfg.Now == nil}
 	if h, ok := logger.Handler().(*handler); ok && h.r == r && !h.whole && !r.changes(msg) && !r.anyAccessKeySensitive() {
 		al.direct = h.next
+		if j, ok := h.next.(*JSONHandler); ok && j.access {
+			// The line is encoded here, as j's slog.JSONHandler would encode the record.
+			al.json = j
+			al.levelJSON = string(appendJSONString(nil, cfg.Level.String()))
+			al.msgJSON = string(appendJSONString(nil, msg))
+		}
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -103,6 +109,10 @@ type accessLog struct {
 	now    func() time.Time
 	// wallClock means now is time.Now, so the end of a request is also the record's time.
 	wallClock bool
+	// json, if not nil, is direct as a JSONHandler that lets logRequest encode the line itself;
+	// levelJSON and msgJSON are then the record's level and message, JSON-encoded.
+	json               *JSONHandler
+	levelJSON, msgJSON string
 	// pc is the program counter that slog.Logger.LogAttrs would record for a call from
 	// logRequest (the same on every call), found on the first record; 0 until then.
 	pc atomic.Uintptr
@@ -166,16 +176,19 @@ func (al *accessLog) logRequest(ctx context.Context, req *http.Request, status i
 	if intIsCard(n) {
 		bytesV = slog.StringValue(r.cardNumber(bytesV.String()))
 	}
+	t := end
+	if !al.wallClock {
+		t = time.Now() // the record's time is the wall clock's, as slog.Logger's is
+	}
+	if al.json != nil && al.json.writeAccess(t, al.levelJSON, al.msgJSON, method, path, query, statusV, bytesV, d, ip) {
+		return
+	}
 	pc := al.pc.Load()
 	if pc == 0 {
 		var pcs [1]uintptr
 		runtime.Callers(1, pcs[:]) // logRequest, the caller slog.Logger.LogAttrs would record
 		pc = pcs[0]
 		al.pc.Store(pc) // racing first calls store the same value
-	}
-	t := end
-	if !al.wallClock {
-		t = time.Now() // the record's time is the wall clock's, as slog.Logger's is
 	}
 	rec := slog.NewRecord(t, cfg.Level, msg, pc)
 	var attrs [len(accessKeys)]slog.Attr

@@ -212,15 +212,21 @@ func TestAccessLogDirectMatchesLogger(t *testing.T) {
 		return string(out)
 	}
 	for _, target := range targets {
-		var direct, viaLogger bytes.Buffer
+		var direct, viaLogger, encoded bytes.Buffer
 		for _, c := range []struct {
 			buf *bytes.Buffer
 			h   func(slog.Handler) slog.Handler
+			enc bool // through NewJSONHandler, which lets the access log encode the line
 		}{
-			{&direct, r.Handler},
-			{&viaLogger, func(h slog.Handler) slog.Handler { return wrapHandler{r.Handler(h)} }},
+			{&direct, r.Handler, false},
+			{&viaLogger, func(h slog.Handler) slog.Handler { return wrapHandler{r.Handler(h)} }, false},
+			{&encoded, r.Handler, true},
 		} {
-			logger := slog.New(c.h(slog.NewJSONHandler(c.buf, nil)))
+			var jh slog.Handler = slog.NewJSONHandler(c.buf, nil)
+			if c.enc {
+				jh = logredact.NewJSONHandler(c.buf, nil)
+			}
+			logger := slog.New(c.h(jh))
 			h := r.AccessLog(logger, logredact.AccessLogConfig{})(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 				_, _ = w.Write([]byte("ok"))
 			}))
@@ -228,6 +234,9 @@ func TestAccessLogDirectMatchesLogger(t *testing.T) {
 		}
 		if d, v := strip(direct.String()), strip(viaLogger.String()); d != v {
 			t.Errorf("%s:\n direct %s\n logger %s", target, d, v)
+		}
+		if e, v := strip(encoded.String()), strip(viaLogger.String()); e != v {
+			t.Errorf("%s:\n encoded %s\n logger  %s", target, e, v)
 		}
 		if strings.Contains(direct.String(), "hunter2") || strings.Contains(direct.String(), "4111111111111111") {
 			t.Errorf("%s: secret logged: %s", target, direct.String())
@@ -294,20 +303,31 @@ func TestAccessLogDirectSourceAndTime(t *testing.T) {
 
 // BenchmarkAccessLogSimple measures the access log of a request without a query string, with a
 // ClientIP function, as in an API behind authentication (examples/secureapi); the handler
-// writes two bytes.
+// writes two bytes. The logger writes through slog.JSONHandler, or through NewJSONHandler,
+// which lets the access log encode the line itself.
 func BenchmarkAccessLogSimple(b *testing.B) {
 	r := logredact.MustNew(logredact.Config{})
-	logger := slog.New(r.Handler(slog.NewJSONHandler(io.Discard, nil)))
-	ip := func(*http.Request) string { return "198.51.100.7" }
-	h := r.AccessLog(logger, logredact.AccessLogConfig{ClientIP: ip})(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("ok"))
-	}))
-	req := httptest.NewRequest(http.MethodGet, "/api/profile", nil)
-	w := httptest.NewRecorder()
-	b.ReportAllocs()
-	for b.Loop() {
-		w.Body.Reset()
-		h.ServeHTTP(w, req)
+	for _, bc := range []struct {
+		name string
+		h    slog.Handler
+	}{
+		{"slog.JSONHandler", slog.NewJSONHandler(io.Discard, nil)},
+		{"JSONHandler", logredact.NewJSONHandler(io.Discard, nil)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			logger := slog.New(r.Handler(bc.h))
+			ip := func(*http.Request) string { return "198.51.100.7" }
+			h := r.AccessLog(logger, logredact.AccessLogConfig{ClientIP: ip})(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write([]byte("ok"))
+			}))
+			req := httptest.NewRequest(http.MethodGet, "/api/profile", nil)
+			w := httptest.NewRecorder()
+			b.ReportAllocs()
+			for b.Loop() {
+				w.Body.Reset()
+				h.ServeHTTP(w, req)
+			}
+		})
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/rampart-go/rampart/auth"
 	"github.com/rampart-go/rampart/internal/cputime"
-	"github.com/rampart-go/rampart/logredact"
 )
 
 // BenchmarkMiddlewareStack measures what secureapi's middleware adds to a request: security
@@ -78,8 +76,7 @@ func newTestApp(tb testing.TB) (*app, middleware, string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	redactor := logredact.MustNew(logredact.Config{})
-	logger := slog.New(redactor.Handler(slog.NewJSONHandler(io.Discard, nil)))
+	redactor, logger := newLogger(io.Discard)
 	cfg := config{rate: 1 << 30, sessionIdle: 30 * time.Minute, loginFailuresPerUser: 5, loginFailuresPerIP: 20, loginWindow: time.Minute}
 	a, limiter, err := newApp(cfg, st, k.token, logger, time.Now)
 	if err != nil {

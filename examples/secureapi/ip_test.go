@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
 
-	"github.com/rampart-go/rampart/logredact"
 	"github.com/rampart-go/rampart/ratelimit"
 )
 
@@ -63,9 +61,8 @@ func TestAccessLogClientIP(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := &app{clientIP: &ratelimit.ClientIP{TrustedProxies: tc.proxies}}
-			redactor := logredact.MustNew(logredact.Config{})
 			var buf bytes.Buffer
-			logger := slog.New(redactor.Handler(slog.NewJSONHandler(&buf, nil)))
+			redactor, logger := newLogger(&buf)
 			h := redactor.AccessLog(logger, a.accessLogConfig())(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 				w.WriteHeader(http.StatusNoContent)
 			}))

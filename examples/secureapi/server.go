@@ -39,6 +39,14 @@ const (
 	defaultRegistrationsPerIP = 5
 )
 
+// newLogger returns the redactor and the logger that writes JSON lines to w: every record passes
+// through the redactor, outermost, before the JSON handler, which lets the redactor's access log
+// encode its lines itself.
+func newLogger(w io.Writer) (*logredact.Redactor, *slog.Logger) {
+	redactor := logredact.MustNew(logredact.Config{})
+	return redactor, slog.New(redactor.Handler(logredact.NewJSONHandler(w, nil)))
+}
+
 // serve wires the packages together and serves until ctx is done, then shuts down gracefully
 // and closes the store.
 func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
@@ -46,9 +54,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if now == nil {
 		now = time.Now
 	}
-	// Every log record passes through the redactor, outermost, before the JSON handler.
-	redactor := logredact.MustNew(logredact.Config{})
-	logger := slog.New(redactor.Handler(slog.NewJSONHandler(stderr, nil)))
+	redactor, logger := newLogger(stderr)
 
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
 		return err
