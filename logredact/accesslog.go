@@ -136,8 +136,18 @@ func (r *Redactor) anyAccessKeySensitive() bool {
 // (idempotent), the query is redacted again only if that would change it, and the integers get
 // the card check of the handler.
 func (al *accessLog) logRequest(ctx context.Context, req *http.Request, status int, n int64, start time.Time) {
-	end := al.now()
-	d := end.Sub(start)
+	var end time.Time
+	var d time.Duration
+	if al.wallClock {
+		// One monotonic clock read instead of time.Now's two; the end is then the wall time
+		// the start's reading plus the elapsed time, which is time.Now's unless the wall clock
+		// was stepped during the request.
+		d = time.Since(start)
+		end = start.Add(d)
+	} else {
+		end = al.now()
+		d = end.Sub(start)
+	}
 	r, logger, direct, cfg, msg := al.r, al.logger, al.direct, &al.cfg, al.msg
 	ip := ""
 	if cfg.ClientIP != nil {

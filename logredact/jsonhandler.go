@@ -99,7 +99,7 @@ func (h *JSONHandler) writeAccess(t time.Time, levelJSON, msgJSON, method, path,
 	}
 	l := accessLines.Get().(*accessLine)
 	b := append(l.b[:0], `{"time":"`...)
-	b = t.AppendFormat(b, time.RFC3339Nano)
+	b = appendRFC3339Nano(b, t)
 	b = append(b, `","level":`...)
 	b = append(b, levelJSON...)
 	b = append(b, `,"msg":`...)
@@ -127,6 +127,51 @@ func (h *JSONHandler) writeAccess(t time.Time, levelJSON, msgJSON, method, path,
 		accessLines.Put(l)
 	}
 	return true
+}
+
+// appendRFC3339Nano appends what t.AppendFormat(b, time.RFC3339Nano) appends, for a year of
+// 0-9999, in about half the time: the nanoseconds without trailing zeros (and without the dot
+// when they are all zero), the zone as Z or as an offset in whole minutes.
+func appendRFC3339Nano(b []byte, t time.Time) []byte {
+	const pairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+		"4041424344454647484950515253545556575859606162636465666768697071727374757677787980" +
+		"81828384858687888990919293949596979899"
+	two := func(b []byte, v int) []byte { return append(b, pairs[2*v], pairs[2*v+1]) }
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	b = two(two(b, y/100), y%100)
+	b = two(append(two(append(b, '-'), int(mo)), '-'), d)
+	b = two(append(two(append(two(append(b, 'T'), h), ':'), mi), ':'), s)
+	if ns := t.Nanosecond(); ns != 0 {
+		var f [10]byte
+		f[0] = '.'
+		for i := 9; i > 0; i-- {
+			f[i] = "0123456789"[ns%10]
+			ns /= 10
+		}
+		n := len(f)
+		for f[n-1] == '0' {
+			n--
+		}
+		b = append(b, f[:n]...)
+	}
+	_, off := t.Zone()
+	if off == 0 {
+		return append(b, 'Z')
+	}
+	zone := off / 60 // whole minutes, as the time package writes them
+	if zone < 0 {
+		b = append(b, '-')
+		zone = -zone
+	} else {
+		b = append(b, '+')
+	}
+	if zh := zone / 60; zh < 100 {
+		b = two(b, zh)
+	} else {
+		b = strconv.AppendInt(b, int64(zh), 10)
+	}
+	return two(append(b, ':'), zone%60)
 }
 
 // appendJSONIntOrString appends v, an Int64 or a String value, as slog.JSONHandler would.
