@@ -103,7 +103,9 @@
 // which a handler prints depends on the handler, and then by its fields; when any of them changes,
 // the value is logged as its redacted text (an error as its redacted Error text, so an error whose
 // fields hold a secret is logged by its message). Another changed composite value is logged as
-// plain data (a map or slice of its exported fields and elements, redacted). Inspection stops
+// plain data (a map or slice of its exported fields and elements, redacted; a changed map's keys
+// become strings, and keys that print or redact alike are numbered, "[REDACTED:email]#2", so no
+// entry is lost). Inspection stops
 // at a depth of 16 and after 10,000 values; what lies beyond is replaced by
 // "[REDACTED:truncated]", never passed through uninspected. A value whose method panics is
 // replaced by "[REDACTED:unprintable]".

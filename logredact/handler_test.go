@@ -452,3 +452,53 @@ func TestSensitiveKeyCacheHolds(t *testing.T) {
 		t.Errorf("looking up %d cached keys allocated %.0f times per round", len(keys), n)
 	}
 }
+
+// TestHandlerMapKeysKept checks that a redacted map keeps every entry when two keys print alike
+// (1 and "1" in a map[any]any) or redact alike (two e-mail addresses): no value is lost.
+func TestHandlerMapKeysKept(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	for _, tc := range []struct {
+		name string
+		m    any
+		want []string // values that must all be present
+	}{
+		{"printed alike", map[any]any{1: "one", "1": "two", "password": "hunter2"}, []string{"one", "two"}},
+		{"redacted alike", map[string]int{"jane@example.com": 10, "john@example.com": 20, "[REDACTED:email]#2": 30}, []string{"10", "20", "30"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			slog.New(r.Handler(slog.NewJSONHandler(&buf, nil))).Info("m", "m", tc.m)
+			var rec struct{ M map[string]any }
+			if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+				t.Fatalf("%v: %s", err, buf.String())
+			}
+			if got, want := len(rec.M), mapLen(tc.m); got != want {
+				t.Errorf("logged %d entries, want %d: %s", got, want, buf.String())
+			}
+			for _, w := range tc.want {
+				found := false
+				for _, v := range rec.M {
+					if fmt.Sprint(v) == w {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("value %s lost: %s", w, buf.String())
+				}
+			}
+			if strings.Contains(buf.String(), "hunter2") || strings.Contains(buf.String(), "@example.com") {
+				t.Errorf("secret logged: %s", buf.String())
+			}
+		})
+	}
+}
+
+func mapLen(m any) int {
+	switch m := m.(type) {
+	case map[any]any:
+		return len(m)
+	case map[string]int:
+		return len(m)
+	}
+	return -1
+}

@@ -367,7 +367,16 @@ func (r *Redactor) mapValue(v reflect.Value, depth int, b *budget) (any, bool) {
 	}
 	m := make(map[string]any, len(entries))
 	for _, e := range entries {
-		m[e.k] = e.v
+		// Keys that print alike (1 and "1") or redact alike (two e-mail addresses) must not
+		// overwrite each other: a later one is numbered, "[REDACTED:email]#2".
+		k := e.k
+		for n := 2; ; n++ {
+			if _, dup := m[k]; !dup {
+				break
+			}
+			k = e.k + "#" + strconv.Itoa(n)
+		}
+		m[k] = e.v
 	}
 	return m, true
 }
