@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -283,10 +282,7 @@ func (r *Redactor) redactQueryPart(part string) string {
 	}
 	rv := v
 	if v != "" {
-		dk, err := url.QueryUnescape(k)
-		if err != nil {
-			dk = k
-		}
+		dk := unescapeLenient(k, true)
 		switch {
 		case rk != k || sensitive(r, dk, 0, len(dk), true):
 			rv = string(appendReplacement(r, nil, kindQuery, v))
@@ -294,7 +290,7 @@ func (r *Redactor) redactQueryPart(part string) string {
 			if rv = r.redactShort(v); rv != v {
 				break
 			}
-			if dv, err := url.QueryUnescape(v); err == nil && dv != v {
+			if dv := unescapeLenient(v, true); dv != v {
 				if rdv := r.redactShort(dv); rdv != dv {
 					rv = rdv
 				}
@@ -320,7 +316,7 @@ func (r *Redactor) redactPath(escaped string) string {
 		seg, _, more := strings.Cut(p[pos:], "/")
 		out := seg
 		if strings.IndexByte(seg, '%') >= 0 {
-			if dec, err := url.PathUnescape(seg); err == nil && dec != seg {
+			if dec := unescapeLenient(seg, false); dec != seg {
 				if rd := r.redactShort(dec); rd != dec {
 					out = escapeSegment(rd)
 				}
@@ -342,6 +338,47 @@ func (r *Redactor) redactPath(escaped string) string {
 	}
 	if b == nil {
 		return p
+	}
+	// Re-escaping can make text the detectors see ("%25" followed by digits reads as a card
+	// number beginning 25): redact the result again, so that the path is a fixed point of
+	// Redact and every access-log path writes the same.
+	return r.Redact(string(b))
+}
+
+// unescapeLenient percent-decodes s as url.QueryUnescape (plus true: '+' is a space) or
+// url.PathUnescape would, except that an invalid escape ("%ZZ", a '%' at the end) is kept as it
+// is instead of failing the whole string: one bad escape must not hide the secret that the valid
+// ones around it spell (n=4111%201111%201111%201111%ZZ). It returns s itself when nothing is
+// decoded.
+func unescapeLenient(s string, plus bool) string {
+	i := strings.IndexByte(s, '%')
+	if plus {
+		if j := strings.IndexByte(s, '+'); j >= 0 && (i < 0 || j < i) {
+			i = j
+		}
+	}
+	if i < 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	b = append(b, s[:i]...)
+	changed := false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '+' && plus:
+			b = append(b, ' ')
+			changed = true
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+			changed = true
+		default:
+			b = append(b, c)
+		}
+	}
+	if !changed {
+		return s
 	}
 	return string(b)
 }

@@ -374,3 +374,44 @@ func TestAccessLogStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestAccessLogInvalidEscapes checks that one invalid percent escape in a query key or value
+// does not switch off the inspection of the decoded form: the valid escapes around it are
+// decoded and the result scanned. (net/http refuses such escapes in the path before any handler
+// runs, and URL.EscapedPath never returns one.) The access log must not leak through any of its paths
+// (the logger's own handler, the direct record, NewJSONHandler's encoded line).
+func TestAccessLogInvalidEscapes(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	targets := []string{
+		"/x?n=4111%201111%201111%201111%ZZ",
+		"/x?n=4111+1111+1111+1111%ZZ",
+		"/x?n=%25ZZ%204111%201111%201111%201111",
+		"/x?e=jane%40example.com%ZZ",
+		"/x?e=jane%40example.com%",
+		"/x?a%ZZpassword=hunter2",
+		"/x?a%ZZ%70assword=hunter2",
+	}
+	for _, h := range []struct {
+		name string
+		mk   func(*bytes.Buffer) slog.Handler
+	}{
+		{"handler", func(b *bytes.Buffer) slog.Handler { return r.Handler(slog.NewJSONHandler(b, nil)) }},
+		{"logger", func(b *bytes.Buffer) slog.Handler { return wrapHandler{r.Handler(slog.NewJSONHandler(b, nil))} }},
+		{"encoded", func(b *bytes.Buffer) slog.Handler { return r.Handler(logredact.NewJSONHandler(b, nil)) }},
+		{"plain", func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) }},
+	} {
+		for _, target := range targets {
+			var buf bytes.Buffer
+			mw := r.AccessLog(slog.New(h.mk(&buf)), logredact.AccessLogConfig{})(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			mw.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, target, nil))
+			out := buf.String()
+			for _, leak := range []string{"4111", "jane", "hunter2"} {
+				if strings.Contains(out, leak) {
+					t.Errorf("%s: AccessLog(%q) leaks %q: %s", h.name, target, leak, out)
+				}
+			}
+		}
+	}
+}
