@@ -44,31 +44,16 @@ type AccessLogConfig struct {
 // parameters with sensitive names, or out of URLs. The logger's own handler may redact again;
 // that is harmless, since redaction is idempotent.
 //
+// When logger's handler is this Redactor's [Redactor.Handler] over a handler made by
+// [NewJSONHandler], each line is encoded here, the cheapest way to log requests; logger.With,
+// WithGroup and the ReplaceAttr and AddSource options turn that off (the lines are then logged
+// through the handlers as usual).
+//
 // The ResponseWriter passed to next keeps http.Flusher and http.Hijacker working and unwraps for
 // http.ResponseController.
 func (r *Redactor) AccessLog(logger *slog.Logger, cfg AccessLogConfig) func(http.Handler) http.Handler {
-	msg := cfg.Message
-	if msg == "" {
-		msg = "http request"
-	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
-	// When logger writes through this Redactor's own handler (not under a sensitive group), the
-	// record is built here from redacted parts and passed to the next handler directly, after the
-	// checks that handler would make: redacting each part again would change nothing, since
-	// redaction is idempotent.
-	al := &accessLog{r: r, logger: logger, cfg: cfg, msg: msg, now: now, wallClock: cfg.Now == nil}
-	if h, ok := logger.Handler().(*handler); ok && h.r == r && !h.whole && !r.changes(msg) && !r.anyAccessKeySensitive() {
-		al.direct = h.next
-		if j, ok := h.next.(*JSONHandler); ok && j.access {
-			// The line is encoded here, as j's slog.JSONHandler would encode the record.
-			al.json = j
-			al.levelJSON = string(appendJSONString(nil, cfg.Level.String()))
-			al.msgJSON = string(appendJSONString(nil, msg))
-		}
-	}
+	al := r.newAccessLog(logger, cfg)
+	now := al.now
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			ctx := req.Context()
@@ -96,6 +81,33 @@ func (r *Redactor) AccessLog(logger *slog.Logger, cfg AccessLogConfig) func(http
 	}
 }
 
+// newAccessLog returns the state of an AccessLog middleware.
+func (r *Redactor) newAccessLog(logger *slog.Logger, cfg AccessLogConfig) *accessLog {
+	msg := cfg.Message
+	if msg == "" {
+		msg = "http request"
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	// When logger writes through this Redactor's own handler (not under a sensitive group), the
+	// record is built here from redacted parts and passed to the next handler directly, after the
+	// checks that handler would make: redacting each part again would change nothing, since
+	// redaction is idempotent.
+	al := &accessLog{r: r, logger: logger, cfg: cfg, msg: msg, now: now, wallClock: cfg.Now == nil}
+	if h, ok := logger.Handler().(*handler); ok && h.r == r && !h.whole && !r.changes(msg) && !r.anyAccessKeySensitive() {
+		al.direct = h.next
+		if j, ok := h.next.(*jsonHandler); ok && j.access {
+			// The line is encoded here, as j's slog.JSONHandler would encode the record.
+			al.json = j
+			al.levelJSON = string(appendJSONString(nil, cfg.Level.String()))
+			al.msgJSON = string(appendJSONString(nil, msg))
+		}
+	}
+	return al
+}
+
 // accessLog is the state of one [Redactor.AccessLog] middleware.
 type accessLog struct {
 	r      *Redactor
@@ -108,9 +120,10 @@ type accessLog struct {
 	now    func() time.Time
 	// wallClock means now is time.Now, so the end of a request is also the record's time.
 	wallClock bool
-	// json, if not nil, is direct as a JSONHandler that lets logRequest encode the line itself;
-	// levelJSON and msgJSON are then the record's level and message, JSON-encoded.
-	json               *JSONHandler
+	// json, if not nil, is direct as a handler made by NewJSONHandler that lets logRequest
+	// encode the line itself; levelJSON and msgJSON are then the record's level and message,
+	// JSON-encoded.
+	json               *jsonHandler
 	levelJSON, msgJSON string
 	// pc is the program counter that slog.Logger.LogAttrs would record for a call from
 	// logRequest (the same on every call), found on the first record; 0 until then.
@@ -135,18 +148,8 @@ func (r *Redactor) anyAccessKeySensitive() bool {
 // (idempotent), the query is redacted again only if that would change it, and the integers get
 // the card check of the handler.
 func (al *accessLog) logRequest(ctx context.Context, req *http.Request, status int, n int64, start time.Time) {
-	var end time.Time
-	var d time.Duration
-	if al.wallClock {
-		// One monotonic clock read instead of time.Now's two; the end is then the wall time
-		// the start's reading plus the elapsed time, which is time.Now's unless the wall clock
-		// was stepped during the request.
-		d = time.Since(start)
-		end = start.Add(d)
-	} else {
-		end = al.now()
-		d = end.Sub(start)
-	}
+	end := al.now()
+	d := end.Sub(start)
 	r, logger, direct, cfg, msg := al.r, al.logger, al.direct, &al.cfg, al.msg
 	ip := ""
 	if cfg.ClientIP != nil {

@@ -136,8 +136,9 @@
 // regular-expression approach this package replaces.
 //
 // For JSON logs, [NewJSONHandler] writes exactly what slog.NewJSONHandler writes and lets the
-// access log encode its per-request line itself, without a slog.Record: about a third of the
-// cost per request (BenchmarkAccessLogSimple). Use it as the handler below the Redactor's:
+// access log encode its per-request line itself, without a slog.Record: about 1.5 µs less
+// encoding per request here (BenchmarkAccessLogSimple). Use it as the handler below the
+// Redactor's:
 //
 //	logger := slog.New(r.Handler(logredact.NewJSONHandler(os.Stderr, nil)))
 //

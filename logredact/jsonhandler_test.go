@@ -86,8 +86,8 @@ func TestJSONHandlerMatchesSlog(t *testing.T) {
 }
 
 // TestJSONHandlerAccessLogOptions checks that the access log encodes lines itself only when the
-// handler's output would be the same: a derived handler keeps its attributes and group, a
-// ReplaceAttr option is applied, a disabled level is honored.
+// handler's output would be the same: a derived handler keeps its attributes and group, the
+// ReplaceAttr and AddSource options are applied, a disabled level is honored.
 func TestJSONHandlerAccessLogOptions(t *testing.T) {
 	r := logredact.MustNew(logredact.Config{})
 	for _, tc := range []struct {
@@ -124,6 +124,13 @@ func TestJSONHandlerAccessLogOptions(t *testing.T) {
 				t.Errorf("line %v, want ReplaceAttr applied", m)
 			}
 		}},
+		{"add source", &slog.HandlerOptions{AddSource: true}, func(h slog.Handler) slog.Handler { return h },
+			func(t *testing.T, m map[string]any, _ string) {
+				src, _ := m["source"].(map[string]any)
+				if f, _ := src["file"].(string); !strings.HasSuffix(f, "accesslog.go") {
+					t.Errorf("line %v, want the access log's source", m)
+				}
+			}},
 		{"disabled level", &slog.HandlerOptions{Level: slog.LevelWarn}, func(h slog.Handler) slog.Handler { return h },
 			func(t *testing.T, _ map[string]any, raw string) {
 				if raw != "" {
