@@ -22,23 +22,26 @@ func TestHandlerSlogtest(t *testing.T) {
 	var buf bytes.Buffer
 	r := logredact.MustNew(logredact.Config{})
 	h := r.Handler(slog.NewJSONHandler(&buf, nil))
-	results := func() []map[string]any {
-		var ms []map[string]any
-		for _, line := range bytes.Split(buf.Bytes(), []byte{'\n'}) {
-			if len(line) == 0 {
-				continue
-			}
-			var m map[string]any
-			if err := json.Unmarshal(line, &m); err != nil {
-				t.Fatalf("unmarshal %q: %v", line, err)
-			}
-			ms = append(ms, m)
-		}
-		return ms
-	}
-	if err := slogtest.TestHandler(h, results); err != nil {
+	if err := slogtest.TestHandler(h, func() []map[string]any { return jsonLines(t, buf.Bytes()) }); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// jsonLines decodes the JSON object of every non-empty line of b.
+func jsonLines(t *testing.T, b []byte) []map[string]any {
+	t.Helper()
+	var ms []map[string]any
+	for _, line := range bytes.Split(b, []byte{'\n'}) {
+		if len(line) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatalf("unmarshal %q: %v", line, err)
+		}
+		ms = append(ms, m)
+	}
+	return ms
 }
 
 func TestHandlerSlogtestRun(t *testing.T) {

@@ -20,21 +20,7 @@ import (
 func TestJSONHandlerSlogtest(t *testing.T) {
 	var buf bytes.Buffer
 	h := logredact.NewJSONHandler(&buf, nil)
-	results := func() []map[string]any {
-		var ms []map[string]any
-		for _, line := range bytes.Split(buf.Bytes(), []byte{'\n'}) {
-			if len(line) == 0 {
-				continue
-			}
-			var m map[string]any
-			if err := json.Unmarshal(line, &m); err != nil {
-				t.Fatalf("line %q: %v", line, err)
-			}
-			ms = append(ms, m)
-		}
-		return ms
-	}
-	if err := slogtest.TestHandler(h, results); err != nil {
+	if err := slogtest.TestHandler(h, func() []map[string]any { return jsonLines(t, buf.Bytes()) }); err != nil {
 		t.Error(err)
 	}
 }
