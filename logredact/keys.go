@@ -369,12 +369,32 @@ func keyBoundary[T text](s T, ks, last int) (ok, query bool) {
 // s[i]: key=value (logfmt, URL queries), key: value, "key":"value" (JSON), 'key': 'value', and
 // \"key\":\"value\" (JSON inside a JSON string), with up to maxSpace spaces and tabs on either
 // side of the separator. Only the value is replaced.
+//
+// When s ends before the value starts ("password=", "token: ", `"password":"`, "Authorization:
+// Bearer "), fieldAt returns tailKey with ok set and a match that is no replacement: it runs from
+// the start of the key's context (its opening quote, with the backslash before it when the key
+// is quoted with \", or the '?' or '&' of a query parameter) to the end of s. The Writer, cut off there by a Flush or a long line,
+// scans its next piece after that context, so the value is found as in the whole line.
 func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 	ks, ke, quote, query, ok := fieldKey(r, s, i, last)
 	if !ok {
 		return match{}, false, tailNone
 	}
-	return fieldValue(r, s, i, ks, ke, quote, query)
+	m, ok, tail := fieldValue(r, s, i, ks, ke, quote, query)
+	if tail == tailKey {
+		from := ks
+		if quote != 0 {
+			from-- // the opening quote
+			if s[ke] == '\\' {
+				from-- // and the backslash before it: \"token\":
+			}
+		}
+		if query {
+			from-- // the '?' or '&' that makes it a query parameter
+		}
+		return match{from, len(s), ""}, true, tailKey
+	}
+	return m, ok, tail
 }
 
 // fieldKey finds and judges the key before the ':' or '=' at s[i], for fieldAt: it returns the
@@ -475,7 +495,8 @@ func fieldKey[T text](r *Redactor, s T, i, last int) (ks, ke int, quote byte, qu
 	return ks, ke, quote, query, true
 }
 
-// fieldValue finds the value after the sensitive key s[ks:ke] and its ':' or '=' at s[i].
+// fieldValue finds the value after the sensitive key s[ks:ke] and its ':' or '=' at s[i]. When s
+// ends before the value's first byte, it returns tailKey (see fieldAt).
 func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool) (match, bool, tailState) {
 	n := len(s)
 	sep := s[i]
@@ -491,13 +512,16 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		v++
 	}
 	if v >= n {
-		return match{}, false, tailNone
+		return match{}, false, tailKey // the value is still to come
 	}
 	// Quoted value.
 	switch {
 	case s[v] == '"' || s[v] == '\'':
 		q := s[v]
 		a := v + 1
+		if a == n {
+			return match{}, false, tailKey // the quoted value is still to come
+		}
 		e := a
 		for e < n && s[e] != q && s[e] != '\n' {
 			if s[e] == '\\' && e+1 < n && s[e+1] != '\n' {
@@ -524,6 +548,9 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		return match{a, e, kind}, true, tail
 	case s[v] == '\\' && v+1 < n && s[v+1] == '"':
 		a := v + 2
+		if a == n {
+			return match{}, false, tailKey
+		}
 		e := a
 		for e < n && (s[e] != '\\' || e+1 >= n || s[e+1] != '"') && s[e] != '\n' {
 			if s[e] == '\\' && e+1 < n && s[e+1] == '\\' {
@@ -569,6 +596,13 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		if m, ok := authSchemeAt(s, v, w, true); ok {
 			return m, true, tailNone
 		}
+		if end, ok := schemeOnly(s, v, w); ok {
+			// No credentials on the line: nothing to replace, or, at the end of s, still to come.
+			if end == n {
+				return match{}, false, tailKey
+			}
+			return match{}, false, tailNone
+		}
 	}
 	// An Authorization-like key: keep the scheme, replace the credentials.
 	if hasSuffixB(normalizeKey(new([maxKey]byte), s, ks, ke), "authorization") {
@@ -584,6 +618,12 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 			if m, ok := authSchemeAt(s, v, w, true); ok {
 				return m, true, tailNone
 			}
+			if end, ok := schemeOnly(s, v, w); ok {
+				if end == n {
+					return match{}, false, tailKey
+				}
+				return match{}, false, tailNone
+			}
 		}
 		// Another scheme (Digest, AWS4-HMAC-SHA256, Negotiate, ...): its parameters run to the end
 		// of the line.
@@ -596,6 +636,9 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		}
 		if e > v && !redactedAlready(s, v, e) {
 			return match{v, e, kind}, true, lineTail(e, n)
+		}
+		if v >= n {
+			return match{}, false, tailKey // "Authorization: Digest ", its parameters to come
 		}
 		return match{}, false, tailNone
 	}
@@ -639,7 +682,11 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		return match{}, false, tailNone
 	}
 	if e >= n {
-		// The value may go on in the Writer's next piece (after a Flush or a cut).
+		// The value may go on in the Writer's next piece (after a Flush or a cut), and a lone
+		// backslash may be the first half of a `\"` that opens it.
+		if e == v+1 && s[v] == '\\' {
+			return match{v, e, kind}, true, tailEQuote
+		}
 		return match{v, e, kind}, true, tailBare
 	}
 	return match{v, e, kind}, true, tailNone
@@ -705,6 +752,21 @@ func redactedAlready[T text](s T, v, e int) bool {
 		}
 	}
 	return true
+}
+
+// schemeOnly reports whether s[v:w] is the Bearer or Basic scheme followed by nothing but the one
+// to four spaces or tabs that authSchemeAt takes before the credentials, up to the end of its
+// line or of s; end is where those spaces end. The credentials are then missing, or, at the end
+// of s, still to come.
+func schemeOnly[T text](s T, v, w int) (end int, ok bool) {
+	if !equalFold(s, v, w, "bearer") && !equalFold(s, v, w, "basic") {
+		return 0, false
+	}
+	end = w
+	for end < len(s) && end-w < 4 && (s[end] == ' ' || s[end] == '\t') {
+		end++
+	}
+	return end, end > w && (end == len(s) || s[end] == '\n' || s[end] == '\r')
 }
 
 func wordEnd[T text](s T, v int) int {

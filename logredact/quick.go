@@ -81,6 +81,6 @@ func (r *Redactor) changes(s string) bool {
 	if len(s) <= 512 && quickClean(s) {
 		return false
 	}
-	_, changed, _ := scan(r, s, nil)
+	_, changed, _, _ := scan(r, s, nil)
 	return changed
 }

@@ -132,7 +132,7 @@ func MustNew(cfg Config) *Redactor {
 // Redact returns s with every secret the detectors find replaced. When nothing is found it returns
 // s itself without allocating.
 func (r *Redactor) Redact(s string) string {
-	out, changed, _ := scan(r, s, nil)
+	out, changed, _, _ := scan(r, s, nil)
 	if !changed {
 		return s
 	}
@@ -141,7 +141,7 @@ func (r *Redactor) Redact(s string) string {
 
 // Append appends the redacted form of src to dst and returns the extended slice.
 func (r *Redactor) Append(dst, src []byte) []byte {
-	out, changed, _ := scan(r, src, dst)
+	out, changed, _, _ := scan(r, src, dst)
 	if !changed {
 		return append(dst, src...)
 	}

@@ -171,19 +171,30 @@ const (
 	tailEQuote           // inside a sensitive value quoted with `\"` (JSON inside JSON)
 	tailLine             // inside a sensitive value that runs to the end of the line
 	tailBare             // inside a sensitive bare value (password=hun|ter2), up to a space or quote
+	tailKey              // after a sensitive key's separator or a Bearer or Basic scheme, before the value
 )
 
 // scan appends to dst the redacted form of s, if anything in s is redacted. It reports whether
-// it changed anything; when it did not, dst is returned unchanged (no copy of s is made).
-func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail tailState) {
+// it changed anything; when it did not, dst is returned unchanged (no copy of s is made). tail
+// says what s leaves open for the Writer's next piece of the same line; with tailKey, s ends in a
+// sensitive key and its separator (or a Bearer or Basic scheme) whose value is still to come, and
+// s[key:] is that key with what follows it (see fieldAt).
+func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail tailState, key int) {
 	n := len(s)
-	if n < 4 {
-		return dst, false, tailNone // the shortest detection is a four-byte "pw=x"
+	if n < 3 {
+		// The shortest detection is a four-byte "pw=x", the shortest key waiting for its value
+		// a three-byte "pw=".
+		return dst, false, tailNone, 0
 	}
 	last := 0
 	for {
 		m, ok, mtail := nextMatch(r, s, last)
 		if !ok {
+			break
+		}
+		if mtail == tailKey {
+			// No replacement: s ends in a key whose value is still to come (fieldAt).
+			tail, key = tailKey, m.start
 			break
 		}
 		if m.kind != kindPrivateKey {
@@ -214,18 +225,25 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 		dst = appendReplacement(r, dst, m.kind, s[m.start:m.end])
 		last = m.end
 	}
+	if tail != tailKey && last < n && (s[n-1] == ' ' || s[n-1] == '\t') {
+		if start, ok := schemeAtEnd(s, last); ok {
+			tail, key = tailKey, start
+		}
+	}
 	if !changed {
-		return dst, false, tailNone
+		return dst, false, tail, key
 	}
 	dst = append(dst, s[last:]...)
-	return dst, true, tail
+	return dst, true, tail, key
 }
 
 // nextMatch returns the first detection in s from s[last] on (last is also the end of the previous
 // replacement, which backward-looking detectors may not reach past), with the state a match
-// running to the end of s leaves open. It is the scanner's token loop, kept apart from scan's
-// output handling so that the few values it carries stay in registers: on secret-free text it
-// runs from the start of s to its end in one call.
+// running to the end of s leaves open. When s ends in a sensitive key waiting for its value, it
+// returns tailKey and a match, no replacement, from where the key starts to the end of s (see
+// fieldAt). It is the scanner's token loop, kept apart from scan's output handling so that
+// the few values it carries stay in registers: on secret-free text it runs from the start of s to
+// its end in one call.
 func nextMatch[T text](r *Redactor, s T, last int) (match, bool, tailState) {
 	n := len(s)
 	i := last
@@ -361,6 +379,22 @@ func nextMatch[T text](r *Redactor, s T, last int) (match, bool, tailState) {
 		i = plainRunEnd(s, next)
 	}
 	return match{}, false, tailNone
+}
+
+// schemeAtEnd reports whether s ends in a Bearer or Basic scheme, starting at s[start], and the
+// one to four spaces or tabs authSchemeAt takes after it, with the token still to come; last is
+// the end of the previous replacement.
+func schemeAtEnd[T text](s T, last int) (start int, ok bool) {
+	n := len(s)
+	j := n
+	for j > last && n-j < 4 && (s[j-1] == ' ' || s[j-1] == '\t') {
+		j--
+	}
+	i := j
+	for i > last && class[s[i-1]]&clWord != 0 {
+		i--
+	}
+	return i, j < n && (equalFold(s, i, j, "bearer") || equalFold(s, i, j, "basic"))
 }
 
 // markerEnd returns the end of a well-formed replacement marker starting at s[i] ("[REDACTED]",

@@ -18,10 +18,10 @@ import (
 
 // scan appends to dst the redacted form of s, if anything in s is redacted. It reports whether
 // it changed anything; when it did not, dst is returned unchanged (no copy of s is made).
-func scanReference[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail tailState) {
+func scanReference[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail tailState, key int) {
 	n := len(s)
-	if n < 4 {
-		return dst, false, tailNone // the shortest detection is a four-byte "pw=x"
+	if n < 3 {
+		return dst, false, tailNone, 0 // the shortest detection is a four-byte "pw=x", the shortest open key "pw="
 	}
 	last := 0
 	i := 0
@@ -132,6 +132,10 @@ func scanReference[T text](r *Redactor, s T, dst []byte) (out []byte, changed bo
 				}
 			}
 		}
+		if ok && tail == tailKey {
+			key = m.start // the key's value is still to come: nothing after it to scan
+			break
+		}
 		if !ok {
 			if tail != tailPEM {
 				tail = tailNone
@@ -166,11 +170,17 @@ func scanReference[T text](r *Redactor, s T, dst []byte) (out []byte, changed bo
 		last = m.end
 		i = m.end
 	}
+	if tail != tailKey && last < n && (s[n-1] == ' ' || s[n-1] == '\t') {
+		// Shared, as the detectors are: a Bearer or Basic scheme whose token is still to come.
+		if start, ok := schemeAtEnd(s, last); ok {
+			tail, key = tailKey, start
+		}
+	}
 	if !changed {
-		return dst, false, tailNone
+		return dst, false, tail, key
 	}
 	dst = append(dst, s[last:]...)
-	return dst, true, tail
+	return dst, true, tail, key
 }
 
 // fieldAt checks for a sensitive key followed by its value in free text, with the ':' or '=' at
@@ -253,7 +263,14 @@ func fieldAtReference[T text](r *Redactor, s T, i, last int) (match, bool, tailS
 	}
 	// The value is parsed by the shared fieldValue: the rewrite changed only the scanning loop and
 	// the key screen.
-	return fieldValue(r, s, i, ks, ke, quote, query)
+	m, ok, tail := fieldValue(r, s, i, ks, ke, quote, query)
+	if tail == tailKey {
+		m.start, m.end, ok = bstart, len(s), true
+		if query {
+			m.start--
+		}
+	}
+	return m, ok, tail
 }
 
 // sensitive reports whether the key k[i:j] names a secret.
@@ -308,15 +325,15 @@ func FuzzScanEquivalent(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for ri, r := range rs {
-			got, gc, gt := scan(r, s, nil)
-			want, wc, wt := scanReference(r, s, nil)
-			if gc != wc || gt != wt || !bytes.Equal(got, want) {
-				t.Fatalf("redactor %d, %q:\n scan      %v %d %q\n reference %v %d %q", ri, s, gc, gt, got, wc, wt, want)
+			got, gc, gt, gk := scan(r, s, nil)
+			want, wc, wt, wk := scanReference(r, s, nil)
+			if gc != wc || gt != wt || gk != wk || !bytes.Equal(got, want) {
+				t.Fatalf("redactor %d, %q:\n scan      %v %d %d %q\n reference %v %d %d %q", ri, s, gc, gt, gk, got, wc, wt, wk, want)
 			}
-			got, gc, gt = scan(r, []byte(s), []byte("p"))
-			want, wc, wt = scanReference(r, []byte(s), []byte("p"))
-			if gc != wc || gt != wt || !bytes.Equal(got, want) {
-				t.Fatalf("redactor %d, []byte %q:\n scan      %v %d %q\n reference %v %d %q", ri, s, gc, gt, got, wc, wt, want)
+			got, gc, gt, gk = scan(r, []byte(s), []byte("p"))
+			want, wc, wt, wk = scanReference(r, []byte(s), []byte("p"))
+			if gc != wc || gt != wt || gk != wk || !bytes.Equal(got, want) {
+				t.Fatalf("redactor %d, []byte %q:\n scan      %v %d %d %q\n reference %v %d %d %q", ri, s, gc, gt, gk, got, wc, wt, wk, want)
 			}
 		}
 	})
@@ -339,9 +356,9 @@ func BenchmarkScanVsReference(b *testing.B) {
 		if t0 == 0 {
 			b.Skip("no per-thread CPU time on this platform")
 		}
-		_, _, _ = scan(r, s, nil)
+		_, _, _, _ = scan(r, s, nil)
 		t1 := cputime.Thread()
-		_, _, _ = scanReference(r, s, nil)
+		_, _, _, _ = scanReference(r, s, nil)
 		t2 := cputime.Thread()
 		tNew += t1 - t0
 		tRef += t2 - t1

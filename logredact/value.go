@@ -47,7 +47,7 @@ func (r *Redactor) anyValue(x any, depth int, b *budget) (any, bool) {
 		}
 		return x, false
 	case []byte:
-		if out, changed, _ := scan(r, x, nil); changed {
+		if out, changed, _, _ := scan(r, x, nil); changed {
 			return string(out), true
 		}
 		return x, false
@@ -283,7 +283,7 @@ func (r *Redactor) kindValue(v reflect.Value, t reflect.Type, depth int, b *budg
 	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 {
 			if t.Kind() == reflect.Slice {
-				if out, changed, _ := scan(r, v.Bytes(), nil); changed {
+				if out, changed, _, _ := scan(r, v.Bytes(), nil); changed {
 					return string(out), true
 				}
 			}

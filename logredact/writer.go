@@ -25,14 +25,20 @@ import (
 // inserting a newline, and keeps the rest. A sensitive quoted value cut in two is suppressed up to
 // its closing quote. When the buffer holds a run of more than a quarter of MaxLine bytes without
 // such a separator, the run is replaced by "[REDACTED:overlong]" and dropped up to the next
-// separator: a secret inside it cannot be told from its surroundings, so the whole run goes.
+// separator: a secret inside it cannot be told from its surroundings, so the whole run goes. A
+// run that starts right after a sensitive key's separator is taken for its value, which may go
+// on after the run (a quoted value with spaces): the rest of the line goes too.
 //
 // [Writer.Flush] writes a pending partial line (redacted). A sensitive value that the flushed (or
 // cut) part ends in stays open: what follows of it is dropped, up to the next space or quote for
 // a bare value (token=...), to the end of the line for a "key: value", Authorization or
-// unclosed structured value, to the closing quote for a quoted one. [Writer.Close] flushes and makes further
-// writes fail with [ErrClosed]; neither closes the underlying writer. A Writer is safe for
-// concurrent use; each Write is atomic with respect to the others.
+// unclosed structured value, to the closing quote for a quoted one. So does a sensitive key whose
+// value has not started when the part ends: after its separator and any spaces, opening quote or
+// Bearer or Basic scheme ("password=", `"token": "`, "Authorization: Bearer "), and so does a
+// Bearer or Basic scheme in free text. The next part is then scanned after the key, which has
+// been written already, so the value is found and redacted as in the whole line. [Writer.Close]
+// flushes and makes further writes fail with [ErrClosed]; neither closes the underlying writer.
+// A Writer is safe for concurrent use; each Write is atomic with respect to the others.
 type Writer struct {
 	mu      sync.Mutex
 	r       *Redactor
@@ -41,6 +47,8 @@ type Writer struct {
 	buf     []byte    // the pending part of the current line
 	out     []byte    // redacted output waiting for the underlying writer
 	tail    tailState // a sensitive value or PEM block left open by the previous piece
+	key     []byte    // with tailKey: the sensitive key the previous piece ended in, and its separator
+	joined  []byte    // key followed by the piece after it, for the scanner
 	skipRun bool      // dropping an over-long run up to the next separator
 	midLine bool      // the last piece did not end its line
 	err     error     // the first error of the underlying writer; sticky
@@ -111,7 +119,8 @@ func (w *Writer) add(seg []byte) {
 }
 
 // Flush redacts and writes the pending partial line, if any. A sensitive value the line ends in
-// is kept open, and the rest of it dropped when it arrives (see [Writer]).
+// is kept open, and the rest of it dropped when it arrives; a sensitive key whose value has not
+// started is kept too, and the value redacted when it arrives (see [Writer]).
 func (w *Writer) Flush() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -220,12 +229,32 @@ func (w *Writer) piece(b []byte, eol bool) {
 		b = b[e:]
 	}
 	w.midLine = !eol
-	out, changed, tail := scan(w.r, b, w.out)
-	if !changed {
-		out = append(out, b...)
+	ctx := 0
+	if w.tail == tailKey {
+		// The previous piece ended after a sensitive key's separator, before its value: this one
+		// is scanned after the key, as Redact scans the whole line, and the key, written
+		// already, is cut from the output.
+		w.joined = append(append(w.joined[:0], w.key...), b...)
+		b, ctx = w.joined, len(w.key)
+	}
+	mark := len(w.out)
+	out, changed, tail, key := scan(w.r, b, w.out)
+	switch {
+	case !changed:
+		out = append(out, b[ctx:]...)
+	case ctx > 0 && !bytes.HasPrefix(out[mark:], b[:ctx]):
+		// A detection reached back into the key, which is written already: the key's own piece
+		// lacked the text before it that ruled the detection out ("+4111-1111-1111-1111-token="
+		// is no card, but the key alone is). Fail closed: drop the rest of the line.
+		out, tail = out[:mark], tailLine
+	case ctx > 0:
+		out = append(out[:mark], out[mark+ctx:]...)
 	}
 	w.out = out
 	w.tail = tail
+	if tail == tailKey {
+		w.key = append(w.key[:0], b[key:]...)
+	}
 	if eol {
 		if w.tail != tailPEM {
 			w.tail = tailNone
@@ -267,6 +296,11 @@ func (w *Writer) cut() {
 		w.piece(b[:p+1], false)
 	}
 	w.out = append(w.out, "[REDACTED:"+kindOverlong+"]"...)
+	if w.tail == tailKey {
+		// The run is the value of the key before it, and may not end with the run: the rest of
+		// the line goes.
+		w.tail = tailLine
+	}
 	rest := b[p+1:]
 	if k := indexSep(rest); k >= 0 {
 		w.buf = b[:copy(b, rest[k:])]

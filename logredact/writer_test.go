@@ -59,6 +59,7 @@ func TestWriterFlushMidValue(t *testing.T) {
 		{"key: value", "X-Api-Key: k7Hq", "2mZpXw more\nnext\n", "X-Api-Key: [REDACTED:field]\nnext\n"},
 		{"Authorization", "Authorization: Digest username=bob, resp", "onse=abc123\nnext\n", "Authorization: Digest [REDACTED:field]\nnext\n"},
 		{"unclosed structured value", "token=[k7Hq", "2mZpXw] user=bob\nnext\n", "token=[REDACTED:field]\nnext\n"},
+		{"escaped quote cut in two", `{"msg":"{\"token\":\`, `"hunter2\",\"user\":1}"}` + "\n", `{"msg":"{\"token\":[REDACTED:field]\",\"user\":1}"}` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,6 +75,75 @@ func TestWriterFlushMidValue(t *testing.T) {
 				t.Errorf("Write(%q), Flush, Write(%q) wrote %q, want %q", tt.before, tt.after, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestWriterFlushBeforeValue: a Flush (or a run of them) between a sensitive key's separator and
+// the first byte of its value does not part the value from its key: the value that arrives next
+// is redacted as Redact redacts the whole line.
+func TestWriterFlushBeforeValue(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	tests := []struct {
+		name  string
+		parts []string // written with a Flush after each
+		want  string
+	}{
+		{"bare", []string{"password=", "hunter2 rest\n"}, "password=[REDACTED:field] rest\n"},
+		{"shortest key", []string{"pw=", "hunter2\n"}, "pw=[REDACTED:field]\n"},
+		{"spaces before the value", []string{"password = ", "hunter2 rest\n"}, "password = [REDACTED:field] rest\n"},
+		{"spaces in a later part", []string{"password=", "  ", " hunter2 rest\n"}, "password=   [REDACTED:field] rest\n"},
+		{"=>", []string{"password =>", " hunter2 rest\n"}, "password => [REDACTED:field] rest\n"},
+		{"key: value", []string{"token: ", "hunter2 rest\n"}, "token: [REDACTED:field]\n"},
+		{"quoted key, quote in the next part", []string{`{"password": `, `"hunter2 two","user":"bob"}` + "\n"}, `{"password": "[REDACTED:field]","user":"bob"}` + "\n"},
+		{"quoted value not started", []string{`{"password":"`, `hunter2","user":"bob"}` + "\n"}, `{"password":"[REDACTED:field]","user":"bob"}` + "\n"},
+		{"escaped quotes", []string{`{"msg":"{\"token\":\"`, `hunter2\",\"user\":1}"}` + "\n"}, `{"msg":"{\"token\":\"[REDACTED:field]\",\"user\":1}"}` + "\n"},
+		{"URL query", []string{"GET /cb?state=x&code=", "hunter2&next=%2F HTTP/1.1\n"}, "GET /cb?state=x&code=[REDACTED:query]&next=%2F HTTP/1.1\n"},
+		{"structured", []string{"token=", "[hunter2] user=bob\n"}, "token=[[REDACTED:field]] user=bob\n"},
+		{"Authorization: Bearer", []string{"Authorization: Bearer ", "abc.def\n"}, "Authorization: Bearer [REDACTED:bearer]\n"},
+		{"Authorization, scheme not started", []string{"Authorization: ", "Bearer abc.def\n"}, "Authorization: Bearer [REDACTED:bearer]\n"},
+		{"Authorization: Digest", []string{"Authorization: Digest ", "username=bob, response=abc123\n"}, "Authorization: Digest [REDACTED:field]\n"},
+		{"key=Bearer", []string{"token=Bearer ", "abc x\n"}, "token=Bearer [REDACTED:bearer] x\n"},
+		{"key: Basic", []string{"proxy_token: Basic ", "dXNlcjpwYXNz\n"}, "proxy_token: Basic [REDACTED:basic]\n"},
+		{"free-text Bearer", []string{"sent Bearer ", "abcdefgh1 to upstream\n"}, "sent Bearer [REDACTED:bearer] to upstream\n"},
+		{"after a redaction", []string{"mail jane@example.com password=", "hunter2 x\n"}, "mail [REDACTED:email] password=[REDACTED:field] x\n"},
+		// Nothing follows on the line: the key is written as it is, and the next line is its own.
+		{"line ends", []string{"password=", "\nhunter2\n"}, "password=\nhunter2\n"},
+		{"line ends after a scheme", []string{"token: Bearer ", "\nabcdefgh\n"}, "token: Bearer \nabcdefgh\n"},
+		{"not sensitive", []string{"user=", "bob password=", "x\n"}, "user=bob password=[REDACTED:field]\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			w := r.Writer(&buf)
+			for _, p := range tt.parts {
+				if _, err := io.WriteString(w, p); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.Flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got := buf.String(); got != tt.want {
+				t.Errorf("Writer(%q), Flush after each = %q, want %q", tt.parts, got, tt.want)
+			}
+			if whole := strings.Join(tt.parts, ""); r.Redact(whole) != tt.want {
+				t.Errorf("Redact(%q) = %q, want %q", whole, r.Redact(whole), tt.want)
+			}
+		})
+	}
+	// A key that, seen without the '+' before it, starts with a card number: the key is written
+	// already and cannot be redacted after all, so the rest of the line is dropped.
+	var buf bytes.Buffer
+	w := r.Writer(&buf)
+	_, _ = io.WriteString(w, "+4111-1111-1111-1111-token=")
+	_ = w.Flush()
+	_, _ = io.WriteString(w, "hunter2 rest\nnext\n")
+	_ = w.Close()
+	if got, want := buf.String(), "+4111-1111-1111-1111-token=\nnext\n"; got != want {
+		t.Errorf("Writer(%q), Flush, Write(%q) = %q, want %q", "+4111-1111-1111-1111-token=", "hunter2 rest\nnext\n", got, want)
 	}
 }
 
@@ -251,6 +321,29 @@ func TestWriterLongLineSpacedKey(t *testing.T) {
 	}
 }
 
+// TestWriterCutBeforeValue: the Writer may cut an over-long line after the spaces that follow a
+// key's "=>" or an Authorization scheme; the value after the cut is still redacted. Each line is
+// tried at many alignments, so that the cut lands just before the value.
+func TestWriterCutBeforeValue(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{MaxLine: 1024})
+	for _, tc := range []struct{ name, value, leak string }{
+		{"=>", " password => " + strings.Repeat("hunter2", 30), "hunter2"},
+		{"quoted =>", ` "password" => "` + strings.Repeat("hunter2", 30) + `"`, "hunter2"},
+		{"Authorization: Digest", " Authorization: Digest response=" + strings.Repeat("abc123", 30), "abc123"},
+	} {
+		for pad := 0; pad < 64; pad++ {
+			line := strings.Repeat("x", pad) + strings.Repeat(" w", 430) + tc.value + " end"
+			var buf bytes.Buffer
+			w := r.Writer(&buf)
+			_, _ = io.WriteString(w, line+"\n")
+			_ = w.Close()
+			if got := buf.String(); strings.Contains(got, tc.leak) {
+				t.Errorf("%s, pad %d: Writer(%q) = %q, leaks %q", tc.name, pad, line[len(line)-len(tc.value)-4:], got[max(0, len(got)-len(tc.value)-40):], tc.leak)
+			}
+		}
+	}
+}
+
 func TestWriterOverlongRun(t *testing.T) {
 	r := logredact.MustNew(logredact.Config{MaxLine: 1024})
 	run := strings.Repeat("A", 3000) + redacttest.FakeGitHubToken() + strings.Repeat("B", 3000)
@@ -261,6 +354,20 @@ func TestWriterOverlongRun(t *testing.T) {
 	want := "start [REDACTED:overlong] tail\n"
 	if buf.String() != want {
 		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}
+
+// TestWriterOverlongValue: an over-long run right after a sensitive key's separator is that key's
+// value: it is replaced, and so is the rest of the line, where a quoted value goes on.
+func TestWriterOverlongValue(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{MaxLine: 1024})
+	in := `{"password": "` + strings.Repeat("S", 3000) + ` more words","user":"bob"}` + "\nnext\n"
+	var buf bytes.Buffer
+	w := r.Writer(&buf)
+	_, _ = io.WriteString(w, in)
+	_ = w.Close()
+	if got, want := buf.String(), `{"password": [REDACTED:overlong]`+"\nnext\n"; got != want {
+		t.Errorf("Writer(%q) = %q, want %q", in[:20]+"...", got, want)
 	}
 }
 
