@@ -574,21 +574,23 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		// fmt.Sprint(http.Header), {"value":"..."}) has all it holds replaced, up to its matching
 		// bracket, which is kept ("[[REDACTED:field]]": a marker directly after the key would be
 		// taken for a typed one and the text after it redacted on a second pass); with no match
-		// within maxStructured bytes, it is replaced up to the end of the line.
-		if e, ok := bracketEnd(s, v); ok {
-			if e-1 == v+1 || markerEnd(s, v+1) == e-1 {
-				return match{}, false, tailNone // empty, or redacted already
-			}
-			return match{v + 1, e - 1, kind}, true, tailNone
+		// within maxStructured bytes, it is replaced up to the end of the line. So it is when the
+		// matching bracket is not followed by what ends a value (closedAt): fmt prints strings
+		// unquoted, so a bracket may be part of the value (map[Password:[abc]def]).
+		e, ok := bracketEnd(s, v)
+		if !ok {
+			return lineValue(s, v, kind)
 		}
-		e := v
-		for e < n && s[e] != '\n' && s[e] != '\r' {
-			e++
+		closed, atEnd := closedAt(s, e)
+		switch {
+		case !closed:
+			return lineValue(s, v, kind)
+		case e-1 == v+1 || markerEnd(s, v+1) == e-1:
+			return match{}, false, tailNone // empty, or redacted already
+		case atEnd:
+			return match{v + 1, e - 1, kind}, true, tailClose
 		}
-		if e >= n {
-			return match{v, e, kind}, true, tailLine
-		}
-		return match{v, e, kind}, true, tailNone
+		return match{v + 1, e - 1, kind}, true, tailNone
 	}
 	// Any sensitive key whose value is "Bearer <token>" or "Basic <credentials>": keep the scheme,
 	// replace the credentials.
@@ -672,6 +674,18 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		}
 		e++
 	}
+	tail := tailNone
+	if sep == ':' && e < n && (s[e] == ']' || s[e] == '}') {
+		// The bracket that closes the object or array around the value ({"token":123}), or one
+		// inside the value ({"token":abc]def}): see closedAt.
+		closed, atEnd := closedAt(s, e)
+		if !closed {
+			return lineValue(s, v, kind)
+		}
+		if atEnd {
+			tail = tailClose
+		}
+	}
 	if e == v {
 		return match{}, false, tailNone
 	}
@@ -689,7 +703,37 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		}
 		return match{v, e, kind}, true, tailBare
 	}
-	return match{v, e, kind}, true, tailNone
+	return match{v, e, kind}, true, tail
+}
+
+// lineValue replaces the value from s[v] to the end of its line.
+func lineValue[T text](s T, v int, kind string) (match, bool, tailState) {
+	e := v
+	for e < len(s) && s[e] != '\n' && s[e] != '\r' {
+		e++
+	}
+	return match{v, e, kind}, true, lineTail(e, len(s))
+}
+
+// closedAt reports whether the ']' or '}' at s[e-1] or s[e] (and any more of ']', '}' and ')'
+// from s[e] on) ends the value under a sensitive key before it: it does when they are followed
+// by the end of s (atEnd: in the Writer, the next piece decides), a space, ',', ';', '&' or a
+// quote. Anything else means the bracket was part of the value, as in Go's fmt form of maps and
+// structs, which prints strings unquoted (map[Password:[abc]def], {Token:x]y}): the caller then
+// replaces the value to the end of its line rather than guess where it ends.
+func closedAt[T text](s T, e int) (closed, atEnd bool) {
+	k := e
+	for k < len(s) && (s[k] == ']' || s[k] == '}' || s[k] == ')') {
+		if k-e == 64 {
+			return false, false // deeper than any value ends: judge it unclosed
+		}
+		k++
+	}
+	if k == len(s) {
+		return true, true
+	}
+	c := s[k]
+	return isSpace(c) || c == ',' || c == ';' || c == '&' || c == '"' || c == '\'', false
 }
 
 // lineTail is the tail state of a value that runs to the end of its line, ending at s[e] in a

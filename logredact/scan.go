@@ -172,6 +172,7 @@ const (
 	tailLine             // inside a sensitive value that runs to the end of the line
 	tailBare             // inside a sensitive bare value (password=hun|ter2), up to a space or quote
 	tailKey              // after a sensitive key's separator or a Bearer or Basic scheme, before the value
+	tailClose            // after a value's closing bracket, which may be part of it (map[Pw:[abc]|def])
 )
 
 // scan appends to dst the redacted form of s, if anything in s is redacted. It reports whether
@@ -208,9 +209,10 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 				}
 			}
 		}
-		// Only a match that runs to the end of s leaves something open for the Writer's next piece.
+		// Only a match that runs to the end of s, or up to the closing brackets that end s, leaves
+		// something open for the Writer's next piece.
 		tail = tailNone
-		if m.end >= n {
+		if m.end >= n || mtail == tailClose {
 			tail = mtail
 		}
 		if !changed {

@@ -154,7 +154,7 @@ func scanReference[T text](r *Redactor, s T, dst []byte) (out []byte, changed bo
 				}
 			}
 		}
-		if m.end < n {
+		if m.end < n && tail != tailClose {
 			tail = tailNone
 		}
 		if !changed {

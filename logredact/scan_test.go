@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -325,6 +326,51 @@ func TestStructuredValues(t *testing.T) {
 		}
 		if again := r.Redact(got); again != got {
 			t.Errorf("Redact(%q) = %q, not idempotent", got, again)
+		}
+	}
+}
+
+// TestStructuredValueBrackets: a ']' or '}' inside a value under a sensitive key, in Go's fmt
+// print form of maps and structs (which does not quote strings), does not end the redaction
+// early. A closing bracket counts as the value's end only when what follows it (after any more
+// closing brackets) is a space, a separator, a quote or the end of the line; otherwise the value
+// is replaced to the end of its line.
+func TestStructuredValueBrackets(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	tests := []struct{ in, want string }{
+		{"map[Password:[abc]def] rest", "map[Password:[REDACTED:field]"},
+		{"{Token:[x]y}", "{Token:[REDACTED:field]"},
+		{"map[Password:[abc]]def] rest", "map[Password:[REDACTED:field]"},
+		{"&{Name:bob Token:{x}y} next\nline two", "&{Name:bob Token:[REDACTED:field]\nline two"},
+		{`{"token":[a]b,"user":"bob"}`, `{"token":[REDACTED:field]`},
+		{`{"token":abc]def,"user":"bob"}`, `{"token":[REDACTED:field]`},
+		{`{"token":abc}def}`, `{"token":[REDACTED:field]`},
+		// As fmt prints them: a map[string]string, a struct with a []string, an http.Header.
+		{fmt.Sprint(map[string]string{"Password": "[abc]def", "User": "bob"}), "map[Password:[REDACTED:field]"},
+		{fmt.Sprintf("%+v", struct{ Token []string }{[]string{"x]y"}}), "{Token:[REDACTED:field]"},
+		{fmt.Sprint(http.Header{"Cookie": {"sid=a]b"}}), "map[Cookie:[REDACTED:field]"},
+		// Brackets that do end the value: the text after them stays.
+		{"map[Cookie:[sid=x] User:bob]", "map[Cookie:[[REDACTED:field]] User:bob]"},
+		{`{"a":{"password":["x"]},"b":1}`, `{"a":{"password":[[REDACTED:field]]},"b":1}`},
+		{"(token=[x]); next", "(token=[[REDACTED:field]]); next"},
+		{"/p?token=[x]&page=2", "/p?token=[[REDACTED:query]]&page=2"},
+		{`{"token":123}, {"token":[1]}`, `{"token":[REDACTED:field]}, {"token":[[REDACTED:field]]}`},
+		{`{"token":[1]}` + "\r\nnext", `{"token":[[REDACTED:field]]}` + "\r\nnext"},
+	}
+	for _, tt := range tests {
+		got := r.Redact(tt.in)
+		if got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if again := r.Redact(got); again != got {
+			t.Errorf("Redact(%q) = %q, not idempotent", got, again)
+		}
+		var buf bytes.Buffer
+		w := r.Writer(&buf)
+		_, _ = io.WriteString(w, tt.in+"\n")
+		_ = w.Close()
+		if buf.String() != r.Redact(tt.in+"\n") {
+			t.Errorf("Writer(%q) = %q, want %q", tt.in+"\n", buf.String(), r.Redact(tt.in+"\n"))
 		}
 	}
 }

@@ -36,7 +36,10 @@ import (
 // value has not started when the part ends: after its separator and any spaces, opening quote or
 // Bearer or Basic scheme ("password=", `"token": "`, "Authorization: Bearer "), and so does a
 // Bearer or Basic scheme in free text. The next part is then scanned after the key, which has
-// been written already, so the value is found and redacted as in the whole line. [Writer.Close]
+// been written already, so the value is found and redacted as in the whole line. A value under a
+// sensitive key that ends at the closing bracket (or brackets) the part ends in
+// (map[Password:[abc]) stays open until the next part shows whether the bracket ended it: unless
+// a space, a separator or a quote follows, the rest of the line is dropped. [Writer.Close]
 // flushes and makes further writes fail with [ErrClosed]; neither closes the underlying writer.
 // A Writer is safe for concurrent use; each Write is atomic with respect to the others.
 type Writer struct {
@@ -207,6 +210,26 @@ func (w *Writer) piece(b []byte, eol bool) {
 			w.midLine = true
 			return
 		}
+	case tailClose:
+		// A value under a sensitive key closed by the brackets that ended the previous piece
+		// (map[Password:[abc]|def]): unless what follows ends the value too (closedAt), they were
+		// part of it, and the rest of the line goes, as in Redact.
+		closed, atEnd := closedAt(b, 0)
+		switch {
+		case atEnd && !eol:
+			w.out = append(w.out, b...) // more closing brackets: still undecided
+			w.midLine = true
+			return
+		case !closed:
+			w.tail = tailLine
+			w.midLine = !eol
+			if eol {
+				w.tail = tailNone
+				w.out = append(w.out, '\n')
+			}
+			return
+		}
+		w.tail = tailNone
 	case tailLine:
 		// A sensitive value that runs to the end of its line (a structured value whose closing
 		// bracket was not found, a "key: value" or Authorization value): the rest of the line goes.

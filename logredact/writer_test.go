@@ -59,6 +59,10 @@ func TestWriterFlushMidValue(t *testing.T) {
 		{"key: value", "X-Api-Key: k7Hq", "2mZpXw more\nnext\n", "X-Api-Key: [REDACTED:field]\nnext\n"},
 		{"Authorization", "Authorization: Digest username=bob, resp", "onse=abc123\nnext\n", "Authorization: Digest [REDACTED:field]\nnext\n"},
 		{"unclosed structured value", "token=[k7Hq", "2mZpXw] user=bob\nnext\n", "token=[REDACTED:field]\nnext\n"},
+		{"bracket inside a structured value", "map[Password:[abc]", "def] rest\nnext\n", "map[Password:[[REDACTED:field]]\nnext\n"},
+		{"bracket inside a bare value", `{"token":abc}`, `def}` + "\nnext\n", `{"token":[REDACTED:field]}` + "\nnext\n"},
+		{"more brackets", "map[Password:[abc]", "]def] rest\n", "map[Password:[[REDACTED:field]]\n"},
+		{"bracket that ends the value", "map[Password:[abc]", " User:bob]\n", "map[Password:[[REDACTED:field]] User:bob]\n"},
 		{"escaped quote cut in two", `{"msg":"{\"token\":\`, `"hunter2\",\"user\":1}"}` + "\n", `{"msg":"{\"token\":[REDACTED:field]\",\"user\":1}"}` + "\n"},
 	}
 	for _, tt := range tests {
