@@ -306,29 +306,7 @@ func TestAccessLogDirectSourceAndTime(t *testing.T) {
 // writes two bytes. The logger writes through slog.JSONHandler, or through NewJSONHandler,
 // which lets the access log encode the line itself.
 func BenchmarkAccessLogSimple(b *testing.B) {
-	r := logredact.MustNew(logredact.Config{})
-	for _, bc := range []struct {
-		name string
-		h    slog.Handler
-	}{
-		{"slog.JSONHandler", slog.NewJSONHandler(io.Discard, nil)},
-		{"JSONHandler", logredact.NewJSONHandler(io.Discard, nil)},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			logger := slog.New(r.Handler(bc.h))
-			ip := func(*http.Request) string { return "198.51.100.7" }
-			h := r.AccessLog(logger, logredact.AccessLogConfig{ClientIP: ip})(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-				_, _ = w.Write([]byte("ok"))
-			}))
-			req := httptest.NewRequest(http.MethodGet, "/api/profile", nil)
-			w := httptest.NewRecorder()
-			b.ReportAllocs()
-			for b.Loop() {
-				w.Body.Reset()
-				h.ServeHTTP(w, req)
-			}
-		})
-	}
+	benchAccessLog(b, "/api/profile", func(*http.Request) string { return "198.51.100.7" })
 }
 
 // TestAccessLogStatus checks the status the access log records: the first final status written
