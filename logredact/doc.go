@@ -76,7 +76,9 @@
 //     map[Cookie:[...]], as fmt prints http.Header) has all it holds replaced up to its matching
 //     bracket. That bracket ends the value only when a space, a separator, a quote or the end
 //     of the line follows it: fmt prints strings unquoted, so in map[Password:[abc]def] the
-//     value is replaced to the end of the line.
+//     value is replaced to the end of the line (after a bare "key:", whose value runs to the
+//     end of its line anyway) or up to the next space, separator or quote (after "key=" or a
+//     quoted key: secret=[abc]def user=bob keeps user=bob).
 //   - email: e-mail addresses, with non-ASCII letters too (andré@example.com, jane@例え.jp); on
 //     by default, off with [Config.KeepEmails].
 //   - apikey: rampart API keys, prefix_<32 base62>_<6 base62 CRC-32>, confirmed by their checksum.
@@ -116,7 +118,8 @@
 //
 //   - Fails closed where it must guess: the key material of an unterminated private-key block, an
 //     unterminated quoted sensitive value, an array or object value under a sensitive key whose
-//     closing bracket is not within 4 KiB or is followed by more text (to the end of the line),
+//     closing bracket is not within 4 KiB (to the end of the line) or is followed by more text
+//     (see field, above),
 //     or an over-long run in the [Writer] is removed, not passed through. A private-key block
 //     spans only lines that look like key material (base64, blank, armor headers; indentation
 //     allowed), so a key printed line by line behind a log prefix on every line is not hidden

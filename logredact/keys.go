@@ -514,6 +514,9 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 	if v >= n {
 		return match{}, false, tailKey // the value is still to come
 	}
+	if schemeMarked(s, v) {
+		return match{}, false, tailNone // "Bearer [REDACTED:bearer]", what an earlier pass left
+	}
 	// Quoted value.
 	switch {
 	case s[v] == '"' || s[v] == '\'':
@@ -574,21 +577,25 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		// fmt.Sprint(http.Header), {"value":"..."}) has all it holds replaced, up to its matching
 		// bracket, which is kept ("[[REDACTED:field]]": a marker directly after the key would be
 		// taken for a typed one and the text after it redacted on a second pass); with no match
-		// within maxStructured bytes, it is replaced up to the end of the line. So it is when the
-		// matching bracket is not followed by what ends a value (closedAt): fmt prints strings
-		// unquoted, so a bracket may be part of the value (map[Password:[abc]def]).
+		// within maxStructured bytes, it is replaced up to the end of the line. When the matching
+		// bracket is not followed by what ends a value (closedAt), fmt printed a string with a
+		// bracket in it unquoted (map[Password:[abc]def]): after a bare "key:" (fmt, YAML), whose
+		// value runs to the end of the line, the rest of the line is replaced; after "key=" or a
+		// quoted key, the value up to what ends a value (runValue).
 		e, ok := bracketEnd(s, v)
 		if !ok {
 			return lineValue(s, v, kind)
 		}
 		closed, atEnd := closedAt(s, e)
 		switch {
-		case !closed:
+		case !closed && lineForm(sep, quote):
 			return lineValue(s, v, kind)
+		case !closed:
+			return runValue(s, v, e, kind)
 		case e-1 == v+1 || markerEnd(s, v+1) == e-1:
 			return match{}, false, tailNone // empty, or redacted already
 		case atEnd:
-			return match{v + 1, e - 1, kind}, true, tailClose
+			return match{v + 1, e - 1, kind}, true, closeTail(sep, quote)
 		}
 		return match{v + 1, e - 1, kind}, true, tailNone
 	}
@@ -596,7 +603,7 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 	// replace the credentials.
 	if w := wordEnd(s, v); w < n && w > v && s[w] == ' ' {
 		if m, ok := authSchemeAt(s, v, w, true); ok {
-			return m, true, tailNone
+			return m, true, credentialsTail(m, n)
 		}
 		if end, ok := schemeOnly(s, v, w); ok {
 			// No credentials on the line: nothing to replace, or, at the end of s, still to come.
@@ -618,7 +625,7 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		}
 		if w < e && w > v && s[w] == ' ' {
 			if m, ok := authSchemeAt(s, v, w, true); ok {
-				return m, true, tailNone
+				return m, true, credentialsTail(m, n)
 			}
 			if end, ok := schemeOnly(s, v, w); ok {
 				if end == n {
@@ -650,11 +657,12 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		for e < n && s[e] != '\n' && s[e] != '\r' {
 			e++
 		}
+		end := e // the value goes on in the Writer's next piece if the line does
 		for e > v && isSpace(s[e-1]) {
 			e--
 		}
 		if e > v && !redactedAlready(s, v, e) {
-			return match{v, e, kind}, true, lineTail(e, n)
+			return match{v, e, kind}, true, lineTail(end, n)
 		}
 		return match{}, false, tailNone
 	}
@@ -679,11 +687,13 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		// The bracket that closes the object or array around the value ({"token":123}), or one
 		// inside the value ({"token":abc]def}): see closedAt.
 		closed, atEnd := closedAt(s, e)
-		if !closed {
+		switch {
+		case !closed && lineForm(sep, quote):
 			return lineValue(s, v, kind)
-		}
-		if atEnd {
-			tail = tailClose
+		case !closed:
+			return runValue(s, v, e, kind)
+		case atEnd:
+			tail = closeTail(sep, quote)
 		}
 	}
 	if e == v {
@@ -704,6 +714,34 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		return match{v, e, kind}, true, tailBare
 	}
 	return match{v, e, kind}, true, tail
+}
+
+// credentialsTail is the tail state after the credentials m of a Bearer or Basic scheme: when
+// they run to the end of s, the Writer's next piece may go on with them.
+func credentialsTail(m match, n int) tailState {
+	if m.end >= n {
+		return tailBare
+	}
+	return tailNone
+}
+
+// schemeMarked reports whether s[v:] is a Bearer or Basic scheme, one to four spaces or tabs and
+// a replacement marker not followed by a letter or digit: credentials an earlier pass replaced,
+// which redacting again would change.
+func schemeMarked[T text](s T, v int) bool {
+	w := wordEnd(s, v)
+	if !equalFold(s, v, w, "bearer") && !equalFold(s, v, w, "basic") {
+		return false
+	}
+	a := w
+	for a < len(s) && a-w < 4 && (s[a] == ' ' || s[a] == '\t') {
+		a++
+	}
+	if a == w {
+		return false
+	}
+	me := markerEnd(s, a)
+	return me > 0 && (me == len(s) || !isAlnum(s[me]) && s[me] < 0x80)
 }
 
 // lineValue replaces the value from s[v] to the end of its line.
@@ -732,8 +770,41 @@ func closedAt[T text](s T, e int) (closed, atEnd bool) {
 	if k == len(s) {
 		return true, true
 	}
-	c := s[k]
-	return isSpace(c) || c == ',' || c == ';' || c == '&' || c == '"' || c == '\'', false
+	return endsValue(s[k]), false
+}
+
+// endsValue reports whether c ends a bare value after a bracket: a space, ',', ';', '&' or a
+// quote.
+func endsValue(c byte) bool {
+	return isSpace(c) || c == ',' || c == ';' || c == '&' || c == '"' || c == '\''
+}
+
+// lineForm reports whether a bare value after the separator sep of a key quoted with quote (0:
+// unquoted) runs to the end of its line: a bare "key:" (fmt's map[Key:value], YAML, headers).
+func lineForm(sep, quote byte) bool { return sep == ':' && quote == 0 }
+
+// closeTail is the tail state after a value whose closing brackets end s: the Writer's next
+// piece decides whether they closed it (tailClose: or else the rest of the line is the value;
+// tailCloseRun: or else the value goes on up to what ends a value).
+func closeTail(sep, quote byte) tailState {
+	if lineForm(sep, quote) {
+		return tailClose
+	}
+	return tailCloseRun
+}
+
+// runValue replaces the value from s[v], whose bracket before s[from] turned out to be part of
+// it, up to what ends a value (endsValue) or the end of s, where the Writer's next piece may go
+// on with it: map[Password:[abc]def] User:bob] keeps " User:bob]".
+func runValue[T text](s T, v, from int, kind string) (match, bool, tailState) {
+	e := from
+	for e < len(s) && !endsValue(s[e]) {
+		e++
+	}
+	if e >= len(s) {
+		return match{v, e, kind}, true, tailBare
+	}
+	return match{v, e, kind}, true, tailNone
 }
 
 // lineTail is the tail state of a value that runs to the end of its line, ending at s[e] in a

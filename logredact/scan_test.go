@@ -334,7 +334,8 @@ func TestStructuredValues(t *testing.T) {
 // print form of maps and structs (which does not quote strings), does not end the redaction
 // early. A closing bracket counts as the value's end only when what follows it (after any more
 // closing brackets) is a space, a separator, a quote or the end of the line; otherwise the value
-// is replaced to the end of its line.
+// is replaced to the end of its line after a bare "key:" (fmt, YAML), and up to the next space,
+// separator or quote after "key=" or a quoted key.
 func TestStructuredValueBrackets(t *testing.T) {
 	r := logredact.MustNew(logredact.Config{})
 	tests := []struct{ in, want string }{
@@ -342,8 +343,13 @@ func TestStructuredValueBrackets(t *testing.T) {
 		{"{Token:[x]y}", "{Token:[REDACTED:field]"},
 		{"map[Password:[abc]]def] rest", "map[Password:[REDACTED:field]"},
 		{"&{Name:bob Token:{x}y} next\nline two", "&{Name:bob Token:[REDACTED:field]\nline two"},
-		{`{"token":[a]b,"user":"bob"}`, `{"token":[REDACTED:field]`},
-		{`{"token":abc]def,"user":"bob"}`, `{"token":[REDACTED:field]`},
+		{`{"token":[a]b,"user":"bob"}`, `{"token":[REDACTED:field],"user":"bob"}`},
+		{`{"token":abc]def,"user":"bob"}`, `{"token":[REDACTED:field],"user":"bob"}`},
+		// After "key=" or a quoted key, the value so extended ends where a bare value ends: the
+		// fields after it stay.
+		{"secret=[abc]def user=bob status=200", "secret=[REDACTED:field] user=bob status=200"},
+		{`{"password":[1,2]}. ok`, `{"password":[REDACTED:field] ok`},
+		{"token=[x]y&page=2", "token=[REDACTED:field]&page=2"},
 		{`{"token":abc}def}`, `{"token":[REDACTED:field]`},
 		// As fmt prints them: a map[string]string, a struct with a []string, an http.Header.
 		{fmt.Sprint(map[string]string{"Password": "[abc]def", "User": "bob"}), "map[Password:[REDACTED:field]"},
@@ -496,5 +502,24 @@ func TestTokenScanLinear(t *testing.T) {
 	plain := strings.Repeat("ab-", 20_000)
 	if h, p := cost(hostile), cost(plain); h > 20*p+time.Millisecond {
 		t.Errorf("Redact of 60 KB of \"AQ-\" took %v, of \"ab-\" %v: not linear", h, p)
+	}
+}
+
+// TestRedactIdempotentSchemeValues: a sensitive key whose value is a Bearer or Basic credential
+// keeps its scheme word and loses the credentials; redacting that output again changes nothing.
+func TestRedactIdempotentSchemeValues(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	for _, f := range []string{"password=%s", "token: %s", `{"token":%s}`, "password => %s", "x password=%s y",
+		"Authorization: %s", "?token=%s&x=1", "map[Password:%s]"} {
+		for _, v := range []string{"Bearer abc", "Bearer abcdefghijklmnop1234", "Basic dXNlcjpwYXNz", "bearer  abcdefghijklmnop1234"} {
+			in := strings.Replace(f, "%s", v, 1)
+			once := r.Redact(in)
+			if twice := r.Redact(once); twice != once {
+				t.Errorf("Redact(%q) = %q, and Redact of that = %q", in, once, twice)
+			}
+			if strings.Contains(once, "abc") || strings.Contains(once, "dXNl") {
+				t.Errorf("Redact(%q) = %q leaks", in, once)
+			}
+		}
 	}
 }

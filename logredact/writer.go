@@ -31,7 +31,8 @@ import (
 //
 // [Writer.Flush] writes a pending partial line (redacted). A sensitive value that the flushed (or
 // cut) part ends in stays open: what follows of it is dropped, up to the next space or quote for
-// a bare value (token=...), to the end of the line for a "key: value", Authorization or
+// a bare value (token=...) or the credentials after a Bearer or Basic scheme, to the end of the
+// line for a "key: value" (even when the part ends in spaces inside it), Authorization or
 // unclosed structured value, to the closing quote for a quoted one. So does a sensitive key whose
 // value has not started when the part ends: after its separator and any spaces, opening quote or
 // Bearer or Basic scheme ("password=", `"token": "`, "Authorization: Bearer "), and so does a
@@ -39,7 +40,10 @@ import (
 // been written already, so the value is found and redacted as in the whole line. A value under a
 // sensitive key that ends at the closing bracket (or brackets) the part ends in
 // (map[Password:[abc]) stays open until the next part shows whether the bracket ended it: unless
-// a space, a separator or a quote follows, the rest of the line is dropped. [Writer.Close]
+// a space, a separator or a quote follows, the rest of the value is dropped, as Redact drops it
+// (to the end of the line after a bare "key:", up to the next space, separator or quote
+// otherwise). A Flush inside a key, between a key and its separator, or between an opening
+// quote and the key it quotes still parts the value from its key: flush at line ends. [Writer.Close]
 // flushes and makes further writes fail with [ErrClosed]; neither closes the underlying writer.
 // A Writer is safe for concurrent use; each Write is atomic with respect to the others.
 type Writer struct {
@@ -210,17 +214,18 @@ func (w *Writer) piece(b []byte, eol bool) {
 			w.midLine = true
 			return
 		}
-	case tailClose:
+	case tailClose, tailCloseRun:
 		// A value under a sensitive key closed by the brackets that ended the previous piece
 		// (map[Password:[abc]|def]): unless what follows ends the value too (closedAt), they were
-		// part of it, and the rest of the line goes, as in Redact.
+		// part of it, and the value goes on, as in Redact: to the end of the line after a bare
+		// "key:" (tailClose), up to what ends a value (runValue) otherwise.
 		closed, atEnd := closedAt(b, 0)
 		switch {
 		case atEnd && !eol:
 			w.out = append(w.out, b...) // more closing brackets: still undecided
 			w.midLine = true
 			return
-		case !closed:
+		case !closed && w.tail == tailClose:
 			w.tail = tailLine
 			w.midLine = !eol
 			if eol {
@@ -228,8 +233,21 @@ func (w *Writer) piece(b []byte, eol bool) {
 				w.out = append(w.out, '\n')
 			}
 			return
+		case !closed:
+			k := 0
+			for k < len(b) && !endsValue(b[k]) {
+				k++
+			}
+			b = b[k:]
+			w.tail = tailNone
+			if len(b) == 0 && !eol {
+				w.tail = tailBare // the value may go on in the next piece
+				w.midLine = true
+				return
+			}
+		default:
+			w.tail = tailNone
 		}
-		w.tail = tailNone
 	case tailLine:
 		// A sensitive value that runs to the end of its line (a structured value whose closing
 		// bracket was not found, a "key: value" or Authorization value): the rest of the line goes.

@@ -63,6 +63,7 @@ func TestWriterFlushMidValue(t *testing.T) {
 		{"bracket inside a bare value", `{"token":abc}`, `def}` + "\nnext\n", `{"token":[REDACTED:field]}` + "\nnext\n"},
 		{"more brackets", "map[Password:[abc]", "]def] rest\n", "map[Password:[[REDACTED:field]]\n"},
 		{"bracket that ends the value", "map[Password:[abc]", " User:bob]\n", "map[Password:[[REDACTED:field]] User:bob]\n"},
+		{"bracket inside a key=value", "secret=[abc]", "def user=bob\n", "secret=[[REDACTED:field]] user=bob\n"},
 		{"escaped quote cut in two", `{"msg":"{\"token\":\`, `"hunter2\",\"user\":1}"}` + "\n", `{"msg":"{\"token\":[REDACTED:field]\",\"user\":1}"}` + "\n"},
 	}
 	for _, tt := range tests {
@@ -448,4 +449,78 @@ func TestWriterConcurrent(t *testing.T) {
 func TestWriterRedacttest(t *testing.T) {
 	r := logredact.MustNew(logredact.Config{})
 	redacttest.CheckWriter(t, func(w io.Writer) io.Writer { return r.Writer(w) })
+}
+
+// TestWriterRestOfLineAcrossCut: a "key: value" value runs to the end of its line, so when the
+// Writer cuts a long line (or a Flush comes) after a space inside it, the rest of the line is
+// still the value: it must not be written.
+func TestWriterRestOfLineAcrossCut(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{MaxLine: 1024})
+	for _, tc := range []struct{ name, line string }{
+		{"key: value", "password: hunter2 " + strings.Repeat("word ", 300) + "zzsecretzz\n"},
+		{"cookie", "Cookie: a=b; " + strings.Repeat("c=d; ", 300) + "sid=zzsecretzz\n"},
+		{"Authorization parameters", "Authorization: Digest username=bob, " + strings.Repeat("x=y, ", 300) + "response=zzsecretzz\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			w := r.Writer(&buf)
+			_, _ = io.WriteString(w, tc.line)
+			_ = w.Close()
+			if strings.Contains(buf.String(), "zzsecretzz") {
+				t.Errorf("Write(%.40q...) leaked the end of the value: %.80q...", tc.line, buf.String()[max(0, buf.Len()-80):])
+			}
+		})
+	}
+	for _, tc := range []struct{ before, after string }{
+		{"password: hunter2 ", "other=zzsecretzz\n"},
+		{"Authorization: Digest username=bob, ", "response=zzsecretzz\n"},
+	} {
+		var buf bytes.Buffer
+		w := r.Writer(&buf)
+		_, _ = io.WriteString(w, tc.before)
+		_ = w.Flush()
+		_, _ = io.WriteString(w, tc.after)
+		_ = w.Close()
+		if strings.Contains(buf.String(), "zzsecretzz") {
+			t.Errorf("Write(%q), Flush, Write(%q) wrote %q", tc.before, tc.after, buf.String())
+		}
+	}
+}
+
+// TestWriterFlushInsideCredentials: a Flush inside the credentials after a Bearer or Basic
+// scheme keeps them open: the rest of them is dropped when it arrives.
+func TestWriterFlushInsideCredentials(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	for _, tc := range []struct{ before, after string }{
+		{"Authorization: Bearer abcdefghijklmnopqrst", "zzsecretzz rest\n"},
+		{"token=Bearer abcdefghijklmnopqrst", "zzsecretzz rest\n"},
+		{"Authorization: Basic dXNlcjpw", "zzsecretzz== rest\n"},
+		{"curl -H 'Authorization: Bearer abcdefghijklmnopqrst", "zzsecretzz' x\n"},
+	} {
+		var buf bytes.Buffer
+		w := r.Writer(&buf)
+		_, _ = io.WriteString(w, tc.before)
+		_ = w.Flush()
+		_, _ = io.WriteString(w, tc.after)
+		_ = w.Close()
+		if strings.Contains(buf.String(), "zzsecretzz") || !strings.Contains(buf.String(), "rest") && !strings.Contains(buf.String(), " x") {
+			t.Errorf("Write(%q), Flush, Write(%q) wrote %q", tc.before, tc.after, buf.String())
+		}
+	}
+}
+
+// TestWriterBracketValueFlushedTwice: a value whose bracket turned out to be part of it goes on
+// across a second Flush, up to the space that ends it.
+func TestWriterBracketValueFlushedTwice(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	var buf bytes.Buffer
+	w := r.Writer(&buf)
+	for _, p := range []string{"secret=[abc]", "de", "fzz user=bob\n"} {
+		_, _ = io.WriteString(w, p)
+		_ = w.Flush()
+	}
+	_ = w.Close()
+	if got, want := buf.String(), "secret=[[REDACTED:field]] user=bob\n"; got != want {
+		t.Errorf("Writer wrote %q, want %q", got, want)
+	}
 }
