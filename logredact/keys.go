@@ -588,10 +588,8 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		}
 		closed, atEnd := closedAt(s, e)
 		switch {
-		case !closed && lineForm(sep, quote):
-			return lineValue(s, v, kind)
 		case !closed:
-			return runValue(s, v, e, kind)
+			return unclosedValue(s, v, e, sep, quote, kind)
 		case e-1 == v+1 || markerEnd(s, v+1) == e-1:
 			return match{}, false, tailNone // empty, or redacted already
 		case atEnd:
@@ -688,10 +686,8 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		// inside the value ({"token":abc]def}): see closedAt.
 		closed, atEnd := closedAt(s, e)
 		switch {
-		case !closed && lineForm(sep, quote):
-			return lineValue(s, v, kind)
 		case !closed:
-			return runValue(s, v, e, kind)
+			return unclosedValue(s, v, e, sep, quote, kind)
 		case atEnd:
 			tail = closeTail(sep, quote)
 		}
@@ -791,6 +787,15 @@ func closeTail(sep, quote byte) tailState {
 		return tailClose
 	}
 	return tailCloseRun
+}
+
+// unclosedValue replaces the value from s[v] whose bracket before s[e] turned out to be part of
+// it: to the end of the line after a bare "key:" (lineForm), up to what ends a value otherwise.
+func unclosedValue[T text](s T, v, e int, sep, quote byte, kind string) (match, bool, tailState) {
+	if lineForm(sep, quote) {
+		return lineValue(s, v, kind)
+	}
+	return runValue(s, v, e, kind)
 }
 
 // runValue replaces the value from s[v], whose bracket before s[from] turned out to be part of

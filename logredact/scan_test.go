@@ -258,13 +258,7 @@ func TestFieldSpellings(t *testing.T) {
 		{"x   = password", "x   = password"},
 	}
 	for _, tt := range tests {
-		got := r.Redact(tt.in)
-		if got != tt.want {
-			t.Errorf("Redact(%q)\n got %q\nwant %q", tt.in, got, tt.want)
-		}
-		if again := r.Redact(got); again != got {
-			t.Errorf("not idempotent: %q -> %q", got, again)
-		}
+		checkRedact(t, r, tt.in, tt.want)
 	}
 }
 
@@ -320,13 +314,7 @@ func TestStructuredValues(t *testing.T) {
 		{`{"password":[],"token":{}}`, `{"password":[],"token":{}}`},
 	}
 	for _, tt := range tests {
-		got := r.Redact(tt.in)
-		if got != tt.want {
-			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-		if again := r.Redact(got); again != got {
-			t.Errorf("Redact(%q) = %q, not idempotent", got, again)
-		}
+		checkRedact(t, r, tt.in, tt.want)
 	}
 }
 
@@ -364,13 +352,7 @@ func TestStructuredValueBrackets(t *testing.T) {
 		{`{"token":[1]}` + "\r\nnext", `{"token":[[REDACTED:field]]}` + "\r\nnext"},
 	}
 	for _, tt := range tests {
-		got := r.Redact(tt.in)
-		if got != tt.want {
-			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-		if again := r.Redact(got); again != got {
-			t.Errorf("Redact(%q) = %q, not idempotent", got, again)
-		}
+		checkRedact(t, r, tt.in, tt.want)
 		var buf bytes.Buffer
 		w := r.Writer(&buf)
 		_, _ = io.WriteString(w, tt.in+"\n")
@@ -521,5 +503,17 @@ func TestRedactIdempotentSchemeValues(t *testing.T) {
 				t.Errorf("Redact(%q) = %q leaks", in, once)
 			}
 		}
+	}
+}
+
+// checkRedact checks that r.Redact(in) is want and a fixed point of Redact.
+func checkRedact(t *testing.T, r *logredact.Redactor, in, want string) {
+	t.Helper()
+	got := r.Redact(in)
+	if got != want {
+		t.Errorf("Redact(%q)\n got %q\nwant %q", in, got, want)
+	}
+	if again := r.Redact(got); again != got {
+		t.Errorf("Redact(%q) = %q, not idempotent: %q", in, got, again)
 	}
 }

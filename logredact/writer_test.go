@@ -68,15 +68,7 @@ func TestWriterFlushMidValue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			w := r.Writer(&buf)
-			_, _ = io.WriteString(w, tt.before)
-			if err := w.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			_, _ = io.WriteString(w, tt.after)
-			_ = w.Close()
-			if got := buf.String(); got != tt.want {
+			if got := writeFlushed(t, r, tt.before, tt.after); got != tt.want {
 				t.Errorf("Write(%q), Flush, Write(%q) wrote %q, want %q", tt.before, tt.after, got, tt.want)
 			}
 		})
@@ -118,20 +110,7 @@ func TestWriterFlushBeforeValue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			w := r.Writer(&buf)
-			for _, p := range tt.parts {
-				if _, err := io.WriteString(w, p); err != nil {
-					t.Fatal(err)
-				}
-				if err := w.Flush(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if got := buf.String(); got != tt.want {
+			if got := writeFlushed(t, r, tt.parts...); got != tt.want {
 				t.Errorf("Writer(%q), Flush after each = %q, want %q", tt.parts, got, tt.want)
 			}
 			if whole := strings.Join(tt.parts, ""); r.Redact(whole) != tt.want {
@@ -475,14 +454,8 @@ func TestWriterRestOfLineAcrossCut(t *testing.T) {
 		{"password: hunter2 ", "other=zzsecretzz\n"},
 		{"Authorization: Digest username=bob, ", "response=zzsecretzz\n"},
 	} {
-		var buf bytes.Buffer
-		w := r.Writer(&buf)
-		_, _ = io.WriteString(w, tc.before)
-		_ = w.Flush()
-		_, _ = io.WriteString(w, tc.after)
-		_ = w.Close()
-		if strings.Contains(buf.String(), "zzsecretzz") {
-			t.Errorf("Write(%q), Flush, Write(%q) wrote %q", tc.before, tc.after, buf.String())
+		if got := writeFlushed(t, r, tc.before, tc.after); strings.Contains(got, "zzsecretzz") {
+			t.Errorf("Write(%q), Flush, Write(%q) wrote %q", tc.before, tc.after, got)
 		}
 	}
 }
@@ -497,14 +470,8 @@ func TestWriterFlushInsideCredentials(t *testing.T) {
 		{"Authorization: Basic dXNlcjpw", "zzsecretzz== rest\n"},
 		{"curl -H 'Authorization: Bearer abcdefghijklmnopqrst", "zzsecretzz' x\n"},
 	} {
-		var buf bytes.Buffer
-		w := r.Writer(&buf)
-		_, _ = io.WriteString(w, tc.before)
-		_ = w.Flush()
-		_, _ = io.WriteString(w, tc.after)
-		_ = w.Close()
-		if strings.Contains(buf.String(), "zzsecretzz") || !strings.Contains(buf.String(), "rest") && !strings.Contains(buf.String(), " x") {
-			t.Errorf("Write(%q), Flush, Write(%q) wrote %q", tc.before, tc.after, buf.String())
+		if got := writeFlushed(t, r, tc.before, tc.after); strings.Contains(got, "zzsecretzz") || !strings.Contains(got, "rest") && !strings.Contains(got, " x") {
+			t.Errorf("Write(%q), Flush, Write(%q) wrote %q", tc.before, tc.after, got)
 		}
 	}
 }
@@ -513,14 +480,27 @@ func TestWriterFlushInsideCredentials(t *testing.T) {
 // across a second Flush, up to the space that ends it.
 func TestWriterBracketValueFlushedTwice(t *testing.T) {
 	r := logredact.MustNew(logredact.Config{})
-	var buf bytes.Buffer
-	w := r.Writer(&buf)
-	for _, p := range []string{"secret=[abc]", "de", "fzz user=bob\n"} {
-		_, _ = io.WriteString(w, p)
-		_ = w.Flush()
-	}
-	_ = w.Close()
-	if got, want := buf.String(), "secret=[[REDACTED:field]] user=bob\n"; got != want {
+	if got, want := writeFlushed(t, r, "secret=[abc]", "de", "fzz user=bob\n"), "secret=[[REDACTED:field]] user=bob\n"; got != want {
 		t.Errorf("Writer wrote %q, want %q", got, want)
 	}
+}
+
+// writeFlushed writes the parts through r's Writer with a Flush after each, closes it, and
+// returns what it wrote.
+func writeFlushed(t *testing.T, r *logredact.Redactor, parts ...string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w := r.Writer(&buf)
+	for _, p := range parts {
+		if _, err := io.WriteString(w, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
 }
