@@ -21,13 +21,14 @@ import (
 // A line longer than [Config.MaxLine] bytes (64 KiB by default) is never buffered whole and never
 // passed through raw. Writer cuts it after a space, tab or comma in the last three quarters of the
 // buffer (avoiding cuts that would separate a key from its value, a Bearer or Basic scheme from its
-// token, or the digit groups of a card), redacts and writes the part before the cut without
+// token, the words of a "-----BEGIN ...-----" marker, or the digit groups of a card), redacts and writes the part before the cut without
 // inserting a newline, and keeps the rest. A sensitive quoted value cut in two is suppressed up to
 // its closing quote. When the buffer holds a run of more than a quarter of MaxLine bytes without
 // such a separator, the run is replaced by "[REDACTED:overlong]" and dropped up to the next
 // separator: a secret inside it cannot be told from its surroundings, so the whole run goes. A
 // run that starts right after a sensitive key's separator is taken for its value, which may go
-// on after the run (a quoted value with spaces): the rest of the line goes too.
+// on after the run (a quoted value with spaces): the rest of the line goes too. A dropped run
+// that holds the start of a BEGIN marker makes the lines after it count as a key block's.
 //
 // [Writer.Flush] writes a pending partial line (redacted). A sensitive value that the flushed (or
 // cut) part ends in stays open: what follows of it is dropped, up to the next space or quote for
@@ -57,6 +58,7 @@ type Writer struct {
 	key     []byte    // with tailKey: the sensitive key the previous piece ended in, and its separator
 	joined  []byte    // key followed by the piece after it, for the scanner
 	skipRun bool      // dropping an over-long run up to the next separator
+	pemSeen bool      // a cut dropped a private-key BEGIN marker of the current line unread
 	midLine bool      // the last piece did not end its line
 	err     error     // the first error of the underlying writer; sticky
 	closed  bool
@@ -111,8 +113,10 @@ func (w *Writer) add(seg []byte) {
 		if w.skipRun {
 			k := indexSep(seg)
 			if k < 0 {
+				w.notePEM(seg)
 				return
 			}
+			w.notePEM(seg[:k])
 			seg = seg[k:]
 			w.skipRun = false
 		}
@@ -299,9 +303,12 @@ func (w *Writer) piece(b []byte, eol bool) {
 	if eol {
 		if w.tail != tailPEM {
 			w.tail = tailNone
-		}
-		if w.tail != tailPEM {
 			w.out = append(w.out, '\n')
+		}
+		if w.pemSeen {
+			// A cut dropped this line's BEGIN marker unread: the lines after it are taken for
+			// the key block's, as after a BEGIN line that was read.
+			w.tail, w.pemSeen = tailPEM, false
 		}
 	}
 }
@@ -333,6 +340,9 @@ func (w *Writer) cut() {
 	// No usable separator in the last three quarters: the run after the last separator is too
 	// long to judge, so it is replaced.
 	p := lastSep(b[:limit])
+	for p >= 0 && insideBegin(b, p+1) {
+		p = lastSep(b[:p]) // never part a BEGIN marker from the piece that would read it
+	}
 	if p >= 0 {
 		w.piece(b[:p+1], false)
 	}
@@ -344,11 +354,33 @@ func (w *Writer) cut() {
 	}
 	rest := b[p+1:]
 	if k := indexSep(rest); k >= 0 {
+		w.notePEM(rest[:k])
 		w.buf = b[:copy(b, rest[k:])]
 		return
 	}
+	w.notePEM(rest)
 	w.skipRun = true
 	w.buf = w.buf[:0]
+}
+
+// notePEM records that dropped, text an over-long run's cut drops unread, holds the start of a
+// private-key block's BEGIN marker, so that the lines after the current one are taken for the
+// block's (fail closed).
+func (w *Writer) notePEM(dropped []byte) {
+	if bytes.Contains(dropped, []byte("-----BEGIN")) {
+		w.pemSeen = true
+	}
+}
+
+// insideBegin reports whether cutting b before b[p] would part a "-----BEGIN ...-----" marker
+// (its words are separated by spaces) from the piece that would read it whole.
+func insideBegin(b []byte, p int) bool {
+	lo := max(0, p-64)
+	q := bytes.LastIndex(b[lo:p], []byte("-----BEGIN"))
+	if q < 0 {
+		return false
+	}
+	return !bytes.Contains(b[lo+q+len("-----BEGIN"):p], []byte("-----"))
 }
 
 func lastSep(b []byte) int {
@@ -401,6 +433,9 @@ func safeCut(b []byte, lo, hi int) int {
 		}
 		if equalFold(b, ws, p, "bearer") || equalFold(b, ws, p, "basic") {
 			continue
+		}
+		if insideBegin(b, p+1) {
+			continue // "-----BEGIN PRIVATE| KEY-----" would be read by neither piece
 		}
 		return p + 1
 	}

@@ -504,3 +504,35 @@ func writeFlushed(t *testing.T, r *logredact.Redactor, parts ...string) string {
 	}
 	return buf.String()
 }
+
+// TestWriterLongLinePEM: a private-key block whose BEGIN line is longer than MaxLine is not let
+// through by the cut that splits that line, whether the cut falls before the BEGIN marker, inside
+// it, or inside a run too long to judge, and whatever the chunking of the writes.
+func TestWriterLongLinePEM(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{MaxLine: 1024})
+	var key string
+	for _, p := range redacttest.Plants() {
+		if p.Kind == "private-key" {
+			key = p.Value
+		}
+	}
+	for _, tc := range []struct{ name, prefix string }{
+		{"run then marker", strings.Repeat("0", 998) + " "},
+		{"words then marker", strings.Repeat("0 ", 499) + " "},
+		{"marker inside a long run", strings.Repeat("x", 1000)},
+		{"marker at the limit", strings.Repeat("ab ", 330) + "abcdefg "},
+	} {
+		for _, step := range []int{1, 7, 80, 4096} {
+			in := tc.prefix + key + " 0\nnext line\n"
+			var buf bytes.Buffer
+			w := r.Writer(&buf)
+			for i := 0; i < len(in); i += step {
+				_, _ = io.WriteString(w, in[i:min(len(in), i+step)])
+			}
+			_ = w.Close()
+			if out := buf.String(); strings.Contains(out, "MIIB") || !strings.HasSuffix(out, "next line\n") {
+				t.Errorf("%s, writes of %d: %q", tc.name, step, out[max(0, len(out)-200):])
+			}
+		}
+	}
+}
