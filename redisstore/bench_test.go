@@ -82,12 +82,19 @@ func BenchmarkTake(b *testing.B) {
 			{Name: "d", Algorithm: ratelimit.SlidingWindow, Limit: 1 << 30, Window: 24 * time.Hour},
 		}},
 	}
+	modes := []struct {
+		name     string
+		maxBatch int
+		auto     bool
+	}{
+		{"alone", 1, false},       // every decision its own EVALSHA
+		{"batched", 0, false},     // the default: concurrent decisions share EVALSHAs
+		{"autopipeline", 1, true}, // go-redis's automatic pipelining instead
+	}
 	for _, tc := range cases {
-		for _, auto := range []bool{false, true} {
-			name := tc.name
-			if auto {
-				name += "/autopipeline"
-			}
+		for _, mode := range modes {
+			auto := mode.auto
+			name := tc.name + "/" + mode.name
 			b.Run(name, func(b *testing.B) {
 				var hook roundTrips
 				var client redis.UniversalClient = benchClient(b, &hook)
@@ -99,7 +106,7 @@ func BenchmarkTake(b *testing.B) {
 					b.Cleanup(func() { _ = ap.Close() })
 					client = ap
 				}
-				store, err := redisstore.NewLimitStore(client, redisstore.Config{Prefix: testPrefix(b), Timeout: testTimeout})
+				store, err := redisstore.NewLimitStore(client, redisstore.Config{Prefix: testPrefix(b), Timeout: testTimeout, MaxBatch: mode.maxBatch})
 				if err != nil {
 					b.Fatal(err)
 				}

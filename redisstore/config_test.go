@@ -37,6 +37,9 @@ func TestNewErrors(t *testing.T) {
 		{"short secret", good, redisstore.Config{KeySecret: make([]byte, 31)}, true, nil},
 		{"empty secret", good, redisstore.Config{KeySecret: []byte{}}, true, nil},
 		{"brace in prefix", good, redisstore.Config{Prefix: "app{1}:"}, true, nil},
+		{"largest MaxBatch", good, redisstore.Config{MaxBatch: 256}, false, nil},
+		{"MaxBatch too large", good, redisstore.Config{MaxBatch: 257}, true, nil},
+		{"negative MaxBatch", good, redisstore.Config{MaxBatch: -1}, true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,5 +129,39 @@ func TestTakeErrors(t *testing.T) {
 	}
 	if err := s.Reset(t.Context(), "k", nil); err != nil {
 		t.Errorf("Reset with no policies = %v, want nil", err)
+	}
+}
+
+// TestBatchOnlyOnPlainClient: a LimitStore batches on a *redis.Client unless MaxBatch is 1, and
+// never on a cluster client, a ring or a wrapper, whose batches would span hash slots or
+// nodes.
+func TestBatchOnlyOnPlainClient(t *testing.T) {
+	plain := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = plain.Close() })
+	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = cluster.Close() })
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = ring.Close() })
+	tests := []struct {
+		name    string
+		client  redis.UniversalClient
+		max     int
+		batches bool
+	}{
+		{"plain", plain, 0, true},
+		{"plain MaxBatch 2", plain, 2, true},
+		{"plain MaxBatch 1", plain, 1, false},
+		{"cluster", cluster, 0, false},
+		{"ring", ring, 0, false},
+		{"autopipeline", autoPipeline(t, plain), 0, false},
+	}
+	for _, tt := range tests {
+		s, err := redisstore.NewLimitStore(tt.client, redisstore.Config{MaxBatch: tt.max})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if busy, _ := redisstore.BatchState(s); (busy == 0) != tt.batches {
+			t.Errorf("%s: batches %v, want %v", tt.name, busy == 0, tt.batches)
+		}
 	}
 }

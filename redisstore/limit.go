@@ -49,13 +49,15 @@ const maxMicros = 1 << 52
 
 // LimitStore is a [ratelimit.Store] kept in Redis, so that every instance of a service shares
 // one view of each client's quota. Each decision is one EVALSHA of a Lua script that reads and
-// writes all of the request's policies atomically with Redis's clock; see the package
-// documentation. It is safe for concurrent use.
+// writes all of the request's policies atomically with Redis's clock; under load, concurrent
+// single-policy decisions share EVALSHAs ([Config.MaxBatch]). See the package documentation.
+// It is safe for concurrent use and starts no goroutine.
 type LimitStore struct {
 	client redis.UniversalClient
 	cfg    settings
 	plans  sync.Map // ratelimit.Policy -> *plan
 	nplans atomic.Int32
+	batch  *batcher // nil: every decision goes alone
 }
 
 var (
@@ -74,11 +76,16 @@ func NewLimitStore(client redis.UniversalClient, cfg Config) (*LimitStore, error
 	if err != nil {
 		return nil, err
 	}
-	return &LimitStore{client: client, cfg: s}, nil
+	ls := &LimitStore{client: client, cfg: s}
+	if _, plain := client.(*redis.Client); plain && s.batch > 1 {
+		ls.batch = newBatcher(client, s.timeout, s.batch)
+	}
+	return ls, nil
 }
 
 // Take implements [ratelimit.Store]: one round trip that decides every policy of req at once
-// and charges them all or none. When req.Now is zero the decision uses Redis's TIME, so
+// and charges them all or none (shared with concurrent decisions when batched, see
+// [Config.MaxBatch]). When req.Now is zero the decision uses Redis's TIME, so
 // instances whose clocks disagree still decide alike. It supports [ratelimit.TokenBucket],
 // [ratelimit.SlidingLog] and [ratelimit.SlidingWindow]; a SlidingWindow whose Window is not a
 // whole number of microseconds gets an error wrapping [ratelimit.ErrUnsupported]. At most
@@ -164,7 +171,13 @@ func (s *LimitStore) Take(ctx context.Context, req *ratelimit.Request, out []rat
 	}
 	cctx, cancel := s.cfg.call(ctx)
 	defer cancel()
-	v, err := sc.runArgs(cctx, s.client, a)
+	var v any
+	var err error
+	if sc != limitScript && s.batch != nil {
+		v, err = s.batch.do(ctx, cctx, sc, a)
+	} else {
+		v, err = sc.runArgs(cctx, s.client, a)
+	}
 	if err != nil {
 		return wrap(ctx, "take", err)
 	}

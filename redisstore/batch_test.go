@@ -1,0 +1,299 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rampart-go/rampart/ratelimit"
+	"github.com/rampart-go/rampart/ratelimit/ratelimittest"
+	"github.com/rampart-go/rampart/redisstore"
+)
+
+// waitBatch waits until s has busy batches in flight and queued decisions waiting.
+func waitBatch(t *testing.T, s *redisstore.LimitStore, busy, queued int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, q := redisstore.BatchState(s)
+		if b == busy && q == queued {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("batches in flight %d, decisions waiting %d; want %d and %d", b, q, busy, queued)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// pausedStore returns a batching store on a server of its own, the script loaded, and the
+// server, for tests that stop it (SIGSTOP) to hold batches in flight.
+func pausedStore(t *testing.T, hooks ...*counter) (*redisstore.LimitStore, *server) {
+	t.Helper()
+	srv := startServer(t)
+	c := newClient(t, srv.URL())
+	for _, h := range hooks {
+		c.AddHook(h)
+	}
+	s, err := redisstore.NewLimitStore(c, redisstore.Config{Timeout: testTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if busy, _ := redisstore.BatchState(s); busy != 0 {
+		t.Fatalf("a store on a *redis.Client does not batch (busy %d)", busy)
+	}
+	return s, srv
+}
+
+// fillLanes starts two decisions on key while srv is paused, so that both batch lanes are in
+// flight and every further decision waits; it returns a wait for them.
+func fillLanes(t *testing.T, s *redisstore.LimitStore, p ratelimit.Policy, key string) func() {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() {
+			if err := s.Take(context.Background(), &ratelimit.Request{Key: key, Policies: []ratelimit.Policy{p}, Cost: 1}, make([]ratelimit.Decision, 1)); err != nil {
+				t.Errorf("lane %d: %v", i, err)
+			}
+		})
+	}
+	waitBatch(t, s, 2, 0)
+	return wg.Wait
+}
+
+// peek returns the remaining quota of key under p.
+func peek(t *testing.T, s *redisstore.LimitStore, p ratelimit.Policy, key string) int {
+	t.Helper()
+	out := make([]ratelimit.Decision, 1)
+	if err := s.Take(t.Context(), &ratelimit.Request{Key: key, Policies: []ratelimit.Policy{p}, Peek: true}, out); err != nil {
+		t.Fatal(err)
+	}
+	return out[0].Remaining
+}
+
+// TestBatchWithdrawsAbandoned: a decision whose caller gives up while it waits for a batch is
+// withdrawn: the caller gets its context's error at once and the quota is never charged. The
+// decisions still waiting leave together, in one EVALSHA, when a lane comes back.
+func TestBatchWithdrawsAbandoned(t *testing.T) {
+	var hook counter
+	s, srv := pausedStore(t, &hook)
+	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 10, Window: time.Hour}
+	if got := peek(t, s, p, "lane"); got != 10 { // loads the script
+		t.Fatalf("fresh key: %d remaining", got)
+	}
+	hook.take()
+
+	srv.Pause(t)
+	lanes := fillLanes(t, s, p, "lane")
+	var gone sync.WaitGroup
+	cancels := make([]context.CancelFunc, 3)
+	for i := range cancels {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancels[i] = cancel
+		gone.Go(func() {
+			err := s.Take(ctx, &ratelimit.Request{Key: "gone", Policies: []ratelimit.Policy{p}, Cost: 1}, make([]ratelimit.Decision, 1))
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("abandoned decision: %v, want an error wrapping context.Canceled", err)
+			}
+		})
+		waitBatch(t, s, 2, i+1)
+	}
+	for _, cancel := range cancels {
+		cancel()
+	}
+	gone.Wait()
+	waitBatch(t, s, 2, 0)
+
+	var kept sync.WaitGroup
+	for i := range 3 {
+		kept.Go(func() {
+			out := make([]ratelimit.Decision, 1)
+			if err := s.Take(context.Background(), &ratelimit.Request{Key: "kept", Policies: []ratelimit.Policy{p}, Cost: 1}, out); err != nil || !out[0].Allowed {
+				t.Errorf("waiting decision %d: %+v, %v; want allowed", i, out[0], err)
+			}
+		})
+		waitBatch(t, s, 2, i+1)
+	}
+	srv.Resume(t)
+	lanes()
+	kept.Wait()
+	waitBatch(t, s, 0, 0)
+	// Three EVALSHAs, and the batch script loaded on its first use.
+	if cmds := scripts(hook.take()); !slices.Equal(cmds, []string{"evalsha", "evalsha", "evalsha", "eval"}) {
+		t.Fatalf("2 lanes and a batch of 3 sent %q, want [evalsha evalsha evalsha eval]", cmds)
+	}
+	for key, want := range map[string]int{"lane": 8, "gone": 10, "kept": 7} {
+		if got := peek(t, s, p, key); got != want {
+			t.Errorf("%s: %d remaining, want %d", key, got, want)
+		}
+	}
+}
+
+// TestBatchMatchesMemory queues random decisions (token buckets and sliding windows, several
+// keys, costs, peeks, synthetic instants) behind two batches in flight, so that they leave in
+// one batch, round after round, and requires the decisions ratelimit.Memory makes for the same
+// requests in the same order: a batch decides each request exactly as it is decided alone.
+// (A round holds one batch's worth: two batches leave at once when both lanes come back, and
+// Redis may run either first, as it may any two concurrent calls.)
+func TestBatchMatchesMemory(t *testing.T) {
+	var hook counter
+	s, srv := pausedStore(t, &hook)
+	mem, err := ratelimit.NewMemory(ratelimit.MemoryConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policies := []ratelimit.Policy{
+		{Algorithm: ratelimit.TokenBucket, Limit: 7, Window: time.Second, Burst: 3},
+		{Algorithm: ratelimit.SlidingWindow, Limit: 13, Window: 777 * time.Millisecond},
+		{Algorithm: ratelimit.TokenBucket, Limit: 3, Window: time.Second},
+	}
+	lane := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 100, Window: time.Hour}
+	if got := peek(t, s, lane, "lane"); got != 100 {
+		t.Fatalf("fresh key: %d remaining", got)
+	}
+	r := rand.New(rand.NewPCG(11, 17)) // #nosec G404 -- deterministic test traffic
+	at := ratelimittest.T0()
+	for round := range 8 {
+		reqs := make([]ratelimit.Request, redisstore.DefaultMaxBatch)
+		for i := range reqs {
+			switch r.IntN(6) {
+			case 0:
+				at = at.Add(time.Duration(r.Int64N(int64(2 * time.Second))))
+			case 1, 2:
+				at = at.Add(time.Duration(r.Int64N(int64(200 * time.Millisecond))))
+			}
+			p := policies[r.IntN(len(policies))]
+			reqs[i] = ratelimit.Request{
+				Key:      fmt.Sprintf("k%d", r.IntN(3)),
+				Policies: []ratelimit.Policy{p},
+				Cost:     r.IntN(p.Capacity() + 1),
+				Peek:     r.IntN(5) == 0,
+				Now:      at,
+			}
+		}
+		hook.take()
+		srv.Pause(t)
+		lanes := fillLanes(t, s, lane, "lane")
+		got := make([]ratelimit.Decision, len(reqs))
+		var wg sync.WaitGroup
+		for i := range reqs {
+			wg.Go(func() {
+				if err := s.Take(context.Background(), &reqs[i], got[i:i+1]); err != nil {
+					t.Errorf("request %d: %v", i, err)
+				}
+			})
+			waitBatch(t, s, 2, i+1)
+		}
+		srv.Resume(t)
+		lanes()
+		wg.Wait()
+		want := []string{"evalsha", "evalsha", "evalsha"}
+		if round == 0 {
+			want = append(want, "eval") // the batch script's first use on this server
+		}
+		if cmds := scripts(hook.take()); !slices.Equal(cmds, want) {
+			t.Errorf("round %d: 2 lanes and %d queued decisions sent %q, want %q", round, len(reqs), cmds, want)
+		}
+		for i := range reqs {
+			want := make([]ratelimit.Decision, 1)
+			if err := mem.Take(t.Context(), &reqs[i], want); err != nil {
+				t.Fatal(err)
+			}
+			if got[i] != want[0] {
+				t.Fatalf("round %d, request %d (%s, %s, cost %d, peek %v, at T0%+v):\nbatched %+v\nmemory  %+v",
+					round, i, reqs[i].Key, reqs[i].Policies[0].Algorithm, reqs[i].Cost, reqs[i].Peek, reqs[i].Now.Sub(ratelimittest.T0()), got[i], want[0])
+			}
+		}
+	}
+}
+
+// scripts keeps the script calls of a command list, dropping the handshakes of new
+// connections.
+func scripts(cmds []string) []string {
+	return slices.DeleteFunc(cmds, func(c string) bool { return c != "evalsha" && c != "eval" })
+}
+
+// TestBatchConcurrent hammers one store from many goroutines on a few keys, a fifth of them
+// with deadlines short enough to expire while waiting or in flight, on Redis's clock. Every
+// call returns; the lanes and the queue end empty; no key is charged more than its admitted
+// decisions plus the calls that failed (which may have been charged, as after any timeout),
+// nor less than its admitted ones; and with no deadline at all a hot key admits exactly its
+// limit.
+func TestBatchConcurrent(t *testing.T) {
+	url := redisURL(t)
+	var hook counter
+	s := newLimitStore(t, url, testPrefix(t), &hook)
+	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 100_000, Window: time.Hour}
+	keys := []string{"a", "b", "c", "d"}
+	var admitted, failed [4]atomic.Int64
+	var wg sync.WaitGroup
+	const goroutines, calls = 64, 150
+	for g := range goroutines {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 3)) // #nosec G404 -- test traffic
+			for range calls {
+				k := r.IntN(len(keys))
+				ctx, cancel := context.Background(), context.CancelFunc(func() {})
+				if r.IntN(5) == 0 {
+					ctx, cancel = context.WithTimeout(ctx, time.Duration(r.Int64N(int64(300*time.Microsecond))))
+				}
+				out := make([]ratelimit.Decision, 1)
+				err := s.Take(ctx, &ratelimit.Request{Key: keys[k], Policies: []ratelimit.Policy{p}, Cost: 1}, out)
+				cancel()
+				switch {
+				case err == nil && out[0].Allowed:
+					admitted[k].Add(1)
+				case err == nil:
+					t.Errorf("refused below the limit: %+v", out[0])
+				case ctx.Err() == nil:
+					t.Errorf("a call without deadline failed: %v", err)
+				default:
+					failed[k].Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	waitBatch(t, s, 0, 0)
+	var fails int64
+	for k, key := range keys {
+		charged := int64(p.Limit - peek(t, s, p, key))
+		a, f := admitted[k].Load(), failed[k].Load()
+		fails += f
+		if charged < a || charged > a+f {
+			t.Errorf("key %s charged %d, admitted %d, failed %d: want admitted..admitted+failed", key, charged, a, f)
+		}
+	}
+	cmds := len(scripts(hook.take()))
+	t.Logf("%d decisions (%d failed on their deadline) in %d commands", goroutines*calls, fails, cmds)
+	if cmds >= goroutines*calls {
+		t.Errorf("%d concurrent decisions took %d commands: none were batched", goroutines*calls, cmds)
+	}
+
+	hot := ratelimit.Policy{Algorithm: ratelimit.SlidingWindow, Limit: 100, Window: time.Hour}
+	var allowed atomic.Int64
+	for range goroutines {
+		wg.Go(func() {
+			for range 20 {
+				out := make([]ratelimit.Decision, 1)
+				if err := s.Take(context.Background(), &ratelimit.Request{Key: "hot", Policies: []ratelimit.Policy{hot}, Cost: 1}, out); err != nil {
+					t.Error(err)
+					return
+				}
+				if out[0].Allowed {
+					allowed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := allowed.Load(); got != 100 {
+		t.Errorf("hot key, limit 100, %d attempts: %d admitted", goroutines*20, got)
+	}
+}
