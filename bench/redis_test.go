@@ -70,11 +70,17 @@ type redisImpl struct {
 	new  func(b *testing.B, c *redis.Client, limit int, window time.Duration) func(ctx context.Context, key string) (bool, error)
 }
 
-func rampartRedis(alg ratelimit.Algorithm) redisImpl {
-	return redisImpl{"rampart-" + alg.String(), func(b *testing.B, c *redis.Client, limit int, window time.Duration) func(context.Context, string) (bool, error) {
+// rampartRedis is rampart's Redis store for one policy of alg; with maxBatch 1, every decision
+// goes alone (the default batches concurrent decisions, see redisstore.Config.MaxBatch).
+func rampartRedis(alg ratelimit.Algorithm, maxBatch int) redisImpl {
+	name := "rampart-" + alg.String()
+	if maxBatch == 1 {
+		name += "-unbatched"
+	}
+	return redisImpl{name, func(b *testing.B, c *redis.Client, limit int, window time.Duration) func(context.Context, string) (bool, error) {
 		// The peers wait up to go-redis's 3 s read timeout; rampart's default per-call bound is
 		// 250 ms, which a loaded benchmark machine can exceed. Give it the same 3 s.
-		st, err := redisstore.NewLimitStore(c, redisstore.Config{Timeout: 3 * time.Second})
+		st, err := redisstore.NewLimitStore(c, redisstore.Config{Timeout: 3 * time.Second, MaxBatch: maxBatch})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -90,8 +96,9 @@ func rampartRedis(alg ratelimit.Algorithm) redisImpl {
 }
 
 var redisImpls = []redisImpl{
-	rampartRedis(ratelimit.SlidingWindow),
-	rampartRedis(ratelimit.TokenBucket),
+	rampartRedis(ratelimit.SlidingWindow, 0),
+	rampartRedis(ratelimit.TokenBucket, 0),
+	rampartRedis(ratelimit.TokenBucket, 1),
 	{"redis_rate", func(_ *testing.B, c *redis.Client, limit int, window time.Duration) func(context.Context, string) (bool, error) {
 		l := redis_rate.NewLimiter(c)
 		lim := redis_rate.Limit{Rate: limit, Period: window, Burst: limit}
