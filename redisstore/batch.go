@@ -10,8 +10,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// DefaultMaxBatch is the number of concurrent single-policy decisions a [LimitStore] sends in
-// one EVALSHA when [Config.MaxBatch] is zero.
+// DefaultMaxBatch is the number of concurrent decisions a [LimitStore] sends in one EVALSHA
+// when [Config.MaxBatch] is zero.
 const DefaultMaxBatch = 16
 
 // maxMaxBatch bounds Config.MaxBatch: a batch holds the script's whole reply in Redis's memory
@@ -26,12 +26,13 @@ const batchLanes = 2
 //go:embed lua/batch.lua
 var batchMain string
 
-// batchScript runs several decisions of bucketScript and windowScript in one call: it is their
-// code, unchanged, wrapped as two functions, and a loop (lua/batch.lua).
+// batchScript runs several decisions in one call: it is the code of bucketScript, windowScript
+// and limitScript, unchanged, wrapped as three functions, and a loop (lua/batch.lua).
 var batchScript = newScript("local function g(KEYS, ARGV)\n" + bucketLua + "\nend\n" +
-	"local function w(KEYS, ARGV)\n" + windowLua + "\nend\n" + batchMain)
+	"local function w(KEYS, ARGV)\n" + windowLua + "\nend\n" +
+	"local function l(KEYS, ARGV)\n" + limitLua + "\nend\n" + batchMain)
 
-// A batcher coalesces the concurrent single-policy decisions of a LimitStore: while batchLanes
+// A batcher coalesces the concurrent decisions of a LimitStore: while batchLanes
 // batches are in flight, new decisions wait in a queue, and when a batch comes back the
 // oldest waiting decisions (up to max) leave together as the next one. A decision that finds
 // a lane free goes at once, alone, with its own script: under light load nothing waits and
@@ -51,7 +52,8 @@ type batcher struct {
 // batcher's mu; reply and err are written before wake is signalled and read after.
 type batchEntry struct {
 	sc    *script
-	a     []any         // the decision's command, in script.runArgs's layout, one key
+	a     []any         // the decision's command, in script.runArgs's layout
+	n     int           // its number of policies, so of keys
 	wake  chan struct{} // buffered: the reply is in, or the entry must lead lead
 	lead  []*batchEntry // when not nil: the batch this entry must send, itself first
 	state entryState
@@ -73,13 +75,12 @@ func newBatcher(client redis.UniversalClient, timeout time.Duration, maxBatch in
 	return &batcher{client: client, timeout: timeout, max: maxBatch}
 }
 
-// do decides one single-policy request: a is its command for sc (bucketScript or
-// windowScript) in runArgs's layout. cctx is the caller's ctx bounded by the store's timeout:
+// do decides one request of n policies: a is its command for sc in runArgs's layout. cctx is the caller's ctx bounded by the store's timeout:
 // when it ends before the decision has been sent, the decision is withdrawn and never
 // charged; when it ends after, do returns cctx.Err() at once, as a call that timed out in
 // flight (the decision may have been charged).
-func (b *batcher) do(ctx, cctx context.Context, sc *script, a []any) (any, error) {
-	e := &batchEntry{sc: sc, a: a, wake: make(chan struct{}, 1)}
+func (b *batcher) do(ctx, cctx context.Context, sc *script, a []any, n int) (any, error) {
+	e := &batchEntry{sc: sc, a: a, n: n, wake: make(chan struct{}, 1)}
 	b.mu.Lock()
 	if b.busy < batchLanes {
 		b.busy++
@@ -184,23 +185,37 @@ func (b *batcher) run(ctx context.Context, batch []*batchEntry) {
 		e.reply, e.err = e.sc.runArgs(ctx, b.client, e.a)
 		return
 	}
-	n := len(batch)
-	a := make([]any, 3+n, 3+n+9*n)
-	a[2] = n
-	for i, m := range batch {
-		a[3+i] = m.a[3]
-		a = append(a, m.a[4:]...)
+	// Each entry's a is {_, _, n, n keys, 5+4n arguments}: the batch's KEYS are the keys one
+	// entry after the other, its ARGV each entry's n and arguments, its reply each entry's
+	// 1+4n integers.
+	var nkeys, nargs, nreply int
+	for _, m := range batch {
+		nkeys += m.n
+		nargs += len(m.a) - 3 - m.n + 1
+		nreply += 1 + 4*m.n
+	}
+	a := make([]any, 3, 3+nkeys+nargs)
+	a[2] = nkeys
+	for _, m := range batch {
+		a = append(a, m.a[3:3+m.n]...)
+	}
+	for _, m := range batch {
+		a = append(a, m.n)
+		a = append(a, m.a[3+m.n:]...)
 	}
 	v, err := batchScript.runArgs(ctx, b.client, a)
 	res, ok := v.([]any)
-	for i, m := range batch {
+	off := 0
+	for _, m := range batch {
+		n := 1 + 4*m.n
 		switch {
 		case err != nil:
 			m.err = err
-		case !ok || len(res) != 5*n:
+		case !ok || len(res) != nreply:
 			m.reply = v // Take reports it as an unexpected reply
 		default:
-			m.reply = res[5*i : 5*i+5 : 5*i+5]
+			m.reply = res[off : off+n : off+n]
 		}
+		off += n
 	}
 }

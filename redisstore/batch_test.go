@@ -135,8 +135,8 @@ func TestBatchWithdrawsAbandoned(t *testing.T) {
 	}
 }
 
-// TestBatchMatchesMemory queues random decisions (token buckets and sliding windows, several
-// keys, costs, peeks, synthetic instants) behind two batches in flight, so that they leave in
+// TestBatchMatchesMemory queues random decisions (each algorithm alone and three policies at
+// once, several keys, costs, peeks, synthetic instants) behind two batches in flight, so that they leave in
 // one batch, round after round, and requires the decisions ratelimit.Memory makes for the same
 // requests in the same order: a batch decides each request exactly as it is decided alone.
 // (A round holds one batch's worth: two batches leave at once when both lanes come back, and
@@ -148,10 +148,16 @@ func TestBatchMatchesMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policies := []ratelimit.Policy{
-		{Algorithm: ratelimit.TokenBucket, Limit: 7, Window: time.Second, Burst: 3},
-		{Algorithm: ratelimit.SlidingWindow, Limit: 13, Window: 777 * time.Millisecond},
-		{Algorithm: ratelimit.TokenBucket, Limit: 3, Window: time.Second},
+	sets := [][]ratelimit.Policy{
+		{{Algorithm: ratelimit.TokenBucket, Limit: 7, Window: time.Second, Burst: 3}},
+		{{Algorithm: ratelimit.SlidingWindow, Limit: 13, Window: 777 * time.Millisecond}},
+		{{Algorithm: ratelimit.TokenBucket, Limit: 3, Window: time.Second}},
+		{{Algorithm: ratelimit.SlidingLog, Limit: 5, Window: time.Second}},
+		{
+			{Name: "a", Algorithm: ratelimit.TokenBucket, Limit: 10, Window: time.Second, Burst: 4},
+			{Name: "b", Algorithm: ratelimit.SlidingWindow, Limit: 20, Window: 3 * time.Second},
+			{Name: "c", Algorithm: ratelimit.SlidingLog, Limit: 6, Window: 2 * time.Second},
+		},
 	}
 	lane := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 100, Window: time.Hour}
 	if got := peek(t, s, lane, "lane"); got != 100 {
@@ -168,11 +174,15 @@ func TestBatchMatchesMemory(t *testing.T) {
 			case 1, 2:
 				at = at.Add(time.Duration(r.Int64N(int64(200 * time.Millisecond))))
 			}
-			p := policies[r.IntN(len(policies))]
+			ps := sets[r.IntN(len(sets))]
+			capacity := ps[0].Capacity()
+			for _, p := range ps {
+				capacity = min(capacity, p.Capacity())
+			}
 			reqs[i] = ratelimit.Request{
 				Key:      fmt.Sprintf("k%d", r.IntN(3)),
-				Policies: []ratelimit.Policy{p},
-				Cost:     r.IntN(p.Capacity() + 1),
+				Policies: ps,
+				Cost:     r.IntN(capacity + 1),
 				Peek:     r.IntN(5) == 0,
 				Now:      at,
 			}
@@ -180,11 +190,12 @@ func TestBatchMatchesMemory(t *testing.T) {
 		hook.take()
 		srv.Pause(t)
 		lanes := fillLanes(t, s, lane, "lane")
-		got := make([]ratelimit.Decision, len(reqs))
+		got := make([][]ratelimit.Decision, len(reqs))
 		var wg sync.WaitGroup
 		for i := range reqs {
+			got[i] = make([]ratelimit.Decision, len(reqs[i].Policies))
 			wg.Go(func() {
-				if err := s.Take(context.Background(), &reqs[i], got[i:i+1]); err != nil {
+				if err := s.Take(context.Background(), &reqs[i], got[i]); err != nil {
 					t.Errorf("request %d: %v", i, err)
 				}
 			})
@@ -200,14 +211,19 @@ func TestBatchMatchesMemory(t *testing.T) {
 		if cmds := scripts(hook.take()); !slices.Equal(cmds, want) {
 			t.Errorf("round %d: 2 lanes and %d queued decisions sent %q, want %q", round, len(reqs), cmds, want)
 		}
-		for i := range reqs {
-			want := make([]ratelimit.Decision, 1)
-			if err := mem.Take(t.Context(), &reqs[i], want); err != nil {
+		for i, req := range reqs {
+			want := make([]ratelimit.Decision, len(req.Policies))
+			if err := mem.Take(t.Context(), &req, want); err != nil {
 				t.Fatal(err)
 			}
-			if got[i] != want[0] {
-				t.Fatalf("round %d, request %d (%s, %s, cost %d, peek %v, at T0%+v):\nbatched %+v\nmemory  %+v",
-					round, i, reqs[i].Key, reqs[i].Policies[0].Algorithm, reqs[i].Cost, reqs[i].Peek, reqs[i].Now.Sub(ratelimittest.T0()), got[i], want[0])
+			for j, p := range req.Policies {
+				if p.Algorithm == ratelimit.SlidingLog && req.Cost == 0 && want[j].Allowed {
+					want[j].Reset = got[i][j].Reset // as in TestMatchesMemory
+				}
+			}
+			if !slices.Equal(got[i], want) {
+				t.Fatalf("round %d, request %d (%s, %d policies, cost %d, peek %v, at T0%+v):\nbatched %+v\nmemory  %+v",
+					round, i, req.Key, len(req.Policies), req.Cost, req.Peek, req.Now.Sub(ratelimittest.T0()), got[i], want)
 			}
 		}
 	}
@@ -276,24 +292,32 @@ func TestBatchConcurrent(t *testing.T) {
 		t.Errorf("%d concurrent decisions took %d commands: none were batched", goroutines*calls, cmds)
 	}
 
-	hot := ratelimit.Policy{Algorithm: ratelimit.SlidingWindow, Limit: 100, Window: time.Hour}
-	var allowed atomic.Int64
-	for range goroutines {
-		wg.Go(func() {
-			for range 20 {
-				out := make([]ratelimit.Decision, 1)
-				if err := s.Take(context.Background(), &ratelimit.Request{Key: "hot", Policies: []ratelimit.Policy{hot}, Cost: 1}, out); err != nil {
-					t.Error(err)
-					return
+	for _, hot := range [][]ratelimit.Policy{
+		{{Algorithm: ratelimit.SlidingWindow, Limit: 100, Window: time.Hour}},
+		{
+			{Name: "s", Algorithm: ratelimit.TokenBucket, Limit: 1000, Window: time.Second},
+			{Name: "h", Algorithm: ratelimit.SlidingWindow, Limit: 100, Window: time.Hour},
+		},
+	} {
+		var allowed atomic.Int64
+		key := fmt.Sprintf("hot%d", len(hot))
+		for range goroutines {
+			wg.Go(func() {
+				for range 20 {
+					out := make([]ratelimit.Decision, len(hot))
+					if err := s.Take(context.Background(), &ratelimit.Request{Key: key, Policies: hot, Cost: 1}, out); err != nil {
+						t.Error(err)
+						return
+					}
+					if !slices.ContainsFunc(out, func(d ratelimit.Decision) bool { return !d.Allowed }) {
+						allowed.Add(1)
+					}
 				}
-				if out[0].Allowed {
-					allowed.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if got := allowed.Load(); got != 100 {
-		t.Errorf("hot key, limit 100, %d attempts: %d admitted", goroutines*20, got)
+			})
+		}
+		wg.Wait()
+		if got := allowed.Load(); got != 100 {
+			t.Errorf("hot key, %d policies, limit 100, %d attempts: %d admitted", len(hot), goroutines*20, got)
+		}
 	}
 }

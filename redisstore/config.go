@@ -64,17 +64,16 @@ type Config struct {
 	// session of the user; a logout handler can call LogoutEverywhere). Zero means
 	// [DefaultMaxRevokedTokensPerSubject]; it must not be negative. [LimitStore] ignores it.
 	MaxRevokedTokensPerSubject int
-	// MaxBatch bounds how many concurrent single-policy decisions a [LimitStore] on a
-	// *redis.Client (a standalone or Sentinel Redis) sends in one EVALSHA. While two calls
-	// are in flight, further decisions wait for one of them to come back and then leave
-	// together, each decided atomically by its own script code at Redis's TIME; a decision
-	// that finds fewer than two in flight goes at once, alone. Under load this lets one Redis
-	// make up to twice as many decisions per second (see Throughput in the package
-	// documentation). Zero means [DefaultMaxBatch]; 1 sends every decision alone, as on a
-	// proxy that requires every script's keys to share a hash slot; it must be between 0 and
-	// 256. Decisions with several policies, and stores on a cluster client, a ring or a
-	// wrapper, are never batched: a batch holds keys of many hash slots. [RevocationStore]
-	// ignores it.
+	// MaxBatch bounds how many concurrent decisions a [LimitStore] on a *redis.Client (a
+	// standalone or Sentinel Redis) sends in one EVALSHA. While two calls are in flight,
+	// further decisions wait for one of them to come back and then leave together, each
+	// decided atomically by its own script code at Redis's TIME; a decision that finds fewer
+	// than two in flight goes at once, alone. Under load this lets one Redis make up to twice
+	// as many decisions per second (see Throughput in the package documentation). Zero means
+	// [DefaultMaxBatch]; 1 sends every decision alone, as a proxy that requires every
+	// script's keys to share a hash slot needs; it must be between 0 and 256. Stores on a
+	// cluster client, a ring or a wrapper never batch: a batch holds keys of many hash slots.
+	// [RevocationStore] ignores it.
 	MaxBatch int
 }
 

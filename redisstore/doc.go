@@ -101,8 +101,8 @@
 //
 // # Throughput
 //
-// On a *redis.Client (standalone or Sentinel), a [LimitStore] batches concurrent decisions
-// with one policy, the usual kind: at most two EVALSHAs are in flight at once, and the
+// On a *redis.Client (standalone or Sentinel), a [LimitStore] batches concurrent decisions:
+// at most two EVALSHAs are in flight at once, and the
 // decisions that arrive meanwhile wait for one to come back, then leave together (up to
 // [Config.MaxBatch], 16 by default) in one EVALSHA of a script that runs each decision's
 // own code in turn. A decision that finds fewer than two in flight goes at once and alone, so
@@ -112,8 +112,8 @@
 // server, batching measured 1.5-2.1 times the decisions per second of sending each alone
 // (BenchmarkTake; the README has the figures). A decision whose caller gives up (its context
 // ends, or [Config.Timeout] passes) while it waits is withdrawn and never charged; one that
-// was already sent may have been, as after any timeout. Decisions with several policies, and
-// stores on a cluster client or a ring, whose batches would span hash slots, go alone.
+// was already sent may have been, as after any timeout. Stores on a cluster client or a ring,
+// whose batches would span hash slots, send every decision alone.
 //
 // go-redis's automatic pipeliner (rdb.AutoPipeline(), experimental in go-redis) is the other
 // way to share round trips: it sends the commands of concurrent callers together, each

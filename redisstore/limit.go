@@ -50,7 +50,7 @@ const maxMicros = 1 << 52
 // LimitStore is a [ratelimit.Store] kept in Redis, so that every instance of a service shares
 // one view of each client's quota. Each decision is one EVALSHA of a Lua script that reads and
 // writes all of the request's policies atomically with Redis's clock; under load, concurrent
-// single-policy decisions share EVALSHAs ([Config.MaxBatch]). See the package documentation.
+// decisions share EVALSHAs ([Config.MaxBatch]). See the package documentation.
 // It is safe for concurrent use and starts no goroutine.
 type LimitStore struct {
 	client redis.UniversalClient
@@ -173,8 +173,8 @@ func (s *LimitStore) Take(ctx context.Context, req *ratelimit.Request, out []rat
 	defer cancel()
 	var v any
 	var err error
-	if sc != limitScript && s.batch != nil {
-		v, err = s.batch.do(ctx, cctx, sc, a)
+	if s.batch != nil {
+		v, err = s.batch.do(ctx, cctx, sc, a, n)
 	} else {
 		v, err = sc.runArgs(cctx, s.client, a)
 	}
