@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	_ "embed" // the Lua script
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -18,10 +19,10 @@ const DefaultMaxBatch = 16
 // and blocks Redis while it runs (about 15 µs a decision).
 const maxMaxBatch = 256
 
-// batchLanes is how many batches a LimitStore has in flight at once. One would leave Redis
-// idle while the client reads a reply and builds the next batch; two let the client and
-// Redis work at the same time; more only split the waiting decisions into smaller batches.
-const batchLanes = 2
+// eagerLanes is how many calls a batcher lets go at once, each alone, before decisions start
+// to wait and leave in batches. One would leave Redis idle while the client reads a reply and
+// builds the next batch; two let the client and Redis work at the same time.
+const eagerLanes = 2
 
 //go:embed lua/batch.lua
 var batchMain string
@@ -32,30 +33,35 @@ var batchScript = newScript("local function g(KEYS, ARGV)\n" + bucketLua + "\nen
 	"local function w(KEYS, ARGV)\n" + windowLua + "\nend\n" +
 	"local function l(KEYS, ARGV)\n" + limitLua + "\nend\n" + batchMain)
 
-// A batcher coalesces the concurrent decisions of a LimitStore: while batchLanes
-// batches are in flight, new decisions wait in a queue, and when a batch comes back the
-// oldest waiting decisions (up to max) leave together as the next one. A decision that finds
-// a lane free goes at once, alone, with its own script: under light load nothing waits and
-// nothing changes. It starts no goroutine: the caller of the first decision in a batch sends
-// it (it "leads"), and hands its lane to the next batch when it is done.
+// A batcher coalesces the concurrent decisions of a LimitStore. While eagerLanes calls are
+// in flight, new decisions wait in a queue; when a call comes back, the oldest waiting
+// decisions (up to max) leave together as the next one, and whenever a full batch is waiting
+// it leaves at once on a further lane, up to lanes (the client's pool size), so that batching
+// never caps the calls in flight below what the pool allows: a Redis far away, whose round
+// trips are long, still sees as many decisions per round trip as the callers make. A decision
+// that finds fewer than eagerLanes calls in flight goes at once, alone, with its own script,
+// exactly as without batching. It starts no goroutine: a caller whose decision is first in a
+// batch sends it (it leads), and hands its lane to the next batch when the reply is in.
 type batcher struct {
 	client  redis.UniversalClient
 	timeout time.Duration
-	max     int
+	max     int // decisions per batch
+	lanes   int // calls in flight at most, at least eagerLanes
 
 	mu    sync.Mutex
-	busy  int           // lanes in use
+	busy  int           // calls in flight, or about to be sent
 	queue []*batchEntry // decisions waiting for a lane, oldest first
 }
 
-// batchEntry is one decision in a batcher. Its state, and its lead, are guarded by the
-// batcher's mu; reply and err are written before wake is signalled and read after.
+// batchEntry is one decision in a batcher. Its state and lead are guarded by the batcher's mu;
+// reply and err are written before the entry is answered and read after wake or under mu.
 type batchEntry struct {
 	sc    *script
-	a     []any         // the decision's command, in script.runArgs's layout
-	n     int           // its number of policies, so of keys
-	wake  chan struct{} // buffered: the reply is in, or the entry must lead lead
-	lead  []*batchEntry // when not nil: the batch this entry must send, itself first
+	a     []any           // the decision's command, in script.runArgs's layout
+	n     int             // its number of policies, so of keys
+	cctx  context.Context // the caller's context, bounded by the store's timeout
+	wake  chan struct{}   // buffered: the entry is answered, or must lead lead
+	lead  []*batchEntry   // when not nil: the batch this entry must send, itself first
 	state entryState
 	reply any
 	err   error
@@ -71,18 +77,21 @@ const (
 	answered                    // reply and err are set
 )
 
-func newBatcher(client redis.UniversalClient, timeout time.Duration, maxBatch int) *batcher {
-	return &batcher{client: client, timeout: timeout, max: maxBatch}
+// errBatchPanic answers the decisions of a batch whose sending panicked (in a go-redis hook).
+var errBatchPanic = errors.New("redisstore: sending a batch panicked")
+
+func newBatcher(client redis.UniversalClient, timeout time.Duration, maxBatch, lanes int) *batcher {
+	return &batcher{client: client, timeout: timeout, max: maxBatch, lanes: max(lanes, eagerLanes)}
 }
 
-// do decides one request of n policies: a is its command for sc in runArgs's layout. cctx is the caller's ctx bounded by the store's timeout:
-// when it ends before the decision has been sent, the decision is withdrawn and never
-// charged; when it ends after, do returns cctx.Err() at once, as a call that timed out in
-// flight (the decision may have been charged).
+// do decides one request of n policies: a is its command for sc in runArgs's layout, cctx the
+// caller's ctx bounded by the store's timeout. When cctx ends before the decision is sent,
+// the decision is withdrawn and never charged; when it ends after, do returns cctx.Err() at
+// once, as a call that timed out in flight (the decision may have been charged).
 func (b *batcher) do(ctx, cctx context.Context, sc *script, a []any, n int) (any, error) {
-	e := &batchEntry{sc: sc, a: a, n: n, wake: make(chan struct{}, 1)}
+	e := &batchEntry{sc: sc, a: a, n: n, cctx: cctx, wake: make(chan struct{}, 1)}
 	b.mu.Lock()
-	if b.busy < batchLanes {
+	if b.busy < eagerLanes {
 		b.busy++
 		e.state = taken
 		e.lead = []*batchEntry{e}
@@ -91,13 +100,26 @@ func (b *batcher) do(ctx, cctx context.Context, sc *script, a []any, n int) (any
 		return e.reply, e.err
 	}
 	b.queue = append(b.queue, e)
+	if len(b.queue) >= b.max && b.busy < b.lanes {
+		b.busy++ // a full batch waits: it leaves now, on a lane of its own
+		b.promote(nil)
+	}
 	b.mu.Unlock()
+	return b.wait(ctx, e)
+}
+
+// wait waits until queued e is answered, or woken to lead its batch, which it then sends, or
+// until its caller gives up.
+func (b *batcher) wait(ctx context.Context, e *batchEntry) (any, error) {
 	select {
 	case <-e.wake:
-	case <-cctx.Done():
-		return b.abandon(e, cctx.Err())
+	case <-e.cctx.Done():
+		return b.abandon(e, e.cctx.Err())
 	}
 	if e.lead != nil {
+		if err := e.cctx.Err(); err != nil { // woken to lead, but too late: pass the batch on
+			return b.abandon(e, err)
+		}
 		b.send(ctx, e)
 	}
 	return e.reply, e.err
@@ -127,7 +149,8 @@ func (b *batcher) abandon(e *batchEntry, err error) (any, error) {
 	return nil, err
 }
 
-// send sends the batch e leads, delivers every reply, and hands e's lane to the next batch.
+// send sends the batch e leads, answers every decision in it, and hands e's lane on, even if
+// sending panics (a go-redis hook may), so that no lane is ever lost.
 func (b *batcher) send(ctx context.Context, e *batchEntry) {
 	b.mu.Lock()
 	batch := e.lead[:0]
@@ -140,21 +163,44 @@ func (b *batcher) send(ctx context.Context, e *batchEntry) {
 	e.lead = nil
 	b.mu.Unlock()
 
-	// The batch carries other callers' decisions: e's caller giving up must not cut it short.
-	// Like any call, it is bounded by the store's timeout.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.timeout)
-	b.run(sctx, batch)
-	cancel()
-
-	b.mu.Lock()
-	b.promote(nil)
+	done := false
+	defer func() {
+		b.mu.Lock()
+		b.promote(nil)
+		for _, m := range batch {
+			if !done {
+				m.reply, m.err = nil, errBatchPanic
+			}
+			m.state = answered
+		}
+		b.mu.Unlock()
+		for _, m := range batch {
+			if m != e { // e reads its answer itself
+				m.wake <- struct{}{}
+			}
+		}
+	}()
+	if len(batch) == 1 { // e alone: exactly as without batching, on its caller's context
+		e.reply, e.err = e.sc.runArgs(e.cctx, b.client, e.a)
+		done = true
+		return
+	}
+	// The batch carries other callers' decisions, so e's caller giving up must not cut it
+	// short; but no one waits for it past the latest of their deadlines, each at most the
+	// store's timeout from its call.
+	var deadline time.Time
 	for _, m := range batch {
-		m.state = answered
+		if d, ok := m.cctx.Deadline(); ok && d.After(deadline) {
+			deadline = d
+		}
 	}
-	b.mu.Unlock()
-	for _, m := range batch[1:] { // batch[0] is e, which reads its reply itself
-		m.wake <- struct{}{}
+	if limit := time.Now().Add(b.timeout); deadline.IsZero() || deadline.After(limit) {
+		deadline = limit
 	}
+	sctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
+	b.run(sctx, batch)
+	done = true
 }
 
 // promote makes the first live entry of next lead it; with none left, the lane goes to the
@@ -177,17 +223,24 @@ func (b *batcher) promote(next []*batchEntry) {
 	next[0].wake <- struct{}{}
 }
 
-// run sends batch in one round trip and sets every entry's reply and err. One decision goes
-// with its own script, exactly as without batching.
+// batchError is the error of one decision of a batch (an OOM, READONLY or MISCONF reply to
+// its write): Redis gives it in that decision's place in the batch's reply, and the store
+// handles it as the error reply the decision would have got alone.
+type batchError string
+
+func (e batchError) Error() string { return string(e) }
+
+// RedisError marks batchError as a redis.Error, an error reply from Redis.
+func (batchError) RedisError() {}
+
+var _ redis.Error = batchError("")
+
+// run sends a batch of two or more decisions in one round trip and sets every entry's reply
+// and err.
 func (b *batcher) run(ctx context.Context, batch []*batchEntry) {
-	if len(batch) == 1 {
-		e := batch[0]
-		e.reply, e.err = e.sc.runArgs(ctx, b.client, e.a)
-		return
-	}
 	// Each entry's a is {_, _, n, n keys, 5+4n arguments}: the batch's KEYS are the keys one
 	// entry after the other, its ARGV each entry's n and arguments, its reply each entry's
-	// 1+4n integers.
+	// 1+4n integers, or an error message and 4n zeros.
 	var nkeys, nargs, nreply int
 	for _, m := range batch {
 		nkeys += m.n
@@ -214,7 +267,11 @@ func (b *batcher) run(ctx context.Context, batch []*batchEntry) {
 		case !ok || len(res) != nreply:
 			m.reply = v // Take reports it as an unexpected reply
 		default:
-			m.reply = res[off : off+n : off+n]
+			if msg, isErr := res[off].(string); isErr {
+				m.err = batchError(msg)
+			} else {
+				m.reply = res[off : off+n : off+n]
+			}
 		}
 		off += n
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // The hand-over rules of the batcher, which tests on a real server cannot time: an entry that
@@ -23,7 +26,7 @@ func TestBatcherAbandonHandsOver(t *testing.T) {
 		}
 	}
 	t.Run("NextLiveEntryLeads", func(t *testing.T) {
-		b := newBatcher(nil, 0, 16)
+		b := newBatcher(nil, 0, 16, 2)
 		b.busy = 2
 		e1, e2, e3 := entry(taken), entry(abandoned), entry(taken)
 		e1.lead = []*batchEntry{e1, e2, e3}
@@ -41,7 +44,7 @@ func TestBatcherAbandonHandsOver(t *testing.T) {
 		}
 	})
 	t.Run("QueueTakesTheLane", func(t *testing.T) {
-		b := newBatcher(nil, 0, 2)
+		b := newBatcher(nil, 0, 2, 2)
 		b.busy = 1
 		e1, q1, q2, q3 := entry(taken), entry(queued), entry(queued), entry(queued)
 		e1.lead = []*batchEntry{e1}
@@ -57,7 +60,7 @@ func TestBatcherAbandonHandsOver(t *testing.T) {
 		}
 	})
 	t.Run("LaneFreed", func(t *testing.T) {
-		b := newBatcher(nil, 0, 16)
+		b := newBatcher(nil, 0, 16, 2)
 		b.busy = 1
 		e1, e2 := entry(taken), entry(abandoned)
 		e1.lead = []*batchEntry{e1, e2}
@@ -67,7 +70,7 @@ func TestBatcherAbandonHandsOver(t *testing.T) {
 		}
 	})
 	t.Run("QueuedLeavesTheQueue", func(t *testing.T) {
-		b := newBatcher(nil, 0, 16)
+		b := newBatcher(nil, 0, 16, 2)
 		b.busy = 2
 		q1, q2 := entry(queued), entry(queued)
 		b.queue = []*batchEntry{q1, q2}
@@ -77,7 +80,7 @@ func TestBatcherAbandonHandsOver(t *testing.T) {
 		}
 	})
 	t.Run("AnsweredKeepsTheReply", func(t *testing.T) {
-		b := newBatcher(nil, 0, 16)
+		b := newBatcher(nil, 0, 16, 2)
 		e := entry(answered)
 		e.reply = "reply"
 		if r, err := b.abandon(e, context.Canceled); r != "reply" || err != nil {
@@ -85,10 +88,115 @@ func TestBatcherAbandonHandsOver(t *testing.T) {
 		}
 	})
 	t.Run("SentIsNotWaitedFor", func(t *testing.T) {
-		b := newBatcher(nil, 0, 16)
+		b := newBatcher(nil, 0, 16, 2)
 		e := entry(sent)
 		if r, err := b.abandon(e, context.Canceled); r != nil || !errors.Is(err, context.Canceled) {
 			t.Fatalf("abandon of a sent entry: %v, %v; want the caller's error", r, err)
 		}
 	})
+}
+
+// keysSent is a go-redis hook that records the keys of every script call the client makes
+// (the calls then go on: to a port where nothing listens, in TestBatcherSendsLiveEntries).
+type keysSent struct {
+	mu   sync.Mutex
+	keys [][]any
+}
+
+func (h *keysSent) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *keysSent) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h *keysSent) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		a := cmd.Args()
+		if n, ok := a[2].(int); ok {
+			h.mu.Lock()
+			h.keys = append(h.keys, slices.Clone(a[3:3+n]))
+			h.mu.Unlock()
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// TestBatcherSendsLiveEntries: a decision withdrawn after it was taken into a batch is left
+// out when the batch is sent; every other member is answered (with the send's error here:
+// nothing listens on port 1) and woken, and the lane is freed.
+func TestBatcherSendsLiveEntries(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, MaxRetries: -1})
+	t.Cleanup(func() { _ = c.Close() })
+	var h keysSent
+	c.AddHook(&h)
+	b := newBatcher(c, DefaultTimeout, 16, 2)
+	entry := func(key string) *batchEntry {
+		return &batchEntry{sc: bucketScript, a: []any{nil, nil, 1, key, 1, "0", "", 0, 0, "g", 10, 1, 10}, n: 1,
+			cctx: t.Context(), wake: make(chan struct{}, 1), state: taken}
+	}
+	e1, e2, e3 := entry("k1"), entry("k2"), entry("k3")
+	e1.lead = []*batchEntry{e1, e2, e3}
+	b.busy = 1
+	if _, err := b.abandon(e2, context.Canceled); !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	b.send(t.Context(), e1)
+	if !slices.EqualFunc(h.keys, [][]any{{"k1", "k3"}}, slices.Equal) {
+		t.Fatalf("sent keys %v, want one batch of [k1 k3]", h.keys)
+	}
+	for _, e := range []*batchEntry{e1, e3} {
+		if e.state != answered || e.err == nil {
+			t.Errorf("member %v: state %v, err %v; want answered with the send's error", e.a[3], e.state, e.err)
+		}
+	}
+	if e2.state != abandoned || e2.err != nil {
+		t.Errorf("withdrawn member: state %v, err %v", e2.state, e2.err)
+	}
+	select {
+	case <-e3.wake:
+	default:
+		t.Error("e3 was not woken")
+	}
+	if len(e1.wake) != 0 || len(e2.wake) != 0 {
+		t.Error("the leader or the withdrawn member was woken")
+	}
+	if b.busy != 0 {
+		t.Errorf("busy %d after the only batch, want 0", b.busy)
+	}
+}
+
+// TestBatcherPromotedLate: an entry woken to lead its batch when its caller's deadline has
+// passed (both happened at once) sends nothing: it passes the batch to the next entry.
+func TestBatcherPromotedLate(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, MaxRetries: -1})
+	t.Cleanup(func() { _ = c.Close() })
+	var h keysSent
+	c.AddHook(&h)
+	b := newBatcher(c, DefaultTimeout, 16, 2)
+	late, cancel := context.WithTimeout(t.Context(), 0)
+	defer cancel()
+	<-late.Done()
+	e := &batchEntry{sc: bucketScript, cctx: late, wake: make(chan struct{}, 1), state: queued}
+	f := &batchEntry{sc: bucketScript, cctx: t.Context(), wake: make(chan struct{}, 1), state: queued}
+	b.busy, b.queue = 2, []*batchEntry{e, f}
+	b.mu.Lock()
+	b.promote(nil) // a lane came back: e leads [e f]
+	b.mu.Unlock()
+	for range 20 { // wait picks either ready channel: both must end alike
+		if _, err := b.wait(t.Context(), e); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("late leader: %v, want DeadlineExceeded", err)
+		}
+		if e.state != abandoned || !slices.Equal(f.lead, []*batchEntry{f}) || len(f.wake) != 1 {
+			t.Fatalf("late leader %v, f leads %v (woken %v): want e withdrawn and f leading [f]", e.state, f.lead, len(f.wake) == 1)
+		}
+		if len(h.keys) != 0 {
+			t.Fatalf("the late leader sent %v", h.keys)
+		}
+		// Again, from the same start.
+		e.state, f.state, f.lead, e.lead = taken, taken, nil, []*batchEntry{e, f}
+		<-f.wake
+		if len(e.wake) == 0 {
+			e.wake <- struct{}{}
+		}
+	}
 }

@@ -2,14 +2,19 @@ package redisstore_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/rampart-go/rampart/ratelimit"
 	"github.com/rampart-go/rampart/ratelimit/ratelimittest"
@@ -55,10 +60,16 @@ func pausedStore(t *testing.T, hooks ...*counter) (*redisstore.LimitStore, *serv
 // flight and every further decision waits; it returns a wait for them.
 func fillLanes(t *testing.T, s *redisstore.LimitStore, p ratelimit.Policy, key string) func() {
 	t.Helper()
+	return fillLanesWith(t, s, &ratelimit.Request{Key: key, Policies: []ratelimit.Policy{p}, Cost: 1})
+}
+
+// fillLanesWith is fillLanes with the two decisions' request.
+func fillLanesWith(t *testing.T, s *redisstore.LimitStore, req *ratelimit.Request) func() {
+	t.Helper()
 	var wg sync.WaitGroup
 	for i := range 2 {
 		wg.Go(func() {
-			if err := s.Take(context.Background(), &ratelimit.Request{Key: key, Policies: []ratelimit.Policy{p}, Cost: 1}, make([]ratelimit.Decision, 1)); err != nil {
+			if err := s.Take(context.Background(), req, make([]ratelimit.Decision, len(req.Policies))); err != nil {
 				t.Errorf("lane %d: %v", i, err)
 			}
 		})
@@ -139,8 +150,8 @@ func TestBatchWithdrawsAbandoned(t *testing.T) {
 // once, several keys, costs, peeks, synthetic instants) behind two batches in flight, so that they leave in
 // one batch, round after round, and requires the decisions ratelimit.Memory makes for the same
 // requests in the same order: a batch decides each request exactly as it is decided alone.
-// (A round holds one batch's worth: two batches leave at once when both lanes come back, and
-// Redis may run either first, as it may any two concurrent calls.)
+// (A round holds one batch's worth, which leaves on a lane of its own as soon as it is full:
+// two batches in flight at once may run in either order, as any two concurrent calls may.)
 func TestBatchMatchesMemory(t *testing.T) {
 	var hook counter
 	s, srv := pausedStore(t, &hook)
@@ -199,7 +210,11 @@ func TestBatchMatchesMemory(t *testing.T) {
 					t.Errorf("request %d: %v", i, err)
 				}
 			})
-			waitBatch(t, s, 2, i+1)
+			if i < len(reqs)-1 {
+				waitBatch(t, s, 2, i+1)
+			} else {
+				waitBatch(t, s, 3, 0) // a full batch waited: it left on a third lane
+			}
 		}
 		srv.Resume(t)
 		lanes()
@@ -319,5 +334,285 @@ func TestBatchConcurrent(t *testing.T) {
 		if got := allowed.Load(); got != 100 {
 			t.Errorf("hot key, %d policies, limit 100, %d attempts: %d admitted", len(hot), goroutines*20, got)
 		}
+	}
+}
+
+// TestBatchOpensLanes: a full batch never waits for a lane while the client's pool has
+// connections to spare, so that a Redis far away (long round trips) still gets every caller's
+// decision in flight; past the pool size, batches wait.
+func TestBatchOpensLanes(t *testing.T) {
+	srv := startServer(t)
+	opt, err := redis.ParseURL(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.ContextTimeoutEnabled = true
+	opt.PoolSize = 4
+	c := redis.NewClient(opt)
+	t.Cleanup(func() { _ = c.Close() })
+	s, err := redisstore.NewLimitStore(c, redisstore.Config{Timeout: testTimeout, MaxBatch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 100, Window: time.Hour}
+	if got := peek(t, s, p, "k"); got != 100 {
+		t.Fatalf("fresh key: %d remaining", got)
+	}
+	srv.Pause(t)
+	lanes := fillLanes(t, s, p, "k")
+	var wg sync.WaitGroup
+	want := []struct{ busy, queued int }{{2, 1}, {3, 0}, {3, 1}, {4, 0}, {4, 1}, {4, 2}, {4, 3}}
+	for i, w := range want {
+		wg.Go(func() {
+			out := make([]ratelimit.Decision, 1)
+			if err := s.Take(context.Background(), &ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{p}, Cost: 1}, out); err != nil || !out[0].Allowed {
+				t.Errorf("decision %d: %+v, %v", i, out[0], err)
+			}
+		})
+		waitBatch(t, s, w.busy, w.queued)
+	}
+	srv.Resume(t)
+	lanes()
+	wg.Wait()
+	waitBatch(t, s, 0, 0)
+	if got := peek(t, s, p, "k"); got != 100-2-len(want) {
+		t.Errorf("%d remaining after %d decisions", got, 2+len(want))
+	}
+}
+
+// TestBatchCallerDeadline: a decision that goes alone is bounded by its caller's deadline,
+// exactly as without batching; one woken to lead a batch after its deadline passes the batch
+// on rather than sending it late; and either way the error wraps the caller's
+// context.DeadlineExceeded, even when the socket deadline fires before the context's timer.
+func TestBatchCallerDeadline(t *testing.T) {
+	for _, maxBatch := range []int{1, 0} {
+		t.Run(fmt.Sprintf("MaxBatch=%d", maxBatch), func(t *testing.T) {
+			srv := startServer(t)
+			s, err := redisstore.NewLimitStore(newClient(t, srv.URL()), redisstore.Config{Timeout: 5 * time.Second, MaxBatch: maxBatch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 1000, Window: time.Hour}
+			if got := peek(t, s, p, "k"); got != 1000 {
+				t.Fatalf("fresh key: %d remaining", got)
+			}
+			srv.Pause(t)
+			defer srv.Resume(t)
+			for i := range 10 {
+				ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+				start := time.Now()
+				err := s.Take(ctx, &ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{p}, Cost: 1}, make([]ratelimit.Decision, 1))
+				elapsed := time.Since(start)
+				cancel()
+				if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, redisstore.ErrUnavailable) {
+					t.Errorf("call %d: %v; want the caller's DeadlineExceeded, not ErrUnavailable", i, err)
+				}
+				if elapsed > time.Second {
+					t.Errorf("call %d with a 20 ms deadline returned after %v", i, elapsed)
+				}
+			}
+		})
+	}
+}
+
+// TestBatchQueuedPastDeadline: a decision whose deadline passes while it waits for a lane is
+// withdrawn, never charged, and the decisions behind it still go when a lane comes back.
+func TestBatchQueuedPastDeadline(t *testing.T) {
+	s, srv := pausedStore(t)
+	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 1000, Window: time.Hour}
+	if got := peek(t, s, p, "k"); got != 1000 {
+		t.Fatalf("fresh key: %d remaining", got)
+	}
+	srv.Pause(t)
+	lanes := fillLanes(t, s, p, "lane")
+	var wg sync.WaitGroup
+	var lateErr error
+	late, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	wg.Go(func() {
+		lateErr = s.Take(late, &ratelimit.Request{Key: "late", Policies: []ratelimit.Policy{p}, Cost: 1}, make([]ratelimit.Decision, 1))
+	})
+	waitBatch(t, s, 2, 1)
+	wg.Go(func() {
+		if err := s.Take(context.Background(), &ratelimit.Request{Key: "behind", Policies: []ratelimit.Policy{p}, Cost: 1}, make([]ratelimit.Decision, 1)); err != nil {
+			t.Errorf("the decision behind: %v", err)
+		}
+	})
+	waitBatch(t, s, 2, 2)
+	<-late.Done()
+	srv.Resume(t)
+	lanes()
+	wg.Wait()
+	waitBatch(t, s, 0, 0)
+	if !errors.Is(lateErr, context.DeadlineExceeded) {
+		t.Errorf("late decision: %v, want DeadlineExceeded", lateErr)
+	}
+	if got := peek(t, s, p, "late"); got != 1000 {
+		t.Errorf("the late decision was charged: %d remaining", got)
+	}
+	if got := peek(t, s, p, "behind"); got != 999 {
+		t.Errorf("the decision behind: %d remaining, want 999", got)
+	}
+}
+
+// panicHook panics on the next armed script calls, as a faulty go-redis hook would.
+type panicHook struct{ armed atomic.Int32 }
+
+func (h *panicHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *panicHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h *panicHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == "evalsha" && h.armed.Add(-1) >= 0 {
+			panic("hook")
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// TestBatchPanicKeepsLanes: a panic while sending (in a go-redis hook; net/http recovers it
+// per request) reaches that caller, answers the other decisions of its batch with an error,
+// and hands the lane on: the store keeps working.
+func TestBatchPanicKeepsLanes(t *testing.T) {
+	srv := startServer(t)
+	c := newClient(t, srv.URL())
+	var h panicHook
+	c.AddHook(&h)
+	s, err := redisstore.NewLimitStore(c, redisstore.Config{Timeout: testTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 1000, Window: time.Hour}
+	h.armed.Store(3)
+	for i := range 3 {
+		func() {
+			defer func() {
+				if r := recover(); r == nil {
+					t.Errorf("call %d: no panic", i)
+				}
+			}()
+			_ = s.Take(t.Context(), &ratelimit.Request{Key: "k", Policies: []ratelimit.Policy{p}, Cost: 1}, make([]ratelimit.Decision, 1))
+		}()
+	}
+	waitBatch(t, s, 0, 0)
+	if got := peek(t, s, p, "k"); got != 1000 {
+		t.Errorf("after three panics: %d remaining", got)
+	}
+}
+
+// TestBatchOOM: under maxmemory with noeviction, a decision that would write fails with an
+// error wrapping ErrUnavailable, batched or not, and one that writes nothing (a refusal, a
+// peek) is decided: in a batch, one decision's refused write does not fail the others, which
+// the fail-open choice would otherwise admit.
+func TestBatchOOM(t *testing.T) {
+	s, srv := pausedStore(t)
+	c := newClient(t, srv.URL())
+	one := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 1, Window: time.Hour}
+	req := func(key string, peek bool) *ratelimit.Request {
+		return &ratelimit.Request{Key: key, Policies: []ratelimit.Policy{one}, Cost: 1, Peek: peek}
+	}
+	out := make([]ratelimit.Decision, 1)
+	if err := s.Take(t.Context(), req("full", false), out); err != nil || !out[0].Allowed {
+		t.Fatalf("first decision: %+v, %v", out[0], err)
+	}
+	configSet(t, c, "maxmemory-policy", "noeviction")
+	configSet(t, c, "maxmemory", "1") // the server is this test's own
+	if err := s.Take(t.Context(), req("full", false), out); err != nil || out[0].Allowed {
+		t.Fatalf("exhausted client alone under OOM: %+v, %v; want refused without error", out[0], err)
+	}
+	srv.Pause(t)
+	lanes := fillLanesWith(t, s, req("lane", true)) // peeks: they write nothing
+	results := make([]struct {
+		d   ratelimit.Decision
+		err error
+	}, 3)
+	var wg sync.WaitGroup
+	for i, r := range []*ratelimit.Request{req("fresh", false), req("full", false), req("other", true)} {
+		wg.Go(func() {
+			out := make([]ratelimit.Decision, 1)
+			results[i].err = s.Take(context.Background(), r, out)
+			results[i].d = out[0]
+		})
+		waitBatch(t, s, 2, i+1)
+	}
+	srv.Resume(t)
+	lanes()
+	wg.Wait()
+	if err := results[0].err; !errors.Is(err, redisstore.ErrUnavailable) || !strings.Contains(err.Error(), "OOM") {
+		t.Errorf("fresh client, batched under OOM: %v; want an OOM error wrapping ErrUnavailable", err)
+	}
+	if r := results[1]; r.err != nil || r.d.Allowed {
+		t.Errorf("exhausted client, batched under OOM: %+v, %v; want refused without error", r.d, r.err)
+	}
+	if r := results[2]; r.err != nil || !r.d.Allowed {
+		t.Errorf("peek, batched under OOM: %+v, %v; want allowed without error", r.d, r.err)
+	}
+}
+
+// TestBatchedTimeExact: decisions at Redis's TIME batched together are decided at that
+// instant to the microsecond (the TAT each writes is TIME, read before and after, plus T), so
+// the batch script does not round the instant it shares.
+func TestBatchedTimeExact(t *testing.T) {
+	s, srv := pausedStore(t)
+	c := newClient(t, srv.URL())
+	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 1000, Window: time.Hour} // T = 3.6 s
+	if got := peek(t, s, p, "lane"); got != 1000 {
+		t.Fatalf("fresh key: %d remaining", got)
+	}
+	const rounds, n = 3, 8
+	rounded := 0
+	for round := range rounds {
+		before, err := c.Time(t.Context()).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Pause(t)
+		lanes := fillLanes(t, s, p, "lane")
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				if err := s.Take(context.Background(), &ratelimit.Request{Key: fmt.Sprint("t", round, "-", i), Policies: []ratelimit.Policy{p}, Cost: 1}, make([]ratelimit.Decision, 1)); err != nil {
+					t.Error(err)
+				}
+			})
+			waitBatch(t, s, 2, i+1)
+		}
+		srv.Resume(t)
+		lanes()
+		wg.Wait()
+		after, err := c.Time(t.Context()).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := c.Keys(t.Context(), redisstore.DefaultPrefix+"rl:{k:t"+fmt.Sprint(round)+"-*").Result()
+		if err != nil || len(keys) != n {
+			t.Fatalf("keys %v, %v; want %d", keys, err, n)
+		}
+		var tus []int64
+		for _, k := range keys {
+			v, err := c.Get(t.Context(), k).Bytes()
+			if err != nil || len(v) != 16 {
+				t.Fatalf("%s: %q, %v", k, v, err)
+			}
+			us := int64(math.Float64frombits(binary.LittleEndian.Uint64(v))) - int64(p.Window/time.Duration(p.Limit)/time.Microsecond)
+			if us < before.UnixMicro() || us > after.UnixMicro() {
+				t.Errorf("%s decided at %d µs, outside TIME %d..%d", k, us, before.UnixMicro(), after.UnixMicro())
+			}
+			tus = append(tus, us)
+		}
+		for _, u := range tus[1:] {
+			if u != tus[0] {
+				t.Errorf("one batch, several instants: %v", tus)
+			}
+		}
+		if tus[0]%100 == 0 {
+			rounded++
+		}
+	}
+	if rounded == rounds {
+		t.Errorf("%d batches all decided at whole multiples of 100 µs: the shared TIME was rounded", rounds)
 	}
 }

@@ -65,15 +65,11 @@ type Config struct {
 	// [DefaultMaxRevokedTokensPerSubject]; it must not be negative. [LimitStore] ignores it.
 	MaxRevokedTokensPerSubject int
 	// MaxBatch bounds how many concurrent decisions a [LimitStore] on a *redis.Client (a
-	// standalone or Sentinel Redis) sends in one EVALSHA. While two calls are in flight,
-	// further decisions wait for one of them to come back and then leave together, each
-	// decided atomically by its own script code at Redis's TIME; a decision that finds fewer
-	// than two in flight goes at once, alone. Under load this lets one Redis make up to twice
-	// as many decisions per second (see Throughput in the package documentation). Zero means
-	// [DefaultMaxBatch]; 1 sends every decision alone, as a proxy that requires every
-	// script's keys to share a hash slot needs; it must be between 0 and 256. Stores on a
-	// cluster client, a ring or a wrapper never batch: a batch holds keys of many hash slots.
-	// [RevocationStore] ignores it.
+	// standalone or Sentinel Redis) sends in one EVALSHA when more than two are in flight;
+	// see Throughput in the package documentation. Zero means [DefaultMaxBatch]; 1 sends
+	// every decision alone, which a proxy that routes a script by its first key needs; it
+	// must be between 0 and 256. Stores on a cluster client, a ring or a wrapper never batch:
+	// a batch holds keys of many hash slots. [RevocationStore] ignores it.
 	MaxBatch int
 }
 
@@ -178,7 +174,13 @@ func (s *settings) call(ctx context.Context) (context.Context, context.CancelFun
 //   - anything else (a refused connection, a broken one, the per-call timeout) wraps
 //     ErrUnavailable.
 func wrap(ctx context.Context, op string, err error) error {
-	if cerr := ctx.Err(); cerr != nil {
+	cerr := ctx.Err()
+	if d, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(d) {
+		// The caller's deadline has passed but its timer has not fired yet: the socket
+		// deadline, set from the same instant, can fire first.
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil {
 		return fmt.Errorf("redisstore: %s: %w", op, errors.Join(cerr, err))
 	}
 	var re redis.Error

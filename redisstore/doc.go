@@ -101,19 +101,26 @@
 //
 // # Throughput
 //
-// On a *redis.Client (standalone or Sentinel), a [LimitStore] batches concurrent decisions:
-// at most two EVALSHAs are in flight at once, and the
-// decisions that arrive meanwhile wait for one to come back, then leave together (up to
-// [Config.MaxBatch], 16 by default) in one EVALSHA of a script that runs each decision's
-// own code in turn. A decision that finds fewer than two in flight goes at once and alone, so
-// a lightly loaded service sees no change; under load each decision still takes one round
-// trip (shared) and is decided atomically, but Redis spends about a third less time on each
-// and the client far less. With 32 concurrent callers on a 2-core machine sharing client and
-// server, batching measured 1.5-2.1 times the decisions per second of sending each alone
-// (BenchmarkTake; the README has the figures). A decision whose caller gives up (its context
-// ends, or [Config.Timeout] passes) while it waits is withdrawn and never charged; one that
-// was already sent may have been, as after any timeout. Stores on a cluster client or a ring,
-// whose batches would span hash slots, send every decision alone.
+// On a *redis.Client (standalone or Sentinel), a [LimitStore] batches concurrent decisions.
+// A decision that finds fewer than two calls in flight goes at once and alone, exactly as
+// without batching, so a lightly loaded service sees no change. Past that, decisions wait for
+// a call to come back and then leave together (up to [Config.MaxBatch], 16 by default) in one
+// EVALSHA of a script that runs each decision's own code in turn, atomically, at one reading
+// of Redis's TIME; a full batch leaves at once on a call of its own, up to the client's pool
+// size. Each decision still takes one round trip, now shared, and Redis spends about a third
+// less time on each, the client far less. With 32 concurrent callers on a 2-core machine
+// sharing client and server, batching measured 1.5-1.8 times the decisions per second of
+// sending each alone for one policy, 1.1-1.2 times for three (BenchmarkTake; figures in the
+// README); with Redis 10 ms away it measured 0.9 times (the callers' decisions are in flight
+// either way). One decision's failure (an OOM reply to its write) fails that decision only.
+//
+// A decision whose caller gives up (its context ends, or [Config.Timeout] passes) while it
+// waits is withdrawn and never charged; one already sent may have been, as after any
+// timeout, and the caller cannot tell the two apart. A batch's call is bounded by the latest
+// deadline of its decisions. Stores on a cluster client or a ring, whose batches would span
+// hash slots, send every decision alone. So must a store behind a proxy that routes a script
+// by its first key or refuses keys of several slots in one script (twemproxy, Envoy's Redis
+// proxy): set MaxBatch to 1 there.
 //
 // go-redis's automatic pipeliner (rdb.AutoPipeline(), experimental in go-redis) is the other
 // way to share round trips: it sends the commands of concurrent callers together, each

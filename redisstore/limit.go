@@ -77,8 +77,8 @@ func NewLimitStore(client redis.UniversalClient, cfg Config) (*LimitStore, error
 		return nil, err
 	}
 	ls := &LimitStore{client: client, cfg: s}
-	if _, plain := client.(*redis.Client); plain && s.batch > 1 {
-		ls.batch = newBatcher(client, s.timeout, s.batch)
+	if c, plain := client.(*redis.Client); plain && s.batch > 1 {
+		ls.batch = newBatcher(client, s.timeout, s.batch, c.Options().PoolSize)
 	}
 	return ls, nil
 }

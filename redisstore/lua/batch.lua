@@ -6,7 +6,8 @@
 -- KEYS     the keys of each decision one after the other: n keys for n policies
 -- ARGV     for each decision: n, then the 5 + 4n arguments its own script takes (limit.lua's
 --          layout, which bucket.lua and window.lua share for one policy)
--- Returns the replies one after the other, 1 + 4n integers each. Decisions whose instant is ""
+-- Returns the replies one after the other, 1 + 4n integers each (or, for a decision that
+-- failed, its error message and 4n zeros). Decisions whose instant is ""
 -- share one reading of Redis's TIME: the batch runs atomically, as if at that instant; they
 -- run in order, so two decisions on one key see each other's writes as two calls would.
 if redis.replicate_commands then
@@ -31,16 +32,28 @@ while x < #ARGV do
   if a[3] == '' then
     a[3], a[4] = tnow, 0
   end
-  local r
+  local f = l
   if n == 1 and a[6] == 'g' then
-    r = g(keys, a)
+    f = g
   elseif n == 1 and a[6] == 'w' then
-    r = w(keys, a)
-  else
-    r = l(keys, a)
+    f = w
   end
-  for j = 1, 1 + 4 * n do
-    out[o + j] = r[j]
+  -- A decision whose write Redis refuses (OOM, READONLY, MISCONF: checked before a script's
+  -- first write, so it wrote nothing) fails alone, as it would alone, and the others still
+  -- decide: its place in the reply holds the error message, then zeros.
+  local ok, r = pcall(f, keys, a)
+  if ok then
+    for j = 1, 1 + 4 * n do
+      out[o + j] = r[j]
+    end
+  else
+    if type(r) == 'table' and r.err then
+      r = r.err
+    end
+    out[o + 1] = tostring(r)
+    for j = 2, 1 + 4 * n do
+      out[o + j] = 0
+    end
   end
   o, k, x = o + 1 + 4 * n, k + n, x + 1 + m
 end
