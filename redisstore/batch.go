@@ -40,8 +40,8 @@ var batchScript = newScript("local function g(KEYS, ARGV)\n" + bucketLua + "\nen
 // never caps the calls in flight below what the pool allows: a Redis far away, whose round
 // trips are long, still sees as many decisions per round trip as the callers make. A decision
 // that finds fewer than eagerLanes calls in flight goes at once, alone, with its own script,
-// exactly as without batching. It starts no goroutine: a caller whose decision is first in a
-// batch sends it (it leads), and hands its lane to the next batch when the reply is in.
+// exactly as without batching. It starts no goroutine: one caller whose decision is in a batch
+// sends it (it leads), and hands its lane to the next batch when the reply is in.
 type batcher struct {
 	client  redis.UniversalClient
 	timeout time.Duration
@@ -61,7 +61,7 @@ type batchEntry struct {
 	n     int             // its number of policies, so of keys
 	cctx  context.Context // the caller's context, bounded by the store's timeout
 	wake  chan struct{}   // buffered: the entry is answered, or must lead lead
-	lead  []*batchEntry   // when not nil: the batch this entry must send, itself first
+	lead  []*batchEntry   // when not nil: the batch this entry must send, itself included
 	state entryState
 	reply any
 	err   error
@@ -139,9 +139,9 @@ func (b *batcher) abandon(e *batchEntry, err error) (any, error) {
 	case taken:
 		e.state = abandoned
 		if e.lead != nil { // it was to lead its batch: pass that on
-			rest := e.lead[1:]
+			next := e.lead
 			e.lead = nil
-			b.promote(rest)
+			b.promote(next)
 		}
 	case answered: // answered while the caller gave up: the decision was made, use it
 		return e.reply, e.err
@@ -186,8 +186,8 @@ func (b *batcher) send(ctx context.Context, e *batchEntry) {
 		return
 	}
 	// The batch carries other callers' decisions, so e's caller giving up must not cut it
-	// short; but no one waits for it past the latest of their deadlines, each at most the
-	// store's timeout from its call.
+	// short; but no one waits for it past the latest of their deadlines (e's, as promote
+	// chose e), each at most the store's timeout from its call.
 	var deadline time.Time
 	for _, m := range batch {
 		if d, ok := m.cctx.Deadline(); ok && d.After(deadline) {
@@ -203,8 +203,10 @@ func (b *batcher) send(ctx context.Context, e *batchEntry) {
 	done = true
 }
 
-// promote makes the first live entry of next lead it; with none left, the lane goes to the
-// oldest waiting decisions, or is freed when none wait. b.mu must be held.
+// promote makes a live entry of next lead it; with none left, the lane goes to the oldest
+// waiting decisions, or is freed when none wait. The leader is the entry whose caller waits
+// longest (the latest deadline): it waits for the batch anyway, while a leader that gave up
+// sooner could not return before the batch did. b.mu must be held.
 func (b *batcher) promote(next []*batchEntry) {
 	next = slices.DeleteFunc(next, func(m *batchEntry) bool { return m.state == abandoned })
 	if len(next) == 0 {
@@ -219,8 +221,21 @@ func (b *batcher) promote(next []*batchEntry) {
 			m.state = taken
 		}
 	}
-	next[0].lead = next
-	next[0].wake <- struct{}{}
+	leader := next[0]
+	for _, m := range next[1:] {
+		if later(m.cctx, leader.cctx) {
+			leader = m
+		}
+	}
+	leader.lead = next
+	leader.wake <- struct{}{}
+}
+
+// later reports whether a's deadline is later than b's; no deadline is the latest.
+func later(a, b context.Context) bool {
+	da, oka := a.Deadline()
+	db, okb := b.Deadline()
+	return okb && (!oka || da.After(db))
 }
 
 // batchError is the error of one decision of a batch (an OOM, READONLY or MISCONF reply to

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -15,7 +16,7 @@ import (
 // its lane to the queue, or frees the lane; nothing is left without a leader.
 func TestBatcherAbandonHandsOver(t *testing.T) {
 	entry := func(st entryState) *batchEntry {
-		return &batchEntry{wake: make(chan struct{}, 1), state: st}
+		return &batchEntry{cctx: context.Background(), wake: make(chan struct{}, 1), state: st}
 	}
 	woken := func(e *batchEntry) bool {
 		select {
@@ -166,22 +167,28 @@ func TestBatcherSendsLiveEntries(t *testing.T) {
 }
 
 // TestBatcherPromotedLate: an entry woken to lead its batch when its caller's deadline has
-// passed (both happened at once) sends nothing: it passes the batch to the next entry.
+// passed (both happened at once) sends nothing: it passes the batch to the next live entry.
 func TestBatcherPromotedLate(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, MaxRetries: -1})
 	t.Cleanup(func() { _ = c.Close() })
 	var h keysSent
 	c.AddHook(&h)
 	b := newBatcher(c, DefaultTimeout, 16, 2)
-	late, cancel := context.WithTimeout(t.Context(), 0)
+	now := time.Now()
+	early, cancel := context.WithDeadline(t.Context(), now.Add(-time.Second))
+	defer cancel()
+	late, cancel := context.WithDeadline(t.Context(), now)
 	defer cancel()
 	<-late.Done()
+	f := &batchEntry{sc: bucketScript, cctx: early, wake: make(chan struct{}, 1), state: queued}
 	e := &batchEntry{sc: bucketScript, cctx: late, wake: make(chan struct{}, 1), state: queued}
-	f := &batchEntry{sc: bucketScript, cctx: t.Context(), wake: make(chan struct{}, 1), state: queued}
-	b.busy, b.queue = 2, []*batchEntry{e, f}
+	b.busy, b.queue = 2, []*batchEntry{f, e}
 	b.mu.Lock()
-	b.promote(nil) // a lane came back: e leads [e f]
+	b.promote(nil) // a lane came back: e, whose caller waits longest, leads [f e]
 	b.mu.Unlock()
+	if !slices.Equal(e.lead, []*batchEntry{f, e}) || f.lead != nil {
+		t.Fatalf("e leads %v, f leads %v: want e to lead [f e], in queue order", e.lead, f.lead)
+	}
 	for range 20 { // wait picks either ready channel: both must end alike
 		if _, err := b.wait(t.Context(), e); !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("late leader: %v, want DeadlineExceeded", err)
@@ -193,10 +200,45 @@ func TestBatcherPromotedLate(t *testing.T) {
 			t.Fatalf("the late leader sent %v", h.keys)
 		}
 		// Again, from the same start.
-		e.state, f.state, f.lead, e.lead = taken, taken, nil, []*batchEntry{e, f}
+		e.state, f.state, f.lead, e.lead = taken, taken, nil, []*batchEntry{f, e}
 		<-f.wake
 		if len(e.wake) == 0 {
 			e.wake <- struct{}{}
+		}
+	}
+}
+
+// TestBatcherLeaderWaitsLongest: the batch goes to the entry with the latest deadline, so
+// that no caller waits for a batch past its own deadline; no deadline counts as the latest.
+func TestBatcherLeaderWaitsLongest(t *testing.T) {
+	now := time.Now()
+	ctx := func(d time.Duration) context.Context {
+		c, cancel := context.WithDeadline(t.Context(), now.Add(d))
+		t.Cleanup(cancel)
+		return c
+	}
+	tests := []struct {
+		name   string
+		ctxs   []context.Context
+		leader int
+	}{
+		{"latest last", []context.Context{ctx(time.Second), ctx(2 * time.Second), ctx(3 * time.Second)}, 2},
+		{"latest first", []context.Context{ctx(3 * time.Second), ctx(2 * time.Second), ctx(time.Second)}, 0},
+		{"no deadline", []context.Context{ctx(time.Second), t.Context(), ctx(3 * time.Second)}, 1},
+		{"ties keep the oldest", []context.Context{ctx(time.Second), ctx(time.Second)}, 0},
+	}
+	for _, tt := range tests {
+		b := newBatcher(nil, 0, 16, 2)
+		b.busy = 2
+		for _, c := range tt.ctxs {
+			b.queue = append(b.queue, &batchEntry{cctx: c, wake: make(chan struct{}, 1), state: queued})
+		}
+		entries := slices.Clone(b.queue)
+		b.promote(nil)
+		for i, m := range entries {
+			if (m.lead != nil) != (i == tt.leader) || (i == tt.leader && !slices.Equal(m.lead, entries)) {
+				t.Errorf("%s: entry %d leads %v; want entry %d to lead all, in queue order", tt.name, i, m.lead, tt.leader)
+			}
 		}
 	}
 }

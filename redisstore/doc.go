@@ -116,8 +116,8 @@
 //
 // A decision whose caller gives up (its context ends, or [Config.Timeout] passes) while it
 // waits is withdrawn and never charged; one already sent may have been, as after any
-// timeout, and the caller cannot tell the two apart. A batch's call is bounded by the latest
-// deadline of its decisions. Stores on a cluster client or a ring, whose batches would span
+// timeout, and the caller cannot tell the two apart. A batch is sent by the caller that waits
+// longest, bounded by its deadline, so no caller waits for a batch past its own. Stores on a cluster client or a ring, whose batches would span
 // hash slots, send every decision alone. So must a store behind a proxy that routes a script
 // by its first key or refuses keys of several slots in one script (twemproxy, Envoy's Redis
 // proxy): set MaxBatch to 1 there.

@@ -219,6 +219,9 @@ func newClient(t testing.TB, url string) *redis.Client {
 		t.Fatalf("redis.ParseURL(%q): %v", url, err)
 	}
 	opt.ContextTimeoutEnabled = true
+	// go-redis bounds each socket read by the earlier of the context's deadline and ReadTimeout
+	// (3 s by default): make it testTimeout, so that the stores' Timeout is what tests see.
+	opt.ReadTimeout, opt.WriteTimeout = testTimeout, testTimeout
 	c := redis.NewClient(opt)
 	t.Cleanup(func() { _ = c.Close() })
 	return c

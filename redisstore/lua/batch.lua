@@ -48,9 +48,12 @@ while x < #ARGV do
     end
   else
     if type(r) == 'table' and r.err then
-      r = r.err
+      r = r.err -- Redis 7: the error reply
+    else
+      -- Redis 5 and 6 raise "@user_script: 12: -OOM command not allowed...": keep the reply.
+      r = string.match(tostring(r), ': %-(%u.*)$') or tostring(r)
     end
-    out[o + 1] = tostring(r)
+    out[o + 1] = r
     for j = 2, 1 + 4 * n do
       out[o + j] = 0
     end

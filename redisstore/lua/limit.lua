@@ -217,11 +217,12 @@ elseif not peek then
   for i = 1, #KEYS do
     if states[i] then
       redis.call('SET', KEYS[i], states[i], 'PX', ceil(lives[i] / 1000000) + extra)
-    elseif logs[i] then
+    elseif logs[i] then -- set only for a cost above 0
+      -- RPUSH first: Redis refuses a script's writes for OOM only before its first one, and
+      -- LTRIM and PEXPIRE are not refused, so trimming first would let every later write of
+      -- the script (of a batch) past maxmemory. Trimming the head after appending at the tail
+      -- removes the same entries.
       local key, l = KEYS[i], logs[i]
-      if l.gone > 0 then
-        redis.call('LTRIM', key, l.gone, -1)
-      end
       -- Keep the log sorted even if the clock stepped back: record max(t, newest).
       local abs = trem + l.at
       local carry = floor(abs / 1000)
@@ -233,6 +234,9 @@ elseif not peek then
         local m = math.min(left, #chunk)
         redis.call('RPUSH', key, unpack(chunk, 1, m))
         left = left - m
+      end
+      if l.gone > 0 then
+        redis.call('LTRIM', key, l.gone, -1)
       end
       local W = tonumber(ARGV[5 + (i - 1) * 4 + 3])
       redis.call('PEXPIRE', key, ceil((l.at + W) / 1000000) + extra)
