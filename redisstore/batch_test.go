@@ -37,23 +37,42 @@ func waitBatch(t *testing.T, s *redisstore.LimitStore, busy, queued int) {
 	}
 }
 
-// pausedStore returns a batching store on a server of its own, the script loaded, and the
-// server, for tests that stop it (SIGSTOP) to hold batches in flight.
-func pausedStore(t *testing.T, hooks ...*counter) (*redisstore.LimitStore, *server) {
+// ownStore returns a store with cfg (Timeout testTimeout when zero) on a redis-server of its
+// own, for tests that stop it, with hooks on its client; and the server.
+func ownStore(t *testing.T, cfg redisstore.Config, hooks ...redis.Hook) (*redisstore.LimitStore, *server) {
 	t.Helper()
 	srv := startServer(t)
 	c := newClient(t, srv.URL())
 	for _, h := range hooks {
 		c.AddHook(h)
 	}
-	s, err := redisstore.NewLimitStore(c, redisstore.Config{Timeout: testTimeout})
+	if cfg.Timeout == 0 {
+		cfg.Timeout = testTimeout
+	}
+	s, err := redisstore.NewLimitStore(c, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, srv
+}
+
+// pausedStore is ownStore with the default batching, which it checks is on.
+func pausedStore(t *testing.T, hooks ...redis.Hook) (*redisstore.LimitStore, *server) {
+	t.Helper()
+	s, srv := ownStore(t, redisstore.Config{}, hooks...)
 	if busy, _ := redisstore.BatchState(s); busy != 0 {
 		t.Fatalf("a store on a *redis.Client does not batch (busy %d)", busy)
 	}
 	return s, srv
+}
+
+// mustFresh checks that key has its whole quota under p, which also loads the script on a
+// fresh server.
+func mustFresh(t *testing.T, s *redisstore.LimitStore, p ratelimit.Policy, key string) {
+	t.Helper()
+	if got := peek(t, s, p, key); got != p.Limit {
+		t.Fatalf("fresh key %s: %d remaining, want %d", key, got, p.Limit)
+	}
 }
 
 // fillLanes starts two decisions on key while srv is paused, so that both batch lanes are in
@@ -95,9 +114,7 @@ func TestBatchWithdrawsAbandoned(t *testing.T) {
 	var hook counter
 	s, srv := pausedStore(t, &hook)
 	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 10, Window: time.Hour}
-	if got := peek(t, s, p, "lane"); got != 10 { // loads the script
-		t.Fatalf("fresh key: %d remaining", got)
-	}
+	mustFresh(t, s, p, "lane")
 	hook.take()
 
 	srv.Pause(t)
@@ -171,9 +188,7 @@ func TestBatchMatchesMemory(t *testing.T) {
 		},
 	}
 	lane := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 100, Window: time.Hour}
-	if got := peek(t, s, lane, "lane"); got != 100 {
-		t.Fatalf("fresh key: %d remaining", got)
-	}
+	mustFresh(t, s, lane, "lane")
 	r := rand.New(rand.NewPCG(11, 17)) // #nosec G404 -- deterministic test traffic
 	at := ratelimittest.T0()
 	for round := range 8 {
@@ -358,9 +373,7 @@ func TestBatchOpensLanes(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 100, Window: time.Hour}
-	if got := peek(t, s, p, "k"); got != 100 {
-		t.Fatalf("fresh key: %d remaining", got)
-	}
+	mustFresh(t, s, p, "k")
 	srv.Pause(t)
 	lanes := fillLanes(t, s, p, "k")
 	var wg sync.WaitGroup
@@ -390,15 +403,9 @@ func TestBatchOpensLanes(t *testing.T) {
 func TestBatchCallerDeadline(t *testing.T) {
 	for _, maxBatch := range []int{1, 0} {
 		t.Run(fmt.Sprintf("MaxBatch=%d", maxBatch), func(t *testing.T) {
-			srv := startServer(t)
-			s, err := redisstore.NewLimitStore(newClient(t, srv.URL()), redisstore.Config{Timeout: 5 * time.Second, MaxBatch: maxBatch})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, srv := ownStore(t, redisstore.Config{Timeout: 5 * time.Second, MaxBatch: maxBatch})
 			p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 1000, Window: time.Hour}
-			if got := peek(t, s, p, "k"); got != 1000 {
-				t.Fatalf("fresh key: %d remaining", got)
-			}
+			mustFresh(t, s, p, "k")
 			srv.Pause(t)
 			defer srv.Resume(t)
 			for i := range 10 {
@@ -441,9 +448,7 @@ func (c endCtx) Err() error {
 func TestBatchQueuedPastDeadline(t *testing.T) {
 	s, srv := pausedStore(t)
 	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 1000, Window: time.Hour}
-	if got := peek(t, s, p, "k"); got != 1000 {
-		t.Fatalf("fresh key: %d remaining", got)
-	}
+	mustFresh(t, s, p, "k")
 	srv.Pause(t)
 	lanes := fillLanes(t, s, p, "lane")
 	var wg sync.WaitGroup
@@ -480,15 +485,9 @@ func TestBatchQueuedPastDeadline(t *testing.T) {
 // longest, so a caller with a short deadline in a batch returns at its deadline, not when the
 // batch does (here, never: Redis is stopped).
 func TestBatchLeaderDeadline(t *testing.T) {
-	srv := startServer(t)
-	s, err := redisstore.NewLimitStore(newClient(t, srv.URL()), redisstore.Config{Timeout: 3 * time.Second, MaxBatch: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, srv := ownStore(t, redisstore.Config{Timeout: 3 * time.Second, MaxBatch: 2})
 	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 1000, Window: time.Hour}
-	if got := peek(t, s, p, "k"); got != 1000 {
-		t.Fatalf("fresh key: %d remaining", got)
-	}
+	mustFresh(t, s, p, "k")
 	srv.Pause(t)
 	defer srv.Resume(t)
 	var wg sync.WaitGroup
@@ -540,14 +539,8 @@ func (h *panicHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 // per request) reaches that caller, answers the other decisions of its batch with an error,
 // and hands the lane on: the store keeps working.
 func TestBatchPanicKeepsLanes(t *testing.T) {
-	srv := startServer(t)
-	c := newClient(t, srv.URL())
 	var h panicHook
-	c.AddHook(&h)
-	s, err := redisstore.NewLimitStore(c, redisstore.Config{Timeout: testTimeout})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := ownStore(t, redisstore.Config{}, &h)
 	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 1000, Window: time.Hour}
 	h.armed.Store(3)
 	for i := range 3 {
@@ -566,16 +559,9 @@ func TestBatchPanicKeepsLanes(t *testing.T) {
 	}
 
 	// In a batch of three: its sender panics, the two others get an error.
-	srv2 := startServer(t)
-	c2 := newClient(t, srv2.URL())
 	var h2 panicHook
-	c2.AddHook(&h2)
-	if s, err = redisstore.NewLimitStore(c2, redisstore.Config{Timeout: testTimeout}); err != nil {
-		t.Fatal(err)
-	}
-	if got := peek(t, s, p, "k"); got != 1000 {
-		t.Fatalf("fresh key: %d remaining", got)
-	}
+	s, srv2 := ownStore(t, redisstore.Config{}, &h2)
+	mustFresh(t, s, p, "k")
 	srv2.Pause(t)
 	lanes := fillLanes(t, s, p, "lane")
 	var wg sync.WaitGroup
@@ -696,9 +682,7 @@ func TestBatchedTimeExact(t *testing.T) {
 	s, srv := pausedStore(t)
 	c := newClient(t, srv.URL())
 	p := ratelimit.Policy{Algorithm: ratelimit.TokenBucket, Limit: 1000, Window: time.Hour} // T = 3.6 s
-	if got := peek(t, s, p, "lane"); got != 1000 {
-		t.Fatalf("fresh key: %d remaining", got)
-	}
+	mustFresh(t, s, p, "lane")
 	const rounds, n = 3, 8
 	rounded := 0
 	for round := range rounds {
