@@ -198,9 +198,16 @@ func wrap(ctx context.Context, op string, err error) error {
 
 // unavailableReply reports whether an error reply means that Redis cannot serve the command
 // now (out of memory, loading, busy with a script, a replica, a cluster or persistence
-// failure) rather than that the command is wrong.
+// failure) rather than that the command is wrong. Redis 5 and 6 report the error a script's
+// redis.call got inside their own, as in "ERR Error running script (call to f_...):
+// @user_script:49: -OOM command not allowed ..."; that inner reply counts.
 func unavailableReply(msg string) bool {
-	code, _, _ := strings.Cut(msg, " ")
+	code, rest, _ := strings.Cut(msg, " ")
+	if code == "ERR" && strings.HasPrefix(rest, "Error running script") {
+		if i := strings.LastIndex(rest, ": -"); i >= 0 {
+			code, _, _ = strings.Cut(rest[i+len(": -"):], " ")
+		}
+	}
 	switch code {
 	case "OOM", "LOADING", "BUSY", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "MISCONF", "NOREPLICAS":
 		return true
