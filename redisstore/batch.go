@@ -89,16 +89,14 @@ func newBatcher(client redis.UniversalClient, timeout time.Duration, maxBatch, l
 // the decision is withdrawn and never charged; when it ends after, do returns cctx.Err() at
 // once, as a call that timed out in flight (the decision may have been charged).
 func (b *batcher) do(ctx, cctx context.Context, sc *script, a []any, n int) (any, error) {
-	e := &batchEntry{sc: sc, a: a, n: n, cctx: cctx, wake: make(chan struct{}, 1)}
 	b.mu.Lock()
 	if b.busy < eagerLanes {
 		b.busy++
-		e.state = taken
-		e.lead = []*batchEntry{e}
 		b.mu.Unlock()
-		b.send(ctx, e)
-		return e.reply, e.err
+		defer b.release() // even if a go-redis hook panics, so that no lane is ever lost
+		return sc.runArgs(cctx, b.client, a)
 	}
+	e := &batchEntry{sc: sc, a: a, n: n, cctx: cctx, wake: make(chan struct{}, 1)}
 	b.queue = append(b.queue, e)
 	if len(b.queue) >= b.max && b.busy < b.lanes {
 		b.busy++ // a full batch waits: it leaves now, on a lane of its own
@@ -106,6 +104,13 @@ func (b *batcher) do(ctx, cctx context.Context, sc *script, a []any, n int) (any
 	}
 	b.mu.Unlock()
 	return b.wait(ctx, e)
+}
+
+// release hands the lane of a call that went alone to the waiting decisions, or frees it.
+func (b *batcher) release() {
+	b.mu.Lock()
+	b.promote(nil)
+	b.mu.Unlock()
 }
 
 // wait waits until queued e is answered, or woken to lead its batch, which it then sends, or
@@ -180,7 +185,7 @@ func (b *batcher) send(ctx context.Context, e *batchEntry) {
 			}
 		}
 	}()
-	if len(batch) == 1 { // e alone: exactly as without batching, on its caller's context
+	if len(batch) == 1 { // e alone (the others withdrew): as without batching, on e's context
 		e.reply, e.err = e.sc.runArgs(e.cctx, b.client, e.a)
 		done = true
 		return
