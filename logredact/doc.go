@@ -78,7 +78,12 @@
 //     of the line follows it: fmt prints strings unquoted, so in map[Password:[abc]def] the
 //     value is replaced to the end of the line (after a bare "key:", whose value runs to the
 //     end of its line anyway) or up to the next space, separator or quote (after "key=" or a
-//     quoted key: secret=[abc]def user=bob keeps user=bob).
+//     quoted key: secret=[abc]def user=bob keeps user=bob). An unquoted value after "key="
+//     takes the words after it up to the first that looks like the next field (holds '=' or ':',
+//     or is followed by one: user=bob, ts:..., user = bob) or the end of the line, so a
+//     passphrase printed with fmt.Sprintf("password=%s", pw) is redacted whole:
+//     password=correct horse battery user=bob keeps only user=bob, and prose after such a value
+//     goes with it. A later word of the value that holds '=' or ':' is taken for the next field.
 //   - email: e-mail addresses, with non-ASCII letters too (andré@example.com, jane@例え.jp); on
 //     by default, off with [Config.KeepEmails].
 //   - apikey: rampart API keys, prefix_<32 base62>_<6 base62 CRC-32>, confirmed by their checksum.

@@ -143,3 +143,29 @@ func FuzzWriterChunks(f *testing.F) {
 		}
 	})
 }
+
+// FuzzWriterFlushWords: a "key=" value of several words, cut by two Flushes anywhere after the
+// '=', comes out of a Writer exactly as Redact writes the whole line. The value's text is drawn
+// from letters, blanks, separators and quotes, so that no other detector fires and the words,
+// spaced keys and quotes of valueWords meet every kind of cut.
+func FuzzWriterFlushWords(f *testing.F) {
+	f.Add([]byte("correct horse battery user=bob"), uint16(3), uint16(17))
+	f.Add([]byte("a b  c = d"), uint16(5), uint16(6))
+	f.Add([]byte(`a "b" c:d`), uint16(1), uint16(9))
+	r := logredact.MustNew(logredact.Config{})
+	const alphabet = "ab \t=:\"'"
+	f.Fuzz(func(t *testing.T, raw []byte, i, j uint16) {
+		raw = raw[:min(len(raw), 64)]
+		v := make([]byte, len(raw))
+		for k, c := range raw {
+			v[k] = alphabet[int(c)%len(alphabet)]
+		}
+		line := "password=" + string(v) + "\n"
+		a := len("password=") + int(i)%(len(v)+1)
+		b := a + int(j)%(len(line)-a)
+		want := r.Redact(line)
+		if got := writeFlushed(t, r, line[:a], line[a:b], line[b:]); got != want {
+			t.Fatalf("Writer(%q, %q, %q), Flush after each = %q, want %q (Redact)", line[:a], line[a:b], line[b:], got, want)
+		}
+	})
+}

@@ -707,9 +707,78 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		if e == v+1 && s[v] == '\\' {
 			return match{v, e, kind}, true, tailEQuote
 		}
+		if sep == '=' && !query {
+			return match{v, e, kind}, true, tailWords
+		}
 		return match{v, e, kind}, true, tailBare
 	}
+	if sep == '=' && !query && (s[e] == ' ' || s[e] == '\t') {
+		e, tail = valueWords(s, e)
+	}
 	return match{v, e, kind}, true, tail
+}
+
+// valueWords extends a bare value after a sensitive "key=" that a blank ended at s[e] over the
+// words after it on its line, up to the first that looks like the next field: a word that holds
+// '=' or ':' or is followed by one after blanks (user=bob, ts:1700000000, "user":, user = bob,
+// [REDACTED:email]). A word cut by a quote ends the value there ({"q":"pw=a b","u":1}), as
+// does the end of the line or a Bearer or Basic scheme with credentials after it. A passphrase printed unquoted (fmt.Sprintf("password=%s", pw)) has
+// later words as secret as its first, so password=correct horse battery user=bob keeps only
+// user=bob; prose after such a value goes with it (fail closed). It returns the value's new end
+// and the Writer's tail state: tailWordsGap or tailWordsHeld when the words reach the end of s,
+// where the next piece may go on with them.
+func valueWords[T text](s T, e int) (int, tailState) {
+	n := len(s)
+	k := e
+	for {
+		for k < n && (s[k] == ' ' || s[k] == '\t') {
+			k++
+		}
+		if k >= n {
+			return e, tailWordsGap
+		}
+		w := k
+		for w < n && !isSpace(s[w]) && s[w] != '"' && s[w] != '\'' {
+			if s[w] == '=' || s[w] == ':' {
+				return e, tailNone
+			}
+			w++
+		}
+		if w == k {
+			return e, tailNone // a line end or a quote
+		}
+		if equalFold(s, k, w, "bearer") || equalFold(s, k, w, "basic") {
+			// A scheme whose credentials follow (or may follow, in the Writer's next piece) is
+			// left to the Bearer and Basic detectors, which need it to see them.
+			p := w
+			for p < n && (s[p] == ' ' || s[p] == '\t') {
+				p++
+			}
+			if p >= n {
+				return e, tailNone
+			}
+			if _, ok := authSchemeAt(s, k, w, false); ok {
+				return e, tailNone
+			}
+		}
+		if w >= n {
+			return w, tailWordsHeld
+		}
+		if s[w] == '"' || s[w] == '\'' {
+			return w, tailNone
+		}
+		p := w
+		for p < n && (s[p] == ' ' || s[p] == '\t') {
+			p++
+		}
+		if p < n && (s[p] == '=' || s[p] == ':') {
+			return e, tailNone // a spaced key: user = bob
+		}
+		if p >= n {
+			return w, tailWordsHeld // "user " may be a key whose separator is still to come
+		}
+		e, k = w, w
+	}
 }
 
 // credentialsTail is the tail state after the credentials m of a Bearer or Basic scheme: when

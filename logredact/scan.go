@@ -164,16 +164,19 @@ type match struct {
 type tailState uint8
 
 const (
-	tailNone     tailState = iota
-	tailPEM                // inside a private-key block whose END line has not been seen
-	tailQuote              // inside a sensitive value quoted with '"'
-	tailSQuote             // inside a sensitive value quoted with '\''
-	tailEQuote             // inside a sensitive value quoted with `\"` (JSON inside JSON)
-	tailLine               // inside a sensitive value that runs to the end of the line
-	tailBare               // inside a sensitive bare value (password=hun|ter2), up to a space or quote
-	tailKey                // after a sensitive key's separator or a Bearer or Basic scheme, before the value
-	tailClose              // after a value's closing bracket, which may be part of it (map[Pw:[abc]|def])
-	tailCloseRun           // the same after "key=" or a quoted key: the value would go on to a space
+	tailNone      tailState = iota
+	tailPEM                 // inside a private-key block whose END line has not been seen
+	tailQuote               // inside a sensitive value quoted with '"'
+	tailSQuote              // inside a sensitive value quoted with '\''
+	tailEQuote              // inside a sensitive value quoted with `\"` (JSON inside JSON)
+	tailLine                // inside a sensitive value that runs to the end of the line
+	tailBare                // inside a sensitive bare value (password=hun|ter2), up to a space or quote
+	tailKey                 // after a sensitive key's separator or a Bearer or Basic scheme, before the value
+	tailClose               // after a value's closing bracket, which may be part of it (map[Pw:[abc]|def])
+	tailCloseRun            // the same after "key=" or a quoted key: the value would go on to a space
+	tailWords               // inside a word of a bare value after a sensitive "key=" (password=correct hor|se)
+	tailWordsGap            // in the blanks after a word of such a value (password=correct |horse battery)
+	tailWordsHeld           // in a later word of such a value, which may be the next field's key (password=correct u|ser=bob)
 )
 
 // scan appends to dst the redacted form of s, if anything in s is redacted. It reports whether
@@ -214,7 +217,7 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 		// that runs to the end of its line) the spaces that end s, leaves something open for the
 		// Writer's next piece.
 		tail = tailNone
-		if m.end >= n || mtail == tailClose || mtail == tailCloseRun || mtail == tailLine {
+		if m.end >= n || mtail == tailClose || mtail == tailCloseRun || mtail == tailLine || mtail == tailWordsGap || mtail == tailWordsHeld {
 			tail = mtail
 		}
 		if !changed {

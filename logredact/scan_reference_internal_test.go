@@ -154,7 +154,7 @@ func scanReference[T text](r *Redactor, s T, dst []byte) (out []byte, changed bo
 				}
 			}
 		}
-		if m.end < n && tail != tailClose && tail != tailCloseRun && tail != tailLine {
+		if m.end < n && tail != tailClose && tail != tailCloseRun && tail != tailLine && tail != tailWordsGap && tail != tailWordsHeld {
 			tail = tailNone
 		}
 		if !changed {

@@ -232,7 +232,7 @@ func TestZeroRedactor(t *testing.T) {
 func TestFieldSpellings(t *testing.T) {
 	r := logredact.MustNew(logredact.Config{})
 	tests := []struct{ in, want string }{
-		{"password = hunter2 ok", "password = [REDACTED:field] ok"},
+		{"password = hunter2 ok=1", "password = [REDACTED:field] ok=1"},
 		{"password  =  hunter2", "password  =  [REDACTED:field]"},
 		{"password=>hunter2", "password=>[REDACTED:field]"},
 		{`{"password"=>"hunter2", "user"=>"jane"}`, `{"password"=>"[REDACTED:field]", "user"=>"jane"}`},
@@ -515,5 +515,41 @@ func checkRedact(t *testing.T, r *logredact.Redactor, in, want string) {
 	}
 	if again := r.Redact(got); again != got {
 		t.Errorf("Redact(%q) = %q, not idempotent: %q", in, got, again)
+	}
+}
+
+// TestValueWords: a bare value after a sensitive "key=" takes the words after it up to the first
+// that looks like the next field, so an unquoted passphrase is redacted whole.
+func TestValueWords(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	tests := []struct{ in, want string }{
+		{"password=correct horse battery staple user=bob", "password=[REDACTED:field] user=bob"},
+		{"password=correct horse battery", "password=[REDACTED:field]"},
+		{"password=correct horse\tbattery  user = bob", "password=[REDACTED:field]  user = bob"},
+		{"password=correct horse user: bob", "password=[REDACTED:field] user: bob"},
+		{"password=correct horse ts=2026-11-28T04:00:00Z", "password=[REDACTED:field] ts=2026-11-28T04:00:00Z"},
+		{"token=abc took 5ms", "token=[REDACTED:field]"},
+		{"password=a b\nnext line", "password=[REDACTED:field]\nnext line"},
+		{"password=a b \n", "password=[REDACTED:field] \n"},
+		{`{"q":"password=correct horse","u":1}`, `{"q":"password=[REDACTED:field]","u":1}`},
+		{"password=correct horse 'x' y=1", "password=[REDACTED:field] 'x' y=1"},
+		{"password=correct horse jane@example.com", "password=[REDACTED:field]"},
+		{"password=correct [REDACTED:email] x", "password=[REDACTED:field] [REDACTED:email] x"},
+		{`"password"=correct horse user=bob`, `"password"=[REDACTED:field] user=bob`},
+		{"password => correct horse user=bob", "password => [REDACTED:field] user=bob"},
+		// Not after '=': a bare "key:" runs to the end of the line anyway; a query value ends at '&'.
+		{"password: correct horse user=bob", "password: [REDACTED:field]"},
+		{"GET /login?password=hunter2&user=bob HTTP/1.1", "GET /login?password=[REDACTED:query]&user=bob HTTP/1.1"},
+		// The documented limit: a later word of the value holding '=' or ':' reads as the next field.
+		{"password=correct horse:battery", "password=[REDACTED:field] horse:battery"},
+	}
+	for _, tt := range tests {
+		got := r.Redact(tt.in)
+		if got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if again := r.Redact(got); again != got {
+			t.Errorf("Redact(Redact(%q)) = %q, not a fixed point", tt.in, again)
+		}
 	}
 }

@@ -43,7 +43,11 @@ import (
 // (map[Password:[abc]) stays open until the next part shows whether the bracket ended it: unless
 // a space, a separator or a quote follows, the rest of the value is dropped, as Redact drops it
 // (to the end of the line after a bare "key:", up to the next space, separator or quote
-// otherwise). A Flush inside a key, between a key and its separator, or between an opening
+// otherwise). A value after "key=" that goes on over several words (password=correct horse
+// battery user=bob, see the field detector) goes on over a Flush or a cut too: the words are
+// dropped until one looks like the next field, and a word or blanks that the part ends in are
+// held until the next part shows whether they belong to the value, so the line is written as
+// Redact writes it. A Flush inside a key, between a key and its separator, or between an opening
 // quote and the key it quotes still parts the value from its key: flush at line ends. [Writer.Close]
 // flushes and makes further writes fail with [ErrClosed]; neither closes the underlying writer.
 // A Writer is safe for concurrent use; each Write is atomic with respect to the others.
@@ -58,6 +62,7 @@ type Writer struct {
 	key     []byte    // with tailKey: the sensitive key the previous piece ended in, and its separator
 	joined  []byte    // key followed by the piece after it, for the scanner
 	skipRun bool      // dropping an over-long run up to the next separator
+	gap     []byte    // with tailWordsGap or tailWordsHeld: the text after the value's last whole word, held
 	pemSeen bool      // a cut dropped a private-key BEGIN marker of the current line unread
 	midLine bool      // the last piece did not end its line
 	err     error     // the first error of the underlying writer; sticky
@@ -158,6 +163,21 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	err := w.flush()
+	if err == nil && len(w.gap) > 0 {
+		// The line ends here: the blanks held after a value's last word follow it (a held word
+		// was the value's, and is redacted with it).
+		held := w.gap
+		if w.tail == tailWordsHeld {
+			k := len(held)
+			for k > 0 && isBlank(held[k-1]) {
+				k--
+			}
+			held = held[k:]
+		}
+		w.out = append(w.out, held...)
+		err = w.emit()
+	}
+	w.gap, w.tail = nil, tailNone
 	w.closed = true
 	w.buf = nil
 	return err
@@ -218,7 +238,84 @@ func (w *Writer) piece(b []byte, eol bool) {
 			w.midLine = true
 			return
 		}
+	case tailWords, tailWordsGap, tailWordsHeld:
+		// A bare value after a sensitive "key=" cut by a Flush or a long line (valueWords): the
+		// rest of the word it was cut in goes, and so do the words after it up to one that looks
+		// like the next field or the end of the line, as in Redact. The blanks after its last word
+		// (tailWordsGap), and a word cut at the end of the previous piece that may be the next
+		// field's key (tailWordsHeld), were held back for this piece to decide.
+		k := 0
+		if w.tail == tailWords {
+			k = wordRest(b)
+		}
+		if w.tail == tailWordsHeld {
+			n := len(w.gap)
+			complete := n > 0 && isBlank(w.gap[n-1])
+			if !complete {
+				k = wordRest(b) // the held word goes on in b
+			}
+			key := bytes.ContainsAny(b[:k], "=:")
+			p := k
+			for p < len(b) && isBlank(b[p]) {
+				p++
+			}
+			if !key && p == len(b) && !eol {
+				w.gap = append(w.gap, b...) // the word or the blanks after it go on: still undecided
+				w.midLine = true
+				return
+			}
+			if key || p < len(b) && (b[p] == '=' || b[p] == ':') {
+				// The word is the next field's key: the held text followed the value.
+				w.out = append(w.out, w.gap...)
+				w.gap = w.gap[:0]
+				w.tail = tailNone
+				break
+			}
+			// The word was the value's: it goes, with the blanks before it; the blanks after it
+			// are held as after any word of the value.
+			w.tail = tailWords
+			if complete {
+				for n > 0 && isBlank(w.gap[n-1]) {
+					n--
+				}
+				w.gap, w.tail = append(w.gap[:0], w.gap[n:]...), tailWordsGap
+			} else {
+				w.gap = w.gap[:0]
+			}
+		}
+		tail, e := w.tail, k
+		switch {
+		case k < len(b) && (b[k] == '"' || b[k] == '\''):
+			tail = tailNone // the quote around the text the value was in
+		case k < len(b):
+			e, tail = valueWords(b, k)
+		}
+		more := e > 0 || w.tail == tailWords // more of the value was dropped
+		if tail != tailNone && !eol {
+			switch {
+			case tail == tailWordsGap && !more:
+				w.gap = append(w.gap, b...) // blanks only: still undecided
+			case tail == tailWordsGap:
+				w.gap = append(w.gap[:0], b[e:]...)
+			case tail == tailWordsHeld:
+				if h := heldWord(b); len(h) < len(b) {
+					w.gap = append(w.gap[:0], h...)
+				} else {
+					w.gap = append(w.gap, b...) // no whole word in b: the held blanks lead up to it
+				}
+			}
+			w.tail = tail
+			w.midLine = true
+			return
+		}
+		if !more {
+			w.out = append(w.out, w.gap...) // the held blanks followed the value
+		}
+		w.gap = w.gap[:0]
+		w.tail = tailNone
+		b = b[e:]
 	case tailClose, tailCloseRun:
+
 		// A value under a sensitive key closed by the brackets that ended the previous piece
 		// (map[Password:[abc]|def]): unless what follows ends the value too (closedAt), they were
 		// part of it, and the value goes on, as in Redact: to the end of the line after a bare
@@ -297,6 +394,28 @@ func (w *Writer) piece(b []byte, eol bool) {
 	}
 	w.out = out
 	w.tail = tail
+	switch {
+	case eol: // no next piece: what the scan wrote stands
+	case tail == tailWordsGap:
+		// The blanks after a value's last word are held: they belong to the value if the next
+		// piece goes on with more of its words, and are written if it does not.
+		k := len(w.out)
+		for k > mark && (w.out[k-1] == ' ' || w.out[k-1] == '\t') {
+			k--
+		}
+		w.gap = append(w.gap[:0], w.out[k:]...)
+		w.out = w.out[:k]
+	case tail == tailWordsHeld:
+		// The value's last word was cut by the end of this piece and replaced with the value,
+		// but it may be the next field's key (u|ser=bob): it is held, with the blanks before it,
+		// and written if the next piece shows it was. Blanks after it are held too.
+		w.gap = append(w.gap[:0], heldWord(b)...)
+		k := len(w.out)
+		for k > mark && isBlank(w.out[k-1]) {
+			k--
+		}
+		w.out = w.out[:k]
+	}
 	if tail == tailKey {
 		w.key = append(w.key[:0], b[key:]...)
 	}
@@ -347,10 +466,15 @@ func (w *Writer) cut() {
 		w.piece(b[:p+1], false)
 	}
 	w.out = append(w.out, "[REDACTED:"+kindOverlong+"]"...)
-	if w.tail == tailKey {
+	switch w.tail {
+	case tailKey:
 		// The run is the value of the key before it, and may not end with the run: the rest of
 		// the line goes.
 		w.tail = tailLine
+	case tailWords, tailWordsGap, tailWordsHeld:
+		// The run goes on with a value's words (or its held word, which may not then be shown
+		// as a key): what follows it is judged as after any word of the value.
+		w.tail, w.gap = tailWordsGap, w.gap[:0]
 	}
 	rest := b[p+1:]
 	if k := indexSep(rest); k >= 0 {
@@ -441,3 +565,31 @@ func safeCut(b []byte, lo, hi int) int {
 	}
 	return 0
 }
+
+// heldWord returns the word that ends b, with the blanks before and after it: the text
+// tailWordsHeld holds.
+func heldWord(b []byte) []byte {
+	k := len(b)
+	for k > 0 && isBlank(b[k-1]) {
+		k--
+	}
+	for k > 0 && !isSpace(b[k-1]) {
+		k--
+	}
+	for k > 0 && isBlank(b[k-1]) {
+		k--
+	}
+	return b[k:]
+}
+
+// wordRest returns the length of the rest of a word cut at the start of b: up to a space or a
+// quote.
+func wordRest(b []byte) int {
+	k := 0
+	for k < len(b) && !isSpace(b[k]) && b[k] != '"' && b[k] != '\'' {
+		k++
+	}
+	return k
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }

@@ -85,11 +85,11 @@ func TestWriterFlushBeforeValue(t *testing.T) {
 		parts []string // written with a Flush after each
 		want  string
 	}{
-		{"bare", []string{"password=", "hunter2 rest\n"}, "password=[REDACTED:field] rest\n"},
+		{"bare", []string{"password=", "hunter2 user=bob\n"}, "password=[REDACTED:field] user=bob\n"},
 		{"shortest key", []string{"pw=", "hunter2\n"}, "pw=[REDACTED:field]\n"},
-		{"spaces before the value", []string{"password = ", "hunter2 rest\n"}, "password = [REDACTED:field] rest\n"},
-		{"spaces in a later part", []string{"password=", "  ", " hunter2 rest\n"}, "password=   [REDACTED:field] rest\n"},
-		{"=>", []string{"password =>", " hunter2 rest\n"}, "password => [REDACTED:field] rest\n"},
+		{"spaces before the value", []string{"password = ", "hunter2 user=bob\n"}, "password = [REDACTED:field] user=bob\n"},
+		{"spaces in a later part", []string{"password=", "  ", " hunter2 user=bob\n"}, "password=   [REDACTED:field] user=bob\n"},
+		{"=>", []string{"password =>", " hunter2 user=bob\n"}, "password => [REDACTED:field] user=bob\n"},
 		{"key: value", []string{"token: ", "hunter2 rest\n"}, "token: [REDACTED:field]\n"},
 		{"quoted key, quote in the next part", []string{`{"password": `, `"hunter2 two","user":"bob"}` + "\n"}, `{"password": "[REDACTED:field]","user":"bob"}` + "\n"},
 		{"quoted value not started", []string{`{"password":"`, `hunter2","user":"bob"}` + "\n"}, `{"password":"[REDACTED:field]","user":"bob"}` + "\n"},
@@ -102,7 +102,7 @@ func TestWriterFlushBeforeValue(t *testing.T) {
 		{"key=Bearer", []string{"token=Bearer ", "abc x\n"}, "token=Bearer [REDACTED:bearer] x\n"},
 		{"key: Basic", []string{"proxy_token: Basic ", "dXNlcjpwYXNz\n"}, "proxy_token: Basic [REDACTED:basic]\n"},
 		{"free-text Bearer", []string{"sent Bearer ", "abcdefgh1 to upstream\n"}, "sent Bearer [REDACTED:bearer] to upstream\n"},
-		{"after a redaction", []string{"mail jane@example.com password=", "hunter2 x\n"}, "mail [REDACTED:email] password=[REDACTED:field] x\n"},
+		{"after a redaction", []string{"mail jane@example.com password=", "hunter2 x=1\n"}, "mail [REDACTED:email] password=[REDACTED:field] x=1\n"},
 		// Nothing follows on the line: the key is written as it is, and the next line is its own.
 		{"line ends", []string{"password=", "\nhunter2\n"}, "password=\nhunter2\n"},
 		{"line ends after a scheme", []string{"token: Bearer ", "\nabcdefgh\n"}, "token: Bearer \nabcdefgh\n"},
@@ -263,7 +263,7 @@ func TestWriterLongLines(t *testing.T) {
 	for sb.Len() < 5000 {
 		sb.WriteString("word ")
 		sb.WriteString(gh)
-		sb.WriteString(" password=hunter2hunter2 card 4111 1111 1111 1111, Bearer abcdefgh12345678 ")
+		sb.WriteString(" password=hunter2hunter2 user=bob card 4111 1111 1111 1111, Bearer abcdefgh12345678 ")
 	}
 	line := sb.String()
 	for _, chunk := range []int{1, 100, 1000, len(line)} {
@@ -533,6 +533,49 @@ func TestWriterLongLinePEM(t *testing.T) {
 			if out := buf.String(); strings.Contains(out, "MIIB") || !strings.HasSuffix(out, "next line\n") {
 				t.Errorf("%s, writes of %d: %q", tc.name, step, out[max(0, len(out)-200):])
 			}
+		}
+	}
+}
+
+// TestWriterFlushBetweenWords: a Flush anywhere after the key of a line whose "key=" value runs
+// over several words (or two Flushes) writes what Redact writes for the whole line, so no word of the value
+// escapes and the blanks around it stay as they were.
+func TestWriterFlushBetweenWords(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	lines := []string{
+		"password=correct horse battery staple user=bob\n",
+		"x password=correct horse   battery\n",
+		"login token=abc def  user = bob\n",
+		`{"q":"password=correct horse","u":1}` + "\n",
+		"password=correct horse [REDACTED:email] x\n",
+		"password=a  \n",
+	}
+	for _, line := range lines {
+		want := r.Redact(line)
+		// From the key's separator on: a Flush inside the key or before its "=" is the documented limit.
+		for i := strings.Index(line, "=") + 1; i < len(line); i++ {
+			for j := i; j < len(line); j += 3 {
+				parts := []string{line[:i], line[i:j], line[j:]}
+				if got := writeFlushed(t, r, parts...); got != want {
+					t.Fatalf("Writer(%q), Flush after each = %q, want %q (Redact)", parts, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestWriterOverlongWordInValue: a word of a multi-word "key=" value that a Flush cut and that
+// then runs on past the line limit is dropped with the over-long run; what follows the run is
+// judged as after any word of the value, so the held start of the word is never written.
+func TestWriterOverlongWordInValue(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{MaxLine: 1024})
+	for _, after := range []string{" =x user=bob\n", " user=bob\n", ":x\n", " more words\n"} {
+		got := writeFlushed(t, r, "password=correct horse", strings.Repeat("x", 2000)+after)
+		if strings.Contains(got, "correct") || strings.Contains(got, "horse") {
+			t.Errorf("after %q: a word of the value leaked: %q", after, got)
+		}
+		if strings.Contains(after, "user=bob") && !strings.Contains(got, "user=bob") {
+			t.Errorf("after %q: the next field was lost: %q", after, got)
 		}
 	}
 }
