@@ -80,10 +80,15 @@
 //     end of its line anyway) or up to the next space, separator or quote (after "key=" or a
 //     quoted key: secret=[abc]def user=bob keeps user=bob). An unquoted value after "key="
 //     takes the words after it up to the first that looks like the next field (holds '=' or ':',
-//     or is followed by one: user=bob, ts:..., user = bob) or the end of the line, so a
-//     passphrase printed with fmt.Sprintf("password=%s", pw) is redacted whole:
-//     password=correct horse battery user=bob keeps only user=bob, and prose after such a value
-//     goes with it. A later word of the value that holds '=' or ':' is taken for the next field.
+//     or is followed by one: user=bob, ts:..., user = bob), a quote (an apostrophe between
+//     letters, as in don't, is part of a word), a Bearer or Basic scheme followed by
+//     credentials (which that detector replaces) or the end of the line, so a passphrase printed
+//     with fmt.Sprintf("password=%s", pw) is redacted whole: password=correct horse battery
+//     user=bob keeps only user=bob, and prose after such a value goes with it. A later word of
+//     the value that holds '=' or ':' is taken for the next field, and a value that opens with
+//     a bracket ends at its bracket or the next space. In Partial and Pseudonym modes such a
+//     value is described by its first word, so that the prose after a token does not change its
+//     pseudonym.
 //   - email: e-mail addresses, with non-ASCII letters too (andré@example.com, jane@例え.jp); on
 //     by default, off with [Config.KeepEmails].
 //   - apikey: rampart API keys, prefix_<32 base62>_<6 base62 CRC-32>, confirmed by their checksum.

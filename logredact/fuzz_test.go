@@ -145,7 +145,8 @@ func FuzzWriterChunks(f *testing.F) {
 }
 
 // FuzzWriterFlushWords: a "key=" value of several words, cut by two Flushes anywhere after the
-// '=', comes out of a Writer exactly as Redact writes the whole line. The value's text is drawn
+// '=', comes out of a Writer exactly as Redact writes the whole line, with or without its final
+// newline, and Redact treats the end of the text as the end of a line. The value's text is drawn
 // from letters, blanks, separators and quotes, so that no other detector fires and the words,
 // spaced keys and quotes of valueWords meet every kind of cut.
 func FuzzWriterFlushWords(f *testing.F) {
@@ -166,6 +167,16 @@ func FuzzWriterFlushWords(f *testing.F) {
 		want := r.Redact(line)
 		if got := writeFlushed(t, r, line[:a], line[a:b], line[b:]); got != want {
 			t.Fatalf("Writer(%q, %q, %q), Flush after each = %q, want %q (Redact)", line[:a], line[a:b], line[b:], got, want)
+		}
+		// Without the newline, Close ends the line.
+		line = line[:len(line)-1]
+		b = min(b, len(line))
+		want = r.Redact(line)
+		if got := writeFlushed(t, r, line[:a], line[a:b], line[b:]); got != want {
+			t.Fatalf("Writer(%q, %q, %q), Flush after each, Close = %q, want %q (Redact)", line[:a], line[a:b], line[b:], got, want)
+		}
+		if r.Redact(line+"\n") != want+"\n" {
+			t.Fatalf("Redact(%q) = %q but Redact of it with a newline = %q", line, want, r.Redact(line+"\n"))
 		}
 	})
 }

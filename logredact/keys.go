@@ -392,7 +392,7 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 		if query {
 			from-- // the '?' or '&' that makes it a query parameter
 		}
-		return match{from, len(s), ""}, true, tailKey
+		return match{from, len(s), "", 0}, true, tailKey
 	}
 	return m, ok, tail
 }
@@ -548,7 +548,7 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		if m, ok := schemeValue(s, ks, ke, a, e); ok {
 			return m, true, tail
 		}
-		return match{a, e, kind}, true, tail
+		return match{a, e, kind, 0}, true, tail
 	case s[v] == '\\' && v+1 < n && s[v+1] == '"':
 		a := v + 2
 		if a == n {
@@ -571,7 +571,7 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		if e >= n {
 			tail = tailEQuote
 		}
-		return match{a, e, kind}, true, tail
+		return match{a, e, kind, 0}, true, tail
 	case s[v] == '{' || s[v] == '[' && markerEnd(s, v) == 0:
 		// A structured value (["hunter2"] from json.Marshal(url.Values), [sid=...] from
 		// fmt.Sprint(http.Header), {"value":"..."}) has all it holds replaced, up to its matching
@@ -593,9 +593,9 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		case e-1 == v+1 || markerEnd(s, v+1) == e-1:
 			return match{}, false, tailNone // empty, or redacted already
 		case atEnd:
-			return match{v + 1, e - 1, kind}, true, closeTail(sep, quote)
+			return match{v + 1, e - 1, kind, 0}, true, closeTail(sep, quote)
 		}
-		return match{v + 1, e - 1, kind}, true, tailNone
+		return match{v + 1, e - 1, kind, 0}, true, tailNone
 	}
 	// Any sensitive key whose value is "Bearer <token>" or "Basic <credentials>": keep the scheme,
 	// replace the credentials.
@@ -642,7 +642,7 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 			v = w + 1
 		}
 		if e > v && !redactedAlready(s, v, e) {
-			return match{v, e, kind}, true, lineTail(e, n)
+			return match{v, e, kind, 0}, true, lineTail(e, n)
 		}
 		if v >= n {
 			return match{}, false, tailKey // "Authorization: Digest ", its parameters to come
@@ -660,13 +660,17 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 			e--
 		}
 		if e > v && !redactedAlready(s, v, e) {
-			return match{v, e, kind}, true, lineTail(end, n)
+			return match{v, e, kind, 0}, true, lineTail(end, n)
 		}
 		return match{}, false, tailNone
 	}
 	e := v
 	for e < n {
 		c := s[e]
+		if c == '\'' && sep == '=' && !query && inWord(s, e) {
+			e++ // an apostrophe inside a word (password=don't tell)
+			continue
+		}
 		if isSpace(c) || c == '"' || c == '\'' || c == '&' && query || c == '#' && query {
 			break
 		}
@@ -705,42 +709,71 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		// The value may go on in the Writer's next piece (after a Flush or a cut), and a lone
 		// backslash may be the first half of a `\"` that opens it.
 		if e == v+1 && s[v] == '\\' {
-			return match{v, e, kind}, true, tailEQuote
+			return match{v, e, kind, 0}, true, tailEQuote
 		}
 		if sep == '=' && !query {
-			return match{v, e, kind}, true, tailWords
+			return match{v, e, kind, 0}, true, tailWords
 		}
-		return match{v, e, kind}, true, tailBare
+		return match{v, e, kind, 0}, true, tailBare
 	}
-	if sep == '=' && !query && (s[e] == ' ' || s[e] == '\t') {
-		e, tail = valueWords(s, e)
+	if sep == '=' && !query && aposAtEnd(s, e) {
+		return match{v, e, kind, 0}, true, tailWordsApos
 	}
-	return match{v, e, kind}, true, tail
+	if sep == '=' && !query && isBlank(s[e]) {
+		if end, t := valueWords(s, e); end > e {
+			// The value's identity, for Partial and Pseudonym, is its first word: prose after it
+			// must not change a token's pseudonym.
+			return match{v, end, kind, e}, true, t
+		} else if t != tailNone {
+			tail = t
+		}
+	}
+	return match{v, e, kind, 0}, true, tail
+}
+
+// isBlank reports whether c separates the words of a value on one line.
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\v' || c == '\f' }
+
+// inWord reports whether the apostrophe at s[i] joins two letters, as in don't.
+func inWord[T text](s T, i int) bool {
+	return i > 0 && i+1 < len(s) && isAlpha(s[i-1]) && isAlpha(s[i+1])
+}
+
+// aposAtEnd reports whether s ends in an apostrophe at s[i] after a letter: in the Writer's next
+// piece the word may go on (don|'t) or end.
+func aposAtEnd[T text](s T, i int) bool {
+	return i > 0 && i+1 == len(s) && s[i] == '\'' && isAlpha(s[i-1])
 }
 
 // valueWords extends a bare value after a sensitive "key=" that a blank ended at s[e] over the
 // words after it on its line, up to the first that looks like the next field: a word that holds
 // '=' or ':' or is followed by one after blanks (user=bob, ts:1700000000, "user":, user = bob,
-// [REDACTED:email]). A word cut by a quote ends the value there ({"q":"pw=a b","u":1}), as
-// does the end of the line or a Bearer or Basic scheme with credentials after it. A passphrase printed unquoted (fmt.Sprintf("password=%s", pw)) has
-// later words as secret as its first, so password=correct horse battery user=bob keeps only
-// user=bob; prose after such a value goes with it (fail closed). It returns the value's new end
-// and the Writer's tail state: tailWordsGap or tailWordsHeld when the words reach the end of s,
-// where the next piece may go on with them.
+// [REDACTED:email]), or a Bearer or Basic scheme with credentials after it, which the Bearer
+// and Basic detectors replace. A word cut by a quote (other than an apostrophe between letters)
+// ends the value there ({"q":"pw=a b","u":1}), as does the end of the line (or of s). A
+// passphrase printed unquoted (fmt.Sprintf("password=%s", pw)) has later words as secret as its
+// first, so password=correct horse battery user=bob keeps only user=bob; prose after such a
+// value goes with it (fail closed). It returns the value's new end and the Writer's tail state:
+// tailWordsGap when s ends in blanks after the value, tailWordsHeld when it ends in a word of
+// the value (or blanks after one) that the next piece may show to be the next field's key.
 func valueWords[T text](s T, e int) (int, tailState) {
 	n := len(s)
 	k := e
 	for {
-		for k < n && (s[k] == ' ' || s[k] == '\t') {
+		for k < n && isBlank(s[k]) {
 			k++
 		}
 		if k >= n {
 			return e, tailWordsGap
 		}
 		w := k
-		for w < n && !isSpace(s[w]) && s[w] != '"' && s[w] != '\'' {
-			if s[w] == '=' || s[w] == ':' {
+		for w < n && !isSpace(s[w]) && !isBlank(s[w]) {
+			c := s[w]
+			if c == '=' || c == ':' {
 				return e, tailNone
+			}
+			if c == '"' || c == '\'' && !inWord(s, w) {
+				break
 			}
 			w++
 		}
@@ -748,34 +781,25 @@ func valueWords[T text](s T, e int) (int, tailState) {
 			return e, tailNone // a line end or a quote
 		}
 		if equalFold(s, k, w, "bearer") || equalFold(s, k, w, "basic") {
-			// A scheme whose credentials follow (or may follow, in the Writer's next piece) is
-			// left to the Bearer and Basic detectors, which need it to see them.
-			p := w
-			for p < n && (s[p] == ' ' || s[p] == '\t') {
-				p++
-			}
-			if p >= n {
-				return e, tailNone
-			}
 			if _, ok := authSchemeAt(s, k, w, false); ok {
 				return e, tailNone
 			}
 		}
-		if w >= n {
-			return w, tailWordsHeld
+		if aposAtEnd(s, w) {
+			return w, tailWordsHeld // don|'t: the next piece decides
 		}
-		if s[w] == '"' || s[w] == '\'' {
+		if w < n && (s[w] == '"' || s[w] == '\'') {
 			return w, tailNone
 		}
 		p := w
-		for p < n && (s[p] == ' ' || s[p] == '\t') {
+		for p < n && isBlank(s[p]) {
 			p++
 		}
 		if p < n && (s[p] == '=' || s[p] == ':') {
 			return e, tailNone // a spaced key: user = bob
 		}
 		if p >= n {
-			return w, tailWordsHeld // "user " may be a key whose separator is still to come
+			return w, tailWordsHeld // the word, or "user " with its separator still to come
 		}
 		e, k = w, w
 	}
@@ -815,7 +839,7 @@ func lineValue[T text](s T, v int, kind string) (match, bool, tailState) {
 	for e < len(s) && s[e] != '\n' && s[e] != '\r' {
 		e++
 	}
-	return match{v, e, kind}, true, lineTail(e, len(s))
+	return match{v, e, kind, 0}, true, lineTail(e, len(s))
 }
 
 // closedAt reports whether the ']' or '}' at s[e-1] or s[e] (and any more of ']', '}' and ')'
@@ -876,9 +900,9 @@ func runValue[T text](s T, v, from int, kind string) (match, bool, tailState) {
 		e++
 	}
 	if e >= len(s) {
-		return match{v, e, kind}, true, tailBare
+		return match{v, e, kind, 0}, true, tailBare
 	}
-	return match{v, e, kind}, true, tailNone
+	return match{v, e, kind, 0}, true, tailNone
 }
 
 // lineTail is the tail state of a value that runs to the end of its line, ending at s[e] in a

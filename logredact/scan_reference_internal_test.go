@@ -154,7 +154,7 @@ func scanReference[T text](r *Redactor, s T, dst []byte) (out []byte, changed bo
 				}
 			}
 		}
-		if m.end < n && tail != tailClose && tail != tailCloseRun && tail != tailLine && tail != tailWordsGap && tail != tailWordsHeld {
+		if m.end < n && tail != tailClose && tail != tailCloseRun && tail != tailLine && tail != tailWordsGap && tail != tailWordsHeld && tail != tailWordsApos {
 			tail = tailNone
 		}
 		if !changed {
@@ -166,7 +166,7 @@ func scanReference[T text](r *Redactor, s T, dst []byte) (out []byte, changed bo
 			}
 		}
 		dst = append(dst, s[last:m.start]...)
-		dst = appendReplacement(r, dst, m.kind, s[m.start:m.end])
+		dst = appendReplacement(r, dst, m.kind, secretOf(s, m))
 		last = m.end
 		i = m.end
 	}

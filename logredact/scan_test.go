@@ -542,6 +542,15 @@ func TestValueWords(t *testing.T) {
 		{"GET /login?password=hunter2&user=bob HTTP/1.1", "GET /login?password=[REDACTED:query]&user=bob HTTP/1.1"},
 		// The documented limit: a later word of the value holding '=' or ':' reads as the next field.
 		{"password=correct horse:battery", "password=[REDACTED:field] horse:battery"},
+		// An apostrophe between letters is inside a word; \v and \f are blanks, not line ends.
+		{"password=don't tell anyone", "password=[REDACTED:field]"},
+		{"password=correct horse battery\vstaple", "password=[REDACTED:field]"},
+		// A Bearer or Basic scheme word is the value's unless credentials follow it, which the
+		// scheme's detector replaces; at the end of the text, as at the end of a line, it is the
+		// value's.
+		{"password=correct horse basic", "password=[REDACTED:field]"},
+		{"password=correct horse basic\n", "password=[REDACTED:field]\n"},
+		{"password=correct Basic dXNlcjpwYXNz", "password=[REDACTED:field] Basic [REDACTED:basic]"},
 	}
 	for _, tt := range tests {
 		got := r.Redact(tt.in)
@@ -550,6 +559,19 @@ func TestValueWords(t *testing.T) {
 		}
 		if again := r.Redact(got); again != got {
 			t.Errorf("Redact(Redact(%q)) = %q, not a fixed point", tt.in, again)
+		}
+	}
+}
+
+// TestValueWordsPseudonym: in Pseudonym mode a multi-word value is identified by its first word,
+// so the prose after a token does not change its pseudonym.
+func TestValueWordsPseudonym(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{Mode: logredact.Pseudonym, PseudonymKey: bytes.Repeat([]byte{7}, 32)})
+	want := r.Redact("token=abc123def456 user=bob")
+	for _, in := range []string{"token=abc123def456 took 5ms", "token=abc123def456 took 7ms user=bob"} {
+		got := r.Redact(in)
+		if i := strings.Index(got, "]"); i < 0 || got[:i] != want[:strings.Index(want, "]")] {
+			t.Errorf("Redact(%q) = %q: pseudonym differs from %q", in, got, want)
 		}
 	}
 }

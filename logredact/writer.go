@@ -45,10 +45,13 @@ import (
 // (to the end of the line after a bare "key:", up to the next space, separator or quote
 // otherwise). A value after "key=" that goes on over several words (password=correct horse
 // battery user=bob, see the field detector) goes on over a Flush or a cut too: the words are
-// dropped until one looks like the next field, and a word or blanks that the part ends in are
-// held until the next part shows whether they belong to the value, so the line is written as
-// Redact writes it. A Flush inside a key, between a key and its separator, or between an opening
-// quote and the key it quotes still parts the value from its key: flush at line ends. [Writer.Close]
+// dropped until one looks like the next field, and the blanks or the word that a part ends in
+// are held back, and scanned with the next part, until it shows whether they belong to the value;
+// a held word that Flushes keep extending past a quarter of MaxLine is dropped as over-long. A
+// Flush inside a key, between a key and its separator, between an opening quote and the key it
+// quotes, or between a Bearer or Basic scheme and the space after it still parts the value from
+// its key or scheme, as a Flush inside any other secret keeps its detector from seeing it whole:
+// flush at line ends. [Writer.Close]
 // flushes and makes further writes fail with [ErrClosed]; neither closes the underlying writer.
 // A Writer is safe for concurrent use; each Write is atomic with respect to the others.
 type Writer struct {
@@ -62,7 +65,8 @@ type Writer struct {
 	key     []byte    // with tailKey: the sensitive key the previous piece ended in, and its separator
 	joined  []byte    // key followed by the piece after it, for the scanner
 	skipRun bool      // dropping an over-long run up to the next separator
-	gap     []byte    // with tailWordsGap or tailWordsHeld: the text after the value's last whole word, held
+	gap     []byte    // with tailWordsGap, tailWordsHeld or tailWordsApos: the text after the value's last whole word, held
+	last    byte      // with tailWords: the last byte of the word cut so far
 	pemSeen bool      // a cut dropped a private-key BEGIN marker of the current line unread
 	midLine bool      // the last piece did not end its line
 	err     error     // the first error of the underlying writer; sticky
@@ -164,12 +168,12 @@ func (w *Writer) Close() error {
 	}
 	err := w.flush()
 	if err == nil && len(w.gap) > 0 {
-		// The line ends here: the blanks held after a value's last word follow it (a held word
-		// was the value's, and is redacted with it).
+		// The line ends here: the blanks (or apostrophe) held after a value's last word follow
+		// it (a held word was the value's, and is redacted with it).
 		held := w.gap
 		if w.tail == tailWordsHeld {
 			k := len(held)
-			for k > 0 && isBlank(held[k-1]) {
+			for k > 0 && (isBlank(held[k-1]) || held[k-1] == '\'') {
 				k--
 			}
 			held = held[k:]
@@ -238,82 +242,69 @@ func (w *Writer) piece(b []byte, eol bool) {
 			w.midLine = true
 			return
 		}
-	case tailWords, tailWordsGap, tailWordsHeld:
-		// A bare value after a sensitive "key=" cut by a Flush or a long line (valueWords): the
-		// rest of the word it was cut in goes, and so do the words after it up to one that looks
-		// like the next field or the end of the line, as in Redact. The blanks after its last word
-		// (tailWordsGap), and a word cut at the end of the previous piece that may be the next
-		// field's key (tailWordsHeld), were held back for this piece to decide.
-		k := 0
-		if w.tail == tailWords {
-			k = wordRest(b)
-		}
-		if w.tail == tailWordsHeld {
-			n := len(w.gap)
-			complete := n > 0 && isBlank(w.gap[n-1])
-			if !complete {
-				k = wordRest(b) // the held word goes on in b
-			}
-			key := bytes.ContainsAny(b[:k], "=:")
-			p := k
-			for p < len(b) && isBlank(b[p]) {
-				p++
-			}
-			if !key && p == len(b) && !eol {
-				w.gap = append(w.gap, b...) // the word or the blanks after it go on: still undecided
-				w.midLine = true
-				return
-			}
-			if key || p < len(b) && (b[p] == '=' || b[p] == ':') {
-				// The word is the next field's key: the held text followed the value.
+	case tailWords, tailWordsGap, tailWordsHeld, tailWordsApos:
+		// A bare value after a sensitive "key=" cut by a Flush or a long line (valueWords) goes
+		// on here as in Redact: the rest of the word it was cut in (tailWords), then its words up
+		// to one that looks like the next field or the end of the line. What the previous piece
+		// held back (the blanks after the value's last word, or a last word that may be the next
+		// field's key, with its blanks) is scanned again with this piece, never written unscanned.
+		if w.tail == tailWordsApos {
+			// The apostrophe held after the value's first word: a letter after it makes it part
+			// of the word (don't); anything else shows that it ended the value.
+			if len(b) == 0 || !isAlpha(b[0]) {
 				w.out = append(w.out, w.gap...)
 				w.gap = w.gap[:0]
 				w.tail = tailNone
 				break
 			}
-			// The word was the value's: it goes, with the blanks before it; the blanks after it
-			// are held as after any word of the value.
-			w.tail = tailWords
-			if complete {
-				for n > 0 && isBlank(w.gap[n-1]) {
-					n--
+			w.tail, w.gap = tailWords, w.gap[:0]
+		}
+		if w.tail == tailWords {
+			k := wordRest(b, w.last)
+			if k == len(b) && !eol {
+				if k > 0 {
+					w.last = b[k-1]
 				}
-				w.gap, w.tail = append(w.gap[:0], w.gap[n:]...), tailWordsGap
-			} else {
-				w.gap = w.gap[:0]
+				w.midLine = true
+				return // still inside the word
+			}
+			if k+1 == len(b) && b[k] == '\'' && !eol && isAlpha(prevByte(b, k, w.last)) {
+				w.tail, w.gap = tailWordsApos, append(w.gap[:0], '\'') // don|'t: undecided
+				w.midLine = true
+				return
+			}
+			b = b[k:]
+			w.gap = w.gap[:0]
+			if len(b) == 0 || !isBlank(b[0]) {
+				w.tail = tailNone // a quote or the line's end ends the value
+				break
 			}
 		}
-		tail, e := w.tail, k
-		switch {
-		case k < len(b) && (b[k] == '"' || b[k] == '\''):
-			tail = tailNone // the quote around the text the value was in
-		case k < len(b):
-			e, tail = valueWords(b, k)
-		}
-		more := e > 0 || w.tail == tailWords // more of the value was dropped
+		joined := append(append(w.joined[:0], w.gap...), b...)
+		w.joined = joined
+		e, tail := valueWords(joined, 0)
 		if tail != tailNone && !eol {
-			switch {
-			case tail == tailWordsGap && !more:
-				w.gap = append(w.gap, b...) // blanks only: still undecided
-			case tail == tailWordsGap:
-				w.gap = append(w.gap[:0], b[e:]...)
-			case tail == tailWordsHeld:
-				if h := heldWord(b); len(h) < len(b) {
-					w.gap = append(w.gap[:0], h...)
-				} else {
-					w.gap = append(w.gap, b...) // no whole word in b: the held blanks lead up to it
+			held := joined[e:] // blanks after the value's last word
+			if tail == tailWordsHeld {
+				held = heldWord(joined)
+			}
+			if len(held) > w.limit/4 {
+				// Too long to hold back (Flushes that keep extending one word): dropped as an
+				// over-long run, fail closed, with the rest of its word.
+				w.out = append(w.out, "[REDACTED:"+kindOverlong+"]"...)
+				held, tail = nil, tailWords
+				if w.last = joined[len(joined)-1]; isBlank(w.last) {
+					tail = tailWordsGap
 				}
 			}
+			w.gap = append(w.gap[:0], held...)
 			w.tail = tail
 			w.midLine = true
 			return
 		}
-		if !more {
-			w.out = append(w.out, w.gap...) // the held blanks followed the value
-		}
 		w.gap = w.gap[:0]
 		w.tail = tailNone
-		b = b[e:]
+		b = joined[e:]
 	case tailClose, tailCloseRun:
 
 		// A value under a sensitive key closed by the brackets that ended the previous piece
@@ -400,7 +391,7 @@ func (w *Writer) piece(b []byte, eol bool) {
 		// The blanks after a value's last word are held: they belong to the value if the next
 		// piece goes on with more of its words, and are written if it does not.
 		k := len(w.out)
-		for k > mark && (w.out[k-1] == ' ' || w.out[k-1] == '\t') {
+		for k > mark && isBlank(w.out[k-1]) {
 			k--
 		}
 		w.gap = append(w.gap[:0], w.out[k:]...)
@@ -408,13 +399,19 @@ func (w *Writer) piece(b []byte, eol bool) {
 	case tail == tailWordsHeld:
 		// The value's last word was cut by the end of this piece and replaced with the value,
 		// but it may be the next field's key (u|ser=bob): it is held, with the blanks before it,
-		// and written if the next piece shows it was. Blanks after it are held too.
+		// and scanned with the next piece, which shows whether it was. Blanks after it, or an
+		// apostrophe (don|'t), are held too.
 		w.gap = append(w.gap[:0], heldWord(b)...)
 		k := len(w.out)
-		for k > mark && isBlank(w.out[k-1]) {
+		for k > mark && (isBlank(w.out[k-1]) || w.out[k-1] == '\'') {
 			k--
 		}
 		w.out = w.out[:k]
+	case tail == tailWords:
+		w.last = b[len(b)-1] // the value's first word goes on in the next piece
+	case tail == tailWordsApos:
+		w.gap = append(w.gap[:0], '\'')
+		w.out = w.out[:len(w.out)-1]
 	}
 	if tail == tailKey {
 		w.key = append(w.key[:0], b[key:]...)
@@ -471,7 +468,7 @@ func (w *Writer) cut() {
 		// The run is the value of the key before it, and may not end with the run: the rest of
 		// the line goes.
 		w.tail = tailLine
-	case tailWords, tailWordsGap, tailWordsHeld:
+	case tailWords, tailWordsGap, tailWordsHeld, tailWordsApos:
 		// The run goes on with a value's words (or its held word, which may not then be shown
 		// as a key): what follows it is judged as after any word of the value.
 		w.tail, w.gap = tailWordsGap, w.gap[:0]
@@ -582,14 +579,24 @@ func heldWord(b []byte) []byte {
 	return b[k:]
 }
 
-// wordRest returns the length of the rest of a word cut at the start of b: up to a space or a
-// quote.
-func wordRest(b []byte) int {
+// wordRest returns the length of the rest of a word cut at the start of b, whose byte before b
+// was last: up to a blank, a line end or a quote (but not an apostrophe between letters:
+// do|n't).
+func wordRest(b []byte, last byte) int {
 	k := 0
-	for k < len(b) && !isSpace(b[k]) && b[k] != '"' && b[k] != '\'' {
+	for k < len(b) && !isSpace(b[k]) && !isBlank(b[k]) && b[k] != '"' {
+		if b[k] == '\'' && !(k+1 < len(b) && isAlpha(b[k+1]) && isAlpha(prevByte(b, k, last))) {
+			break
+		}
 		k++
 	}
 	return k
 }
 
-func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+// prevByte returns b[k-1], or last when k is 0.
+func prevByte(b []byte, k int, last byte) byte {
+	if k > 0 {
+		return b[k-1]
+	}
+	return last
+}

@@ -549,6 +549,10 @@ func TestWriterFlushBetweenWords(t *testing.T) {
 		`{"q":"password=correct horse","u":1}` + "\n",
 		"password=correct horse [REDACTED:email] x\n",
 		"password=a  \n",
+		"password=correct basic horse\n",
+		"password=correct horse basic\n",
+		"password=don't tell x=1\n",
+		"pw=a\vb\fc d=1\n",
 	}
 	for _, line := range lines {
 		want := r.Redact(line)
@@ -577,5 +581,36 @@ func TestWriterOverlongWordInValue(t *testing.T) {
 		if strings.Contains(after, "user=bob") && !strings.Contains(got, "user=bob") {
 			t.Errorf("after %q: the next field was lost: %q", after, got)
 		}
+	}
+}
+
+// TestWriterHeldTextScanned: what the Writer holds back after a multi-word value (a last word
+// that may be the next field's key) is scanned with the next piece, never written as it came,
+// and cannot grow past the line limit however many Flushes extend it.
+func TestWriterHeldTextScanned(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{MaxLine: 1024})
+	gh := redacttest.FakeGitHubToken()
+	tests := [][]string{
+		{"password=hunter2 card 4111111111111111", ": declined\n"},
+		{"password=hunter2 mail jane@example.com", " = x\n"},
+		{"password=abc " + gh, "=x\n"},
+		{"password=correct basic", " horse battery\n"},
+		{"password=correct basic ", "horse battery\n"},
+		{"password=a b pass", "word=secret\n"},
+	}
+	for _, parts := range tests {
+		want := r.Redact(strings.Join(parts, ""))
+		if got := writeFlushed(t, r, parts...); got != want {
+			t.Errorf("Writer(%q), Flush after each = %q, want %q (Redact)", parts, got, want)
+		}
+	}
+	parts := []string{"password=hunter2 x"}
+	for range 5000 {
+		parts = append(parts, strings.Repeat("y", 1000))
+	}
+	parts = append(parts, "@example.com=1\n")
+	got := writeFlushed(t, r, parts...)
+	if len(got) > 4096 || !strings.Contains(got, "[REDACTED:overlong]") || strings.Contains(got, "yyy") {
+		t.Errorf("a held word extended by 5,000 Flushes: %d bytes out, want it dropped as over-long: %.200q", len(got), got)
 	}
 }
