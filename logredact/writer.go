@@ -585,7 +585,7 @@ func heldWord(b []byte) []byte {
 func wordRest(b []byte, last byte) int {
 	k := 0
 	for k < len(b) && !isSpace(b[k]) && !isBlank(b[k]) && b[k] != '"' {
-		if b[k] == '\'' && !(k+1 < len(b) && isAlpha(b[k+1]) && isAlpha(prevByte(b, k, last))) {
+		if b[k] == '\'' && (k+1 >= len(b) || !isAlpha(b[k+1]) || !isAlpha(prevByte(b, k, last))) {
 			break
 		}
 		k++
