@@ -392,7 +392,7 @@ func fieldAt[T text](r *Redactor, s T, i, last int) (match, bool, tailState) {
 		if query {
 			from-- // the '?' or '&' that makes it a query parameter
 		}
-		return match{from, len(s), "", 0}, true, tailKey
+		return match{from, len(s), ""}, true, tailKey
 	}
 	return m, ok, tail
 }
@@ -548,7 +548,7 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		if m, ok := schemeValue(s, ks, ke, a, e); ok {
 			return m, true, tail
 		}
-		return match{a, e, kind, 0}, true, tail
+		return match{a, e, kind}, true, tail
 	case s[v] == '\\' && v+1 < n && s[v+1] == '"':
 		a := v + 2
 		if a == n {
@@ -571,7 +571,7 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		if e >= n {
 			tail = tailEQuote
 		}
-		return match{a, e, kind, 0}, true, tail
+		return match{a, e, kind}, true, tail
 	case s[v] == '{' || s[v] == '[' && markerEnd(s, v) == 0:
 		// A structured value (["hunter2"] from json.Marshal(url.Values), [sid=...] from
 		// fmt.Sprint(http.Header), {"value":"..."}) has all it holds replaced, up to its matching
@@ -593,9 +593,9 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		case e-1 == v+1 || markerEnd(s, v+1) == e-1:
 			return match{}, false, tailNone // empty, or redacted already
 		case atEnd:
-			return match{v + 1, e - 1, kind, 0}, true, closeTail(sep, quote)
+			return match{v + 1, e - 1, kind}, true, closeTail(sep, quote)
 		}
-		return match{v + 1, e - 1, kind, 0}, true, tailNone
+		return match{v + 1, e - 1, kind}, true, tailNone
 	}
 	// Any sensitive key whose value is "Bearer <token>" or "Basic <credentials>": keep the scheme,
 	// replace the credentials.
@@ -642,7 +642,7 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 			v = w + 1
 		}
 		if e > v && !redactedAlready(s, v, e) {
-			return match{v, e, kind, 0}, true, lineTail(e, n)
+			return match{v, e, kind}, true, lineTail(e, n)
 		}
 		if v >= n {
 			return match{}, false, tailKey // "Authorization: Digest ", its parameters to come
@@ -660,7 +660,7 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 			e--
 		}
 		if e > v && !redactedAlready(s, v, e) {
-			return match{v, e, kind, 0}, true, lineTail(end, n)
+			return match{v, e, kind}, true, lineTail(end, n)
 		}
 		return match{}, false, tailNone
 	}
@@ -709,26 +709,26 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 		// The value may go on in the Writer's next piece (after a Flush or a cut), and a lone
 		// backslash may be the first half of a `\"` that opens it.
 		if e == v+1 && s[v] == '\\' {
-			return match{v, e, kind, 0}, true, tailEQuote
+			return match{v, e, kind}, true, tailEQuote
 		}
 		if sep == '=' && !query {
-			return match{v, e, kind, 0}, true, tailWords
+			return match{v, e, kind}, true, tailWords
 		}
-		return match{v, e, kind, 0}, true, tailBare
+		return match{v, e, kind}, true, tailBare
 	}
 	if sep == '=' && !query && aposAtEnd(s, e) {
-		return match{v, e, kind, 0}, true, tailWordsApos
+		return match{v, e, kind}, true, tailWordsApos
 	}
 	if sep == '=' && !query && isBlank(s[e]) {
 		if end, t := valueWords(s, e); end > e {
 			// The value's identity, for Partial and Pseudonym, is its first word: prose after it
 			// must not change a token's pseudonym.
-			return match{v, end, kind, e}, true, t
+			return match{v, end, kindFieldWords}, true, t
 		} else if t != tailNone {
 			tail = t
 		}
 	}
-	return match{v, e, kind, 0}, true, tail
+	return match{v, e, kind}, true, tail
 }
 
 // isBlank reports whether c separates the words of a value on one line.
@@ -839,7 +839,7 @@ func lineValue[T text](s T, v int, kind string) (match, bool, tailState) {
 	for e < len(s) && s[e] != '\n' && s[e] != '\r' {
 		e++
 	}
-	return match{v, e, kind, 0}, true, lineTail(e, len(s))
+	return match{v, e, kind}, true, lineTail(e, len(s))
 }
 
 // closedAt reports whether the ']' or '}' at s[e-1] or s[e] (and any more of ']', '}' and ')'
@@ -900,9 +900,9 @@ func runValue[T text](s T, v, from int, kind string) (match, bool, tailState) {
 		e++
 	}
 	if e >= len(s) {
-		return match{v, e, kind, 0}, true, tailBare
+		return match{v, e, kind}, true, tailBare
 	}
-	return match{v, e, kind, 0}, true, tailNone
+	return match{v, e, kind}, true, tailNone
 }
 
 // lineTail is the tail state of a value that runs to the end of its line, ending at s[e] in a

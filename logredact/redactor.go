@@ -177,6 +177,14 @@ func (r *Redactor) appendPseudonym(dst []byte, value string) []byte {
 // appendReplacement appends the replacement for the secret found by the detector kind ("" for a
 // value redacted because of its key).
 func appendReplacement[T text](r *Redactor, dst []byte, kind string, secret T) []byte {
+	if kind == kindFieldWords {
+		kind = kindField
+		w := 0
+		for w < len(secret) && !isBlank(secret[w]) {
+			w++
+		}
+		secret = secret[:w] // the value's first word identifies it
+	}
 	dst = append(dst, "[REDACTED"...)
 	if r.mode == Fixed {
 		return append(dst, ']')

@@ -25,6 +25,9 @@ const (
 	kindURL        = "url-password"
 	kindQuery      = "query"
 	kindField      = "field"
+	// kindFieldWords is a field value of several words (valueWords): replaced as kindField, and
+	// described in Partial and Pseudonym modes by its first word alone.
+	kindFieldWords = "field words"
 	kindEmail      = "email"
 	kindAPIKey     = "apikey"
 	kindToken      = "rampart-token"
@@ -158,16 +161,6 @@ func index[T text](s T, from int, p string) int {
 type match struct {
 	start, end int
 	kind       string
-	id         int // if not 0, the end of the part that identifies the secret for Partial and Pseudonym (a multi-word value's first word)
-}
-
-// secretOf returns the text of s that m's replacement describes: m's whole text, or the part
-// that identifies it (see match.id).
-func secretOf[T text](s T, m match) T {
-	if m.id > 0 {
-		return s[m.start:m.id]
-	}
-	return s[m.start:m.end]
 }
 
 // tailState says how a scan ended, for the writer, which scans long lines in pieces.
@@ -240,7 +233,7 @@ func scan[T text](r *Redactor, s T, dst []byte) (out []byte, changed bool, tail 
 			}
 		}
 		dst = append(dst, s[last:m.start]...)
-		dst = appendReplacement(r, dst, m.kind, secretOf(s, m))
+		dst = appendReplacement(r, dst, m.kind, s[m.start:m.end])
 		last = m.end
 	}
 	if tail != tailKey && last < n && (s[n-1] == ' ' || s[n-1] == '\t') {
@@ -623,7 +616,7 @@ func wordAt[T text](s T, i, j int) (m match, ok bool, skip int) {
 		// hostile input); a run is scanned once, from its start.
 		if tokenSecond(s[i+1]) && (i == 0 || b64URLValue[s[i-1]] == 0xFF) {
 			if end, ok := tokenAt(s, i); ok {
-				return match{i, end, kindToken, 0}, true, 0
+				return match{i, end, kindToken}, true, 0
 			}
 		}
 		// AWS access key IDs, after gitleaks' aws-access-token rule (MIT):
@@ -638,14 +631,14 @@ func wordAt[T text](s T, i, j int) (m match, ok bool, skip int) {
 				}
 			}
 			if okAll {
-				return match{i, j, kindAWS, 0}, true, 0
+				return match{i, j, kindAWS}, true, 0
 			}
 		}
 	case 'e':
 		if w >= 3 && hasPrefix(s, i, "eyJ") {
 			end, ok := jwtAt(s, i)
 			if ok {
-				return match{i, end, kindJWT, 0}, true, 0
+				return match{i, end, kindJWT}, true, 0
 			}
 			skip = end
 		}
@@ -657,12 +650,12 @@ func wordAt[T text](s T, i, j int) (m match, ok bool, skip int) {
 			switch s[i+2] {
 			case 'p', 'o', 'u', 's', 'r':
 				if allAlnum(s, i+4, j) {
-					return match{i, j, kindGitHub, 0}, true, 0
+					return match{i, j, kindGitHub}, true, 0
 				}
 			}
 		}
 		if w >= 11+82 && hasPrefix(s, i, "github_pat_") {
-			return match{i, j, kindGitHub, 0}, true, 0
+			return match{i, j, kindGitHub}, true, 0
 		}
 	case 'x':
 		// Slack tokens, after gitleaks' slack-bot-token, slack-user-token, slack-app-token,
@@ -670,7 +663,7 @@ func wordAt[T text](s T, i, j int) (m match, ok bool, skip int) {
 		// xoxe.xox[bp]-....
 		end, ok := slackAt(s, i, j)
 		if ok {
-			return match{i, end, kindSlack, 0}, true, 0
+			return match{i, end, kindSlack}, true, 0
 		}
 		skip = end
 	case 'h':
@@ -686,7 +679,7 @@ func wordAt[T text](s T, i, j int) (m match, ok bool, skip int) {
 						e++
 					}
 					if e-a >= 8 {
-						return match{a, e, kindSlack, 0}, true, 0
+						return match{a, e, kindSlack}, true, 0
 					}
 				}
 			}
@@ -697,12 +690,12 @@ func wordAt[T text](s T, i, j int) (m match, ok bool, skip int) {
 		if w >= 18 && s[i+1] == 'k' && s[i+2] == '_' &&
 			(hasPrefix(s, i+3, "live_") || hasPrefix(s, i+3, "test_") || hasPrefix(s, i+3, "prod_")) &&
 			allAlnum(s, i+8, j) {
-			return match{i, j, kindStripe, 0}, true, 0
+			return match{i, j, kindStripe}, true, 0
 		}
 	case 'w':
 		// Stripe webhook signing secrets: whsec_ followed by at least 24 alphanumerics.
 		if w >= 30 && hasPrefix(s, i, "whsec_") && allAlnum(s, i+6, j) {
-			return match{i, j, kindStripe, 0}, true, 0
+			return match{i, j, kindStripe}, true, 0
 		}
 	case 'B', 'b':
 		if m, ok := authSchemeAt(s, i, j, false); ok {
@@ -710,7 +703,7 @@ func wordAt[T text](s T, i, j int) (m match, ok bool, skip int) {
 		}
 	}
 	if class[s[i]]&clLower != 0 && w >= 42 && w <= 56 && apiKeyOK(s, i, j) {
-		return match{i, j, kindAPIKey, 0}, true, 0
+		return match{i, j, kindAPIKey}, true, 0
 	}
 	return match{}, false, skip
 }
@@ -963,12 +956,12 @@ func authSchemeAt[T text](s T, i, j int, ctx bool) (match, bool) {
 	}
 	if bearer {
 		if ctx || e-a >= 20 || e-a >= 8 && marks > 0 {
-			return match{a, e, kindBearer, 0}, true
+			return match{a, e, kindBearer}, true
 		}
 		return match{}, false
 	}
 	if ctx || basicOK(s, a, e) {
-		return match{a, e, kindBasic, 0}, true
+		return match{a, e, kindBasic}, true
 	}
 	return match{}, false
 }
@@ -1074,7 +1067,7 @@ func emailAt[T text](s T, at, last int) (match, bool) {
 	if k+1 < n && s[k] == ':' && !isSpace(s[k+1]) {
 		return match{}, false
 	}
-	return match{a, k, kindEmail, 0}, true
+	return match{a, k, kindEmail}, true
 }
 
 // emailRune reports whether the non-ASCII rune r may be part of an address: a letter, digit or
@@ -1170,7 +1163,7 @@ func urlAt[T text](s T, i, last int) (m match, ok bool, skip int) {
 	if colon < 0 || colon+1 == at {
 		return match{}, false, 0
 	}
-	return match{colon + 1, at, kindURL, 0}, true, 0
+	return match{colon + 1, at, kindURL}, true, 0
 }
 
 // pemAt checks for a PEM private-key block ("-----BEGIN ... PRIVATE KEY-----", RFC 7468, which
@@ -1194,16 +1187,16 @@ func pemAt[T text](s T, i int) (m match, ok, open bool) {
 	e, eol := pemEndInLine(s, k+5)
 	for e < 0 {
 		if eol == len(s) {
-			return match{i, len(s), kindPrivateKey, 0}, true, true
+			return match{i, len(s), kindPrivateKey}, true, true
 		}
 		var next int
 		e, next = pemEndInLine(s, eol+1)
 		if e < 0 && !pemBodyLine(s[eol+1:next]) {
-			return match{i, eol, kindPrivateKey, 0}, true, false
+			return match{i, eol, kindPrivateKey}, true, false
 		}
 		eol = next
 	}
-	return match{i, e, kindPrivateKey, 0}, true, false
+	return match{i, e, kindPrivateKey}, true, false
 }
 
 // pemEndInLine looks for an END marker ("-----END ...-----") in the line from s[from]: it returns
@@ -1336,5 +1329,5 @@ func fullwidthCardAt[T text](s T, i int) (m match, ok bool, skip int) {
 	if !isCard || cm.start != 0 || cm.end != endBuf {
 		return m, false, i + 3
 	}
-	return match{i, end, kindCard, 0}, true, end
+	return match{i, end, kindCard}, true, end
 }

@@ -166,7 +166,7 @@ func scanReference[T text](r *Redactor, s T, dst []byte) (out []byte, changed bo
 			}
 		}
 		dst = append(dst, s[last:m.start]...)
-		dst = appendReplacement(r, dst, m.kind, secretOf(s, m))
+		dst = appendReplacement(r, dst, m.kind, s[m.start:m.end])
 		last = m.end
 		i = m.end
 	}
