@@ -81,8 +81,11 @@
 //     quoted key: secret=[abc]def user=bob keeps user=bob). An unquoted value after "key="
 //     takes the words after it up to the first that looks like the next field (holds '=' or ':',
 //     or is followed by one: user=bob, ts:..., user = bob), a quote (an apostrophe between
-//     letters, as in don't, is part of a word), a Bearer or Basic scheme followed by
-//     credentials (which that detector replaces) or the end of the line, so a passphrase printed
+//     letters or digits, as in don't and 90's, is part of a word; one that starts a word, as in
+//     '69, is not), a Bearer or Basic scheme followed by credentials (which that detector
+//     replaces; a value whose first word is such a scheme is taken for it, and the words after
+//     its credentials are kept), a private-key block's BEGIN marker (the block goes whole) or
+//     the end of the line, so a passphrase printed
 //     with fmt.Sprintf("password=%s", pw) is redacted whole: password=correct horse battery
 //     user=bob keeps only user=bob, and prose after such a value goes with it. A later word of
 //     the value that holds '=' or ':' is taken for the next field, and a value that opens with

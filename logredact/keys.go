@@ -734,15 +734,15 @@ func fieldValue[T text](r *Redactor, s T, i, ks, ke int, quote byte, query bool)
 // isBlank reports whether c separates the words of a value on one line.
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\v' || c == '\f' }
 
-// inWord reports whether the apostrophe at s[i] joins two letters, as in don't.
+// inWord reports whether the apostrophe at s[i] joins two letters or digits, as in don't and 90's.
 func inWord[T text](s T, i int) bool {
-	return i > 0 && i+1 < len(s) && isAlpha(s[i-1]) && isAlpha(s[i+1])
+	return i > 0 && i+1 < len(s) && isAlnum(s[i-1]) && isAlnum(s[i+1])
 }
 
-// aposAtEnd reports whether s ends in an apostrophe at s[i] after a letter: in the Writer's next
-// piece the word may go on (don|'t) or end.
+// aposAtEnd reports whether s ends in an apostrophe at s[i] after a letter or digit: in the
+// Writer's next piece the word may go on (don|'t) or end.
 func aposAtEnd[T text](s T, i int) bool {
-	return i > 0 && i+1 == len(s) && s[i] == '\'' && isAlpha(s[i-1])
+	return i > 0 && i+1 == len(s) && s[i] == '\'' && isAlnum(s[i-1])
 }
 
 // valueWords extends a bare value after a sensitive "key=" that a blank ended at s[e] over the
@@ -765,6 +765,9 @@ func valueWords[T text](s T, e int) (int, tailState) {
 		}
 		if k >= n {
 			return e, tailWordsGap
+		}
+		if hasPrefix(s, k, "-----BEGIN") {
+			return e, tailNone // a key block's marker: the private-key detector takes the block
 		}
 		w := k
 		for w < n && !isSpace(s[w]) && !isBlank(s[w]) {

@@ -544,6 +544,9 @@ func TestValueWords(t *testing.T) {
 		{"password=correct horse:battery", "password=[REDACTED:field] horse:battery"},
 		// An apostrophe between letters is inside a word; \v and \f are blanks, not line ends.
 		{"password=don't tell anyone", "password=[REDACTED:field]"},
+		{"password=the 90's baby rock'n'roll", "password=[REDACTED:field]"},
+		// A key block after the value is the private-key detector's.
+		{"password=correct horse -----BEGIN PRIVATE KEY-----", "password=[REDACTED:field] [REDACTED:private-key]"},
 		{"password=correct horse battery\vstaple", "password=[REDACTED:field]"},
 		// A Bearer or Basic scheme word is the value's unless credentials follow it, which the
 		// scheme's detector replaces; at the end of the text, as at the end of a line, it is the

@@ -46,8 +46,11 @@ import (
 // otherwise). A value after "key=" that goes on over several words (password=correct horse
 // battery user=bob, see the field detector) goes on over a Flush or a cut too: the words are
 // dropped until one looks like the next field, and the blanks or the word that a part ends in
-// are held back, and scanned with the next part, until it shows whether they belong to the value;
-// a held word that Flushes keep extending past a quarter of MaxLine is dropped as over-long. A
+// are held back, and scanned with the next part, until it shows whether they belong to the value,
+// so the line comes out as Redact writes it (in Partial and Pseudonym modes, a value cut inside its
+// first word is described by the part before the cut); a held word that Flushes keep extending
+// past a quarter of MaxLine is dropped as over-long, and a sensitive key in the last 512 bytes of
+// a run dropped as over-long makes the words after the run its value's. A
 // Flush inside a key, between a key and its separator, between an opening quote and the key it
 // quotes, or between a Bearer or Basic scheme and the space after it still parts the value from
 // its key or scheme, as a Flush inside any other secret keeps its detector from seeing it whole:
@@ -65,6 +68,7 @@ type Writer struct {
 	key     []byte    // with tailKey: the sensitive key the previous piece ended in, and its separator
 	joined  []byte    // key followed by the piece after it, for the scanner
 	skipRun bool      // dropping an over-long run up to the next separator
+	runWin  []byte    // with skipRun: the last runWindow bytes dropped, judged by runTail at the run's end
 	gap     []byte    // with tailWordsGap, tailWordsHeld or tailWordsApos: the text after the value's last whole word, held
 	last    byte      // with tailWords: the last byte of the word cut so far
 	pemSeen bool      // a cut dropped a private-key BEGIN marker of the current line unread
@@ -123,9 +127,12 @@ func (w *Writer) add(seg []byte) {
 			k := indexSep(seg)
 			if k < 0 {
 				w.notePEM(seg)
+				w.noteRun(seg)
 				return
 			}
 			w.notePEM(seg[:k])
+			w.noteRun(seg[:k])
+			w.endRun()
 			seg = seg[k:]
 			w.skipRun = false
 		}
@@ -208,8 +215,10 @@ func (w *Writer) piece(b []byte, eol bool) {
 		for k < len(b) && !isSep(b[k]) {
 			k++
 		}
+		w.noteRun(b[:k])
 		if k < len(b) || eol {
 			w.skipRun = false
+			w.endRun()
 		}
 		b = b[k:]
 	}
@@ -249,9 +258,9 @@ func (w *Writer) piece(b []byte, eol bool) {
 		// held back (the blanks after the value's last word, or a last word that may be the next
 		// field's key, with its blanks) is scanned again with this piece, never written unscanned.
 		if w.tail == tailWordsApos {
-			// The apostrophe held after the value's first word: a letter after it makes it part
-			// of the word (don't); anything else shows that it ended the value.
-			if len(b) == 0 || !isAlpha(b[0]) {
+			// The apostrophe held after the value's first word: a letter or digit after it makes
+			// it part of the word (don't); anything else shows that it ended the value.
+			if len(b) == 0 || !isAlnum(b[0]) {
 				w.out = append(w.out, w.gap...)
 				w.gap = w.gap[:0]
 				w.tail = tailNone
@@ -268,7 +277,7 @@ func (w *Writer) piece(b []byte, eol bool) {
 				w.midLine = true
 				return // still inside the word
 			}
-			if k+1 == len(b) && b[k] == '\'' && !eol && isAlpha(prevByte(b, k, w.last)) {
+			if k+1 == len(b) && b[k] == '\'' && !eol && isAlnum(prevByte(b, k, w.last)) {
 				w.tail, w.gap = tailWordsApos, append(w.gap[:0], '\'') // don|'t: undecided
 				w.midLine = true
 				return
@@ -474,6 +483,15 @@ func (w *Writer) cut() {
 		w.tail, w.gap = tailWordsGap, w.gap[:0]
 	}
 	rest := b[p+1:]
+	if w.tail == tailNone {
+		run := rest
+		if k := indexSep(rest); k >= 0 {
+			run = rest[:k]
+		}
+		if w.tail = runTail(w.r, run); w.tail == tailWords {
+			w.last = run[len(run)-1]
+		}
+	}
 	if k := indexSep(rest); k >= 0 {
 		w.notePEM(rest[:k])
 		w.buf = b[:copy(b, rest[k:])]
@@ -481,7 +499,37 @@ func (w *Writer) cut() {
 	}
 	w.notePEM(rest)
 	w.skipRun = true
+	w.runWin = w.runWin[:0]
+	w.noteRun(rest)
 	w.buf = w.buf[:0]
+}
+
+// runWindow is how much of the end of an over-long run the Writer keeps to judge whether the run
+// ends inside a sensitive value (runTail).
+const runWindow = 512
+
+// noteRun records dropped, more of an over-long run that is being dropped.
+func (w *Writer) noteRun(dropped []byte) {
+	if len(dropped) >= runWindow {
+		w.runWin = append(w.runWin[:0], dropped[len(dropped)-runWindow:]...)
+		return
+	}
+	if extra := len(w.runWin) + len(dropped) - runWindow; extra > 0 {
+		w.runWin = w.runWin[:copy(w.runWin, w.runWin[extra:])]
+	}
+	w.runWin = append(w.runWin, dropped...)
+}
+
+// endRun judges the end of a dropped over-long run: when a sensitive key in its last runWindow
+// bytes leaves a value open, what follows is taken for the rest of that value (see runTail).
+func (w *Writer) endRun() {
+	if t := runTail(w.r, w.runWin); t != tailNone && w.tail == tailNone {
+		w.tail = t
+		if t == tailWords {
+			w.last = w.runWin[len(w.runWin)-1]
+		}
+	}
+	w.runWin = w.runWin[:0]
 }
 
 // notePEM records that dropped, text an over-long run's cut drops unread, holds the start of a
@@ -585,7 +633,7 @@ func heldWord(b []byte) []byte {
 func wordRest(b []byte, last byte) int {
 	k := 0
 	for k < len(b) && !isSpace(b[k]) && !isBlank(b[k]) && b[k] != '"' {
-		if b[k] == '\'' && (k+1 >= len(b) || !isAlpha(b[k+1]) || !isAlpha(prevByte(b, k, last))) {
+		if b[k] == '\'' && (k+1 >= len(b) || !isAlnum(b[k+1]) || !isAlnum(prevByte(b, k, last))) {
 			break
 		}
 		k++
@@ -599,4 +647,23 @@ func prevByte(b []byte, k int, last byte) byte {
 		return b[k-1]
 	}
 	return last
+}
+
+// runTail is the tail state after an over-long run that cut() drops unread: when the run ends
+// inside a sensitive value or right after a sensitive key (";password=correct" in one run), what
+// follows it is taken for the rest of that value, as Redact takes it (fail closed: after a key,
+// the rest of the line).
+func runTail(r *Redactor, run []byte) tailState {
+	_, _, t, _ := scan(r, run, nil)
+	switch t {
+	case tailWords, tailWordsGap, tailWordsHeld, tailWordsApos:
+		if len(run) > 0 {
+			return tailWords
+		}
+	case tailKey, tailClose, tailCloseRun, tailLine:
+		return tailLine
+	case tailBare, tailQuote, tailSQuote, tailEQuote:
+		return t
+	}
+	return tailNone
 }

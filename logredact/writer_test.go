@@ -614,3 +614,56 @@ func TestWriterHeldTextScanned(t *testing.T) {
 		t.Errorf("a held word extended by 5,000 Flushes: %d bytes out, want it dropped as over-long: %.200q", len(got), got)
 	}
 }
+
+// TestWriterKeyBlockAfterWords: a private-key block after a multi-word "key=" value is replaced
+// whole, whether a Flush or a long-line cut falls in the value's words or not.
+func TestWriterKeyBlockAfterWords(t *testing.T) {
+	key := redacttest.FakePrivateKey()
+	body := strings.Split(key, "\n")[1][:24]
+	r := logredact.MustNew(logredact.Config{})
+	for _, parts := range [][]string{
+		{"password=correct horse ", key + "\n"},
+		{"password=correct horse", " " + key + "\n"},
+		{"password=correct ", "horse " + key + "\n"},
+	} {
+		got := writeFlushed(t, r, parts...)
+		if strings.Contains(got, body) {
+			t.Errorf("Writer(%q), Flush after each: the key block leaked: %q", parts, got)
+		}
+		if want := r.Redact(strings.Join(parts, "")); got != want {
+			t.Errorf("Writer(%q), Flush after each = %q, want %q (Redact)", parts, got, want)
+		}
+	}
+	long := logredact.MustNew(logredact.Config{MaxLine: 1024})
+	for n := 180; n < 230; n++ {
+		line := "password=" + strings.Repeat("word ", n) + key + "\n"
+		var buf bytes.Buffer
+		w := long.Writer(&buf)
+		_, _ = io.WriteString(w, line)
+		_ = w.Close()
+		if strings.Contains(buf.String(), body) {
+			t.Fatalf("%d words: the key block after a cut value leaked: %q", n, buf.String())
+		}
+	}
+}
+
+// TestWriterKeyInsideOverlongRun: a sensitive "key=" inside a run that the Writer drops as too
+// long still makes the words after the run the value's, as Redact takes them.
+func TestWriterKeyInsideOverlongRun(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{MaxLine: 1024})
+	for _, line := range []string{
+		strings.Repeat("a", 1100) + ";password=correct horse battery staple user=bob\n",
+		"password=" + strings.Repeat("a", 1100) + " horse battery staple user=bob\n",
+		strings.Repeat("a", 1100) + ";password= hunter2 user=bob\n",
+	} {
+		var buf bytes.Buffer
+		w := r.Writer(&buf)
+		_, _ = io.WriteString(w, line)
+		_ = w.Close()
+		for _, leak := range []string{"horse", "battery", "staple", "hunter2"} {
+			if strings.Contains(buf.String(), leak) {
+				t.Errorf("%.40q...: %q leaked after the over-long run: %q", line, leak, buf.String())
+			}
+		}
+	}
+}
