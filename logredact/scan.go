@@ -1016,6 +1016,27 @@ func emailAt[T text](s T, at, last int) (match, bool) {
 		}
 		a -= size
 	}
+	if at-a >= 64 {
+		// A local part longer than an address allows: what it is glued to goes with it (fail
+		// closed), or a card number before it would be left standing, glued to letters, and
+		// found on a second pass only, next to the replacement. Runs end at an '@', so these
+		// backward scans never overlap: linear time.
+		for a > last {
+			c := s[a-1]
+			if c < utf8.RuneSelf {
+				if class[c]&clLocal == 0 {
+					break
+				}
+				a--
+				continue
+			}
+			r, size := runeBefore(s, a, last)
+			if size == 0 || !emailRune(r) {
+				break
+			}
+			a -= size
+		}
+	}
 	for a < at && (s[a] == '.' || s[a] == '-' || s[a] == '+') {
 		a++
 	}

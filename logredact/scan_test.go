@@ -578,3 +578,17 @@ func TestValueWordsPseudonym(t *testing.T) {
 		}
 	}
 }
+
+// TestEmailLongLocalPart: an address whose local part is longer than 64 bytes takes the whole run
+// before its '@', so a card number glued to it is not left standing (Redact stays idempotent).
+func TestEmailLongLocalPart(t *testing.T) {
+	r := logredact.MustNew(logredact.Config{})
+	in := `x "4111111111111111dXNlcjpwYXNzabcdefgh12345678abcdefgh12345678abcdefgh12345678jane@example.com`
+	out := r.Redact(in)
+	if strings.Contains(out, "4111") {
+		t.Errorf("Redact(%q) = %q: the card glued to the address was left", in, out)
+	}
+	if again := r.Redact(out); again != out {
+		t.Errorf("not idempotent: %q, then %q", out, again)
+	}
+}
