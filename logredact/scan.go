@@ -1000,8 +1000,12 @@ func basicOK[T text](s T, a, e int) bool {
 // jane@例え.jp); an ASCII byte costs one table lookup, as before.
 func emailAt[T text](s T, at, last int) (match, bool) {
 	n := len(s)
+	// The local part runs back over every byte an address may hold there, even past the 64 an
+	// address allows: what such a run is glued to goes with it (fail closed), or a card number
+	// before it would be left standing, glued to letters, and found on a second pass only, next to
+	// the replacement. Runs end at an '@', so these backward scans never overlap: linear time.
 	a := at
-	for a > last && at-a < 64 {
+	for a > last {
 		c := s[a-1]
 		if c < utf8.RuneSelf {
 			if class[c]&clLocal == 0 {
@@ -1011,31 +1015,10 @@ func emailAt[T text](s T, at, last int) (match, bool) {
 			continue
 		}
 		r, size := runeBefore(s, a, last)
-		if size == 0 || !emailRune(r) || at-(a-size) > 64 {
+		if size == 0 || !emailRune(r) {
 			break
 		}
 		a -= size
-	}
-	if at-a >= 64 {
-		// A local part longer than an address allows: what it is glued to goes with it (fail
-		// closed), or a card number before it would be left standing, glued to letters, and
-		// found on a second pass only, next to the replacement. Runs end at an '@', so these
-		// backward scans never overlap: linear time.
-		for a > last {
-			c := s[a-1]
-			if c < utf8.RuneSelf {
-				if class[c]&clLocal == 0 {
-					break
-				}
-				a--
-				continue
-			}
-			r, size := runeBefore(s, a, last)
-			if size == 0 || !emailRune(r) {
-				break
-			}
-			a -= size
-		}
 	}
 	for a < at && (s[a] == '.' || s[a] == '-' || s[a] == '+') {
 		a++

@@ -483,16 +483,17 @@ func (w *Writer) cut() {
 		w.tail, w.gap = tailWordsGap, w.gap[:0]
 	}
 	rest := b[p+1:]
+	k := indexSep(rest)
 	if w.tail == tailNone {
 		run := rest
-		if k := indexSep(rest); k >= 0 {
+		if k >= 0 {
 			run = rest[:k]
 		}
 		if w.tail = runTail(w.r, run); w.tail == tailWords {
 			w.last = run[len(run)-1]
 		}
 	}
-	if k := indexSep(rest); k >= 0 {
+	if k >= 0 {
 		w.notePEM(rest[:k])
 		w.buf = b[:copy(b, rest[k:])]
 		return
